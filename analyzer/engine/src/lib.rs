@@ -1,0 +1,18 @@
+//! The analyzer engine: expands inputs, reads each with `pglog-logparse`,
+//! folds the events into mergeable statistics and builds the report model.
+//! It knows nothing of the command line; `pglog analyze` fills
+//! [`AnalyzeOptions`] and calls [`analyze`].
+
+mod error;
+mod inputs;
+mod options;
+mod report;
+mod run;
+mod summary;
+
+pub use error::AnalyzeError;
+pub use inputs::{expand_inputs, InputSpec};
+pub use options::AnalyzeOptions;
+pub use report::{FileReport, InputReport, MalformedSample, Report, SummaryReport, REPORT_SCHEMA};
+pub use run::analyze;
+pub use summary::Summary;

@@ -1,0 +1,30 @@
+use pglog_logparse::format::DEFAULT_MAX_RECORD_BYTES;
+use pglog_logparse::{InputFormat, Prefix};
+
+/// Everything `analyze` needs, already validated.
+#[derive(Debug, Clone)]
+pub struct AnalyzeOptions {
+    /// Files, directories, glob patterns, or `-` for standard input.
+    pub inputs: Vec<String>,
+    pub format: InputFormat,
+    /// `log_line_prefix` for stderr/syslog input; detected per file when `None`.
+    pub prefix: Option<Prefix>,
+    /// Worker threads; 0 means one per core.
+    pub jobs: usize,
+    pub max_record_bytes: usize,
+    /// How many malformed stretches are listed with their position.
+    pub malformed_samples: usize,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions {
+            inputs: Vec::new(),
+            format: InputFormat::Auto,
+            prefix: None,
+            jobs: 0,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            malformed_samples: 20,
+        }
+    }
+}

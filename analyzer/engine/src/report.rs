@@ -1,0 +1,161 @@
+//! The report model: what every renderer (JSON, terminal, HTML) shows.
+//! Field names here are a published contract (`pglog.report/1`); add
+//! fields, never rename them.
+
+use crate::summary::{Summary, REQUIRED_EVENTS, REQUIRED_SEVERITIES};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const REPORT_SCHEMA: &str = "pglog.report/1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub generator: String,
+    pub input: InputReport,
+    pub summary: SummaryReport,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InputReport {
+    /// The inputs read, in order (`-` for standard input).
+    pub files: Vec<String>,
+    /// Decompressed bytes read.
+    pub bytes: u64,
+    pub records: u64,
+    pub malformed: u64,
+    /// The first malformed stretches, with file and line.
+    pub malformed_samples: Vec<MalformedSample>,
+    /// Per-input details.
+    pub sources: Vec<FileReport>,
+    /// Files found in directories that were not logs and were left out.
+    pub skipped: Vec<SkippedFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MalformedSample {
+    pub file: String,
+    pub line: u64,
+    pub kind: &'static str,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    pub format: &'static str,
+    pub compression: &'static str,
+    /// The `log_line_prefix` used for stderr and syslog input.
+    pub prefix: Option<String>,
+    pub bytes: u64,
+    pub records: u64,
+    pub malformed: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedFile {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryReport {
+    /// Statements executed and logged with a duration: simple-protocol
+    /// statements plus extended-protocol executes (parse/bind are not queries).
+    pub queries: u64,
+    /// auto_explain plans.
+    pub plans: u64,
+    pub severities: BTreeMap<&'static str, u64>,
+    /// ERROR/FATAL/PANIC records by SQLSTATE.
+    pub sqlstates: BTreeMap<String, u64>,
+    /// How many of those SQLSTATEs were inferred from the message (stderr without `%e`).
+    pub sqlstates_inferred: u64,
+    pub temp_file_bytes: u64,
+    pub events: BTreeMap<&'static str, u64>,
+    /// First and last log timestamps, RFC 3339 in UTC.
+    pub first_timestamp: Option<String>,
+    pub last_timestamp: Option<String>,
+}
+
+impl Report {
+    pub fn build(
+        summary: Summary,
+        sources: Vec<FileReport>,
+        skipped: Vec<SkippedFile>,
+        max_samples: usize,
+    ) -> Report {
+        let mut severities = summary.severities;
+        for s in REQUIRED_SEVERITIES {
+            severities.entry(s.as_str()).or_insert(0);
+        }
+        let mut events = summary.events;
+        for e in REQUIRED_EVENTS {
+            events.entry(e).or_insert(0);
+        }
+        let mut samples = summary.malformed_samples;
+        samples.truncate(max_samples);
+        Report {
+            schema: REPORT_SCHEMA,
+            generator: format!("pglog {}", env!("CARGO_PKG_VERSION")),
+            input: InputReport {
+                files: sources.iter().map(|s| s.path.clone()).collect(),
+                bytes: sources.iter().map(|s| s.bytes).sum(),
+                records: summary.records,
+                malformed: summary.malformed,
+                malformed_samples: samples,
+                sources,
+                skipped,
+            },
+            summary: SummaryReport {
+                queries: summary.queries,
+                plans: summary.plans,
+                severities,
+                sqlstates: summary.sqlstates,
+                sqlstates_inferred: summary.sqlstates_inferred,
+                temp_file_bytes: summary.temp_file_bytes,
+                events,
+                first_timestamp: summary.first_time_ms.map(rfc3339),
+                last_timestamp: summary.last_time_ms.map(rfc3339),
+            },
+        }
+    }
+}
+
+/// Milliseconds since the epoch as `2026-11-23T10:00:00.123Z`.
+pub fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339() {
+        assert_eq!(
+            super::rfc3339(1_795_428_000_123),
+            "2026-11-23T10:00:00.123Z"
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! Counts over a stream of events. Per-file (later per-thread) values merge
+//! with `+=`, so the totals do not depend on how the work was split.
+
+use crate::report::MalformedSample;
+use pglog_logparse::{Event, EventKind, Malformed, Severity};
+use std::collections::BTreeMap;
+use std::ops::AddAssign;
+
+/// Event counts that are always present in the report, even when zero.
+pub const REQUIRED_EVENTS: &[&str] = &[
+    "checkpoint",
+    "restartpoint",
+    "autovacuum",
+    "autoanalyze",
+    "temp_file",
+    "deadlock",
+    "lock_wait",
+    "connection",
+    "disconnection",
+    "auth_failure",
+];
+
+/// Severities that are always present in the report, even when zero.
+pub const REQUIRED_SEVERITIES: &[Severity] = &[
+    Severity::Log,
+    Severity::Warning,
+    Severity::Error,
+    Severity::Fatal,
+    Severity::Panic,
+];
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub records: u64,
+    pub malformed: u64,
+    /// Statements executed with a duration: simple-protocol statements and extended-protocol executes.
+    pub queries: u64,
+    pub plans: u64,
+    pub severities: BTreeMap<&'static str, u64>,
+    /// ERROR/FATAL/PANIC records by SQLSTATE (given or inferred); `unknown` when neither.
+    pub sqlstates: BTreeMap<String, u64>,
+    /// How many SQLSTATEs were inferred from the message text.
+    pub sqlstates_inferred: u64,
+    pub temp_file_bytes: u64,
+    pub events: BTreeMap<&'static str, u64>,
+    pub first_time_ms: Option<i64>,
+    pub last_time_ms: Option<i64>,
+    /// The first malformed stretches, with their file and line.
+    pub malformed_samples: Vec<MalformedSample>,
+}
+
+impl Summary {
+    pub fn add_event(&mut self, e: &Event) {
+        self.records += 1;
+        *self
+            .severities
+            .entry(e.record.severity.as_str())
+            .or_default() += 1;
+        if e.record.severity.is_error() {
+            let key = e
+                .sqlstate
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "unknown".to_string());
+            *self.sqlstates.entry(key).or_default() += 1;
+            if e.sqlstate_inferred {
+                self.sqlstates_inferred += 1;
+            }
+        }
+        match &e.kind {
+            EventKind::Query(_) => self.queries += 1,
+            EventKind::Plan(_) => self.plans += 1,
+            EventKind::TempFile { size, .. } => self.temp_file_bytes += size,
+            _ => {}
+        }
+        *self.events.entry(e.kind.key()).or_default() += 1;
+        if let Some(t) = e.record.time {
+            self.first_time_ms = Some(self.first_time_ms.map_or(t.epoch_ms, |f| f.min(t.epoch_ms)));
+            self.last_time_ms = Some(self.last_time_ms.map_or(t.epoch_ms, |l| l.max(t.epoch_ms)));
+        }
+    }
+
+    pub fn add_malformed(&mut self, file: &str, m: Malformed, keep_samples: usize) {
+        self.malformed += 1;
+        if self.malformed_samples.len() < keep_samples {
+            self.malformed_samples.push(MalformedSample {
+                file: file.to_string(),
+                line: m.line,
+                kind: m.kind.as_str(),
+                reason: m.reason,
+            });
+        }
+    }
+}
+
+impl AddAssign for Summary {
+    fn add_assign(&mut self, o: Summary) {
+        self.records += o.records;
+        self.malformed += o.malformed;
+        self.queries += o.queries;
+        self.plans += o.plans;
+        for (k, v) in o.severities {
+            *self.severities.entry(k).or_default() += v;
+        }
+        for (k, v) in o.sqlstates {
+            *self.sqlstates.entry(k).or_default() += v;
+        }
+        self.sqlstates_inferred += o.sqlstates_inferred;
+        self.temp_file_bytes += o.temp_file_bytes;
+        for (k, v) in o.events {
+            *self.events.entry(k).or_default() += v;
+        }
+        self.first_time_ms = min_opt(self.first_time_ms, o.first_time_ms);
+        self.last_time_ms = match (self.last_time_ms, o.last_time_ms) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.malformed_samples.extend(o.malformed_samples);
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}

@@ -1,0 +1,222 @@
+//! A sliding read buffer that hands out lines and keeps line numbers.
+//! All formats read through it, so memory stays bounded by the longest record
+//! allowed, whatever the input size.
+
+use std::io::{self, Read};
+
+const CHUNK: usize = 256 * 1024;
+
+pub struct ByteSource {
+    inner: Box<dyn Read + Send>,
+    buf: Vec<u8>,
+    start: usize,
+    eof: bool,
+    /// 1-based number of the line that begins at `start`.
+    line: u64,
+    bytes_read: u64,
+}
+
+/// A line handed out by [`ByteSource::next_line`].
+pub struct Line<'a> {
+    pub number: u64,
+    /// Without the `\n` (and a `\r` before it). Empty when `too_long`.
+    pub bytes: &'a [u8],
+    /// False for a last line that has no newline: the input was cut.
+    pub terminated: bool,
+    pub too_long: bool,
+}
+
+impl ByteSource {
+    pub fn new(inner: Box<dyn Read + Send>) -> ByteSource {
+        ByteSource {
+            inner,
+            buf: Vec::with_capacity(CHUNK),
+            start: 0,
+            eof: false,
+            line: 1,
+            bytes_read: 0,
+        }
+    }
+
+    /// Bytes read from the (decompressed) input so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    pub fn line_number(&self) -> u64 {
+        self.line
+    }
+
+    /// The unconsumed bytes currently buffered.
+    pub fn available(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+
+    /// The input has no more bytes to give (some may still be buffered).
+    pub fn exhausted(&self) -> bool {
+        self.eof
+    }
+
+    pub fn at_eof(&self) -> bool {
+        self.eof && self.start == self.buf.len()
+    }
+
+    /// Reads one more chunk. Returns false when the input is exhausted.
+    pub fn fill_more(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.start > 0 && self.start >= self.buf.len() / 2 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        let old_len = self.buf.len();
+        self.buf.resize(old_len + CHUNK, 0);
+        let n = loop {
+            match self.inner.read(&mut self.buf[old_len..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(old_len);
+                    return Err(e);
+                }
+            }
+        };
+        self.buf.truncate(old_len + n);
+        self.bytes_read += n as u64;
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(n > 0)
+    }
+
+    /// Buffers at least `n` bytes, or all that is left.
+    pub fn fill_to(&mut self, n: usize) -> io::Result<()> {
+        while self.available().len() < n && self.fill_more()? {}
+        Ok(())
+    }
+
+    /// Drops `n` buffered bytes, counting the lines they end.
+    pub fn consume(&mut self, n: usize) {
+        let end = self.start + n;
+        self.line += memchr::memchr_iter(b'\n', &self.buf[self.start..end]).count() as u64;
+        self.start = end;
+    }
+
+    /// The next line, or `None` at the end of input. A line longer than
+    /// `max_len` is skipped without being buffered whole and comes back with
+    /// `too_long` set.
+    pub fn next_line(&mut self, max_len: usize) -> io::Result<Option<Line<'_>>> {
+        let mut searched = 0;
+        loop {
+            let avail = &self.buf[self.start..];
+            if let Some(i) = memchr::memchr(b'\n', &avail[searched..]) {
+                let len = searched + i;
+                let number = self.line;
+                let s = self.start;
+                self.start += len + 1;
+                self.line += 1;
+                if len > max_len {
+                    return Ok(Some(Line {
+                        number,
+                        bytes: &[],
+                        terminated: true,
+                        too_long: true,
+                    }));
+                }
+                let mut bytes = &self.buf[s..s + len];
+                if let [rest @ .., b'\r'] = bytes {
+                    bytes = rest;
+                }
+                return Ok(Some(Line {
+                    number,
+                    bytes,
+                    terminated: true,
+                    too_long: false,
+                }));
+            }
+            searched = avail.len();
+            if searched > max_len {
+                return self.skip_long_line().map(Some);
+            }
+            if !self.fill_more()? {
+                let avail_len = self.buf.len() - self.start;
+                if avail_len == 0 {
+                    return Ok(None);
+                }
+                let number = self.line;
+                let s = self.start;
+                self.start = self.buf.len();
+                return Ok(Some(Line {
+                    number,
+                    bytes: &self.buf[s..],
+                    terminated: false,
+                    too_long: false,
+                }));
+            }
+        }
+    }
+
+    fn skip_long_line(&mut self) -> io::Result<Line<'_>> {
+        let number = self.line;
+        loop {
+            let avail = &self.buf[self.start..];
+            if let Some(i) = memchr::memchr(b'\n', avail) {
+                self.start += i + 1;
+                self.line += 1;
+                return Ok(Line {
+                    number,
+                    bytes: &[],
+                    terminated: true,
+                    too_long: true,
+                });
+            }
+            self.start = self.buf.len();
+            if !self.fill_more()? {
+                return Ok(Line {
+                    number,
+                    bytes: &[],
+                    terminated: false,
+                    too_long: true,
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_numbers_and_cut_tail() {
+        let data = b"a\r\nbb\n\nlast".to_vec();
+        let mut src = ByteSource::new(Box::new(io::Cursor::new(data)));
+        let mut got = Vec::new();
+        while let Some(l) = src.next_line(100).unwrap() {
+            got.push((l.number, l.bytes.to_vec(), l.terminated));
+        }
+        assert_eq!(
+            got,
+            vec![
+                (1, b"a".to_vec(), true),
+                (2, b"bb".to_vec(), true),
+                (3, b"".to_vec(), true),
+                (4, b"last".to_vec(), false)
+            ]
+        );
+    }
+
+    #[test]
+    fn long_line_is_skipped_not_buffered() {
+        let mut data = vec![b'x'; 3 * CHUNK];
+        data.extend_from_slice(b"\nok\n");
+        let mut src = ByteSource::new(Box::new(io::Cursor::new(data)));
+        let l = src.next_line(1000).unwrap().unwrap();
+        assert!(l.too_long);
+        assert_eq!(l.number, 1);
+        let l = src.next_line(1000).unwrap().unwrap();
+        assert_eq!((l.number, l.bytes), (2, &b"ok"[..]));
+        assert!(src.buf.capacity() < 2 * CHUNK + 1000);
+    }
+}

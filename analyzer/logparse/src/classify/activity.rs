@@ -1,0 +1,329 @@
+//! Server activity messages: checkpoints, vacuum, locks, temp files,
+//! connections, replication, configuration and pgaudit.
+
+use serde::Serialize;
+
+/// `checkpoint complete:` / `restartpoint complete:` statistics.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CheckpointStats {
+    pub buffers_written: Option<u64>,
+    pub wal_added: Option<u64>,
+    pub wal_removed: Option<u64>,
+    pub wal_recycled: Option<u64>,
+    pub write_s: Option<f64>,
+    pub sync_s: Option<f64>,
+    pub total_s: Option<f64>,
+    pub distance_kb: Option<u64>,
+    pub estimate_kb: Option<u64>,
+}
+
+pub fn checkpoint_stats(msg: &str) -> CheckpointStats {
+    CheckpointStats {
+        buffers_written: number_after(msg, "wrote ").map(|v| v as u64),
+        wal_added: number_before(msg, " WAL file(s) added"),
+        wal_removed: number_before(msg, " removed"),
+        wal_recycled: number_before(msg, " recycled"),
+        write_s: number_after(msg, "write="),
+        sync_s: number_after(msg, "sync="),
+        total_s: number_after(msg, "total="),
+        distance_kb: number_after(msg, "distance=").map(|v| v as u64),
+        estimate_kb: number_after(msg, "estimate=").map(|v| v as u64),
+    }
+}
+
+/// `automatic vacuum of table` / `automatic analyze of table` statistics.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MaintenanceStats {
+    /// `db.schema.table`
+    pub table: String,
+    pub aggressive: bool,
+    pub wraparound: bool,
+    pub tuples_removed: Option<u64>,
+    pub tuples_remain: Option<u64>,
+    pub pages_removed: Option<u64>,
+    pub elapsed_s: Option<f64>,
+}
+
+pub fn maintenance_stats(msg: &str) -> MaintenanceStats {
+    let table = msg
+        .split_once("table \"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_default();
+    let tuples_line = msg.lines().find(|l| l.trim_start().starts_with("tuples:"));
+    let pages_line = msg.lines().find(|l| l.trim_start().starts_with("pages:"));
+    MaintenanceStats {
+        table,
+        aggressive: msg.starts_with("automatic aggressive"),
+        wraparound: msg.contains("to prevent wraparound"),
+        tuples_removed: tuples_line.and_then(|l| number_before(l, " removed")),
+        tuples_remain: tuples_line.and_then(|l| number_before(l, " remain")),
+        pages_removed: pages_line.and_then(|l| number_before(l, " removed")),
+        elapsed_s: number_after(msg, "elapsed: "),
+    }
+}
+
+/// A lock wait: `process 123 still waiting for ShareLock on transaction 456 after 1000.1 ms`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LockWait {
+    pub waiting_pid: Option<u32>,
+    pub mode: String,
+    /// What is locked: `transaction 456`, `relation 16384 of database 5`, `tuple (0,1) of ...`.
+    pub object: String,
+    pub wait_ms: Option<f64>,
+    /// Pids holding the lock, from the DETAIL.
+    pub holders: Vec<u32>,
+}
+
+pub fn lock_wait(msg: &str, verb: &str, detail: Option<&str>) -> Option<LockWait> {
+    let rest = msg.strip_prefix("process ")?;
+    let (pid, rest) = rest.split_once(' ')?;
+    let rest = rest.strip_prefix(verb)?;
+    let (mode, rest) = rest.split_once(" on ")?;
+    let (object, wait) = match rest.rsplit_once(" after ") {
+        Some((o, w)) => (o, w.strip_suffix(" ms").and_then(|v| v.parse().ok())),
+        None => (rest, None),
+    };
+    let holders = detail
+        .and_then(|d| {
+            d.split_once("holding the lock: ")
+                .or_else(|| d.split_once("holding the locks: "))
+        })
+        .map(|(_, h)| {
+            h.split(['.', ','].as_ref())
+                .map_while(|p| p.trim().parse::<u32>().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(LockWait {
+        waiting_pid: pid.parse().ok(),
+        mode: mode.to_string(),
+        object: object.to_string(),
+        wait_ms: wait,
+        holders,
+    })
+}
+
+/// One process in a deadlock cycle.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeadlockSide {
+    pub pid: u32,
+    pub waits_for: String,
+    pub blocked_by: Option<u32>,
+    pub query: Option<String>,
+}
+
+/// Parses the DETAIL of `deadlock detected`:
+/// `Process 1 waits for ShareLock on transaction 9; blocked by process 2.` lines,
+/// then `Process 1: <query>` lines.
+pub fn deadlock_sides(detail: &str) -> Vec<DeadlockSide> {
+    let mut sides: Vec<DeadlockSide> = Vec::new();
+    let mut current_query: Option<usize> = None;
+    for line in detail.lines() {
+        if let Some(rest) = line.strip_prefix("Process ") {
+            if let Some((pid, tail)) = rest.split_once(" waits for ") {
+                if let Ok(pid) = pid.parse() {
+                    let (what, by) = match tail.rsplit_once("; blocked by process ") {
+                        Some((w, b)) => (w, b.trim_end_matches('.').parse().ok()),
+                        None => (tail, None),
+                    };
+                    sides.push(DeadlockSide {
+                        pid,
+                        waits_for: what.to_string(),
+                        blocked_by: by,
+                        query: None,
+                    });
+                    current_query = None;
+                    continue;
+                }
+            }
+            if let Some((pid, query)) = rest.split_once(": ") {
+                if let Ok(pid) = pid.parse::<u32>() {
+                    if let Some(i) = sides.iter().position(|s| s.pid == pid) {
+                        sides[i].query = Some(query.to_string());
+                        current_query = Some(i);
+                        continue;
+                    }
+                }
+            }
+        }
+        // Multi-line queries continue on the following lines.
+        if let Some(i) = current_query {
+            if let Some(q) = sides[i].query.as_mut() {
+                q.push('\n');
+                q.push_str(line);
+            }
+        }
+    }
+    sides
+}
+
+/// `temporary file: path "base/pgsql_tmp/pgsql_tmp123.0", size 8192`
+pub fn temp_file(msg: &str) -> Option<(String, u64)> {
+    let rest = msg.strip_prefix("temporary file: path \"")?;
+    let (path, rest) = rest.rsplit_once("\", size ")?;
+    Some((path.to_string(), rest.trim().parse().ok()?))
+}
+
+/// `key=value` pairs of connection messages; values end at the next ` key=`.
+pub fn key_values(s: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut rest = s.trim();
+    while let Some(eq) = rest.find('=') {
+        let key = &rest[..eq];
+        if key.contains(' ') {
+            break;
+        }
+        let after = &rest[eq + 1..];
+        // The value runs to the next " word=" (application names may hold spaces).
+        let mut end = after.len();
+        let mut search = 0;
+        while let Some(sp) = after[search..].find(' ') {
+            let cand = search + sp + 1;
+            let word_end = after[cand..].find([' ', '=']).map(|i| cand + i);
+            if let Some(we) = word_end {
+                if after.as_bytes()[we] == b'=' && we > cand {
+                    end = search + sp;
+                    break;
+                }
+            }
+            search = cand;
+        }
+        out.push((key, after[..end].trim_end()));
+        rest = after[end..].trim_start();
+    }
+    out
+}
+
+/// Session time `H:MM:SS.mmm` of a disconnection, in milliseconds.
+pub fn session_time_ms(msg: &str) -> Option<f64> {
+    let t = msg
+        .strip_prefix("disconnection: session time: ")?
+        .split(' ')
+        .next()?;
+    let mut parts = t.split(':');
+    let h: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    Some(((h * 60.0 + m) * 60.0 + s) * 1000.0)
+}
+
+/// A pgaudit entry: `AUDIT: SESSION,1,1,DDL,CREATE TABLE,TABLE,public.t,<statement>,<params>`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// `SESSION` or `OBJECT`.
+    pub audit_type: String,
+    pub statement_id: Option<u64>,
+    pub substatement_id: Option<u64>,
+    /// READ, WRITE, FUNCTION, ROLE, DDL, MISC, MISC_SET.
+    pub class: String,
+    pub command: String,
+    pub object_type: Option<String>,
+    pub object_name: Option<String>,
+    pub statement: Option<String>,
+}
+
+pub fn audit_entry(msg: &str) -> Option<AuditEntry> {
+    let body = msg.strip_prefix("AUDIT: ")?;
+    let fields = split_csv(body.as_bytes());
+    if fields.len() < 5 {
+        return None;
+    }
+    let opt = |i: usize| fields.get(i).filter(|f| !f.is_empty()).cloned();
+    Some(AuditEntry {
+        audit_type: fields[0].clone(),
+        statement_id: fields[1].parse().ok(),
+        substatement_id: fields[2].parse().ok(),
+        class: fields[3].clone(),
+        command: fields[4].clone(),
+        object_type: opt(5),
+        object_name: opt(6),
+        statement: opt(7),
+    })
+}
+
+fn split_csv(line: &[u8]) -> Vec<String> {
+    let mut input = line.to_vec();
+    input.push(b'\n');
+    let mut rdr = csv_core::Reader::new();
+    let mut out = vec![0u8; input.len()];
+    let mut ends = vec![0usize; 64];
+    let (_, _, _, nend) = rdr.read_record(&input, &mut out, &mut ends);
+    let mut fields = Vec::with_capacity(nend);
+    let mut start = 0;
+    for &end in &ends[..nend] {
+        fields.push(String::from_utf8_lossy(&out[start..end]).into_owned());
+        start = end;
+    }
+    fields
+}
+
+/// The first number after `key` in `s`.
+fn number_after(s: &str, key: &str) -> Option<f64> {
+    let i = s.find(key)? + key.len();
+    let num: String = s[i..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    num.parse().ok()
+}
+
+/// The integer just before `suffix`, e.g. `3` in `3 removed`.
+fn number_before(s: &str, suffix: &str) -> Option<u64> {
+    let i = s.find(suffix)?;
+    let head = &s[..i];
+    let start = head
+        .rfind(|c: char| !c.is_ascii_digit())
+        .map_or(0, |p| p + 1);
+    head[start..].parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoint_complete() {
+        let s = checkpoint_stats("checkpoint complete: wrote 47 buffers (0.3%); 0 WAL file(s) added, 1 removed, 2 recycled; write=0.004 s, sync=0.002 s, total=0.015 s; sync files=12, longest=0.001 s, average=0.001 s; distance=240 kB, estimate=240 kB");
+        assert_eq!(s.buffers_written, Some(47));
+        assert_eq!(
+            (s.wal_added, s.wal_removed, s.wal_recycled),
+            (Some(0), Some(1), Some(2))
+        );
+        assert_eq!(s.total_s, Some(0.015));
+        assert_eq!(s.distance_kb, Some(240));
+    }
+
+    #[test]
+    fn connection_pairs() {
+        let kv = key_values("user=alice database=app application_name=my app x=1");
+        assert_eq!(
+            kv,
+            vec![
+                ("user", "alice"),
+                ("database", "app"),
+                ("application_name", "my app"),
+                ("x", "1")
+            ]
+        );
+    }
+
+    #[test]
+    fn audit() {
+        let a = audit_entry("AUDIT: SESSION,1,1,DDL,CREATE TABLE,TABLE,public.t,\"create table t (a int, b text)\",<not logged>").unwrap();
+        assert_eq!(a.class, "DDL");
+        assert_eq!(a.object_name.as_deref(), Some("public.t"));
+        assert_eq!(
+            a.statement.as_deref(),
+            Some("create table t (a int, b text)")
+        );
+    }
+
+    #[test]
+    fn deadlock() {
+        let d = deadlock_sides("Process 10 waits for ShareLock on transaction 5; blocked by process 11.\nProcess 11 waits for ShareLock on transaction 4; blocked by process 10.\nProcess 10: UPDATE a\n SET x = 1\nProcess 11: UPDATE b");
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].blocked_by, Some(11));
+        assert_eq!(d[0].query.as_deref(), Some("UPDATE a\n SET x = 1"));
+    }
+}

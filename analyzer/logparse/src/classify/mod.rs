@@ -1,0 +1,419 @@
+//! Turns records into typed events. Stitching (in `format`) and
+//! classification are separate passes: records are complete before they are
+//! looked at here.
+
+pub mod activity;
+pub mod sqlstate;
+pub mod statement;
+
+use crate::record::{LogRecord, Severity, SqlState};
+use activity::{AuditEntry, CheckpointStats, DeadlockSide, LockWait, MaintenanceStats};
+use serde::Serialize;
+use statement::{Parsed, Plan, Statement, StatementKind};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReason {
+    StatementTimeout,
+    LockTimeout,
+    UserRequest,
+    AdminTerminate,
+    IdleInTransactionTimeout,
+    IdleSessionTimeout,
+    Autovacuum,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Connection {
+    pub user: Option<String>,
+    pub database: Option<String>,
+    pub application: Option<String>,
+    pub replication: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A statement executed and logged with its duration: a simple-protocol
+    /// statement or an extended-protocol execute.
+    Query(Statement),
+    /// An extended-protocol parse or bind step with its duration.
+    StatementStep(Statement),
+    /// Statement text logged by `log_statement`, before it ran.
+    StatementLogged(Statement),
+    /// `duration: X ms` that no logged statement text precedes: a parse or
+    /// bind step timed by `log_duration`.
+    Duration {
+        ms: f64,
+    },
+    Plan(Plan),
+    Error,
+    Cancel {
+        reason: CancelReason,
+    },
+    Deadlock {
+        sides: Vec<DeadlockSide>,
+    },
+    LockWait(LockWait),
+    LockAcquired(LockWait),
+    /// `avoided deadlock` / `detected deadlock while waiting`.
+    LockOther,
+    TempFile {
+        path: String,
+        size: u64,
+    },
+    Checkpoint {
+        flags: String,
+    },
+    CheckpointComplete(CheckpointStats),
+    Restartpoint {
+        flags: String,
+    },
+    RestartpointComplete(CheckpointStats),
+    /// `checkpoints are occurring too frequently (N seconds apart)`.
+    CheckpointWarning {
+        seconds_apart: Option<u64>,
+    },
+    Autovacuum(MaintenanceStats),
+    Autoanalyze(MaintenanceStats),
+    ConnectionReceived {
+        host: Option<String>,
+    },
+    ConnectionAuthenticated {
+        identity: Option<String>,
+        method: Option<String>,
+    },
+    Connection(Connection),
+    Disconnection {
+        session_ms: Option<f64>,
+    },
+    AuthFailure,
+    ReplicationCommand {
+        command: String,
+    },
+    RecoveryConflict,
+    ConfigReload,
+    ParameterChange {
+        name: String,
+        value: Option<String>,
+    },
+    Startup,
+    Shutdown,
+    Audit(AuditEntry),
+    Other,
+}
+
+impl EventKind {
+    /// The event's name in reports and JSON.
+    pub fn key(&self) -> &'static str {
+        match self {
+            EventKind::Query(_) => "query",
+            EventKind::StatementStep(s) if s.kind == StatementKind::Parse => "parse",
+            EventKind::StatementStep(_) => "bind",
+            EventKind::StatementLogged(_) => "statement_logged",
+            EventKind::Duration { .. } => "duration_only",
+            EventKind::Plan(_) => "plan",
+            EventKind::Error => "error",
+            EventKind::Cancel { .. } => "cancel",
+            EventKind::Deadlock { .. } => "deadlock",
+            EventKind::LockWait(_) => "lock_wait",
+            EventKind::LockAcquired(_) => "lock_acquired",
+            EventKind::LockOther => "lock_other",
+            EventKind::TempFile { .. } => "temp_file",
+            EventKind::Checkpoint { .. } => "checkpoint",
+            EventKind::CheckpointComplete(_) => "checkpoint_complete",
+            EventKind::Restartpoint { .. } => "restartpoint",
+            EventKind::RestartpointComplete(_) => "restartpoint_complete",
+            EventKind::CheckpointWarning { .. } => "checkpoint_warning",
+            EventKind::Autovacuum(_) => "autovacuum",
+            EventKind::Autoanalyze(_) => "autoanalyze",
+            EventKind::ConnectionReceived { .. } => "connection_received",
+            EventKind::ConnectionAuthenticated { .. } => "connection_authenticated",
+            EventKind::Connection(_) => "connection",
+            EventKind::Disconnection { .. } => "disconnection",
+            EventKind::AuthFailure => "auth_failure",
+            EventKind::ReplicationCommand { .. } => "replication_command",
+            EventKind::RecoveryConflict => "recovery_conflict",
+            EventKind::ConfigReload => "config_reload",
+            EventKind::ParameterChange { .. } => "parameter_change",
+            EventKind::Startup => "startup",
+            EventKind::Shutdown => "shutdown",
+            EventKind::Audit(_) => "audit",
+            EventKind::Other => "other",
+        }
+    }
+}
+
+/// A classified record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub record: LogRecord,
+    pub kind: EventKind,
+    /// The record's SQLSTATE, or for ERROR/FATAL/PANIC without one, the code
+    /// inferred from the message.
+    pub sqlstate: Option<SqlState>,
+    pub sqlstate_inferred: bool,
+}
+
+#[derive(Default, Clone)]
+struct SessionInfo {
+    user: Option<String>,
+    database: Option<String>,
+    application: Option<String>,
+}
+
+/// Classifies records in log order. It keeps a little state per process:
+/// statement text from `log_statement` waiting for its `duration:` line, and
+/// each session's user/database/application for its parallel workers.
+#[derive(Default)]
+pub struct Classifier {
+    logged: HashMap<u32, Statement>,
+    sessions: HashMap<u32, SessionInfo>,
+}
+
+impl Classifier {
+    pub fn new() -> Classifier {
+        Classifier::default()
+    }
+
+    pub fn classify(&mut self, mut record: LogRecord) -> Event {
+        self.attribute(&mut record);
+        let (sqlstate, inferred) = match record.sqlstate {
+            Some(s) => (Some(s), false),
+            None if record.severity.is_error() => {
+                let s = sqlstate::infer(&record);
+                (s, s.is_some())
+            }
+            None => (None, false),
+        };
+        let kind = if record.severity.is_error() {
+            error_kind(&record, sqlstate)
+        } else {
+            self.message_kind(&record)
+        };
+        if let (EventKind::Disconnection { .. }, Some(pid)) = (&kind, record.pid) {
+            self.logged.remove(&pid);
+            self.sessions.remove(&pid);
+        }
+        Event {
+            record,
+            kind,
+            sqlstate,
+            sqlstate_inferred: inferred,
+        }
+    }
+
+    /// Parallel workers log without user and database; take the leader's.
+    fn attribute(&mut self, r: &mut LogRecord) {
+        let Some(pid) = r.pid else { return };
+        if r.user.is_some() || r.database.is_some() {
+            let info = self.sessions.entry(pid).or_default();
+            info.user.clone_from(&r.user);
+            info.database.clone_from(&r.database);
+            if r.application.is_some() {
+                info.application.clone_from(&r.application);
+            }
+        } else if let Some(leader) = r.leader_pid.and_then(|l| self.sessions.get(&l)) {
+            r.user.clone_from(&leader.user);
+            r.database.clone_from(&leader.database);
+            if r.application.is_none() {
+                r.application.clone_from(&leader.application);
+            }
+        }
+    }
+
+    fn message_kind(&mut self, r: &LogRecord) -> EventKind {
+        let msg = r.message.as_str();
+        if let Some(parsed) = statement::parse(msg) {
+            return self.statement_kind(r, parsed);
+        }
+        activity_kind(r).unwrap_or(EventKind::Other)
+    }
+
+    fn statement_kind(&mut self, r: &LogRecord, parsed: Parsed) -> EventKind {
+        match parsed {
+            Parsed::Plan(p) => EventKind::Plan(p),
+            Parsed::Statement(mut s) => {
+                if let Some(params) = r.detail.as_deref().and_then(statement::parse_params) {
+                    s.params = params;
+                }
+                match (s.kind, s.duration_ms) {
+                    (StatementKind::Simple | StatementKind::Execute, Some(_)) => {
+                        EventKind::Query(s)
+                    }
+                    (StatementKind::Parse | StatementKind::Bind, Some(_)) => {
+                        EventKind::StatementStep(s)
+                    }
+                    (_, None) => {
+                        if let Some(pid) = r.pid {
+                            self.logged.insert(pid, s.clone());
+                        }
+                        EventKind::StatementLogged(s)
+                    }
+                }
+            }
+            Parsed::DurationOnly(ms) => match r.pid.and_then(|pid| self.logged.remove(&pid)) {
+                Some(mut s) => {
+                    s.duration_ms = Some(ms);
+                    EventKind::Query(s)
+                }
+                None => EventKind::Duration { ms },
+            },
+        }
+    }
+}
+
+fn error_kind(r: &LogRecord, sqlstate: Option<SqlState>) -> EventKind {
+    let msg = r.message.as_str();
+    let code = sqlstate.as_ref().map(SqlState::as_str).unwrap_or("");
+    if msg.starts_with("deadlock detected") || code == "40P01" {
+        return EventKind::Deadlock {
+            sides: r
+                .detail
+                .as_deref()
+                .map(activity::deadlock_sides)
+                .unwrap_or_default(),
+        };
+    }
+    if r.severity == Severity::Fatal && code.starts_with("28") {
+        return EventKind::AuthFailure;
+    }
+    if msg.contains("due to conflict with recovery") {
+        return EventKind::RecoveryConflict;
+    }
+    let reason = if msg.starts_with("canceling statement due to statement timeout") {
+        Some(CancelReason::StatementTimeout)
+    } else if msg.starts_with("canceling statement due to lock timeout") {
+        Some(CancelReason::LockTimeout)
+    } else if msg.starts_with("canceling statement due to user request") {
+        Some(CancelReason::UserRequest)
+    } else if msg.starts_with("terminating connection due to administrator command") {
+        Some(CancelReason::AdminTerminate)
+    } else if msg.starts_with("terminating connection due to idle-in-transaction timeout") {
+        Some(CancelReason::IdleInTransactionTimeout)
+    } else if msg.starts_with("terminating connection due to idle-session timeout") {
+        Some(CancelReason::IdleSessionTimeout)
+    } else if msg.starts_with("canceling autovacuum task") {
+        Some(CancelReason::Autovacuum)
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => EventKind::Cancel { reason },
+        None => EventKind::Error,
+    }
+}
+
+const STARTUP: &[&str] = &[
+    "database system is ready to accept connections",
+    "database system is ready to accept read-only connections",
+];
+const SHUTDOWN: &[&str] = &["database system is shut down"];
+
+fn activity_kind(r: &LogRecord) -> Option<EventKind> {
+    let msg = r.message.as_str();
+    let detail = r.detail.as_deref();
+    let k = if let Some(flags) = msg.strip_prefix("checkpoint starting: ") {
+        EventKind::Checkpoint {
+            flags: flags.to_string(),
+        }
+    } else if msg.starts_with("checkpoint complete: ") {
+        EventKind::CheckpointComplete(activity::checkpoint_stats(msg))
+    } else if let Some(flags) = msg.strip_prefix("restartpoint starting: ") {
+        EventKind::Restartpoint {
+            flags: flags.to_string(),
+        }
+    } else if msg.starts_with("restartpoint complete: ") {
+        EventKind::RestartpointComplete(activity::checkpoint_stats(msg))
+    } else if let Some(rest) = msg.strip_prefix("checkpoints are occurring too frequently (") {
+        EventKind::CheckpointWarning {
+            seconds_apart: rest.split(' ').next().and_then(|n| n.parse().ok()),
+        }
+    } else if msg.starts_with("automatic vacuum of table")
+        || msg.starts_with("automatic aggressive vacuum")
+    {
+        EventKind::Autovacuum(activity::maintenance_stats(msg))
+    } else if msg.starts_with("automatic analyze of table") {
+        EventKind::Autoanalyze(activity::maintenance_stats(msg))
+    } else if msg.starts_with("temporary file: ") {
+        let (path, size) = activity::temp_file(msg)?;
+        EventKind::TempFile { path, size }
+    } else if msg.starts_with("process ") {
+        if let Some(w) = activity::lock_wait(msg, "still waiting for ", detail) {
+            EventKind::LockWait(w)
+        } else if let Some(w) = activity::lock_wait(msg, "acquired ", detail) {
+            EventKind::LockAcquired(w)
+        } else if msg.contains(" deadlock ") {
+            EventKind::LockOther
+        } else {
+            return None;
+        }
+    } else if let Some(rest) = msg.strip_prefix("connection received: ") {
+        let kv = activity::key_values(rest);
+        EventKind::ConnectionReceived {
+            host: find(&kv, "host"),
+        }
+    } else if let Some(rest) = msg.strip_prefix("connection authenticated: ") {
+        let kv = activity::key_values(rest);
+        EventKind::ConnectionAuthenticated {
+            identity: find(&kv, "identity").map(|s| s.trim_matches('"').to_string()),
+            method: find(&kv, "method").map(|m| m.split(' ').next().unwrap_or("").to_string()),
+        }
+    } else if let Some((rest, replication)) = msg
+        .strip_prefix("connection authorized: ")
+        .map(|r| (r, false))
+        .or_else(|| {
+            msg.strip_prefix("replication connection authorized: ")
+                .map(|r| (r, true))
+        })
+    {
+        let kv = activity::key_values(rest);
+        EventKind::Connection(Connection {
+            user: find(&kv, "user"),
+            database: find(&kv, "database"),
+            application: find(&kv, "application_name"),
+            replication,
+        })
+    } else if msg.starts_with("disconnection: ") {
+        EventKind::Disconnection {
+            session_ms: activity::session_time_ms(msg),
+        }
+    } else if let Some(cmd) = msg.strip_prefix("received replication command: ") {
+        EventKind::ReplicationCommand {
+            command: cmd.to_string(),
+        }
+    } else if msg.starts_with("received SIGHUP, reloading configuration files") {
+        EventKind::ConfigReload
+    } else if let Some(rest) = msg.strip_prefix("parameter \"") {
+        let (name, tail) = rest.split_once('"')?;
+        let value = tail
+            .strip_prefix(" changed to \"")
+            .map(|v| v.trim_end_matches('"').to_string());
+        if value.is_none()
+            && !tail.contains("cannot be changed")
+            && !tail.contains("removed from configuration")
+        {
+            return None;
+        }
+        EventKind::ParameterChange {
+            name: name.to_string(),
+            value,
+        }
+    } else if msg.starts_with("AUDIT: ") {
+        EventKind::Audit(activity::audit_entry(msg)?)
+    } else if STARTUP.iter().any(|s| msg.starts_with(s)) {
+        EventKind::Startup
+    } else if SHUTDOWN.iter().any(|s| msg.starts_with(s)) {
+        EventKind::Shutdown
+    } else {
+        return None;
+    };
+    Some(k)
+}
+
+fn find(kv: &[(&str, &str)], key: &str) -> Option<String> {
+    kv.iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.to_string())
+}

@@ -1,0 +1,281 @@
+//! Statement, duration and plan messages.
+//!
+//! ```text
+//! duration: 1.2 ms  statement: SELECT 1            simple protocol
+//! duration: 1.2 ms  parse S_1: SELECT $1           extended protocol steps
+//! duration: 1.2 ms  bind S_1/C_1: SELECT $1
+//! duration: 1.2 ms  execute S_1/C_1: SELECT $1
+//! duration: 1.2 ms  execute fetch from S_1/C_1: ...
+//! duration: 1.2 ms  plan:\nQuery Text: ...          auto_explain
+//! duration: 1.2 ms                                  log_duration
+//! statement: SELECT 1 / execute S_1: ...            log_statement
+//! ```
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatementKind {
+    /// Simple query protocol (`statement:`).
+    Simple,
+    Parse,
+    Bind,
+    Execute,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Statement {
+    pub kind: StatementKind,
+    pub duration_ms: Option<f64>,
+    /// Prepared statement name (`<unnamed>` for the unnamed one).
+    pub name: Option<String>,
+    pub portal: Option<String>,
+    pub text: Option<String>,
+    /// Bind parameters `$1..$n`; `None` is SQL NULL.
+    pub params: Vec<Option<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanFormat {
+    Text,
+    Json,
+}
+
+/// An auto_explain plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub duration_ms: f64,
+    pub format: PlanFormat,
+    pub query_text: Option<String>,
+    /// The plan as logged, without the `Query Text` part for text plans.
+    pub plan: String,
+}
+
+/// What a `duration:`/`statement:` message is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    Statement(Statement),
+    Plan(Plan),
+    /// `duration: X ms` alone.
+    DurationOnly(f64),
+}
+
+/// Parses the statement-family messages; `None` for anything else.
+pub fn parse(message: &str) -> Option<Parsed> {
+    if let Some(rest) = message.strip_prefix("duration: ") {
+        let (ms, after) = rest.split_once(" ms")?;
+        let ms: f64 = ms.parse().ok()?;
+        if after.is_empty() {
+            return Some(Parsed::DurationOnly(ms));
+        }
+        let body = after.strip_prefix("  ")?;
+        if let Some(plan) = body.strip_prefix("plan:") {
+            return Some(Parsed::Plan(parse_plan(
+                ms,
+                plan.trim_start_matches(['\n', ' ']),
+            )));
+        }
+        return parse_statement(body, Some(ms)).map(Parsed::Statement);
+    }
+    parse_statement(message, None).map(Parsed::Statement)
+}
+
+fn parse_statement(body: &str, duration_ms: Option<f64>) -> Option<Statement> {
+    let stmt = |kind, name: Option<&str>, portal: Option<&str>, text: &str| Statement {
+        kind,
+        duration_ms,
+        name: name.map(str::to_string),
+        portal: portal.map(str::to_string),
+        text: Some(text.to_string()),
+        params: Vec::new(),
+    };
+    if let Some(text) = body.strip_prefix("statement: ") {
+        return Some(stmt(StatementKind::Simple, None, None, text));
+    }
+    for (word, kind) in [
+        ("execute ", StatementKind::Execute),
+        ("parse ", StatementKind::Parse),
+        ("bind ", StatementKind::Bind),
+    ] {
+        if let Some(rest) = body.strip_prefix(word) {
+            let rest = rest.strip_prefix("fetch from ").unwrap_or(rest);
+            let (names, text) = rest.split_once(": ")?;
+            if names.contains(' ') && !names.starts_with("<unnamed>") {
+                return None;
+            }
+            let (name, portal) = match names.split_once('/') {
+                Some((n, p)) => (n, Some(p)),
+                None => (names, None),
+            };
+            return Some(stmt(kind, Some(name), portal, text));
+        }
+    }
+    None
+}
+
+fn parse_plan(duration_ms: f64, body: &str) -> Plan {
+    let trimmed = body.trim_start();
+    if trimmed.starts_with('{') {
+        let query_text = serde_json::from_str::<serde_json::Value>(trimmed)
+            .ok()
+            .and_then(|v| {
+                v.get("Query Text")
+                    .and_then(|q| q.as_str())
+                    .map(str::to_string)
+            });
+        return Plan {
+            duration_ms,
+            format: PlanFormat::Json,
+            query_text,
+            plan: trimmed.to_string(),
+        };
+    }
+    match trimmed.strip_prefix("Query Text: ") {
+        Some(rest) => {
+            // The plan starts at the first node line: `Name  (cost=...`.
+            let mut offset = 0;
+            let mut split = None;
+            for line in rest.split_inclusive('\n') {
+                if offset > 0 && is_plan_node_line(line) {
+                    split = Some(offset);
+                    break;
+                }
+                offset += line.len();
+            }
+            match split {
+                Some(at) => Plan {
+                    duration_ms,
+                    format: PlanFormat::Text,
+                    query_text: Some(rest[..at].trim_end_matches('\n').to_string()),
+                    plan: rest[at..].to_string(),
+                },
+                None => Plan {
+                    duration_ms,
+                    format: PlanFormat::Text,
+                    query_text: Some(rest.to_string()),
+                    plan: String::new(),
+                },
+            }
+        }
+        None => Plan {
+            duration_ms,
+            format: PlanFormat::Text,
+            query_text: None,
+            plan: trimmed.to_string(),
+        },
+    }
+}
+
+fn is_plan_node_line(line: &str) -> bool {
+    !line.starts_with(' ')
+        && (line.contains("  (cost=")
+            || line.contains("  (actual time=")
+            || line.contains("  (never executed)"))
+}
+
+/// Parses bind parameters: `$1 = '42', $2 = NULL, $3 = 'it''s'`.
+/// Accepts the DETAIL `parameters: ...` and the CONTEXT `... with parameters: ...` forms.
+pub fn parse_params(text: &str) -> Option<Vec<Option<String>>> {
+    let start = text.find("parameters: ")? + "parameters: ".len();
+    let s = text[start..].as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        if s.get(i) != Some(&b'$') {
+            return None;
+        }
+        i += 1;
+        let digits = s[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            return None;
+        }
+        i += digits;
+        if !s[i..].starts_with(b" = ") {
+            return None;
+        }
+        i += 3;
+        if s[i..].starts_with(b"NULL") {
+            out.push(None);
+            i += 4;
+        } else if s.get(i) == Some(&b'\'') {
+            i += 1;
+            let mut val = Vec::new();
+            loop {
+                match s.get(i) {
+                    None => return None,
+                    Some(b'\'') if s.get(i + 1) == Some(&b'\'') => {
+                        val.push(b'\'');
+                        i += 2;
+                    }
+                    Some(b'\'') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&c) => {
+                        val.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            // Values cut by log_parameter_max_length end with "...".
+            if s[i..].starts_with(b"...") {
+                i += 3;
+            }
+            out.push(Some(String::from_utf8(val).ok()?));
+        } else {
+            return None;
+        }
+        if s[i..].starts_with(b", ") {
+            i += 2;
+        } else {
+            return Some(out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_forms() {
+        let Some(Parsed::Statement(s)) = parse("duration: 0.050 ms  execute S_1/C_2: SELECT $1")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (s.kind, s.name.as_deref(), s.portal.as_deref()),
+            (StatementKind::Execute, Some("S_1"), Some("C_2"))
+        );
+        let Some(Parsed::Statement(s)) = parse("duration: 1 ms  bind <unnamed>: SELECT 1") else {
+            panic!()
+        };
+        assert_eq!(s.kind, StatementKind::Bind);
+        assert_eq!(parse("duration: 2.5 ms"), Some(Parsed::DurationOnly(2.5)));
+        let Some(Parsed::Statement(s)) = parse("statement: SELECT 'a: b'") else {
+            panic!()
+        };
+        assert_eq!(s.text.as_deref(), Some("SELECT 'a: b'"));
+        assert!(parse("checkpoint starting: time").is_none());
+    }
+
+    #[test]
+    fn text_plan_split() {
+        let Some(Parsed::Plan(p)) =
+            parse("duration: 60.1 ms  plan:\nQuery Text: SELECT\n  1\nResult  (cost=0.00..0.01 rows=1 width=4) (actual time=0.001..0.001 rows=1 loops=1)")
+        else {
+            panic!()
+        };
+        assert_eq!(p.query_text.as_deref(), Some("SELECT\n  1"));
+        assert!(p.plan.starts_with("Result"));
+    }
+
+    #[test]
+    fn params() {
+        assert_eq!(
+            parse_params("parameters: $1 = 'a''b, $2 = ''x', $2 = NULL"),
+            Some(vec![Some("a'b, $2 = 'x".into()), None])
+        );
+    }
+}

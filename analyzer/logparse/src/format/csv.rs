@@ -1,0 +1,234 @@
+//! csvlog: one record per csv row, fields quoted with embedded newlines.
+//! Rows are split with `csv-core`; a row whose fields do not fit the csvlog
+//! layout is counted as malformed and reading resumes at the next line that
+//! starts with a timestamp, so one bad row never swallows good ones.
+
+use crate::buffer::ByteSource;
+use crate::record::{LogRecord, Malformed, MalformedKind, Severity, SqlState};
+use crate::time::parse_pg_timestamp;
+use crate::Item;
+use std::io;
+
+/// csvlog has 23 columns up to PostgreSQL 12, 24 in 13 (`backend_type`) and
+/// 26 from 14 (`leader_pid`, `query_id`).
+const MIN_FIELDS: usize = 23;
+const MAX_FIELDS: usize = 26;
+
+pub struct CsvReader {
+    src: ByteSource,
+    max_record: usize,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl CsvReader {
+    pub fn new(src: ByteSource, max_record: usize) -> CsvReader {
+        CsvReader {
+            src,
+            max_record,
+            fields: vec![0; 64 * 1024],
+            ends: vec![0; MAX_FIELDS + 8],
+        }
+    }
+
+    pub fn source(&self) -> &ByteSource {
+        &self.src
+    }
+
+    pub fn next_item(&mut self) -> io::Result<Option<Item>> {
+        loop {
+            if self.src.available().is_empty() && !self.src.fill_more()? {
+                return Ok(None);
+            }
+            // Blank lines between rows carry nothing.
+            if let Some(n) = leading_newlines(self.src.available()) {
+                self.src.consume(n);
+                continue;
+            }
+            return self.read_row().map(Some);
+        }
+    }
+
+    fn read_row(&mut self) -> io::Result<Item> {
+        let line = self.src.line_number();
+        let mut rdr = csv_core::ReaderBuilder::new().build();
+        let (mut scanned, mut nout, mut nend) = (0usize, 0usize, 0usize);
+        loop {
+            if scanned == self.src.available().len() && !self.src.exhausted() {
+                if scanned > self.max_record {
+                    return self.bad_row(
+                        line,
+                        scanned,
+                        MalformedKind::TooLong,
+                        "row longer than the record size limit",
+                    );
+                }
+                self.src.fill_more()?;
+                continue;
+            }
+            // Empty input here means the end of input, which ends the last row.
+            let input = &self.src.available()[scanned..];
+            let (res, nin, o, e) =
+                rdr.read_record(input, &mut self.fields[nout..], &mut self.ends[nend..]);
+            scanned += nin;
+            nout += o;
+            nend += e;
+            use csv_core::ReadRecordResult as R;
+            match res {
+                R::InputEmpty => {}
+                R::OutputFull => {
+                    let len = self.fields.len();
+                    self.fields.resize(len * 2, 0);
+                }
+                R::OutputEndsFull => {
+                    if nend > MAX_FIELDS {
+                        return self.bad_row(
+                            line,
+                            scanned,
+                            MalformedKind::BadFields,
+                            "more fields than csvlog has",
+                        );
+                    }
+                    let len = self.ends.len();
+                    self.ends.resize(len * 2, 0);
+                }
+                R::Record => {
+                    let raw = &self.src.available()[..scanned];
+                    if raw.last() != Some(&b'\n') {
+                        return self.bad_row(
+                            line,
+                            scanned,
+                            MalformedKind::Truncated,
+                            "the input ends in the middle of this row",
+                        );
+                    }
+                    return match self.build_record(line, nend) {
+                        Ok(r) => {
+                            self.src.consume(scanned);
+                            Ok(Item::Record(r))
+                        }
+                        Err((kind, why)) => self.bad_row(line, scanned, kind, why),
+                    };
+                }
+                R::End => {
+                    return self.bad_row(
+                        line,
+                        scanned,
+                        MalformedKind::Truncated,
+                        "the input ends in the middle of this row",
+                    );
+                }
+            }
+        }
+    }
+
+    /// Skips the bad row's first line and any following lines that do not
+    /// start a row, then reports them as one malformed stretch.
+    fn bad_row(
+        &mut self,
+        line: u64,
+        scanned: usize,
+        kind: MalformedKind,
+        why: &str,
+    ) -> io::Result<Item> {
+        let avail = self.src.available();
+        let first_line_end =
+            memchr::memchr(b'\n', &avail[..scanned.min(avail.len())]).map(|i| i + 1);
+        match first_line_end {
+            Some(n) => self.src.consume(n),
+            None => {
+                let n = avail.len().min(scanned.max(1));
+                self.src.consume(n)
+            }
+        }
+        self.skip_to_row_start()?;
+        Ok(Item::Malformed(Malformed {
+            line,
+            kind,
+            reason: why.to_string(),
+        }))
+    }
+
+    fn skip_to_row_start(&mut self) -> io::Result<()> {
+        loop {
+            self.src.fill_to(64)?;
+            let avail = self.src.available();
+            if avail.is_empty()
+                || parse_pg_timestamp(avail).is_some_and(|(_, n)| avail.get(n) == Some(&b','))
+            {
+                return Ok(());
+            }
+            match memchr::memchr(b'\n', avail) {
+                Some(i) => self.src.consume(i + 1),
+                None => {
+                    let n = avail.len();
+                    self.src.consume(n);
+                    if !self.src.fill_more()? {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    fn build_record(
+        &self,
+        line: u64,
+        nfields: usize,
+    ) -> Result<LogRecord, (MalformedKind, &'static str)> {
+        if !(MIN_FIELDS..=MAX_FIELDS).contains(&nfields) {
+            return Err((
+                MalformedKind::BadFields,
+                "the row does not have the csvlog columns",
+            ));
+        }
+        let mut fields = [""; MAX_FIELDS];
+        let mut start = 0;
+        for (i, &end) in self.ends[..nfields].iter().enumerate() {
+            fields[i] = std::str::from_utf8(&self.fields[start..end])
+                .map_err(|_| (MalformedKind::InvalidUtf8, "bytes that are not UTF-8"))?;
+            start = end;
+        }
+        let opt = |i: usize| (!fields[i].is_empty()).then(|| fields[i].to_string());
+        let num = |i: usize| fields[i].parse::<u64>().ok();
+        let severity = Severity::parse(fields[11].as_bytes())
+            .ok_or((MalformedKind::BadFields, "unknown error_severity"))?;
+        let (time, _) = parse_pg_timestamp(fields[0].as_bytes())
+            .ok_or((MalformedKind::BadFields, "log_time is not a timestamp"))?;
+        let mut r = LogRecord::new(line, severity, fields[13].to_string());
+        r.time = Some(time);
+        r.user = opt(1);
+        r.database = opt(2);
+        r.pid = num(3).map(|p| p as u32);
+        r.remote_host = opt(4);
+        r.session_id = opt(5);
+        r.session_line = num(6);
+        r.command_tag = opt(7);
+        r.vxid = opt(9);
+        r.txid = num(10).filter(|&t| t != 0);
+        r.sqlstate = SqlState::parse(fields[12].as_bytes());
+        r.detail = opt(14);
+        r.hint = opt(15);
+        r.internal_query = opt(16);
+        r.context = opt(18);
+        r.statement = opt(19);
+        r.location = opt(21);
+        r.application = opt(22);
+        if nfields >= 24 {
+            r.backend_type = opt(23);
+        }
+        if nfields >= 26 {
+            r.leader_pid = num(24).map(|p| p as u32);
+            r.query_id = fields[25].parse::<i64>().ok().filter(|&q| q != 0);
+        }
+        Ok(r)
+    }
+}
+
+fn leading_newlines(avail: &[u8]) -> Option<usize> {
+    let n = avail
+        .iter()
+        .take_while(|c| **c == b'\n' || **c == b'\r')
+        .count();
+    (n > 0).then_some(n)
+}

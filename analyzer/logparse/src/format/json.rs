@@ -1,0 +1,160 @@
+//! jsonlog (PostgreSQL 15+): one JSON object per line; newlines inside values
+//! are escaped, so a line is always a whole record.
+
+use crate::buffer::ByteSource;
+use crate::record::{LogRecord, Malformed, MalformedKind, Severity, SqlState};
+use crate::time::parse_pg_timestamp;
+use crate::Item;
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::io;
+
+#[derive(Deserialize)]
+struct JsonEntry<'a> {
+    #[serde(borrow)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    user: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    dbname: Option<Cow<'a, str>>,
+    pid: Option<u32>,
+    #[serde(borrow)]
+    remote_host: Option<Cow<'a, str>>,
+    remote_port: Option<u32>,
+    #[serde(borrow)]
+    session_id: Option<Cow<'a, str>>,
+    line_num: Option<u64>,
+    #[serde(borrow)]
+    ps: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    vxid: Option<Cow<'a, str>>,
+    txid: Option<u64>,
+    #[serde(borrow)]
+    error_severity: Cow<'a, str>,
+    #[serde(borrow)]
+    state_code: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    message: Cow<'a, str>,
+    #[serde(borrow)]
+    detail: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    hint: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    internal_query: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    context: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    statement: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    func_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    file_name: Option<Cow<'a, str>>,
+    file_line_num: Option<u32>,
+    #[serde(borrow)]
+    application_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    backend_type: Option<Cow<'a, str>>,
+    leader_pid: Option<u32>,
+    query_id: Option<i64>,
+}
+
+pub struct JsonReader {
+    src: ByteSource,
+    max_record: usize,
+}
+
+impl JsonReader {
+    pub fn new(src: ByteSource, max_record: usize) -> JsonReader {
+        JsonReader { src, max_record }
+    }
+
+    pub fn source(&self) -> &ByteSource {
+        &self.src
+    }
+
+    pub fn next_item(&mut self) -> io::Result<Option<Item>> {
+        loop {
+            let Some(line) = self.src.next_line(self.max_record)? else {
+                return Ok(None);
+            };
+            let number = line.number;
+            if line.too_long {
+                return Ok(Some(malformed(
+                    number,
+                    MalformedKind::TooLong,
+                    "line longer than the record size limit",
+                )));
+            }
+            if line.bytes.trim_ascii().is_empty() {
+                continue;
+            }
+            return Ok(Some(match parse_entry(number, line.bytes) {
+                Ok(r) => Item::Record(r),
+                Err((kind, why)) => malformed(number, kind, why),
+            }));
+        }
+    }
+}
+
+fn malformed(line: u64, kind: MalformedKind, why: &str) -> Item {
+    Item::Malformed(Malformed {
+        line,
+        kind,
+        reason: why.to_string(),
+    })
+}
+
+fn parse_entry(line: u64, bytes: &[u8]) -> Result<LogRecord, (MalformedKind, &'static str)> {
+    if std::str::from_utf8(bytes).is_err() {
+        return Err((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
+    }
+    let e: JsonEntry = serde_json::from_slice(bytes).map_err(|err| {
+        if err.is_eof() {
+            (MalformedKind::Truncated, "the JSON object is cut short")
+        } else {
+            (MalformedKind::BadFields, "not a jsonlog object")
+        }
+    })?;
+    let severity = Severity::parse(e.error_severity.as_bytes())
+        .ok_or((MalformedKind::BadFields, "unknown error_severity"))?;
+    let own = |v: Option<Cow<'_, str>>| v.filter(|s| !s.is_empty()).map(Cow::into_owned);
+    let mut r = LogRecord::new(line, severity, e.message.into_owned());
+    r.time = match e.timestamp.as_deref() {
+        Some(t) => Some(
+            parse_pg_timestamp(t.as_bytes())
+                .ok_or((MalformedKind::BadFields, "timestamp is not a timestamp"))?
+                .0,
+        ),
+        None => None,
+    };
+    r.user = own(e.user);
+    r.database = own(e.dbname);
+    r.pid = e.pid;
+    r.remote_host = match (own(e.remote_host), e.remote_port) {
+        (Some(h), Some(p)) => Some(format!("{h}({p})")),
+        (h, _) => h,
+    };
+    r.session_id = own(e.session_id);
+    r.session_line = e.line_num;
+    r.command_tag = own(e.ps);
+    r.vxid = own(e.vxid);
+    r.txid = e.txid.filter(|&t| t != 0);
+    r.sqlstate = e
+        .state_code
+        .as_deref()
+        .and_then(|s| SqlState::parse(s.as_bytes()));
+    r.detail = own(e.detail);
+    r.hint = own(e.hint);
+    r.internal_query = own(e.internal_query);
+    r.context = own(e.context);
+    r.statement = own(e.statement);
+    r.location = match (own(e.func_name), own(e.file_name), e.file_line_num) {
+        (Some(f), Some(file), Some(n)) => Some(format!("{f}, {file}:{n}")),
+        _ => None,
+    };
+    r.application = own(e.application_name);
+    r.backend_type = own(e.backend_type);
+    r.leader_pid = e.leader_pid;
+    r.query_id = e.query_id.filter(|&q| q != 0);
+    Ok(r)
+}

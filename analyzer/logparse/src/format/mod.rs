@@ -1,0 +1,364 @@
+//! Input formats, sniffing, and the reader that turns bytes into records.
+
+pub mod csv;
+pub mod json;
+pub mod stitch;
+pub mod syslog;
+
+use crate::buffer::ByteSource;
+use crate::prefix::{detect_prefix, Prefix, RDS_PREFIX};
+use crate::time::parse_pg_timestamp;
+use crate::Item;
+use serde::Serialize;
+use std::io::{self, Read};
+use stitch::{LineIn, Stitcher};
+
+/// The `--input-format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputFormat {
+    Auto,
+    Csv,
+    Json,
+    Stderr,
+    Syslog,
+    Rds,
+}
+
+impl InputFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputFormat::Auto => "auto",
+            InputFormat::Csv => "csv",
+            InputFormat::Json => "json",
+            InputFormat::Stderr => "stderr",
+            InputFormat::Syslog => "syslog",
+            InputFormat::Rds => "rds",
+        }
+    }
+}
+
+/// How much of the start of an input is looked at to pick a format and prefix.
+const SNIFF_BYTES: usize = 256 * 1024;
+const SNIFF_LINES: usize = 2000;
+
+/// The default cap on one record: statements of many MB exist, unbounded ones must not.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
+
+/// Why an input could not be read as a log.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    #[error("no line matches a known log_line_prefix; first line: {sample:?}. Give the server's setting with --prefix '<log_line_prefix>' (SHOW log_line_prefix;)")]
+    UnknownPrefix { sample: String },
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// Builds a [`LogReader`] (format, prefix and limits), then opens inputs with it.
+#[derive(Debug, Clone)]
+pub struct ReaderBuilder {
+    format: InputFormat,
+    prefix: Option<Prefix>,
+    max_record_bytes: usize,
+}
+
+impl Default for ReaderBuilder {
+    fn default() -> Self {
+        ReaderBuilder {
+            format: InputFormat::Auto,
+            prefix: None,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+impl ReaderBuilder {
+    pub fn new() -> ReaderBuilder {
+        ReaderBuilder::default()
+    }
+
+    pub fn format(&mut self, f: InputFormat) -> &mut Self {
+        self.format = f;
+        self
+    }
+
+    /// The `log_line_prefix` for stderr and syslog input; detected when not set.
+    pub fn prefix(&mut self, p: Option<Prefix>) -> &mut Self {
+        self.prefix = p;
+        self
+    }
+
+    pub fn max_record_bytes(&mut self, n: usize) -> &mut Self {
+        self.max_record_bytes = n;
+        self
+    }
+
+    /// Sniffs the start of `input` and returns a reader for it.
+    pub fn build(&self, input: Box<dyn Read + Send>) -> Result<LogReader, FormatError> {
+        let mut src = ByteSource::new(input);
+        src.fill_to(SNIFF_BYTES)?;
+        let head = src.available();
+        let sample = first_line(head);
+        let format = match self.format {
+            InputFormat::Auto => sniff_format(head),
+            f => f,
+        };
+        let max = self.max_record_bytes;
+        let inner = match format {
+            InputFormat::Csv => Inner::Csv(csv::CsvReader::new(src, max)),
+            InputFormat::Json => Inner::Json(json::JsonReader::new(src, max)),
+            InputFormat::Stderr | InputFormat::Rds | InputFormat::Auto => {
+                let prefix = match (&self.prefix, format) {
+                    (Some(p), _) => p.clone(),
+                    (None, InputFormat::Rds) => Prefix::parse(RDS_PREFIX).expect("valid"),
+                    (None, _) => {
+                        detect_prefix(sniff_lines(head)).ok_or(FormatError::UnknownPrefix {
+                            sample: sample.clone(),
+                        })?
+                    }
+                };
+                Inner::Stderr(src, Stitcher::new(prefix))
+            }
+            InputFormat::Syslog => {
+                let prefix = match &self.prefix {
+                    Some(p) => p.clone(),
+                    None => {
+                        let year = current_year();
+                        let contents: Vec<Vec<u8>> = sniff_lines(head)
+                            .filter_map(|l| syslog::parse_header(l, year))
+                            .filter(|s| s.seq.is_none_or(|(_, chunk)| chunk == 1))
+                            .map(|s| syslog::unescape(s.content).into_owned())
+                            .collect();
+                        detect_prefix(contents.iter().map(Vec::as_slice)).ok_or(
+                            FormatError::UnknownPrefix {
+                                sample: sample.clone(),
+                            },
+                        )?
+                    }
+                };
+                Inner::Syslog(src, Stitcher::new(prefix), current_year())
+            }
+        };
+        let format = if format == InputFormat::Auto {
+            InputFormat::Stderr
+        } else {
+            format
+        };
+        Ok(LogReader {
+            inner,
+            max,
+            format,
+            sample,
+            done: false,
+        })
+    }
+}
+
+enum Inner {
+    Csv(csv::CsvReader),
+    Json(json::JsonReader),
+    Stderr(ByteSource, Stitcher),
+    Syslog(ByteSource, Stitcher, i64),
+}
+
+/// Reads records and malformed stretches from one input, in order.
+pub struct LogReader {
+    inner: Inner,
+    max: usize,
+    format: InputFormat,
+    sample: String,
+    done: bool,
+}
+
+impl LogReader {
+    pub fn format(&self) -> InputFormat {
+        self.format
+    }
+
+    /// The prefix in use for stderr and syslog input.
+    pub fn prefix(&self) -> Option<&Prefix> {
+        match &self.inner {
+            Inner::Stderr(_, s) | Inner::Syslog(_, s, _) => Some(s.prefix()),
+            _ => None,
+        }
+    }
+
+    /// The first line of the input, for error messages.
+    pub fn sample_line(&self) -> &str {
+        &self.sample
+    }
+
+    /// Decompressed bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        match &self.inner {
+            Inner::Csv(r) => r.source().bytes_read(),
+            Inner::Json(r) => r.source().bytes_read(),
+            Inner::Stderr(s, _) | Inner::Syslog(s, _, _) => s.bytes_read(),
+        }
+    }
+
+    /// The next record or malformed stretch; `None` at the end of input.
+    pub fn next_item(&mut self) -> io::Result<Option<Item>> {
+        match &mut self.inner {
+            Inner::Csv(r) => r.next_item(),
+            Inner::Json(r) => r.next_item(),
+            Inner::Stderr(src, st) => loop {
+                if let Some(item) = st.pop() {
+                    return Ok(Some(item));
+                }
+                if self.done {
+                    return Ok(None);
+                }
+                match src.next_line(self.max)? {
+                    Some(l) => st.push(LineIn {
+                        number: l.number,
+                        bytes: l.bytes,
+                        terminated: l.terminated,
+                        too_long: l.too_long,
+                        pid_hint: None,
+                        split_chunk: false,
+                        time_hint: None,
+                    }),
+                    None => {
+                        st.finish();
+                        self.done = true;
+                    }
+                }
+            },
+            Inner::Syslog(src, st, year) => loop {
+                if let Some(item) = st.pop() {
+                    return Ok(Some(item));
+                }
+                if self.done {
+                    return Ok(None);
+                }
+                match src.next_line(self.max)? {
+                    Some(l) => {
+                        push_syslog_line(st, *year, l.number, l.bytes, l.terminated, l.too_long)
+                    }
+                    None => {
+                        st.finish();
+                        self.done = true;
+                    }
+                }
+            },
+        }
+    }
+}
+
+fn push_syslog_line(
+    st: &mut Stitcher,
+    year: i64,
+    number: u64,
+    bytes: &[u8],
+    terminated: bool,
+    too_long: bool,
+) {
+    let base = LineIn {
+        number,
+        bytes,
+        terminated,
+        too_long,
+        pid_hint: None,
+        split_chunk: false,
+        time_hint: None,
+    };
+    if too_long {
+        return st.push(base);
+    }
+    let Some(sl) = syslog::parse_header(bytes, year) else {
+        // Not from the daemon at all: the stitcher reports it.
+        return st.push(base);
+    };
+    let content = syslog::unescape(sl.content);
+    let chunk = sl.seq.map(|(_, c)| c).unwrap_or(1);
+    // A later chunk that is neither a tab-led line nor a prefixed line is the
+    // rest of a line split for length.
+    let split_chunk =
+        chunk > 1 && !content.starts_with(b"\t") && st.prefix().match_line(&content).is_none();
+    st.push(LineIn {
+        number,
+        bytes: &content,
+        terminated,
+        too_long,
+        pid_hint: Some(sl.pid),
+        split_chunk,
+        time_hint: sl.time,
+    });
+}
+
+fn current_year() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    1970 + secs / 31_556_952
+}
+
+fn first_line(head: &[u8]) -> String {
+    let line = head
+        .split(|&c| c == b'\n')
+        .find(|l| !l.trim_ascii().is_empty())
+        .unwrap_or(&[]);
+    let line = &line[..line.len().min(200)];
+    String::from_utf8_lossy(line).into_owned()
+}
+
+fn sniff_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    // The last line may be cut by the sniff window.
+    let complete = match memchr::memrchr(b'\n', head) {
+        Some(i) => &head[..i],
+        None => head,
+    };
+    complete
+        .split(|&c| c == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .take(SNIFF_LINES)
+}
+
+/// Picks csv, json, syslog or stderr from the first lines of an input.
+pub fn sniff_format(head: &[u8]) -> InputFormat {
+    for line in sniff_lines(head)
+        .filter(|l| !l.trim_ascii().is_empty())
+        .take(20)
+    {
+        if line.starts_with(b"{") && memchr::memmem::find(line, b"\"error_severity\"").is_some() {
+            return InputFormat::Json;
+        }
+        if let Some((_, n)) = parse_pg_timestamp(line) {
+            if line.get(n) == Some(&b',') && memchr::memchr_iter(b',', line).count() >= 10 {
+                return InputFormat::Csv;
+            }
+            return InputFormat::Stderr;
+        }
+        if syslog::looks_like_syslog(line) {
+            return InputFormat::Syslog;
+        }
+    }
+    InputFormat::Auto
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_by_content() {
+        assert_eq!(
+            sniff_format(b"{\"timestamp\":\"x\",\"error_severity\":\"LOG\"}\n"),
+            InputFormat::Json
+        );
+        assert_eq!(
+            sniff_format(b"2026-11-23 10:00:00.123 UTC,,,1,,a.b,1,,2026-11-23 10:00:00 UTC,,0,LOG,00000,\"x\",,,,,,,,,\"\",postmaster,,0\n"),
+            InputFormat::Csv
+        );
+        assert_eq!(
+            sniff_format(b"2026-11-23 10:00:00.123 UTC [1] LOG:  x\n"),
+            InputFormat::Stderr
+        );
+        assert_eq!(
+            sniff_format(b"Nov 23 10:00:00 h postgres[1]: [1-1] LOG:  x\n"),
+            InputFormat::Syslog
+        );
+    }
+}

@@ -1,0 +1,326 @@
+//! Joins the lines of stderr and syslog output into records: a message, its
+//! continuation lines, and the DETAIL/HINT/CONTEXT/STATEMENT/QUERY/LOCATION
+//! lines that follow it. Lines are joined to their parent by process id, so
+//! output written without the logging collector, where processes interleave,
+//! is joined correctly too. A small window bounds how long a record waits.
+
+use crate::prefix::{Label, Prefix, PrefixMatch};
+use crate::record::{LogRecord, Malformed, MalformedKind};
+use crate::Item;
+use std::collections::VecDeque;
+
+/// How many records may wait for more lines before the oldest is emitted.
+const WINDOW: usize = 32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Message,
+    Detail,
+    Hint,
+    Context,
+    Statement,
+    Query,
+    Location,
+}
+
+struct Pending {
+    seq: u64,
+    record: LogRecord,
+    field: Field,
+    closed: bool,
+    problem: Option<(MalformedKind, &'static str)>,
+}
+
+/// One physical or logical line given to the stitcher.
+pub struct LineIn<'a> {
+    pub number: u64,
+    pub bytes: &'a [u8],
+    pub terminated: bool,
+    pub too_long: bool,
+    /// The process id when the transport carries it (syslog's `name[pid]`).
+    pub pid_hint: Option<u32>,
+    /// A syslog chunk of a line split for length: joined without a newline.
+    pub split_chunk: bool,
+    /// The transport's timestamp, used when the prefix has none.
+    pub time_hint: Option<crate::time::LogTime>,
+}
+
+pub struct Stitcher {
+    prefix: Prefix,
+    pending: VecDeque<Pending>,
+    next_seq: u64,
+    last_touched: Option<u64>,
+    out: VecDeque<Item>,
+}
+
+impl Stitcher {
+    pub fn new(prefix: Prefix) -> Stitcher {
+        Stitcher {
+            prefix,
+            pending: VecDeque::new(),
+            next_seq: 0,
+            last_touched: None,
+            out: VecDeque::new(),
+        }
+    }
+
+    pub fn prefix(&self) -> &Prefix {
+        &self.prefix
+    }
+
+    /// The next finished item, if any.
+    pub fn pop(&mut self) -> Option<Item> {
+        self.out.pop_front()
+    }
+
+    /// Emits every waiting record: call at the end of input.
+    pub fn finish(&mut self) {
+        while let Some(p) = self.pending.pop_front() {
+            self.emit(p);
+        }
+        self.last_touched = None;
+    }
+
+    pub fn push(&mut self, line: LineIn<'_>) {
+        if line.too_long {
+            self.malformed(
+                line.number,
+                MalformedKind::TooLong,
+                "line longer than the record size limit",
+            );
+            return;
+        }
+        let matched = if line.bytes.starts_with(b"\t") || line.split_chunk {
+            None
+        } else {
+            self.prefix.match_line(line.bytes)
+        };
+        let attached = match matched {
+            Some(m) => self.push_prefixed(&line, m),
+            None => self.push_continuation(&line),
+        };
+        if attached && !line.terminated {
+            self.mark_last(
+                MalformedKind::Truncated,
+                "the input ends in the middle of this record",
+            );
+        }
+        self.release();
+    }
+
+    fn push_prefixed(&mut self, line: &LineIn<'_>, m: PrefixMatch<'_>) -> bool {
+        let pid = m.fields.pid.or(line.pid_hint);
+        let (text, utf8_ok) = to_text(&line.bytes[m.text_offset..]);
+        match m.label {
+            Label::Severity(sev) => {
+                self.close_for(pid);
+                let mut r = LogRecord::new(line.number, sev, text);
+                let f = &m.fields;
+                r.time = f.time.or(line.time_hint);
+                r.pid = pid;
+                r.leader_pid = f.leader_pid;
+                r.session_id = f.session_id.map(lossy);
+                r.session_line = f.session_line;
+                r.user = f.user.map(lossy);
+                r.database = f.database.map(lossy);
+                r.application = f.application.map(lossy);
+                r.remote_host = f.remote_host.map(lossy);
+                r.command_tag = f.command_tag.map(lossy);
+                r.backend_type = f.backend_type.map(lossy);
+                r.vxid = f.vxid.map(lossy);
+                r.txid = f.txid;
+                r.query_id = f.query_id;
+                r.sqlstate = f.sqlstate.and_then(crate::record::SqlState::parse);
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                let problem =
+                    (!utf8_ok).then_some((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
+                self.pending.push_back(Pending {
+                    seq,
+                    record: r,
+                    field: Field::Message,
+                    closed: false,
+                    problem,
+                });
+                self.last_touched = Some(seq);
+                true
+            }
+            label => {
+                let field = match label {
+                    Label::Detail => Field::Detail,
+                    Label::Hint => Field::Hint,
+                    Label::Context => Field::Context,
+                    Label::Statement => Field::Statement,
+                    Label::Query => Field::Query,
+                    Label::Location => Field::Location,
+                    Label::Severity(_) => unreachable!(),
+                };
+                let Some(idx) = self.parent_of(pid) else {
+                    self.malformed(
+                        line.number,
+                        MalformedKind::Orphan,
+                        "a DETAIL/HINT/CONTEXT/STATEMENT line with no message before it",
+                    );
+                    return false;
+                };
+                let p = &mut self.pending[idx];
+                p.field = field;
+                append_field(&mut p.record, field, &text, true);
+                if !utf8_ok {
+                    p.problem
+                        .get_or_insert((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
+                }
+                self.last_touched = Some(p.seq);
+                true
+            }
+        }
+    }
+
+    fn push_continuation(&mut self, line: &LineIn<'_>) -> bool {
+        let (body, tabbed) = match line.bytes.strip_prefix(b"\t") {
+            Some(rest) => (rest, true),
+            None => (line.bytes, false),
+        };
+        let (text, utf8_ok) = to_text(body);
+        // An unprefixed line that is binary is garbage, not a continuation.
+        if !tabbed && !line.split_chunk && (!utf8_ok || text.bytes().any(is_binary)) {
+            let kind = if utf8_ok {
+                MalformedKind::Garbage
+            } else {
+                MalformedKind::InvalidUtf8
+            };
+            self.malformed(
+                line.number,
+                kind,
+                "a line that is neither a log line nor text",
+            );
+            return false;
+        }
+        let Some(idx) = self.last_touched.and_then(|seq| self.index_of(seq)) else {
+            let why = if tabbed || line.split_chunk {
+                "a continuation line with no message before it"
+            } else {
+                "a line that does not start with the log_line_prefix"
+            };
+            self.malformed(line.number, MalformedKind::Orphan, why);
+            return false;
+        };
+        let p = &mut self.pending[idx];
+        append_field(&mut p.record, p.field, &text, !line.split_chunk);
+        if !utf8_ok {
+            p.problem
+                .get_or_insert((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
+        }
+        true
+    }
+
+    /// The open record that a DETAIL-style line of `pid` belongs to.
+    fn parent_of(&self, pid: Option<u32>) -> Option<usize> {
+        let pos = self
+            .pending
+            .iter()
+            .rposition(|p| !p.closed && (pid.is_none() || p.record.pid == pid));
+        pos.or_else(|| {
+            // The message itself may have been too garbled to keep its pid.
+            pid.and_then(|_| self.last_touched.and_then(|s| self.index_of(s)))
+                .filter(|&i| !self.pending[i].closed && self.pending[i].record.pid.is_none())
+        })
+    }
+
+    fn index_of(&self, seq: u64) -> Option<usize> {
+        let front = self.pending.front()?.seq;
+        let idx = seq.checked_sub(front)? as usize;
+        (idx < self.pending.len()).then_some(idx)
+    }
+
+    /// A new message from `pid` ends that process's previous one. Without a
+    /// pid, a new message ends all.
+    fn close_for(&mut self, pid: Option<u32>) {
+        for p in self.pending.iter_mut() {
+            if pid.is_none() || p.record.pid.is_none() || p.record.pid == pid {
+                p.closed = true;
+            }
+        }
+    }
+
+    fn mark_last(&mut self, kind: MalformedKind, why: &'static str) {
+        if let Some(idx) = self.last_touched.and_then(|s| self.index_of(s)) {
+            self.pending[idx].problem = Some((kind, why));
+        }
+    }
+
+    fn release(&mut self) {
+        while let Some(front) = self.pending.front() {
+            if !front.closed && self.pending.len() <= WINDOW {
+                break;
+            }
+            let p = self.pending.pop_front().expect("front exists");
+            if self.last_touched == Some(p.seq) {
+                self.last_touched = None;
+            }
+            self.emit(p);
+        }
+    }
+
+    fn emit(&mut self, p: Pending) {
+        let item = match p.problem {
+            None => Item::Record(p.record),
+            Some((kind, why)) => Item::Malformed(Malformed {
+                line: p.record.line,
+                kind,
+                reason: why.to_string(),
+            }),
+        };
+        self.out.push_back(item);
+    }
+
+    fn malformed(&mut self, line: u64, kind: MalformedKind, why: &str) {
+        self.out.push_back(Item::Malformed(Malformed {
+            line,
+            kind,
+            reason: why.to_string(),
+        }));
+    }
+}
+
+fn append_field(r: &mut LogRecord, field: Field, text: &str, newline: bool) {
+    let slot = match field {
+        Field::Message => {
+            if newline {
+                r.message.push('\n');
+            }
+            r.message.push_str(text);
+            return;
+        }
+        Field::Detail => &mut r.detail,
+        Field::Hint => &mut r.hint,
+        Field::Context => &mut r.context,
+        Field::Statement => &mut r.statement,
+        Field::Query => &mut r.internal_query,
+        Field::Location => &mut r.location,
+    };
+    match slot {
+        Some(s) => {
+            if newline {
+                s.push('\n');
+            }
+            s.push_str(text);
+        }
+        None => *slot = Some(text.to_string()),
+    }
+}
+
+fn is_binary(c: u8) -> bool {
+    c < 0x20 && c != b'\t' || c == 0x7f
+}
+
+fn to_text(b: &[u8]) -> (String, bool) {
+    match std::str::from_utf8(b) {
+        Ok(s) => (s.to_string(), true),
+        Err(_) => (String::from_utf8_lossy(b).into_owned(), false),
+    }
+}
+
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}

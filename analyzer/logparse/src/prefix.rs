@@ -1,0 +1,578 @@
+//! `log_line_prefix` compiled into a matcher for stderr and syslog lines.
+//!
+//! A prefix is a list of literal text and `%` escapes. Fixed-shape escapes
+//! (times, pids, counters) are read by their shape; free-text escapes
+//! (`%u %d %a %r %h %i %b`) run up to the next literal, trying later
+//! occurrences when the rest does not fit. A match is only accepted when the
+//! prefix is followed by a message label such as `LOG:  `, so a wrong prefix
+//! matches nothing rather than something wrong.
+
+use crate::record::Severity;
+use crate::time::{parse_epoch, parse_pg_timestamp, LogTime};
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Escape {
+    Application,
+    User,
+    Database,
+    RemoteHostPort,
+    RemoteHost,
+    Pid,
+    LeaderPid,
+    TimeNoMs,
+    TimeMs,
+    TimeEpoch,
+    SessionId,
+    LineNumber,
+    SessionStart,
+    Vxid,
+    Txid,
+    SqlState,
+    CommandTag,
+    BackendType,
+    QueryId,
+}
+
+impl Escape {
+    fn is_free_text(self) -> bool {
+        matches!(
+            self,
+            Escape::Application
+                | Escape::User
+                | Escape::Database
+                | Escape::RemoteHostPort
+                | Escape::RemoteHost
+                | Escape::CommandTag
+                | Escape::BackendType
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Literal(Vec<u8>),
+    Escape(Escape),
+    /// `%q`: non-session processes stop the prefix here.
+    SessionOnly,
+}
+
+/// A compiled `log_line_prefix`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Prefix {
+    source: String,
+    tokens: Vec<Token>,
+}
+
+impl fmt::Debug for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Prefix({:?})", self.source)
+    }
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.source)
+    }
+}
+
+/// An error in a `log_line_prefix` given by the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid log_line_prefix {prefix:?} at byte {offset}: {what}")]
+pub struct PrefixError {
+    pub prefix: String,
+    pub offset: usize,
+    pub what: String,
+}
+
+/// The label after the prefix: a severity, or one of the lines that belong to
+/// the previous message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    Severity(Severity),
+    Detail,
+    Hint,
+    Context,
+    Statement,
+    Query,
+    Location,
+}
+
+impl Label {
+    fn parse(word: &[u8]) -> Option<Label> {
+        Some(match word {
+            b"DETAIL" => Label::Detail,
+            b"HINT" => Label::Hint,
+            b"CONTEXT" => Label::Context,
+            b"STATEMENT" => Label::Statement,
+            b"QUERY" => Label::Query,
+            b"LOCATION" => Label::Location,
+            _ => Label::Severity(Severity::parse(word)?),
+        })
+    }
+}
+
+/// Reads `LABEL:  ` at the start of `s`; returns the label and the offset of the text.
+pub fn parse_label(s: &[u8]) -> Option<(Label, usize)> {
+    let colon = memchr::memchr(b':', &s[..s.len().min(10)])?;
+    if s.get(colon + 1) != Some(&b' ') || s.get(colon + 2) != Some(&b' ') {
+        return None;
+    }
+    Some((Label::parse(&s[..colon])?, colon + 3))
+}
+
+/// The values a prefix carried on one line. Text fields borrow from the line.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct PrefixFields<'a> {
+    pub time: Option<LogTime>,
+    pub pid: Option<u32>,
+    pub leader_pid: Option<u32>,
+    pub session_id: Option<&'a [u8]>,
+    pub session_line: Option<u64>,
+    pub user: Option<&'a [u8]>,
+    pub database: Option<&'a [u8]>,
+    pub application: Option<&'a [u8]>,
+    pub remote_host: Option<&'a [u8]>,
+    pub command_tag: Option<&'a [u8]>,
+    pub backend_type: Option<&'a [u8]>,
+    pub vxid: Option<&'a [u8]>,
+    pub txid: Option<u64>,
+    pub sqlstate: Option<&'a [u8]>,
+    pub query_id: Option<i64>,
+}
+
+/// A line that matched: its prefix fields, its label and where the text starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrefixMatch<'a> {
+    pub fields: PrefixFields<'a>,
+    pub label: Label,
+    pub text_offset: usize,
+}
+
+/// How many later occurrences of a delimiter a free-text field may try.
+const MAX_DELIMITER_TRIES: usize = 8;
+/// How far a free-text field followed by another escape may reach.
+const MAX_FREE_TEXT: usize = 256;
+
+impl Prefix {
+    /// Compiles a `log_line_prefix` value, e.g. `%m [%p] %q%u@%d/%a `.
+    pub fn parse(source: &str) -> Result<Prefix, PrefixError> {
+        let err = |offset: usize, what: String| PrefixError {
+            prefix: source.to_string(),
+            offset,
+            what,
+        };
+        let bytes = source.as_bytes();
+        let mut tokens: Vec<Token> = Vec::new();
+        let mut lit = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] != b'%' {
+                lit.push(bytes[i]);
+                i += 1;
+                continue;
+            }
+            let at = i;
+            i += 1;
+            // Optional padding such as %-10u or %5p.
+            if bytes.get(i) == Some(&b'-') {
+                i += 1;
+            }
+            while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            let Some(&c) = bytes.get(i) else {
+                return Err(err(
+                    at,
+                    "a '%' at the end needs an escape letter after it".into(),
+                ));
+            };
+            i += 1;
+            let esc = match c {
+                b'%' => {
+                    lit.push(b'%');
+                    continue;
+                }
+                b'q' => None,
+                b'a' => Some(Escape::Application),
+                b'u' => Some(Escape::User),
+                b'd' => Some(Escape::Database),
+                b'r' => Some(Escape::RemoteHostPort),
+                b'h' => Some(Escape::RemoteHost),
+                b'p' => Some(Escape::Pid),
+                b'P' => Some(Escape::LeaderPid),
+                b't' => Some(Escape::TimeNoMs),
+                b'm' => Some(Escape::TimeMs),
+                b'n' => Some(Escape::TimeEpoch),
+                b'c' => Some(Escape::SessionId),
+                b'l' => Some(Escape::LineNumber),
+                b's' => Some(Escape::SessionStart),
+                b'v' => Some(Escape::Vxid),
+                b'x' => Some(Escape::Txid),
+                b'e' => Some(Escape::SqlState),
+                b'i' => Some(Escape::CommandTag),
+                b'b' => Some(Escape::BackendType),
+                b'Q' => Some(Escape::QueryId),
+                other => {
+                    return Err(err(
+                        at,
+                        format!(
+                            "unknown escape '%{}'; known escapes are %a %u %d %r %h %b %p %P %t %m %n %i %e %c %l %s %v %x %q %Q %%",
+                            other as char
+                        ),
+                    ))
+                }
+            };
+            if !lit.is_empty() {
+                tokens.push(Token::Literal(std::mem::take(&mut lit)));
+            }
+            tokens.push(match esc {
+                Some(e) => Token::Escape(e),
+                None => Token::SessionOnly,
+            });
+        }
+        if !lit.is_empty() {
+            tokens.push(Token::Literal(lit));
+        }
+        Ok(Prefix {
+            source: source.to_string(),
+            tokens,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether lines carry a process id, so related lines can be joined by it.
+    pub fn has_pid(&self) -> bool {
+        self.tokens.contains(&Token::Escape(Escape::Pid))
+    }
+
+    /// Matches a line: the prefix, then a `LABEL:  `.
+    pub fn match_line<'a>(&self, line: &'a [u8]) -> Option<PrefixMatch<'a>> {
+        let mut fields = PrefixFields::default();
+        let (label, text_offset) = self.match_from(0, line, 0, &mut fields)?;
+        Some(PrefixMatch {
+            fields,
+            label,
+            text_offset,
+        })
+    }
+
+    fn match_from<'a>(
+        &self,
+        ti: usize,
+        line: &'a [u8],
+        pos: usize,
+        fields: &mut PrefixFields<'a>,
+    ) -> Option<(Label, usize)> {
+        let Some(token) = self.tokens.get(ti) else {
+            let (label, n) = parse_label(&line[pos..])?;
+            return Some((label, pos + n));
+        };
+        match token {
+            Token::Literal(l) => {
+                if line[pos..].starts_with(l) {
+                    self.match_from(ti + 1, line, pos + l.len(), fields)
+                } else {
+                    None
+                }
+            }
+            Token::SessionOnly => {
+                // Background processes end the prefix here.
+                if let Some((label, n)) = parse_label(&line[pos..]) {
+                    return Some((label, pos + n));
+                }
+                self.match_from(ti + 1, line, pos, fields)
+            }
+            Token::Escape(e) if e.is_free_text() => self.match_free_text(*e, ti, line, pos, fields),
+            Token::Escape(e) => {
+                let n = read_fixed(*e, &line[pos..], fields)?;
+                self.match_from(ti + 1, line, pos + n, fields)
+            }
+        }
+    }
+
+    fn match_free_text<'a>(
+        &self,
+        esc: Escape,
+        ti: usize,
+        line: &'a [u8],
+        pos: usize,
+        fields: &mut PrefixFields<'a>,
+    ) -> Option<(Label, usize)> {
+        let rest = &line[pos..];
+        let try_end = |end: usize, fields: &mut PrefixFields<'a>| {
+            let value = &line[pos..pos + end];
+            if value.contains(&b'\t') {
+                return None;
+            }
+            set_free_text(esc, value, fields);
+            self.match_from(ti + 1, line, pos + end, fields)
+        };
+        match self.tokens.get(ti + 1) {
+            Some(Token::Literal(l)) => {
+                let finder = memchr::memmem::find_iter(rest, l);
+                for end in finder.take(MAX_DELIMITER_TRIES) {
+                    if let Some(m) = try_end(end, fields) {
+                        return Some(m);
+                    }
+                }
+                None
+            }
+            _ => {
+                // Followed by another escape or by the label: try each end.
+                for end in 0..=rest.len().min(MAX_FREE_TEXT) {
+                    if let Some(m) = try_end(end, fields) {
+                        return Some(m);
+                    }
+                }
+                None
+            }
+        }
+    }
+}
+
+fn set_free_text<'a>(esc: Escape, value: &'a [u8], f: &mut PrefixFields<'a>) {
+    let value = value.trim_ascii();
+    let slot = match esc {
+        Escape::Application => &mut f.application,
+        Escape::User => &mut f.user,
+        Escape::Database => &mut f.database,
+        Escape::RemoteHostPort | Escape::RemoteHost => &mut f.remote_host,
+        Escape::CommandTag => &mut f.command_tag,
+        Escape::BackendType => &mut f.backend_type,
+        _ => unreachable!("not a free-text escape"),
+    };
+    *slot = (!value.is_empty() && value != b"[unknown]").then_some(value);
+}
+
+/// Reads a fixed-shape escape; returns the bytes it took.
+fn read_fixed<'a>(esc: Escape, s: &'a [u8], f: &mut PrefixFields<'a>) -> Option<usize> {
+    let lead = s.iter().take_while(|c| **c == b' ').count();
+    let body = &s[lead..];
+    let n = match esc {
+        Escape::TimeMs | Escape::TimeNoMs | Escape::SessionStart => {
+            let (t, n) = parse_pg_timestamp(body)?;
+            let has_ms = body[..n].contains(&b'.');
+            if (esc == Escape::TimeMs) != has_ms && esc != Escape::SessionStart {
+                return None;
+            }
+            if esc != Escape::SessionStart {
+                f.time = Some(t);
+            }
+            n
+        }
+        Escape::TimeEpoch => {
+            let (t, n) = parse_epoch(body)?;
+            f.time = Some(t);
+            n
+        }
+        Escape::Pid => {
+            let n = digits(body);
+            f.pid = Some(parse_num(&body[..n])? as u32);
+            n
+        }
+        Escape::LeaderPid => {
+            let n = digits(body);
+            f.leader_pid = if n == 0 {
+                None
+            } else {
+                Some(parse_num(&body[..n])? as u32)
+            };
+            n
+        }
+        Escape::LineNumber => {
+            let n = digits(body);
+            f.session_line = Some(parse_num(&body[..n])?);
+            n
+        }
+        Escape::Txid => {
+            let n = digits(body);
+            let v = parse_num(&body[..n])?;
+            f.txid = (v != 0).then_some(v);
+            n
+        }
+        Escape::QueryId => {
+            let neg = usize::from(body.first() == Some(&b'-'));
+            let n = neg + digits(&body[neg..]);
+            let v = std::str::from_utf8(&body[..n]).ok()?.parse::<i64>().ok()?;
+            f.query_id = (v != 0).then_some(v);
+            n
+        }
+        Escape::SessionId => {
+            let a = hex_digits(body);
+            if a == 0 || body.get(a) != Some(&b'.') {
+                return None;
+            }
+            let b = hex_digits(&body[a + 1..]);
+            if b == 0 {
+                return None;
+            }
+            f.session_id = Some(&body[..a + 1 + b]);
+            a + 1 + b
+        }
+        Escape::Vxid => {
+            // Empty for processes without a virtual transaction.
+            let a = digits(body);
+            if a == 0 {
+                0
+            } else {
+                if body.get(a) != Some(&b'/') {
+                    return None;
+                }
+                let b = digits(&body[a + 1..]);
+                if b == 0 {
+                    return None;
+                }
+                f.vxid = Some(&body[..a + 1 + b]);
+                a + 1 + b
+            }
+        }
+        Escape::SqlState => {
+            let code = body.get(..5)?;
+            if !code
+                .iter()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+            {
+                return None;
+            }
+            f.sqlstate = Some(code);
+            5
+        }
+        _ => unreachable!("free-text escapes are matched elsewhere"),
+    };
+    Some(lead + n)
+}
+
+fn digits(s: &[u8]) -> usize {
+    s.iter().take_while(|c| c.is_ascii_digit()).count()
+}
+
+fn hex_digits(s: &[u8]) -> usize {
+    s.iter().take_while(|c| c.is_ascii_hexdigit()).count()
+}
+
+fn parse_num(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    std::str::from_utf8(s).ok()?.parse().ok()
+}
+
+/// Prefixes tried when none is given, most specific first: PostgreSQL's
+/// default, the Debian/Ubuntu packaging defaults, Amazon RDS, the common
+/// pgBadger recommendation and a few other widespread settings.
+pub const COMMON_PREFIXES: &[&str] = &[
+    "%m [%p] %q%u@%d/%a ",
+    "%m [%p] %q%u@%d ",
+    "%t [%p] %q%u@%d/%a ",
+    "%t [%p] %q%u@%d ",
+    "%t [%p-%l] %q%u@%d ",
+    "%m [%p-%l] %q%u@%d ",
+    "%t:%r:%u@%d:[%p]:",
+    "%m:%r:%u@%d:[%p]:",
+    "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+    "%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+    "%t [%p]: user=%u,db=%d,app=%a,client=%h ",
+    "%m [%p]: user=%u,db=%d,app=%a,client=%h ",
+    "%t [%p]: [%l-1] ",
+    "%m [%p]: [%l-1] ",
+    "%m %u %d [%p] ",
+    "%m [%p] ",
+    "%t [%p] ",
+    "%m [%p]: ",
+    "%t [%p]: ",
+    "< %m > ",
+    "%m ",
+    "%t ",
+    "[%p] ",
+    "",
+];
+
+/// The RDS and Aurora PostgreSQL prefix, which cannot be changed there.
+pub const RDS_PREFIX: &str = "%t:%r:%u@%d:[%p]:";
+
+/// Picks the prefix that matches the most of `lines` (lines starting with a
+/// tab are continuations and skipped). Ties go to the more specific prefix.
+pub fn detect_prefix<'a, I>(lines: I) -> Option<Prefix>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    let candidates: Vec<Prefix> = COMMON_PREFIXES
+        .iter()
+        .map(|p| Prefix::parse(p).expect("built-in prefixes are valid"))
+        .collect();
+    let mut hits = vec![0usize; candidates.len()];
+    for line in lines
+        .into_iter()
+        .filter(|l| !l.starts_with(b"\t") && !l.is_empty())
+    {
+        for (i, p) in candidates.iter().enumerate() {
+            if p.match_line(line).is_some() {
+                hits[i] += 1;
+            }
+        }
+    }
+    let best = hits.iter().copied().max().filter(|&h| h > 0)?;
+    let idx = hits.iter().position(|&h| h == best)?;
+    candidates.into_iter().nth(idx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_prefix() {
+        let p = Prefix::parse("%m [%p] ").unwrap();
+        let m = p
+            .match_line(b"2026-11-23 10:00:00.123 UTC [4242] LOG:  checkpoint starting: time")
+            .unwrap();
+        assert_eq!(m.fields.pid, Some(4242));
+        assert_eq!(m.label, Label::Severity(Severity::Log));
+        assert_eq!(m.text_offset, 41);
+        assert!(p.match_line(b"\tcontinued").is_none());
+        assert!(p
+            .match_line(b"2026-11-23 10:00:00.123 UTC [4242] alice@db LOG:  x")
+            .is_none());
+    }
+
+    #[test]
+    fn session_only_and_free_text() {
+        let p = Prefix::parse("%m [%p] %q%u@%d/%a ").unwrap();
+        let m = p
+            .match_line(b"2026-11-23 10:00:00.123 UTC [7] al ice@app/my app/x ERROR:  boom")
+            .unwrap();
+        assert_eq!(m.fields.user, Some(&b"al ice"[..]));
+        assert_eq!(m.fields.database, Some(&b"app"[..]));
+        assert_eq!(m.fields.application, Some(&b"my app/x"[..]));
+        let bg = p
+            .match_line(b"2026-11-23 10:00:00.123 UTC [7] LOG:  checkpoint starting: time")
+            .unwrap();
+        assert_eq!(bg.fields.user, None);
+    }
+
+    #[test]
+    fn rds_prefix() {
+        let p = Prefix::parse(RDS_PREFIX).unwrap();
+        let m = p
+            .match_line(b"2026-11-23 10:00:00 UTC:10.0.0.1(5432):bob@shop:[99]:FATAL:  x")
+            .unwrap();
+        assert_eq!(m.fields.remote_host, Some(&b"10.0.0.1(5432)"[..]));
+        assert_eq!(m.fields.pid, Some(99));
+        assert_eq!(m.label, Label::Severity(Severity::Fatal));
+        let m = p
+            .match_line(b"2026-11-23 10:00:00 UTC::@:[98]:LOG:  checkpoint starting: time")
+            .unwrap();
+        assert_eq!(m.fields.user, None);
+    }
+
+    #[test]
+    fn bad_prefix_names_escape() {
+        let e = Prefix::parse("%m %z").unwrap_err();
+        assert_eq!(e.offset, 3);
+        assert!(e.to_string().contains("%z"));
+    }
+}

@@ -1,0 +1,223 @@
+//! One log entry, whatever format it came from.
+
+use crate::time::LogTime;
+use serde::Serialize;
+use std::fmt;
+
+/// Message severity as PostgreSQL prints it (`lc_messages=C`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Severity {
+    Debug5,
+    Debug4,
+    Debug3,
+    Debug2,
+    Debug1,
+    Info,
+    Notice,
+    Warning,
+    Log,
+    Error,
+    Fatal,
+    Panic,
+}
+
+impl Severity {
+    pub fn parse(s: &[u8]) -> Option<Severity> {
+        Some(match s {
+            b"LOG" => Severity::Log,
+            b"ERROR" => Severity::Error,
+            b"WARNING" => Severity::Warning,
+            b"FATAL" => Severity::Fatal,
+            b"NOTICE" => Severity::Notice,
+            b"INFO" => Severity::Info,
+            b"PANIC" => Severity::Panic,
+            b"DEBUG" | b"DEBUG1" => Severity::Debug1,
+            b"DEBUG2" => Severity::Debug2,
+            b"DEBUG3" => Severity::Debug3,
+            b"DEBUG4" => Severity::Debug4,
+            b"DEBUG5" => Severity::Debug5,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Debug5 => "DEBUG5",
+            Severity::Debug4 => "DEBUG4",
+            Severity::Debug3 => "DEBUG3",
+            Severity::Debug2 => "DEBUG2",
+            Severity::Debug1 => "DEBUG1",
+            Severity::Info => "INFO",
+            Severity::Notice => "NOTICE",
+            Severity::Warning => "WARNING",
+            Severity::Log => "LOG",
+            Severity::Error => "ERROR",
+            Severity::Fatal => "FATAL",
+            Severity::Panic => "PANIC",
+        }
+    }
+
+    /// ERROR, FATAL and PANIC: the severities whose SQLSTATE is reported.
+    pub fn is_error(self) -> bool {
+        matches!(self, Severity::Error | Severity::Fatal | Severity::Panic)
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A five-character SQLSTATE such as `23505`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SqlState([u8; 5]);
+
+impl SqlState {
+    pub fn parse(s: &[u8]) -> Option<SqlState> {
+        let code: [u8; 5] = s.try_into().ok()?;
+        code.iter()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+            .then_some(SqlState(code))
+    }
+
+    /// Only for the compile-time table of inferred codes.
+    pub const fn from_static(code: &'static [u8; 5]) -> SqlState {
+        SqlState(*code)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and letters get in.
+        std::str::from_utf8(&self.0).unwrap_or("?????")
+    }
+
+    /// The two-character class, e.g. `23` for integrity constraint violations.
+    pub fn class(&self) -> &str {
+        &self.as_str()[..2]
+    }
+}
+
+impl fmt::Debug for SqlState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for SqlState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for SqlState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One log entry: a csv row, a jsonlog line, or a stderr/syslog message with
+/// its continuation and DETAIL/HINT/CONTEXT/STATEMENT/QUERY lines.
+/// Fields a format does not carry are `None`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogRecord {
+    pub line: u64,
+    pub time: Option<LogTime>,
+    pub pid: Option<u32>,
+    /// The leader's pid for parallel workers (`leader_pid`, `%P`).
+    pub leader_pid: Option<u32>,
+    pub session_id: Option<String>,
+    pub session_line: Option<u64>,
+    pub user: Option<String>,
+    pub database: Option<String>,
+    pub application: Option<String>,
+    /// Client address, with the port when the format gives it (`host(port)` in `%r`).
+    pub remote_host: Option<String>,
+    pub backend_type: Option<String>,
+    pub command_tag: Option<String>,
+    pub vxid: Option<String>,
+    pub txid: Option<u64>,
+    pub query_id: Option<i64>,
+    pub severity: Severity,
+    /// The SQLSTATE the server wrote (csvlog, jsonlog, `%e`).
+    pub sqlstate: Option<SqlState>,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    pub context: Option<String>,
+    /// The statement that caused the message (`STATEMENT:`, csv `query`).
+    pub statement: Option<String>,
+    /// Internal query (`QUERY:`, csv `internal_query`), e.g. from PL/pgSQL.
+    pub internal_query: Option<String>,
+    pub location: Option<String>,
+}
+
+impl LogRecord {
+    pub fn new(line: u64, severity: Severity, message: String) -> LogRecord {
+        LogRecord {
+            line,
+            time: None,
+            pid: None,
+            leader_pid: None,
+            session_id: None,
+            session_line: None,
+            user: None,
+            database: None,
+            application: None,
+            remote_host: None,
+            backend_type: None,
+            command_tag: None,
+            vxid: None,
+            txid: None,
+            query_id: None,
+            severity,
+            sqlstate: None,
+            message,
+            detail: None,
+            hint: None,
+            context: None,
+            statement: None,
+            internal_query: None,
+            location: None,
+        }
+    }
+}
+
+/// Why a stretch of input was not a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MalformedKind {
+    /// The input ended in the middle of a record.
+    Truncated,
+    /// Bytes that are not UTF-8 text.
+    InvalidUtf8,
+    /// Binary bytes, or a line that fits no record shape.
+    Garbage,
+    /// A record longer than the configured maximum.
+    TooLong,
+    /// A DETAIL/HINT/CONTEXT/STATEMENT/QUERY line or continuation with no parent record.
+    Orphan,
+    /// A csv row or json line whose fields are wrong.
+    BadFields,
+}
+
+impl MalformedKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MalformedKind::Truncated => "truncated",
+            MalformedKind::InvalidUtf8 => "invalid_utf8",
+            MalformedKind::Garbage => "garbage",
+            MalformedKind::TooLong => "too_long",
+            MalformedKind::Orphan => "orphan",
+            MalformedKind::BadFields => "bad_fields",
+        }
+    }
+}
+
+/// A stretch of input that could not be read as a record. `line` is where it starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Malformed {
+    pub line: u64,
+    pub kind: MalformedKind,
+    /// What was wrong, short, for the user.
+    pub reason: String,
+}

@@ -1,0 +1,238 @@
+//! Timestamps as PostgreSQL writes them: `%t`/`%m` (`2026-11-23 10:00:00.123 UTC`),
+//! `%n` (epoch seconds) and the ISO form used by syslog daemons.
+
+use serde::Serialize;
+
+/// A log timestamp, kept as milliseconds since the Unix epoch in UTC.
+/// `zone_known` is false when the zone abbreviation was not recognised and
+/// the wall-clock time was taken as UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct LogTime {
+    pub epoch_ms: i64,
+    pub zone_known: bool,
+}
+
+/// Parses `YYYY-MM-DD HH:MM:SS[.fff] ZONE` and returns the time and the
+/// number of bytes consumed. The zone is the run of non-space bytes after
+/// the seconds (`UTC`, `CET`, `+03`, `-0530`).
+pub fn parse_pg_timestamp(s: &[u8]) -> Option<(LogTime, usize)> {
+    let (local_ms, mut pos) = parse_wall_clock(s, b' ')?;
+    if s.get(pos) != Some(&b' ') {
+        return None;
+    }
+    pos += 1;
+    let zone_start = pos;
+    // Abbreviations (`UTC`, `CEST`) or numeric (`+03`, `-0530`); never a
+    // colon or comma, which prefixes and csv use as separators.
+    while pos < s.len()
+        && (s[pos].is_ascii_alphanumeric() || matches!(s[pos], b'+' | b'-' | b'_' | b'/'))
+    {
+        pos += 1;
+    }
+    let zone = &s[zone_start..pos];
+    if zone.is_empty() {
+        return None;
+    }
+    let (offset_min, known) = match zone_offset_minutes(zone) {
+        Some(o) => (o, true),
+        None => (0, false),
+    };
+    Some((
+        LogTime {
+            epoch_ms: local_ms - offset_min * 60_000,
+            zone_known: known,
+        },
+        pos,
+    ))
+}
+
+/// Parses `%n`: seconds since the epoch with a fractional part.
+pub fn parse_epoch(s: &[u8]) -> Option<(LogTime, usize)> {
+    let (secs, mut pos) = parse_uint(s)?;
+    let mut ms = secs as i64 * 1000;
+    if s.get(pos) == Some(&b'.') {
+        pos += 1;
+        let (frac_ms, n) = parse_fraction_ms(&s[pos..]);
+        if n == 0 {
+            return None;
+        }
+        ms += frac_ms;
+        pos += n;
+    }
+    Some((
+        LogTime {
+            epoch_ms: ms,
+            zone_known: true,
+        },
+        pos,
+    ))
+}
+
+/// Parses the RFC 3339 form `2026-11-23T10:00:00.123456+00:00` (or `Z`).
+pub fn parse_iso_timestamp(s: &[u8]) -> Option<(LogTime, usize)> {
+    let (local_ms, mut pos) = parse_wall_clock(s, b'T')?;
+    let offset = match s.get(pos)? {
+        b'Z' => {
+            pos += 1;
+            0
+        }
+        b'+' | b'-' => {
+            let sign = if s[pos] == b'-' { -1 } else { 1 };
+            let h = two_digits(s, pos + 1)?;
+            if s.get(pos + 3) != Some(&b':') {
+                return None;
+            }
+            let m = two_digits(s, pos + 4)?;
+            pos += 6;
+            sign * (h * 60 + m)
+        }
+        _ => return None,
+    };
+    Some((
+        LogTime {
+            epoch_ms: local_ms - offset * 60_000,
+            zone_known: true,
+        },
+        pos,
+    ))
+}
+
+/// `YYYY-MM-DD<sep>HH:MM:SS[.fff]` as milliseconds since the epoch, read as UTC.
+fn parse_wall_clock(s: &[u8], sep: u8) -> Option<(i64, usize)> {
+    if s.len() < 19
+        || s[4] != b'-'
+        || s[7] != b'-'
+        || s[10] != sep
+        || s[13] != b':'
+        || s[16] != b':'
+    {
+        return None;
+    }
+    let year = two_digits(s, 0)? * 100 + two_digits(s, 2)?;
+    let month = two_digits(s, 5)?;
+    let day = two_digits(s, 8)?;
+    let hour = two_digits(s, 11)?;
+    let min = two_digits(s, 14)?;
+    let sec = two_digits(s, 17)?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let mut pos = 19;
+    let mut frac_ms = 0;
+    if s.get(pos) == Some(&b'.') {
+        let (ms, n) = parse_fraction_ms(&s[pos + 1..]);
+        if n == 0 {
+            return None;
+        }
+        frac_ms = ms;
+        pos += 1 + n;
+    }
+    let days = days_from_civil(year, month, day);
+    let ms = ((days * 24 + hour) * 60 + min) * 60_000 + sec * 1000 + frac_ms;
+    Some((ms, pos))
+}
+
+fn parse_fraction_ms(s: &[u8]) -> (i64, usize) {
+    let mut n = 0;
+    let mut ms = 0i64;
+    while n < s.len() && s[n].is_ascii_digit() {
+        if n < 3 {
+            ms = ms * 10 + (s[n] - b'0') as i64;
+        }
+        n += 1;
+    }
+    for _ in n..3 {
+        ms *= 10;
+    }
+    (ms, n)
+}
+
+fn parse_uint(s: &[u8]) -> Option<(u64, usize)> {
+    let mut n = 0;
+    let mut v: u64 = 0;
+    while n < s.len() && s[n].is_ascii_digit() {
+        v = v.checked_mul(10)?.checked_add((s[n] - b'0') as u64)?;
+        n += 1;
+    }
+    (n > 0).then_some((v, n))
+}
+
+fn two_digits(s: &[u8], at: usize) -> Option<i64> {
+    let a = *s.get(at)?;
+    let b = *s.get(at + 1)?;
+    if a.is_ascii_digit() && b.is_ascii_digit() {
+        Some(((a - b'0') * 10 + (b - b'0')) as i64)
+    } else {
+        None
+    }
+}
+
+/// Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// UTC offset of a zone abbreviation as PostgreSQL prints it with `%Z`:
+/// a name such as `UTC` or `CEST`, or a numeric `+03`, `-0530`, `+05:30`.
+pub fn zone_offset_minutes(zone: &[u8]) -> Option<i64> {
+    if let Some(&sign @ (b'+' | b'-')) = zone.first() {
+        let digits: Vec<u8> = zone[1..].iter().copied().filter(|c| *c != b':').collect();
+        if digits.is_empty() || digits.len() > 4 || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let h = two_digits(&digits, 0)
+            .or_else(|| (digits.len() == 1).then(|| (digits[0] - b'0') as i64))?;
+        let m = if digits.len() == 4 {
+            two_digits(&digits, 2)?
+        } else {
+            0
+        };
+        let off = h * 60 + m;
+        return Some(if sign == b'-' { -off } else { off });
+    }
+    let hours: f64 = match zone {
+        b"UTC" | b"GMT" | b"UCT" | b"Z" | b"WET" => 0.0,
+        b"BST" | b"CET" | b"WEST" | b"MET" => 1.0,
+        b"CEST" | b"EET" | b"MEST" | b"SAST" => 2.0,
+        b"EEST" | b"MSK" => 3.0,
+        b"IST" => 5.5,
+        b"SGT" | b"HKT" | b"AWST" => 8.0,
+        b"JST" | b"KST" => 9.0,
+        b"AEST" => 10.0,
+        b"AEDT" => 11.0,
+        b"NZST" => 12.0,
+        b"NZDT" => 13.0,
+        b"AST" | b"EDT" => -4.0,
+        b"EST" | b"CDT" => -5.0,
+        b"CST" | b"MDT" => -6.0,
+        b"MST" | b"PDT" => -7.0,
+        b"PST" | b"AKDT" => -8.0,
+        b"AKST" => -9.0,
+        b"HST" => -10.0,
+        _ => return None,
+    };
+    Some((hours * 60.0) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_pg_forms() {
+        let (t, n) = parse_pg_timestamp(b"2026-11-23 10:00:00.123 UTC [1]").unwrap();
+        assert_eq!(n, 27);
+        assert_eq!(t.epoch_ms, 1_795_428_000_123);
+        let (t2, _) = parse_pg_timestamp(b"2026-11-23 12:00:00 +02 x").unwrap();
+        assert_eq!(t2.epoch_ms, 1_795_428_000_000);
+        let (t3, _) = parse_iso_timestamp(b"2026-11-23T10:00:00.123456+00:00 host").unwrap();
+        assert_eq!(t3.epoch_ms, 1_795_428_000_123);
+        assert!(parse_pg_timestamp(b"2026-13-23 10:00:00 UTC").is_none());
+    }
+}
