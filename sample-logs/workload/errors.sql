@@ -1,0 +1,16 @@
+SELEC 1;
+SELECT * FROM no_such_table;
+SELECT no_such_column FROM accounts;
+SELECT no_such_function(1);
+INSERT INTO accounts (id, balance) VALUES (1, 0);
+INSERT INTO orders (account_id, note) VALUES (100000, 'x');
+UPDATE accounts SET balance = -5000 WHERE id = 1;
+INSERT INTO orders (account_id, note) VALUES (1, NULL);
+SELECT 1/0;
+SELECT 'abc'::int;
+SET statement_timeout = '100ms';
+SELECT pg_sleep(1);
+RESET statement_timeout;
+SELECT fail(7);
+DO $$ BEGIN RAISE WARNING 'balance check skipped'; RAISE NOTICE 'just a notice'; END $$;
+SELECT pg_sleep(0.06);

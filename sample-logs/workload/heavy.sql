@@ -1,0 +1,12 @@
+SET work_mem = '64kB';
+SELECT count(*) FROM (SELECT g FROM generate_series(1, 200000) g ORDER BY g DESC) s;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SELECT count(*) FROM (SELECT md5 FROM big ORDER BY md5 OFFSET 100000) s;
+SET auto_explain.log_format = 'json';
+SELECT b1.g, count(*) FROM big b1 JOIN big b2 ON b1.g = b2.g WHERE b1.g % 1000 = 0 GROUP BY b1.g ORDER BY 2 DESC LIMIT 3;
+SELECT pg_sleep(0.06);
+SET auto_explain.log_format = 'text';
+SELECT count(*) FROM big WHERE md5 LIKE 'ab%';

@@ -1,0 +1,10 @@
+CREATE ROLE alice LOGIN PASSWORD 'secret';
+CREATE ROLE bob LOGIN PASSWORD 'secret';
+CREATE ROLE carol LOGIN PASSWORD 'secret';
+CREATE ROLE repl LOGIN REPLICATION PASSWORD 'secret';
+CREATE DATABASE app OWNER alice;
+CREATE DATABASE reporting OWNER bob;
+ALTER ROLE carol SET log_min_duration_statement = -1;
+ALTER ROLE carol SET log_statement = 'all';
+ALTER ROLE carol SET log_duration = on;
+ALTER ROLE bob SET pgaudit.log = 'write';
