@@ -139,6 +139,8 @@ pub struct PrefixFields<'a> {
     pub txid: Option<u64>,
     pub sqlstate: Option<&'a [u8]>,
     pub query_id: Option<i64>,
+    /// The line ended the prefix at `%q` (a process without a session).
+    pub ended_at_q: bool,
 }
 
 /// A line that matched: its prefix fields, its label and where the text starts.
@@ -147,6 +149,8 @@ pub struct PrefixMatch<'a> {
     pub fields: PrefixFields<'a>,
     pub label: Label,
     pub text_offset: usize,
+    /// False when the line ended the prefix at `%q` (a background process).
+    pub session_part: bool,
 }
 
 /// How many later occurrences of a delimiter a free-text field may try.
@@ -253,10 +257,12 @@ impl Prefix {
     pub fn match_line<'a>(&self, line: &'a [u8]) -> Option<PrefixMatch<'a>> {
         let mut fields = PrefixFields::default();
         let (label, text_offset) = self.match_from(0, line, 0, &mut fields)?;
+        let session_part = !fields.ended_at_q;
         Some(PrefixMatch {
             fields,
             label,
             text_offset,
+            session_part,
         })
     }
 
@@ -282,6 +288,7 @@ impl Prefix {
             Token::SessionOnly => {
                 // Background processes end the prefix here.
                 if let Some((label, n)) = parse_label(&line[pos..]) {
+                    fields.ended_at_q = true;
                     return Some((label, pos + n));
                 }
                 self.match_from(ti + 1, line, pos, fields)
@@ -495,7 +502,9 @@ pub const COMMON_PREFIXES: &[&str] = &[
 pub const RDS_PREFIX: &str = "%t:%r:%u@%d:[%p]:";
 
 /// Picks the prefix that matches the most of `lines` (lines starting with a
-/// tab are continuations and skipped). Ties go to the more specific prefix.
+/// tab are continuations and skipped). Among equals, the more specific wins,
+/// except that a prefix whose `%q` part never matched is no better than the
+/// same prefix without it.
 pub fn detect_prefix<'a, I>(lines: I) -> Option<Prefix>
 where
     I: IntoIterator<Item = &'a [u8]>,
@@ -505,18 +514,27 @@ where
         .map(|p| Prefix::parse(p).expect("built-in prefixes are valid"))
         .collect();
     let mut hits = vec![0usize; candidates.len()];
+    let mut session_hits = vec![0usize; candidates.len()];
     for line in lines
         .into_iter()
         .filter(|l| !l.starts_with(b"\t") && !l.is_empty())
     {
         for (i, p) in candidates.iter().enumerate() {
-            if p.match_line(line).is_some() {
+            if let Some(m) = p.match_line(line) {
                 hits[i] += 1;
+                if m.session_part {
+                    session_hits[i] += 1;
+                }
             }
         }
     }
     let best = hits.iter().copied().max().filter(|&h| h > 0)?;
-    let idx = hits.iter().position(|&h| h == best)?;
+    let tied: Vec<usize> = (0..candidates.len()).filter(|&i| hits[i] == best).collect();
+    let idx = tied
+        .iter()
+        .copied()
+        .find(|&i| !candidates[i].tokens.contains(&Token::SessionOnly) || session_hits[i] > 0)
+        .unwrap_or(tied[0]);
     candidates.into_iter().nth(idx)
 }
 

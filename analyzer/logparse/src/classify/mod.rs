@@ -98,8 +98,12 @@ pub enum EventKind {
         name: String,
         value: Option<String>,
     },
+    /// The server is ready for connections (one per start).
     Startup,
+    /// The server has shut down (one per clean stop).
     Shutdown,
+    /// Other start, stop and recovery progress messages.
+    Lifecycle,
     Audit(AuditEntry),
     Other,
 }
@@ -139,6 +143,7 @@ impl EventKind {
             EventKind::ParameterChange { .. } => "parameter_change",
             EventKind::Startup => "startup",
             EventKind::Shutdown => "shutdown",
+            EventKind::Lifecycle => "lifecycle",
             EventKind::Audit(_) => "audit",
             EventKind::Other => "other",
         }
@@ -310,6 +315,35 @@ const STARTUP: &[&str] = &[
     "database system is ready to accept read-only connections",
 ];
 const SHUTDOWN: &[&str] = &["database system is shut down"];
+const LIFECYCLE: &[&str] = &[
+    "starting PostgreSQL",
+    "listening on ",
+    "database system was ",
+    "received fast shutdown request",
+    "received smart shutdown request",
+    "received immediate shutdown request",
+    "aborting any active transactions",
+    "shutting down",
+    "background worker \"",
+    "entering standby mode",
+    "redo starts at",
+    "redo done at",
+    "consistent recovery state reached",
+    "started streaming WAL",
+    "recovery restart point at",
+    "last completed transaction was at",
+    "invalid record length at",
+    "server process (PID",
+    "terminating any other active server processes",
+    "all server processes terminated",
+    "checkpointer process",
+    "archive recovery complete",
+    "selected new timeline ID",
+    "received promote request",
+    "starting backup recovery",
+    "completed backup recovery",
+    "database system is ready",
+];
 
 fn activity_kind(r: &LogRecord) -> Option<EventKind> {
     let msg = r.message.as_str();
@@ -406,6 +440,8 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
         EventKind::Startup
     } else if SHUTDOWN.iter().any(|s| msg.starts_with(s)) {
         EventKind::Shutdown
+    } else if LIFECYCLE.iter().any(|s| msg.starts_with(s)) {
+        EventKind::Lifecycle
     } else {
         return None;
     };

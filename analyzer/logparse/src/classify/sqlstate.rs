@@ -86,10 +86,7 @@ const RULES: &[(Pat, &[u8; 5])] = &[
         Pat::Starts("terminating connection due to administrator command"),
         b"57P01",
     ),
-    (
-        Pat::Starts("terminating autovacuum process due to administrator command"),
-        b"57P01",
-    ),
+    (Pat::Contains("due to administrator command"), b"57P01"),
     (
         Pat::Starts("terminating connection due to idle-in-transaction timeout"),
         b"25P03",

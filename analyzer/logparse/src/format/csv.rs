@@ -93,6 +93,14 @@ impl CsvReader {
                     self.ends.resize(len * 2, 0);
                 }
                 R::Record => {
+                    if scanned > self.max_record {
+                        return self.bad_row(
+                            line,
+                            scanned,
+                            MalformedKind::TooLong,
+                            "row longer than the record size limit",
+                        );
+                    }
                     let raw = &self.src.available()[..scanned];
                     if raw.last() != Some(&b'\n') {
                         return self.bad_row(

@@ -95,6 +95,21 @@ impl Stitcher {
         } else {
             self.prefix.match_line(line.bytes)
         };
+        // A cut last line that does not start like a message is a fragment
+        // of its own; the record before it is complete.
+        if matched.is_none()
+            && !line.terminated
+            && !line.bytes.starts_with(b"\t")
+            && !line.split_chunk
+        {
+            self.malformed(
+                line.number,
+                MalformedKind::Truncated,
+                "the input ends in the middle of a line",
+            );
+            self.release();
+            return;
+        }
         let attached = match matched {
             Some(m) => self.push_prefixed(&line, m),
             None => self.push_continuation(&line),

@@ -1,0 +1,541 @@
+//! End-to-end tests of `pglog analyze` on the real logs in `sample-logs/`.
+//! Every input here is a sample log as the server wrote it, or a copy damaged
+//! or compressed by the test itself.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn sample(rel: &str) -> PathBuf {
+    repo().join("sample-logs").join(rel)
+}
+
+fn pglog(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pglog"))
+        .args(args)
+        .output()
+        .expect("pglog runs")
+}
+
+/// Runs `pglog analyze --format json --output -` and parses the document.
+fn analyze_json(extra: &[&str]) -> Value {
+    let mut args = vec!["analyze", "--format", "json", "--output", "-"];
+    args.extend_from_slice(extra);
+    let out = pglog(&args);
+    assert!(
+        out.status.success(),
+        "pglog {:?} failed: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON document")
+}
+
+fn analyze_path(p: &Path, extra: &[&str]) -> Value {
+    let mut args: Vec<&str> = extra.to_vec();
+    args.push(p.to_str().unwrap());
+    analyze_json(&args)
+}
+
+/// The counts that must agree across formats (the contract's keys).
+fn counts(doc: &Value) -> Value {
+    serde_json::json!({
+        "records": doc["input"]["records"],
+        "malformed": doc["input"]["malformed"],
+        "queries": doc["summary"]["queries"],
+        "plans": doc["summary"]["plans"],
+        "severities": doc["summary"]["severities"],
+        "sqlstates": doc["summary"]["sqlstates"],
+        "temp_file_bytes": doc["summary"]["temp_file_bytes"],
+        "events": {
+            "checkpoint": doc["summary"]["events"]["checkpoint"],
+            "restartpoint": doc["summary"]["events"]["restartpoint"],
+            "autovacuum": doc["summary"]["events"]["autovacuum"],
+            "autoanalyze": doc["summary"]["events"]["autoanalyze"],
+            "temp_file": doc["summary"]["events"]["temp_file"],
+            "deadlock": doc["summary"]["events"]["deadlock"],
+            "lock_wait": doc["summary"]["events"]["lock_wait"],
+            "connection": doc["summary"]["events"]["connection"],
+            "disconnection": doc["summary"]["events"]["disconnection"],
+            "auth_failure": doc["summary"]["events"]["auth_failure"],
+        },
+    })
+}
+
+fn n(doc: &Value, ptr: &str) -> u64 {
+    doc.pointer(ptr)
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("{ptr} missing in {doc}"))
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// The counts `sample-logs/count.py` computes from each csvlog (see
+/// `sample-logs/README.md`): zero severities left out.
+fn expected(instance: &str) -> Value {
+    match instance {
+        "primary" => {
+            serde_json::json!({"records": 3009, "queries": 1391, "plans": 12, "severities": {"ERROR": 19, "FATAL": 5, "LOG": 2984, "WARNING": 1}, "sqlstates": {"22012": 2, "22P02": 1, "23502": 1, "23503": 1, "23505": 2, "23514": 1, "25P03": 1, "28000": 1, "28P01": 1, "3D000": 1, "40001": 1, "40P01": 1, "42501": 1, "42601": 1, "42703": 1, "42883": 1, "42P01": 1, "55P03": 1, "57014": 2, "57P01": 1, "P0001": 1}, "temp_file_bytes": 19098425, "events": {"checkpoint": 4, "restartpoint": 0, "autovacuum": 7, "autoanalyze": 20, "temp_file": 11, "deadlock": 1, "lock_wait": 1, "connection": 48, "disconnection": 46, "auth_failure": 2}})
+        }
+        "replica" => {
+            serde_json::json!({"records": 50, "queries": 9, "plans": 2, "severities": {"ERROR": 3, "FATAL": 1, "LOG": 46}, "sqlstates": {"25006": 1, "40001": 1, "42P01": 1, "57P01": 1}, "temp_file_bytes": 0, "events": {"checkpoint": 0, "restartpoint": 2, "autovacuum": 0, "autoanalyze": 0, "temp_file": 0, "deadlock": 0, "lock_wait": 0, "connection": 4, "disconnection": 4, "auth_failure": 0}})
+        }
+        "rds" => {
+            serde_json::json!({"records": 72, "queries": 31, "plans": 2, "severities": {"ERROR": 3, "FATAL": 1, "LOG": 68}, "sqlstates": {"22012": 1, "23505": 1, "28P01": 1, "42601": 1}, "temp_file_bytes": 5445184, "events": {"checkpoint": 2, "restartpoint": 0, "autovacuum": 0, "autoanalyze": 0, "temp_file": 3, "deadlock": 0, "lock_wait": 0, "connection": 5, "disconnection": 5, "auth_failure": 1}})
+        }
+        other => panic!("no sample instance {other}"),
+    }
+}
+
+/// A report reshaped like `count.py`'s output.
+fn oracle_shape(doc: &Value) -> Value {
+    let s = &doc["summary"];
+    let severities: serde_json::Map<String, Value> = s["severities"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| v.as_u64() != Some(0))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let events: serde_json::Map<String, Value> = [
+        "checkpoint",
+        "restartpoint",
+        "autovacuum",
+        "autoanalyze",
+        "temp_file",
+        "deadlock",
+        "lock_wait",
+        "connection",
+        "disconnection",
+        "auth_failure",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), s["events"][k].clone()))
+    .collect();
+    serde_json::json!({
+        "records": doc["input"]["records"],
+        "queries": s["queries"],
+        "plans": s["plans"],
+        "severities": severities,
+        "sqlstates": s["sqlstates"],
+        "temp_file_bytes": s["temp_file_bytes"],
+        "events": events,
+    })
+}
+
+#[test]
+fn exact_counts_on_every_format() {
+    for inst in INSTANCES {
+        for f in FORMATS {
+            let doc = analyze_path(&sample(&format!("{inst}/{f}")), &[]);
+            assert_eq!(oracle_shape(&doc), expected(inst), "{inst}/{f}");
+            assert_eq!(n(&doc, "/input/malformed"), 0, "{inst}/{f}");
+        }
+    }
+}
+
+#[test]
+fn stderr_sqlstates_are_inferred() {
+    let doc = analyze_path(&sample("primary/postgresql.log"), &[]);
+    let errors: u64 = doc["summary"]["sqlstates"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        n(&doc, "/summary/sqlstates_inferred"),
+        errors,
+        "every stderr error code is inferred"
+    );
+    let csv = analyze_path(&sample("primary/postgresql.csv"), &[]);
+    assert_eq!(
+        n(&csv, "/summary/sqlstates_inferred"),
+        0,
+        "csvlog carries its codes"
+    );
+}
+
+#[test]
+fn syslog_matches_csvlog_plus_the_pre_collector_record() {
+    let syslog = analyze_path(&sample("rds/postgresql.syslog"), &[]);
+    assert_eq!(syslog["input"]["sources"][0]["format"], "syslog");
+    assert_eq!(syslog["input"]["sources"][0]["prefix"], "%t:%r:%u@%d:[%p]:");
+    let mut want = expected("rds");
+    // "redirecting log output to logging collector process" goes to syslog
+    // before the collector that writes the other files starts.
+    want["records"] = (want["records"].as_u64().unwrap() + 1).into();
+    want["severities"]["LOG"] = (want["severities"]["LOG"].as_u64().unwrap() + 1).into();
+    assert_eq!(oracle_shape(&syslog), want);
+    let forced = analyze_path(
+        &sample("rds/postgresql.syslog"),
+        &["--input-format", "syslog"],
+    );
+    assert_eq!(oracle_shape(&forced), want);
+}
+
+#[test]
+fn counts_match_the_independent_counter() {
+    // count.py needs only python3's standard library.
+    let Ok(out) = Command::new("python3")
+        .arg(sample("count.py"))
+        .arg(sample("primary/postgresql.csv"))
+        .output()
+    else {
+        panic!("python3 is needed to run sample-logs/count.py");
+    };
+    assert!(out.status.success());
+    let oracle: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        oracle,
+        expected("primary"),
+        "README/test counts are current"
+    );
+}
+
+const INSTANCES: &[&str] = &["primary", "replica", "rds"];
+const FORMATS: &[&str] = &["postgresql.csv", "postgresql.json", "postgresql.log"];
+
+#[test]
+fn all_formats_agree_for_each_instance() {
+    for inst in INSTANCES {
+        let base = counts(&analyze_path(
+            &sample(&format!("{inst}/postgresql.csv")),
+            &[],
+        ));
+        for f in &FORMATS[1..] {
+            let other = counts(&analyze_path(&sample(&format!("{inst}/{f}")), &[]));
+            assert_eq!(base, other, "{inst}/{f} differs from {inst}/postgresql.csv");
+        }
+        assert_eq!(
+            base["malformed"], 0,
+            "{inst}: real logs have no malformed records"
+        );
+    }
+}
+
+#[test]
+fn formats_and_prefixes_are_detected() {
+    let cases = [
+        (
+            "primary/postgresql.log",
+            "stderr",
+            Some("%m [%p] %q%u@%d/%a "),
+        ),
+        ("replica/postgresql.log", "stderr", Some("%m [%p] ")),
+        ("rds/postgresql.log", "stderr", Some("%t:%r:%u@%d:[%p]:")),
+        ("primary/postgresql.csv", "csv", None),
+        ("primary/postgresql.json", "json", None),
+    ];
+    for (file, format, prefix) in cases {
+        let doc = analyze_path(&sample(file), &[]);
+        let src = &doc["input"]["sources"][0];
+        assert_eq!(src["format"], format, "{file}");
+        assert_eq!(src["prefix"].as_str(), prefix, "{file}");
+    }
+}
+
+#[test]
+fn rds_format_uses_the_rds_prefix() {
+    let auto = counts(&analyze_path(&sample("rds/postgresql.log"), &[]));
+    let rds = counts(&analyze_path(
+        &sample("rds/postgresql.log"),
+        &["--input-format", "rds"],
+    ));
+    assert_eq!(auto, rds);
+}
+
+#[test]
+fn explicit_prefix_gives_same_counts() {
+    let auto = counts(&analyze_path(&sample("primary/postgresql.log"), &[]));
+    let given = counts(&analyze_path(
+        &sample("primary/postgresql.log"),
+        &["--prefix", "%m [%p] %q%u@%d/%a "],
+    ));
+    assert_eq!(auto, given);
+}
+
+#[test]
+fn wrong_prefix_fails_with_help() {
+    let out = pglog(&[
+        "analyze",
+        "--format",
+        "json",
+        "--prefix",
+        "%t [%p]: [%l-1] user=%u,db=%d ",
+        sample("primary/postgresql.log").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "no report on failure");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--prefix"), "{err}");
+    assert!(err.contains("postgresql.log"), "names the file: {err}");
+    assert!(err.contains("first line"), "shows a sample line: {err}");
+}
+
+#[test]
+fn unknown_text_fails_with_help() {
+    let dir = tmp();
+    let p = write(
+        dir.path(),
+        "notes.log",
+        b"just some text\nthat is not a log\n",
+    );
+    let out = pglog(&["analyze", p.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--prefix") && err.contains("just some text"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_file_is_named() {
+    let out = pglog(&["analyze", "/nonexistent/pg.log"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/pg.log"), "{err}");
+}
+
+#[test]
+fn bad_prefix_escape_is_explained() {
+    let out = pglog(&[
+        "analyze",
+        "--prefix",
+        "%m %z ",
+        sample("primary/postgresql.log").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("%z") && err.contains("--prefix"), "{err}");
+}
+
+/// Byte offsets where records start, found by the parser's own line numbers
+/// (the csv/json first column is a timestamp; stderr lines start with the prefix).
+fn record_start_lines(text: &[u8], format: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut off = 0;
+    for line in text.split_inclusive(|&c| c == b'\n') {
+        let is_start = match format {
+            "json" => line.starts_with(b"{"),
+            _ => line.len() > 20 && line[..4].iter().all(u8::is_ascii_digit) && line[4] == b'-',
+        };
+        if is_start {
+            starts.push(off);
+        }
+        off += line.len();
+    }
+    starts
+}
+
+fn damage_cases(file: &str, format: &str) {
+    let original = std::fs::read(sample(file)).unwrap();
+    let base = counts(&analyze_path(&sample(file), &[]));
+    let records = base["records"].as_u64().unwrap();
+    let starts = record_start_lines(&original, format);
+    let dir = tmp();
+
+    // A truncated last record: cut in the middle of it.
+    let last = *starts.last().unwrap();
+    let cut = &original[..last + (original.len() - last) / 2];
+    let doc = analyze_path(&write(dir.path(), "cut", cut), &["--input-format", format]);
+    assert_eq!(
+        (n(&doc, "/input/records"), n(&doc, "/input/malformed")),
+        (records - 1, 1),
+        "{file}: truncated"
+    );
+    assert_eq!(doc["input"]["malformed_samples"][0]["kind"], "truncated");
+
+    // Binary garbage between two records in the middle.
+    let mid = starts[starts.len() / 2];
+    let mut garbage: Vec<u8> = (0..600u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .filter(|&b| b != b'\n')
+        .collect();
+    garbage.push(b'\n');
+    let damaged = [&original[..mid], &garbage[..], &original[mid..]].concat();
+    let p = write(dir.path(), "garbage", &damaged);
+    let doc = analyze_path(&p, &["--input-format", format]);
+    assert_eq!(
+        n(&doc, "/input/records"),
+        records,
+        "{file}: garbage loses no record"
+    );
+    assert_eq!(n(&doc, "/input/malformed"), 1, "{file}: garbage");
+    let line_no = original[..mid].iter().filter(|&&c| c == b'\n').count() as u64 + 1;
+    assert_eq!(
+        n(&doc, "/input/malformed_samples/0/line"),
+        line_no,
+        "{file}: garbage line"
+    );
+    assert_eq!(
+        doc["input"]["malformed_samples"][0]["file"],
+        p.to_str().unwrap()
+    );
+
+    // Invalid UTF-8 inside one record's message.
+    let rec = starts[starts.len() / 3];
+    let pos = rec + original[rec..].windows(2).position(|w| w == b"  ").unwrap() + 3;
+    let mut bad = original.clone();
+    bad[pos] = 0xff;
+    let doc = analyze_path(
+        &write(dir.path(), "utf8", &bad),
+        &["--input-format", format],
+    );
+    assert_eq!(
+        (n(&doc, "/input/records"), n(&doc, "/input/malformed")),
+        (records - 1, 1),
+        "{file}: invalid utf-8"
+    );
+    assert_eq!(doc["input"]["malformed_samples"][0]["kind"], "invalid_utf8");
+
+    // An over-long line.
+    let long = [
+        &original[..mid],
+        &vec![b'x'; 100_000][..],
+        b"\n",
+        &original[mid..],
+    ]
+    .concat();
+    let doc = analyze_path(
+        &write(dir.path(), "long", &long),
+        &["--input-format", format, "--max-record-bytes", "65536"],
+    );
+    assert_eq!(n(&doc, "/input/malformed"), 1, "{file}: over-long line");
+    assert_eq!(doc["input"]["malformed_samples"][0]["kind"], "too_long");
+}
+
+#[test]
+fn damaged_csv_keeps_good_records() {
+    damage_cases("primary/postgresql.csv", "csv");
+}
+
+#[test]
+fn damaged_json_keeps_good_records() {
+    damage_cases("primary/postgresql.json", "json");
+}
+
+#[test]
+fn damaged_stderr_keeps_good_records() {
+    damage_cases("primary/postgresql.log", "stderr");
+}
+
+#[test]
+fn compressed_inputs_are_detected_by_content() {
+    let original = std::fs::read(sample("primary/postgresql.csv")).unwrap();
+    let base = counts(&analyze_path(&sample("primary/postgresql.csv"), &[]));
+    let dir = tmp();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&original).unwrap();
+    let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+    bz.write_all(&original).unwrap();
+    let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 1);
+    xz.write_all(&original).unwrap();
+    let cases = [
+        ("gzip", gz.finish().unwrap()),
+        ("zstd", zstd::encode_all(&original[..], 1).unwrap()),
+        ("bzip2", bz.finish().unwrap()),
+        ("xz", xz.finish().unwrap()),
+    ];
+    for (kind, bytes) in cases {
+        // A misleading name: detection is by magic bytes.
+        let p = write(dir.path(), &format!("{kind}.txt.log"), &bytes);
+        let doc = analyze_path(&p, &[]);
+        assert_eq!(doc["input"]["sources"][0]["compression"], kind);
+        assert_eq!(counts(&doc), base, "{kind}");
+    }
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let original = std::fs::read(sample("replica/postgresql.log")).unwrap();
+    let base = counts(&analyze_path(&sample("replica/postgresql.log"), &[]));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pglog"))
+        .args(["analyze", "--format", "json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&original));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(counts(&doc), base);
+    assert_eq!(doc["input"]["files"][0], "-");
+}
+
+#[test]
+fn directories_and_globs_expand_and_skip_non_logs() {
+    let dir_doc = analyze_path(&sample("replica"), &[]);
+    assert_eq!(dir_doc["input"]["files"].as_array().unwrap().len(), 3);
+    let pattern = sample("replica").join("postgresql.*");
+    let glob_doc = analyze_json(&[pattern.to_str().unwrap()]);
+    assert_eq!(counts(&dir_doc), counts(&glob_doc));
+    let one = n(
+        &analyze_path(&sample("replica/postgresql.csv"), &[]),
+        "/input/records",
+    );
+    assert_eq!(n(&dir_doc, "/input/records"), 3 * one);
+    // The sample folder's README and scripts are not logs and are left out.
+    let all = analyze_path(&sample(""), &[]);
+    assert!(all["input"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| !f.as_str().unwrap().ends_with(".md")));
+}
+
+#[test]
+fn thread_count_does_not_change_counts() {
+    let one = analyze_path(&sample("primary"), &["-j", "1"]);
+    let two = analyze_path(&sample("primary"), &["-j", "2"]);
+    assert_eq!(counts(&one), counts(&two));
+    assert_eq!(one["input"]["files"], two["input"]["files"]);
+}
+
+#[test]
+fn output_file_and_text_summary() {
+    let dir = tmp();
+    let out_path = dir.path().join("report.json");
+    let out = pglog(&[
+        "analyze",
+        "--output",
+        out_path.to_str().unwrap(),
+        sample("rds/postgresql.csv").to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
+    assert_eq!(doc["schema"], "pglog.report/1");
+
+    let out = pglog(&["analyze", sample("rds/postgresql.csv").to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let records = n(&doc, "/input/records");
+    assert!(
+        text.contains(&format!("{records} records")) || text.contains("records"),
+        "{text}"
+    );
+    assert!(
+        text.contains("queries") && text.contains("severities:"),
+        "{text}"
+    );
+}
