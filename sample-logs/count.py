@@ -2,6 +2,7 @@
 """Independent count of a csvlog, for checking pglog's numbers.
 
 Usage: count.py postgresql.csv   (prints JSON)
+       count.py --all sample-logs  (each instance; what expected-counts.json holds)
 
 Python's csv module and plain string tests, nothing shared with pglog.
 """
@@ -72,4 +73,8 @@ def count(path):
 
 
 if __name__ == "__main__":
-    print(json.dumps(count(sys.argv[1]), indent=1))
+    if sys.argv[1] == "--all":
+        # count.py --all DIR: every instance folder's csvlog.
+        print(json.dumps({i: count(f"{sys.argv[2]}/{i}/postgresql.csv") for i in ("primary", "replica", "rds")}, indent=1))
+    else:
+        print(json.dumps(count(sys.argv[1]), indent=1))

@@ -260,4 +260,5 @@ for inst in primary replica rds; do
 done
 [ -s "$SYSLOG_FILE" ] && cp "$SYSLOG_FILE" "$HERE/rds/postgresql.syslog"
 chmod a+r "$HERE"/*/postgresql.*
+python3 "$HERE/count.py" --all "$HERE" > "$HERE/expected-counts.json"
 ls -l "$HERE"/*/postgresql.*

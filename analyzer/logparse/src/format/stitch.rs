@@ -277,7 +277,8 @@ impl Stitcher {
         }
     }
 
-    fn emit(&mut self, p: Pending) {
+    fn emit(&mut self, mut p: Pending) {
+        strip_cursor_position(&mut p.record.message);
         let item = match p.problem {
             None => Item::Record(p.record),
             Some((kind, why)) => Item::Malformed(Malformed {
@@ -322,6 +323,18 @@ fn append_field(r: &mut LogRecord, field: Field, text: &str, newline: bool) {
             s.push_str(text);
         }
         None => *slot = Some(text.to_string()),
+    }
+}
+
+/// Text logs append the error cursor to the message (` at character 15`);
+/// csvlog and jsonlog keep it in a field of its own. Drop it so messages
+/// compare equal across formats.
+fn strip_cursor_position(message: &mut String) {
+    if let Some(at) = message.rfind(" at character ") {
+        let digits = &message[at + " at character ".len()..];
+        if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
+            message.truncate(at);
+        }
     }
 }
 

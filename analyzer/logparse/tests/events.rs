@@ -1,0 +1,406 @@
+//! Record stitching and event classification, checked on the real sample
+//! logs in `sample-logs/` through the library API.
+
+use pglog_logparse::classify::statement::{PlanFormat, StatementKind};
+use pglog_logparse::{source, Classifier, Event, EventKind, InputFormat, Item, ReaderBuilder};
+use std::path::PathBuf;
+
+fn sample(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../sample-logs")
+        .join(rel)
+}
+
+fn events(rel: &str) -> Vec<Event> {
+    let input = source::open(&sample(rel)).unwrap();
+    let mut reader = ReaderBuilder::new().build(input.reader).unwrap();
+    let mut classifier = Classifier::new();
+    let mut out = Vec::new();
+    while let Some(item) = reader.next_item().unwrap() {
+        match item {
+            Item::Record(r) => out.push(classifier.classify(r)),
+            Item::Malformed(m) => panic!("{rel}:{}: {}", m.line, m.reason),
+        }
+    }
+    out
+}
+
+const PRIMARY: [&str; 3] = [
+    "primary/postgresql.csv",
+    "primary/postgresql.json",
+    "primary/postgresql.log",
+];
+
+fn queries_with(evs: &[Event], needle: &str) -> Vec<String> {
+    evs.iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Query(s) => s.text.clone().filter(|t| t.contains(needle)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn literals_that_imitate_log_lines_stay_inside_their_statement() {
+    for f in PRIMARY {
+        let evs = events(f);
+        let fake = queries_with(&evs, "AS fake_stderr_raw");
+        assert_eq!(fake.len(), 1, "{f}");
+        assert!(
+            fake[0].contains("'x\n2026-01-01 00:00:00.000 UTC [999] LOG:  duration: 1.000 ms"),
+            "{f}: {}",
+            fake[0]
+        );
+        assert!(
+            fake[0].contains("\n2026-01-01 00:00:00.000 UTC,\"alice\",\"app\""),
+            "{f}: {}",
+            fake[0]
+        );
+        assert_eq!(queries_with(&evs, "AS fake_stderr").len(), 2, "{f}");
+        assert_eq!(queries_with(&evs, "AS fake_csv").len(), 1, "{f}");
+        assert_eq!(queries_with(&evs, "AS fake_json").len(), 1, "{f}");
+        let multi = queries_with(&evs, "AS two");
+        assert!(
+            multi[0].contains("'multi\nline literal' AS two,\n       3 AS three"),
+            "{f}: {:?}",
+            multi
+        );
+        let quoted = queries_with(&evs, "AS quotes");
+        assert!(
+            quoted[0].contains("'say \"hi\", ok'") && quoted[0].contains("$q$dollar 'quoted' $q$"),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn multi_line_bind_parameters_are_parsed() {
+    for f in PRIMARY {
+        let evs = events(f);
+        let exec = evs
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::Query(s)
+                    if s.kind == StatementKind::Execute
+                        && s.text.as_deref().is_some_and(|t| t.contains("AS note")) =>
+                {
+                    Some(s.clone())
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{f}: execute with parameters"));
+        assert_eq!(
+            exec.params,
+            vec![
+                Some(
+                    "line one\nline 'two'\n2026-01-01 00:00:00.000 UTC [1] LOG:  fake, \"quoted\""
+                        .to_string()
+                ),
+                Some("7".to_string())
+            ],
+            "{f}"
+        );
+        assert_eq!(exec.name.as_deref(), Some("<unnamed>"));
+        // psycopg's prepared statements are named.
+        assert!(
+            evs.iter().any(
+                |e| matches!(&e.kind, EventKind::Query(s) if s.name.as_deref() == Some("_pg3_0"))
+            ),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn extended_protocol_steps_are_told_apart() {
+    let count = |evs: &[Event], key: &str| evs.iter().filter(|e| e.kind.key() == key).count();
+    let csv = events(PRIMARY[0]);
+    let (parse, bind) = (count(&csv, "parse"), count(&csv, "bind"));
+    assert!(
+        parse > 0 && bind > parse,
+        "pgbench -M extended parses every time, -M prepared once"
+    );
+    for f in &PRIMARY[1..] {
+        let evs = events(f);
+        assert_eq!(
+            (count(&evs, "parse"), count(&evs, "bind")),
+            (parse, bind),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn bare_durations_take_the_text_log_statement_wrote() {
+    for f in PRIMARY {
+        let evs = events(f);
+        let carol: Vec<&Event> = evs
+            .iter()
+            .filter(|e| e.record.user.as_deref() == Some("carol"))
+            .collect();
+        let queries: Vec<&str> = carol
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Query(s) => s.text.as_deref(),
+                _ => None,
+            })
+            .collect();
+        // Two psql statements that ran (the third failed) and five pgbench executes.
+        assert_eq!(queries.len(), 7, "{f}: {queries:?}");
+        assert!(queries.contains(&"SELECT now()"), "{f}");
+        assert_eq!(
+            queries
+                .iter()
+                .filter(|q| q.contains("WHERE aid = $1"))
+                .count(),
+            5,
+            "{f}"
+        );
+        // Parse and bind durations have no text before them.
+        let steps = carol
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::Duration { .. }))
+            .count();
+        assert_eq!(steps, 10, "{f}");
+    }
+}
+
+#[test]
+fn plans_in_text_and_json_carry_their_query() {
+    for f in PRIMARY
+        .iter()
+        .chain(["replica/postgresql.csv", "replica/postgresql.log"].iter())
+    {
+        let evs = events(f);
+        let plans: Vec<_> = evs
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Plan(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect();
+        let json = plans
+            .iter()
+            .filter(|p| p.format == PlanFormat::Json)
+            .count();
+        let text = plans
+            .iter()
+            .filter(|p| p.format == PlanFormat::Text)
+            .count();
+        assert!(json >= 1 && text >= 1, "{f}: {json} json, {text} text");
+        for p in &plans {
+            assert!(
+                p.query_text.as_deref().is_some_and(|q| !q.is_empty()),
+                "{f}: plan without query"
+            );
+            assert!(
+                p.duration_ms >= 50.0,
+                "{f}: auto_explain.log_min_duration is 50ms"
+            );
+            match p.format {
+                PlanFormat::Json => {
+                    assert!(serde_json::from_str::<serde_json::Value>(&p.plan).is_ok())
+                }
+                PlanFormat::Text => assert!(p.plan.contains("(actual time="), "{f}: {}", p.plan),
+            }
+        }
+    }
+}
+
+#[test]
+fn deadlock_lists_both_sides_with_their_queries() {
+    for f in PRIMARY {
+        let evs = events(f);
+        let sides = evs
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::Deadlock { sides } => Some(sides.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(sides.len(), 2, "{f}");
+        assert_eq!(sides[0].blocked_by, Some(sides[1].pid));
+        assert_eq!(sides[1].blocked_by, Some(sides[0].pid));
+        assert!(
+            sides.iter().all(|s| s
+                .query
+                .as_deref()
+                .is_some_and(|q| q.starts_with("UPDATE accounts"))),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn lock_waits_name_mode_object_and_holder() {
+    for f in PRIMARY {
+        let evs = events(f);
+        let w = evs
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::LockWait(w) => Some(w.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(w.mode, "RowExclusiveLock", "{f}");
+        assert!(w.object.starts_with("relation "), "{f}");
+        assert!(w.wait_ms.unwrap() >= 200.0);
+        assert_eq!(w.holders.len(), 1, "{f}");
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e.kind, EventKind::LockAcquired(_))),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn parallel_workers_are_attributed_to_their_leader() {
+    // csvlog and jsonlog name the leader; the workers log no user or database.
+    for f in &PRIMARY[..2] {
+        let evs = events(f);
+        let workers: Vec<&Event> = evs
+            .iter()
+            .filter(|e| e.record.leader_pid.is_some())
+            .collect();
+        assert!(!workers.is_empty(), "{f}");
+        for w in workers {
+            assert!(matches!(w.kind, EventKind::TempFile { .. }), "{f}");
+            assert_eq!(w.record.database.as_deref(), Some("app"), "{f}");
+            assert_eq!(w.record.user.as_deref(), Some("postgres"), "{f}");
+        }
+    }
+}
+
+#[test]
+fn audit_entries_are_parsed() {
+    for f in PRIMARY {
+        let evs = events(f);
+        let audits: Vec<_> = evs
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Audit(a) => Some(a.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            audits
+                .iter()
+                .any(|a| a.class == "DDL" && a.command == "CREATE TABLE"),
+            "{f}"
+        );
+        let write = audits
+            .iter()
+            .find(|a| a.class == "WRITE")
+            .unwrap_or_else(|| panic!("{f}: bob's write"));
+        assert_eq!(write.command, "INSERT");
+        // Session auditing names no object unless pgaudit.log_relation is on.
+        assert_eq!(write.object_name, None);
+        assert!(
+            write
+                .statement
+                .as_deref()
+                .is_some_and(|s| s.starts_with("INSERT INTO orders")),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn server_activity_has_its_statistics() {
+    for f in PRIMARY {
+        let evs = events(f);
+        let ckpt = evs
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::CheckpointComplete(c) => Some(c.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert!(
+            ckpt.total_s.is_some() && ckpt.buffers_written.is_some() && ckpt.distance_kb.is_some(),
+            "{f}"
+        );
+        let vac = evs.iter().find_map(|e| match &e.kind {
+            EventKind::Autovacuum(v) if v.table == "app.public.accounts" => Some(v.clone()),
+            _ => None,
+        });
+        if let Some(v) = vac {
+            assert!(v.tuples_removed.is_some() && v.elapsed_s.is_some(), "{f}");
+        }
+        assert!(evs.iter().any(|e| matches!(&e.kind, EventKind::ParameterChange { name, value } if name == "work_mem" && value.as_deref() == Some("8MB"))));
+        assert!(evs
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::ConfigReload)));
+        assert!(
+            evs.iter()
+                .any(|e| matches!(&e.kind, EventKind::Connection(c) if c.replication)),
+            "{f}: walreceiver"
+        );
+        assert!(evs.iter().any(|e| matches!(&e.kind, EventKind::ReplicationCommand { command } if command.starts_with("START_REPLICATION"))));
+        let cancels: Vec<_> = evs
+            .iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Cancel { reason } => Some(format!("{reason:?}")),
+                _ => None,
+            })
+            .collect();
+        for want in [
+            "StatementTimeout",
+            "LockTimeout",
+            "UserRequest",
+            "AdminTerminate",
+            "IdleInTransactionTimeout",
+        ] {
+            assert!(
+                cancels.iter().any(|c| c == want),
+                "{f}: {want} in {cancels:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn replica_events() {
+    for f in [
+        "replica/postgresql.csv",
+        "replica/postgresql.json",
+        "replica/postgresql.log",
+    ] {
+        let evs = events(f);
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e.kind, EventKind::RecoveryConflict)),
+            "{f}"
+        );
+        assert!(
+            evs.iter()
+                .any(|e| matches!(e.kind, EventKind::RestartpointComplete(_))),
+            "{f}"
+        );
+        let ro = evs
+            .iter()
+            .find(|e| e.record.message.contains("read-only transaction"))
+            .unwrap();
+        assert_eq!(ro.sqlstate.unwrap().as_str(), "25006");
+    }
+}
+
+#[test]
+fn forced_format_mismatch_reads_nothing() {
+    let input = source::open(&sample("primary/postgresql.csv")).unwrap();
+    let mut reader = ReaderBuilder::new()
+        .format(InputFormat::Json)
+        .build(input.reader)
+        .unwrap();
+    let mut records = 0;
+    let mut malformed = 0;
+    while let Some(item) = reader.next_item().unwrap() {
+        match item {
+            Item::Record(_) => records += 1,
+            Item::Malformed(_) => malformed += 1,
+        }
+    }
+    assert_eq!(records, 0);
+    assert!(malformed > 0);
+}
