@@ -16,6 +16,8 @@ const MAX_FIELDS: usize = 26;
 
 pub struct CsvReader {
     src: ByteSource,
+    /// Reused across rows: building one is far costlier than reading a row.
+    rdr: csv_core::Reader,
     max_record: usize,
     fields: Vec<u8>,
     ends: Vec<usize>,
@@ -25,6 +27,7 @@ impl CsvReader {
     pub fn new(src: ByteSource, max_record: usize) -> CsvReader {
         CsvReader {
             src,
+            rdr: csv_core::Reader::new(),
             max_record,
             fields: vec![0; 64 * 1024],
             ends: vec![0; MAX_FIELDS + 8],
@@ -51,7 +54,6 @@ impl CsvReader {
 
     fn read_row(&mut self) -> io::Result<Item> {
         let line = self.src.line_number();
-        let mut rdr = csv_core::ReaderBuilder::new().build();
         let (mut scanned, mut nout, mut nend) = (0usize, 0usize, 0usize);
         loop {
             if scanned == self.src.available().len() && !self.src.exhausted() {
@@ -69,7 +71,7 @@ impl CsvReader {
             // Empty input here means the end of input, which ends the last row.
             let input = &self.src.available()[scanned..];
             let (res, nin, o, e) =
-                rdr.read_record(input, &mut self.fields[nout..], &mut self.ends[nend..]);
+                self.rdr.read_record(input, &mut self.fields[nout..], &mut self.ends[nend..]);
             scanned += nin;
             nout += o;
             nend += e;
@@ -139,6 +141,8 @@ impl CsvReader {
         kind: MalformedKind,
         why: &str,
     ) -> io::Result<Item> {
+        // The reader may be inside a quoted field; start clean.
+        self.rdr.reset();
         let avail = self.src.available();
         let first_line_end =
             memchr::memchr(b'\n', &avail[..scanned.min(avail.len())]).map(|i| i + 1);
