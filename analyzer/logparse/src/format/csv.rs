@@ -56,22 +56,23 @@ impl CsvReader {
         let line = self.src.line_number();
         let (mut scanned, mut nout, mut nend) = (0usize, 0usize, 0usize);
         loop {
+            if scanned > self.max_record {
+                return self.bad_row(
+                    line,
+                    scanned,
+                    MalformedKind::TooLong,
+                    "row longer than the record size limit",
+                );
+            }
             if scanned == self.src.available().len() && !self.src.exhausted() {
-                if scanned > self.max_record {
-                    return self.bad_row(
-                        line,
-                        scanned,
-                        MalformedKind::TooLong,
-                        "row longer than the record size limit",
-                    );
-                }
                 self.src.fill_more()?;
                 continue;
             }
             // Empty input here means the end of input, which ends the last row.
             let input = &self.src.available()[scanned..];
             let (res, nin, o, e) =
-                self.rdr.read_record(input, &mut self.fields[nout..], &mut self.ends[nend..]);
+                self.rdr
+                    .read_record(input, &mut self.fields[nout..], &mut self.ends[nend..]);
             scanned += nin;
             nout += o;
             nend += e;
@@ -94,15 +95,8 @@ impl CsvReader {
                     let len = self.ends.len();
                     self.ends.resize(len * 2, 0);
                 }
+                R::Record if scanned > self.max_record => continue,
                 R::Record => {
-                    if scanned > self.max_record {
-                        return self.bad_row(
-                            line,
-                            scanned,
-                            MalformedKind::TooLong,
-                            "row longer than the record size limit",
-                        );
-                    }
                     let raw = &self.src.available()[..scanned];
                     if raw.last() != Some(&b'\n') {
                         return self.bad_row(
