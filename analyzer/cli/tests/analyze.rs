@@ -512,3 +512,29 @@ fn output_file_and_text_summary() {
         "{text}"
     );
 }
+
+#[test]
+fn randomly_damaged_logs_never_stop_the_run() {
+    let dir = tmp();
+    for file in [
+        "primary/postgresql.log",
+        "primary/postgresql.csv",
+        "primary/postgresql.json",
+        "rds/postgresql.syslog",
+    ] {
+        let mut bytes = std::fs::read(sample(file)).unwrap();
+        // A fixed xorshift sequence: the same damage on every run.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..bytes.len() / 500 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let at = (x % bytes.len() as u64) as usize;
+            bytes[at] = (x >> 32) as u8;
+        }
+        let p = write(dir.path(), &file.replace('/', "-"), &bytes);
+        let doc = analyze_path(&p, &[]);
+        assert!(n(&doc, "/input/records") > 0, "{file}");
+        assert!(n(&doc, "/input/malformed") > 0, "{file}");
+    }
+}
