@@ -81,6 +81,12 @@ impl SqlState {
             .then_some(SqlState(code))
     }
 
+    /// A code as a log reports it: `00000` (successful completion, which
+    /// jsonlog leaves out) counts as none.
+    pub fn parse_reported(s: &[u8]) -> Option<SqlState> {
+        SqlState::parse(s).filter(|c| &c.0 != b"00000")
+    }
+
     /// Only for the compile-time table of inferred codes.
     pub const fn from_static(code: &'static [u8; 5]) -> SqlState {
         SqlState(*code)
@@ -130,8 +136,9 @@ pub struct LogRecord {
     pub user: Option<String>,
     pub database: Option<String>,
     pub application: Option<String>,
-    /// Client address, with the port when the format gives it (`host(port)` in `%r`).
+    /// Client address (`[local]` for Unix sockets), without the port.
     pub remote_host: Option<String>,
+    pub remote_port: Option<u16>,
     pub backend_type: Option<String>,
     pub command_tag: Option<String>,
     pub vxid: Option<String>,
@@ -164,6 +171,7 @@ impl LogRecord {
             database: None,
             application: None,
             remote_host: None,
+            remote_port: None,
             backend_type: None,
             command_tag: None,
             vxid: None,
@@ -220,4 +228,23 @@ pub struct Malformed {
     pub kind: MalformedKind,
     /// What was wrong, short, for the user.
     pub reason: String,
+}
+
+/// Splits `host(port)` (`%r`) or `host:port` (csvlog `connection_from`).
+pub fn split_host_port(s: &str) -> (String, Option<u16>) {
+    if let Some(inner) = s.strip_suffix(')') {
+        if let Some((host, port)) = inner.rsplit_once('(') {
+            if let Ok(p) = port.parse() {
+                return (host.to_string(), Some(p));
+            }
+        }
+    }
+    if !s.starts_with('[') || s.contains("]:") {
+        if let Some((host, port)) = s.rsplit_once(':') {
+            if let Ok(p) = port.parse() {
+                return (host.to_string(), Some(p));
+            }
+        }
+    }
+    (s.to_string(), None)
 }

@@ -404,3 +404,102 @@ fn forced_format_mismatch_reads_nothing() {
     assert_eq!(records, 0);
     assert!(malformed > 0);
 }
+
+/// Which fields a log carries: csvlog and jsonlog carry all; a text log
+/// only what its `log_line_prefix` has.
+#[derive(Clone, Copy)]
+struct Carries {
+    leader: bool,
+    user_db: bool,
+    app: bool,
+    host: bool,
+}
+
+const ALL: Carries = Carries {
+    leader: true,
+    user_db: true,
+    app: true,
+    host: true,
+};
+
+/// What a record says, independent of the format it came in.
+fn fingerprint(e: &Event, c: Carries) -> String {
+    let r = &e.record;
+    let hide = |on: bool, v: &Option<String>| if on { format!("{v:?}") } else { "-".into() };
+    // Parallel workers name no user; csvlog's leader_pid lets the parser
+    // fill it in, which a text log without %P cannot.
+    let worker = r.leader_pid.is_some() || r.user.is_none();
+    format!(
+        "{} {:?} pid={:?} leader={} user={} db={} app={} host={}:{} state={:?} time={:?}\n{}\nDETAIL {:?}\nHINT {:?}\nCONTEXT {:?}\nSTATEMENT {:?}\nQUERY {:?}",
+        e.kind.key(),
+        r.severity,
+        r.pid,
+        if c.leader { format!("{:?}", r.leader_pid) } else { "-".into() },
+        hide(c.user_db && !worker, &r.user),
+        hide(c.user_db && !worker, &r.database),
+        // In a text log, what follows %q is missing for workers too.
+        hide(c.app && (c.leader || !worker), &r.application),
+        hide(c.host, &r.remote_host),
+        if c.host { format!("{:?}", r.remote_port) } else { "-".into() },
+        // Codes are inferred for stderr errors only.
+        e.sqlstate.filter(|_| r.severity.is_error()),
+        r.time.map(|t| t.epoch_ms / 1000),
+        r.message,
+        r.detail,
+        r.hint,
+        r.context,
+        r.statement,
+        r.internal_query,
+    )
+}
+
+/// The server sends each destination its own copy of a message, so
+/// processes can interleave differently in each file: compare sorted.
+fn sorted_fingerprints(rel: &str, c: Carries) -> Vec<String> {
+    let mut v: Vec<String> = events(rel).iter().map(|e| fingerprint(e, c)).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_record_reads_the_same_in_every_format() {
+    let text = |user_db, app, host| Carries {
+        leader: false,
+        user_db,
+        app,
+        host,
+    };
+    let cases = [
+        ("primary", text(true, true, false)),
+        ("replica", text(false, false, false)),
+        ("rds", text(true, false, true)),
+    ];
+    for (inst, carried) in cases {
+        for (f, c) in [("postgresql.json", ALL), ("postgresql.log", carried)] {
+            let csv = sorted_fingerprints(&format!("{inst}/postgresql.csv"), c);
+            let other = sorted_fingerprints(&format!("{inst}/{f}"), c);
+            assert_eq!(csv.len(), other.len(), "{inst}/{f}");
+            for (i, (a, b)) in csv.iter().zip(&other).enumerate() {
+                assert_eq!(a, b, "{inst}/{f}: sorted record {i} differs from csvlog");
+            }
+        }
+    }
+}
+
+#[test]
+fn syslog_records_read_the_same_as_csvlog() {
+    let c = Carries {
+        leader: false,
+        user_db: true,
+        app: false,
+        host: true,
+    };
+    let csv = sorted_fingerprints("rds/postgresql.csv", c);
+    let mut syslog = sorted_fingerprints("rds/postgresql.syslog", c);
+    // Sent to syslog before the logging collector that writes the csvlog starts.
+    let before_collector = syslog
+        .iter()
+        .position(|f| f.contains("\nredirecting log output to logging collector process\n"));
+    syslog.remove(before_collector.expect("the pre-collector record"));
+    assert_eq!(csv, syslog);
+}

@@ -206,13 +206,17 @@ impl CsvReader {
         r.user = opt(1);
         r.database = opt(2);
         r.pid = num(3).map(|p| p as u32);
-        r.remote_host = opt(4);
+        if let Some(from) = opt(4) {
+            let (host, port) = crate::record::split_host_port(&from);
+            r.remote_host = Some(host);
+            r.remote_port = port;
+        }
         r.session_id = opt(5);
         r.session_line = num(6);
         r.command_tag = opt(7);
         r.vxid = opt(9);
         r.txid = num(10).filter(|&t| t != 0);
-        r.sqlstate = SqlState::parse(fields[12].as_bytes());
+        r.sqlstate = SqlState::parse_reported(fields[12].as_bytes());
         r.detail = opt(14);
         r.hint = opt(15);
         r.internal_query = opt(16);

@@ -130,10 +130,8 @@ fn parse_entry(line: u64, bytes: &[u8]) -> Result<LogRecord, (MalformedKind, &'s
     r.user = own(e.user);
     r.database = own(e.dbname);
     r.pid = e.pid;
-    r.remote_host = match (own(e.remote_host), e.remote_port) {
-        (Some(h), Some(p)) => Some(format!("{h}({p})")),
-        (h, _) => h,
-    };
+    r.remote_host = own(e.remote_host);
+    r.remote_port = e.remote_port.and_then(|p| u16::try_from(p).ok());
     r.session_id = own(e.session_id);
     r.session_line = e.line_num;
     r.command_tag = own(e.ps);
@@ -142,7 +140,7 @@ fn parse_entry(line: u64, bytes: &[u8]) -> Result<LogRecord, (MalformedKind, &'s
     r.sqlstate = e
         .state_code
         .as_deref()
-        .and_then(|s| SqlState::parse(s.as_bytes()));
+        .and_then(|s| SqlState::parse_reported(s.as_bytes()));
     r.detail = own(e.detail);
     r.hint = own(e.hint);
     r.internal_query = own(e.internal_query);

@@ -139,13 +139,17 @@ impl Stitcher {
                 r.user = f.user.map(lossy);
                 r.database = f.database.map(lossy);
                 r.application = f.application.map(lossy);
-                r.remote_host = f.remote_host.map(lossy);
+                if let Some(h) = f.remote_host {
+                    let (host, port) = crate::record::split_host_port(&lossy(h));
+                    r.remote_host = Some(host);
+                    r.remote_port = port;
+                }
                 r.command_tag = f.command_tag.map(lossy);
                 r.backend_type = f.backend_type.map(lossy);
                 r.vxid = f.vxid.map(lossy);
                 r.txid = f.txid;
                 r.query_id = f.query_id;
-                r.sqlstate = f.sqlstate.and_then(crate::record::SqlState::parse);
+                r.sqlstate = f.sqlstate.and_then(crate::record::SqlState::parse_reported);
                 let seq = self.next_seq;
                 self.next_seq += 1;
                 let problem =
