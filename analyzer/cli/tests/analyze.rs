@@ -538,3 +538,28 @@ fn randomly_damaged_logs_never_stop_the_run() {
         assert!(n(&doc, "/input/malformed") > 0, "{file}");
     }
 }
+
+#[test]
+fn a_cut_compressed_file_keeps_what_was_read() {
+    let original = std::fs::read(sample("primary/postgresql.log")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&original).unwrap();
+    let gz = gz.finish().unwrap();
+    let dir = tmp();
+    let p = write(dir.path(), "cut.log.gz", &gz[..gz.len() / 2]);
+    let doc = analyze_path(&p, &[]);
+    let all = n(
+        &analyze_path(&sample("primary/postgresql.log"), &[]),
+        "/input/records",
+    );
+    let records = n(&doc, "/input/records");
+    assert!(records > all / 3 && records < all, "{records} of {all}");
+    let samples = doc["input"]["malformed_samples"].as_array().unwrap();
+    assert!(
+        samples
+            .iter()
+            .any(|s| s["reason"].as_str().unwrap().starts_with("reading stopped")),
+        "{samples:?}"
+    );
+    assert!(samples.iter().all(|s| s["line"].as_u64().unwrap() > 0));
+}

@@ -4,7 +4,9 @@ use crate::inputs::{expand_inputs, InputSpec};
 use crate::report::{FileReport, Report, SkippedFile};
 use crate::summary::Summary;
 use crate::{AnalyzeError, AnalyzeOptions};
-use pglog_logparse::{source, Classifier, FormatError, Item, LogReader, ReaderBuilder};
+use pglog_logparse::{
+    source, Classifier, FormatError, Item, LogReader, Malformed, MalformedKind, ReaderBuilder,
+};
 use rayon::prelude::*;
 
 /// Reads all inputs of `opts` and builds the report. Files are read in
@@ -103,17 +105,17 @@ fn analyze_one(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome, 
             Ok(Some(Item::Record(r))) => summary.add_event(&classifier.classify(r)),
             Ok(Some(Item::Malformed(m))) => summary.add_malformed(&name, m, opts.malformed_samples),
             Ok(None) => break,
-            Err(e) => {
-                // A broken compressed stream or a read error: keep what was read.
-                let m = pglog_logparse::Malformed {
-                    line: 0,
-                    kind: pglog_logparse::MalformedKind::Truncated,
-                    reason: format!("reading stopped: {e}"),
-                };
-                summary.add_malformed(&name, m, opts.malformed_samples);
-                break;
-            }
+            Err(source) => return Err(AnalyzeError::Read { path, source }),
         }
+    }
+    if let Some(e) = reader.take_read_error() {
+        // A cut compressed stream or a failing disk: keep what was read.
+        let m = Malformed {
+            line: reader.line_number(),
+            kind: MalformedKind::Truncated,
+            reason: format!("reading stopped: {e}"),
+        };
+        summary.add_malformed(&name, m, opts.malformed_samples);
     }
     let bytes = reader.bytes_read();
     if summary.records == 0 && bytes > 0 {

@@ -14,6 +14,8 @@ pub struct ByteSource {
     /// 1-based number of the line that begins at `start`.
     line: u64,
     bytes_read: u64,
+    /// A read error ends the input like EOF does; it is kept for the caller.
+    error: Option<io::Error>,
 }
 
 /// A line handed out by [`ByteSource::next_line`].
@@ -35,6 +37,7 @@ impl ByteSource {
             eof: false,
             line: 1,
             bytes_read: 0,
+            error: None,
         }
     }
 
@@ -50,6 +53,11 @@ impl ByteSource {
     /// The unconsumed bytes currently buffered.
     pub fn available(&self) -> &[u8] {
         &self.buf[self.start..]
+    }
+
+    /// The read error that ended the input early, if one did.
+    pub fn take_error(&mut self) -> Option<io::Error> {
+        self.error.take()
     }
 
     /// The input has no more bytes to give (some may still be buffered).
@@ -77,8 +85,11 @@ impl ByteSource {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
+                    // A cut compressed stream, say: what was read stays readable.
                     self.buf.truncate(old_len);
-                    return Err(e);
+                    self.eof = true;
+                    self.error = Some(e);
+                    return Ok(false);
                 }
             }
         };

@@ -248,11 +248,6 @@ impl Prefix {
         &self.source
     }
 
-    /// Whether lines carry a process id, so related lines can be joined by it.
-    pub fn has_pid(&self) -> bool {
-        self.tokens.contains(&Token::Escape(Escape::Pid))
-    }
-
     /// Matches a line: the prefix, then a `LABEL:  `.
     pub fn match_line<'a>(&self, line: &'a [u8]) -> Option<PrefixMatch<'a>> {
         let mut fields = PrefixFields::default();

@@ -178,7 +178,7 @@ fn is_plan_node_line(line: &str) -> bool {
 /// Accepts the DETAIL `parameters: ...` and the CONTEXT `... with parameters: ...` forms.
 pub fn parse_params(text: &str) -> Option<Vec<Option<String>>> {
     let start = text.find("parameters: ")? + "parameters: ".len();
-    let s = text[start..].as_bytes();
+    let s = &text.as_bytes()[start..];
     let mut out = Vec::new();
     let mut i = 0;
     loop {

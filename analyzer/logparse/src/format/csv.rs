@@ -38,6 +38,10 @@ impl CsvReader {
         &self.src
     }
 
+    pub fn source_mut(&mut self) -> &mut ByteSource {
+        &mut self.src
+    }
+
     pub fn next_item(&mut self) -> io::Result<Option<Item>> {
         loop {
             if self.src.available().is_empty() && !self.src.fill_more()? {

@@ -72,6 +72,10 @@ impl JsonReader {
         &self.src
     }
 
+    pub fn source_mut(&mut self) -> &mut ByteSource {
+        &mut self.src
+    }
+
     pub fn next_item(&mut self) -> io::Result<Option<Item>> {
         loop {
             let Some(line) = self.src.next_line(self.max_record)? else {

@@ -136,7 +136,7 @@ impl ReaderBuilder {
                         )?
                     }
                 };
-                Inner::Syslog(src, Stitcher::new(prefix), current_year())
+                Inner::Syslog(src, Stitcher::new(prefix))
             }
         };
         let format = if format == InputFormat::Auto {
@@ -144,12 +144,14 @@ impl ReaderBuilder {
         } else {
             format
         };
+        let syslog_year = matches!(inner, Inner::Syslog(..)).then(current_year);
         Ok(LogReader {
             inner,
             max,
             format,
             sample,
             done: false,
+            syslog_year,
         })
     }
 }
@@ -158,7 +160,7 @@ enum Inner {
     Csv(csv::CsvReader),
     Json(json::JsonReader),
     Stderr(ByteSource, Stitcher),
-    Syslog(ByteSource, Stitcher, i64),
+    Syslog(ByteSource, Stitcher),
 }
 
 /// Reads records and malformed stretches from one input, in order.
@@ -168,6 +170,8 @@ pub struct LogReader {
     format: InputFormat,
     sample: String,
     done: bool,
+    /// The year traditional syslog timestamps leave out; `None` for stderr.
+    syslog_year: Option<i64>,
 }
 
 impl LogReader {
@@ -178,7 +182,7 @@ impl LogReader {
     /// The prefix in use for stderr and syslog input.
     pub fn prefix(&self) -> Option<&Prefix> {
         match &self.inner {
-            Inner::Stderr(_, s) | Inner::Syslog(_, s, _) => Some(s.prefix()),
+            Inner::Stderr(_, s) | Inner::Syslog(_, s) => Some(s.prefix()),
             _ => None,
         }
     }
@@ -193,7 +197,26 @@ impl LogReader {
         match &self.inner {
             Inner::Csv(r) => r.source().bytes_read(),
             Inner::Json(r) => r.source().bytes_read(),
-            Inner::Stderr(s, _) | Inner::Syslog(s, _, _) => s.bytes_read(),
+            Inner::Stderr(s, _) | Inner::Syslog(s, _) => s.bytes_read(),
+        }
+    }
+
+    /// The read error that ended this input early, if one did (the records
+    /// before it have been returned).
+    pub fn take_read_error(&mut self) -> Option<io::Error> {
+        match &mut self.inner {
+            Inner::Csv(r) => r.source_mut().take_error(),
+            Inner::Json(r) => r.source_mut().take_error(),
+            Inner::Stderr(s, _) | Inner::Syslog(s, _) => s.take_error(),
+        }
+    }
+
+    /// The line the reader has reached, for reporting a read error.
+    pub fn line_number(&self) -> u64 {
+        match &self.inner {
+            Inner::Csv(r) => r.source().line_number(),
+            Inner::Json(r) => r.source().line_number(),
+            Inner::Stderr(s, _) | Inner::Syslog(s, _) => s.line_number(),
         }
     }
 
@@ -202,46 +225,37 @@ impl LogReader {
         match &mut self.inner {
             Inner::Csv(r) => r.next_item(),
             Inner::Json(r) => r.next_item(),
-            Inner::Stderr(src, st) => loop {
-                if let Some(item) = st.pop() {
-                    return Ok(Some(item));
-                }
-                if self.done {
-                    return Ok(None);
-                }
-                match src.next_line(self.max)? {
-                    Some(l) => st.push(LineIn {
-                        number: l.number,
-                        bytes: l.bytes,
-                        terminated: l.terminated,
-                        too_long: l.too_long,
-                        pid_hint: None,
-                        split_chunk: false,
-                        time_hint: None,
-                    }),
-                    None => {
-                        st.finish();
-                        self.done = true;
+            Inner::Stderr(src, st) | Inner::Syslog(src, st) => {
+                let year = self.syslog_year;
+                loop {
+                    if let Some(item) = st.pop() {
+                        return Ok(Some(item));
+                    }
+                    if self.done {
+                        return Ok(None);
+                    }
+                    match src.next_line(self.max)? {
+                        Some(l) => match year {
+                            Some(y) => {
+                                push_syslog_line(st, y, l.number, l.bytes, l.terminated, l.too_long)
+                            }
+                            None => st.push(LineIn {
+                                number: l.number,
+                                bytes: l.bytes,
+                                terminated: l.terminated,
+                                too_long: l.too_long,
+                                pid_hint: None,
+                                split_chunk: false,
+                                time_hint: None,
+                            }),
+                        },
+                        None => {
+                            st.finish();
+                            self.done = true;
+                        }
                     }
                 }
-            },
-            Inner::Syslog(src, st, year) => loop {
-                if let Some(item) = st.pop() {
-                    return Ok(Some(item));
-                }
-                if self.done {
-                    return Ok(None);
-                }
-                match src.next_line(self.max)? {
-                    Some(l) => {
-                        push_syslog_line(st, *year, l.number, l.bytes, l.terminated, l.too_long)
-                    }
-                    None => {
-                        st.finish();
-                        self.done = true;
-                    }
-                }
-            },
+            }
         }
     }
 }
