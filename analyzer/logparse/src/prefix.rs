@@ -538,51 +538,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_prefix() {
-        let p = Prefix::parse("%m [%p] ").unwrap();
-        let m = p
-            .match_line(b"2026-11-23 10:00:00.123 UTC [4242] LOG:  checkpoint starting: time")
-            .unwrap();
-        assert_eq!(m.fields.pid, Some(4242));
-        assert_eq!(m.label, Label::Severity(Severity::Log));
-        assert_eq!(m.text_offset, 41);
-        assert!(p.match_line(b"\tcontinued").is_none());
-        assert!(p
-            .match_line(b"2026-11-23 10:00:00.123 UTC [4242] alice@db LOG:  x")
-            .is_none());
-    }
-
-    #[test]
-    fn session_only_and_free_text() {
-        let p = Prefix::parse("%m [%p] %q%u@%d/%a ").unwrap();
-        let m = p
-            .match_line(b"2026-11-23 10:00:00.123 UTC [7] al ice@app/my app/x ERROR:  boom")
-            .unwrap();
-        assert_eq!(m.fields.user, Some(&b"al ice"[..]));
-        assert_eq!(m.fields.database, Some(&b"app"[..]));
-        assert_eq!(m.fields.application, Some(&b"my app/x"[..]));
-        let bg = p
-            .match_line(b"2026-11-23 10:00:00.123 UTC [7] LOG:  checkpoint starting: time")
-            .unwrap();
-        assert_eq!(bg.fields.user, None);
-    }
-
-    #[test]
-    fn rds_prefix() {
-        let p = Prefix::parse(RDS_PREFIX).unwrap();
-        let m = p
-            .match_line(b"2026-11-23 10:00:00 UTC:10.0.0.1(5432):bob@shop:[99]:FATAL:  x")
-            .unwrap();
-        assert_eq!(m.fields.remote_host, Some(&b"10.0.0.1(5432)"[..]));
-        assert_eq!(m.fields.pid, Some(99));
-        assert_eq!(m.label, Label::Severity(Severity::Fatal));
-        let m = p
-            .match_line(b"2026-11-23 10:00:00 UTC::@:[98]:LOG:  checkpoint starting: time")
-            .unwrap();
-        assert_eq!(m.fields.user, None);
-    }
-
-    #[test]
     fn bad_prefix_names_escape() {
         let e = Prefix::parse("%m %z").unwrap_err();
         assert_eq!(e.offset, 3);

@@ -503,3 +503,118 @@ fn syslog_records_read_the_same_as_csvlog() {
     syslog.remove(before_collector.expect("the pre-collector record"));
     assert_eq!(csv, syslog);
 }
+
+fn lines(rel: &str) -> Vec<Vec<u8>> {
+    std::fs::read(sample(rel))
+        .unwrap()
+        .split(|&c| c == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(<[u8]>::to_vec)
+        .collect()
+}
+
+#[test]
+fn prefixes_match_every_message_line_of_the_samples() {
+    use pglog_logparse::prefix::{detect_prefix, RDS_PREFIX};
+    use pglog_logparse::Prefix;
+    for (file, prefix) in [
+        ("primary/postgresql.log", "%m [%p] %q%u@%d/%a "),
+        ("replica/postgresql.log", "%m [%p] "),
+        ("rds/postgresql.log", RDS_PREFIX),
+    ] {
+        let all = lines(file);
+        let p = Prefix::parse(prefix).unwrap();
+        let heads: Vec<&Vec<u8>> = all.iter().filter(|l| !l.starts_with(b"\t")).collect();
+        for l in &heads {
+            let m = p
+                .match_line(l)
+                .unwrap_or_else(|| panic!("{file}: {}", String::from_utf8_lossy(l)));
+            assert!(m.fields.pid.is_some() && m.fields.time.is_some(), "{file}");
+        }
+        assert_eq!(
+            detect_prefix(all.iter().map(Vec::as_slice))
+                .unwrap()
+                .as_str(),
+            prefix,
+            "{file}"
+        );
+    }
+    let p = Prefix::parse("%m [%p] %q%u@%d/%a ").unwrap();
+    let all = lines("primary/postgresql.log");
+    let session = all
+        .iter()
+        .find(|l| l.windows(19).any(|w| w == b" alice@app/billing "))
+        .unwrap();
+    let m = p.match_line(session).unwrap();
+    assert_eq!(
+        (m.fields.user, m.fields.database, m.fields.application),
+        (
+            Some(&b"alice"[..]),
+            Some(&b"app"[..]),
+            Some(&b"billing"[..])
+        )
+    );
+    assert!(m.session_part);
+    let background = all
+        .iter()
+        .find(|l| l.windows(20).any(|w| w == b"checkpoint starting:"))
+        .unwrap();
+    let m = p.match_line(background).unwrap();
+    assert!(!m.session_part && m.fields.user.is_none());
+
+    let rds = Prefix::parse(RDS_PREFIX).unwrap();
+    let all = lines("rds/postgresql.log");
+    let tcp = all
+        .iter()
+        .find(|l| {
+            l.windows(10).any(|w| w == b"127.0.0.1(") && l.windows(10).any(|w| w == b":alice@app")
+        })
+        .unwrap();
+    let m = rds.match_line(tcp).unwrap();
+    assert!(m.fields.remote_host.unwrap().starts_with(b"127.0.0.1("));
+    assert_eq!(
+        (m.fields.user, m.fields.database),
+        (Some(&b"alice"[..]), Some(&b"app"[..]))
+    );
+    // Before authentication the server writes [unknown], which is no user.
+    let before_auth = all
+        .iter()
+        .find(|l| l.windows(19).any(|w| w == b"[unknown]@[unknown]"))
+        .unwrap();
+    assert_eq!(rds.match_line(before_auth).unwrap().fields.user, None);
+}
+
+#[test]
+fn syslog_headers_and_escapes() {
+    use pglog_logparse::format::syslog::{parse_header, unescape};
+    let all = lines("rds/postgresql.syslog");
+    let first = parse_header(&all[0], 2026).unwrap();
+    assert_eq!(first.seq, Some((1, 1)));
+    assert!(first.time.is_some());
+    let continued = all
+        .iter()
+        .find_map(|l| parse_header(l, 2026).filter(|h| h.content.starts_with(b"#011")))
+        .unwrap();
+    assert!(continued.seq.unwrap().1 > 1);
+    assert!(unescape(continued.content).starts_with(b"\t"));
+    assert!(parse_header(&lines("rds/postgresql.log")[0], 2026).is_none());
+}
+
+#[test]
+fn formats_are_sniffed_from_content() {
+    use pglog_logparse::format::sniff_format;
+    for (file, want) in [
+        ("primary/postgresql.csv", InputFormat::Csv),
+        ("primary/postgresql.json", InputFormat::Json),
+        ("primary/postgresql.log", InputFormat::Stderr),
+        ("rds/postgresql.log", InputFormat::Stderr),
+        ("rds/postgresql.syslog", InputFormat::Syslog),
+    ] {
+        let head = std::fs::read(sample(file)).unwrap();
+        assert_eq!(
+            sniff_format(&head[..head.len().min(64 * 1024)]),
+            want,
+            "{file}"
+        );
+    }
+}

@@ -351,28 +351,3 @@ pub fn sniff_format(head: &[u8]) -> InputFormat {
     }
     InputFormat::Auto
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sniffs_by_content() {
-        assert_eq!(
-            sniff_format(b"{\"timestamp\":\"x\",\"error_severity\":\"LOG\"}\n"),
-            InputFormat::Json
-        );
-        assert_eq!(
-            sniff_format(b"2026-11-23 10:00:00.123 UTC,,,1,,a.b,1,,2026-11-23 10:00:00 UTC,,0,LOG,00000,\"x\",,,,,,,,,\"\",postmaster,,0\n"),
-            InputFormat::Csv
-        );
-        assert_eq!(
-            sniff_format(b"2026-11-23 10:00:00.123 UTC [1] LOG:  x\n"),
-            InputFormat::Stderr
-        );
-        assert_eq!(
-            sniff_format(b"Nov 23 10:00:00 h postgres[1]: [1-1] LOG:  x\n"),
-            InputFormat::Syslog
-        );
-    }
-}

@@ -121,20 +121,3 @@ pub fn unescape(content: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     }
     std::borrow::Cow::Owned(out)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn header_forms() {
-        let l = parse_header(b"Nov 23 10:00:00 db1 postgres[123]: [5-2] #011more", 2026).unwrap();
-        assert_eq!(l.pid, 123);
-        assert_eq!(l.seq, Some((5, 2)));
-        assert_eq!(&*unescape(l.content), b"\tmore");
-        let l = parse_header(b"2026-11-23T10:00:00.5+01:00 db1 postgres[9]: LOG:  x", 0).unwrap();
-        assert_eq!(l.time.unwrap().epoch_ms, 1_795_424_400_500);
-        assert_eq!(l.seq, None);
-        assert!(parse_header(b"2026-11-23 10:00:00 UTC [1] LOG:  x", 2026).is_none());
-    }
-}
