@@ -31,13 +31,20 @@ const PRIMARY: [&str; 3] = [
     "primary/postgresql.log",
 ];
 
+/// The events of one kind, mapped: `pick!(evs, EventKind::Plan(p) => p.clone())`.
+macro_rules! pick {
+    ($evs:expr, $kind:pat $(if $guard:expr)? => $out:expr) => {
+        $evs.iter()
+            .filter_map(|e| match &e.kind {
+                $kind $(if $guard)? => Some($out),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+}
+
 fn queries_with(evs: &[Event], needle: &str) -> Vec<String> {
-    evs.iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Query(s) => s.text.clone().filter(|t| t.contains(needle)),
-            _ => None,
-        })
-        .collect()
+    pick!(evs, EventKind::Query(s) if s.text.as_deref().is_some_and(|t| t.contains(needle)) => s.text.clone().unwrap_or_default())
 }
 
 #[test]
@@ -77,18 +84,12 @@ fn literals_that_imitate_log_lines_stay_inside_their_statement() {
 fn multi_line_bind_parameters_are_parsed() {
     for f in PRIMARY {
         let evs = events(f);
-        let exec = evs
-            .iter()
-            .find_map(|e| match &e.kind {
-                EventKind::Query(s)
-                    if s.kind == StatementKind::Execute
-                        && s.text.as_deref().is_some_and(|t| t.contains("AS note")) =>
-                {
-                    Some(s.clone())
-                }
-                _ => None,
-            })
-            .unwrap_or_else(|| panic!("{f}: execute with parameters"));
+        let exec = pick!(evs, EventKind::Query(s)
+                if s.kind == StatementKind::Execute
+                    && s.text.as_deref().is_some_and(|t| t.contains("AS note")) => s.clone())
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("{f}: execute with parameters"));
         assert_eq!(
             exec.params,
             vec![
@@ -138,13 +139,7 @@ fn bare_durations_take_the_text_log_statement_wrote() {
             .iter()
             .filter(|e| e.record.user.as_deref() == Some("carol"))
             .collect();
-        let queries: Vec<&str> = carol
-            .iter()
-            .filter_map(|e| match &e.kind {
-                EventKind::Query(s) => s.text.as_deref(),
-                _ => None,
-            })
-            .collect();
+        let queries: Vec<&str> = pick!(carol, EventKind::Query(s) if s.text.is_some() => s.text.as_deref().unwrap_or_default());
         // Two psql statements that ran (the third failed) and five pgbench executes.
         assert_eq!(queries.len(), 7, "{f}: {queries:?}");
         assert!(queries.contains(&"SELECT now()"), "{f}");
@@ -172,13 +167,7 @@ fn plans_in_text_and_json_carry_their_query() {
         .chain(["replica/postgresql.csv", "replica/postgresql.log"].iter())
     {
         let evs = events(f);
-        let plans: Vec<_> = evs
-            .iter()
-            .filter_map(|e| match &e.kind {
-                EventKind::Plan(p) => Some(p.clone()),
-                _ => None,
-            })
-            .collect();
+        let plans: Vec<_> = pick!(evs, EventKind::Plan(p) => p.clone());
         let json = plans
             .iter()
             .filter(|p| p.format == PlanFormat::Json)
@@ -211,12 +200,9 @@ fn plans_in_text_and_json_carry_their_query() {
 fn deadlock_lists_both_sides_with_their_queries() {
     for f in PRIMARY {
         let evs = events(f);
-        let sides = evs
-            .iter()
-            .find_map(|e| match &e.kind {
-                EventKind::Deadlock { sides } => Some(sides.clone()),
-                _ => None,
-            })
+        let sides = pick!(evs, EventKind::Deadlock { sides } => sides.clone())
+            .into_iter()
+            .next()
             .unwrap();
         assert_eq!(sides.len(), 2, "{f}");
         assert_eq!(sides[0].blocked_by, Some(sides[1].pid));
@@ -235,12 +221,9 @@ fn deadlock_lists_both_sides_with_their_queries() {
 fn lock_waits_name_mode_object_and_holder() {
     for f in PRIMARY {
         let evs = events(f);
-        let w = evs
-            .iter()
-            .find_map(|e| match &e.kind {
-                EventKind::LockWait(w) => Some(w.clone()),
-                _ => None,
-            })
+        let w = pick!(evs, EventKind::LockWait(w) => w.clone())
+            .into_iter()
+            .next()
             .unwrap();
         assert_eq!(w.mode, "RowExclusiveLock", "{f}");
         assert!(w.object.starts_with("relation "), "{f}");
@@ -276,13 +259,7 @@ fn parallel_workers_are_attributed_to_their_leader() {
 fn audit_entries_are_parsed() {
     for f in PRIMARY {
         let evs = events(f);
-        let audits: Vec<_> = evs
-            .iter()
-            .filter_map(|e| match &e.kind {
-                EventKind::Audit(a) => Some(a.clone()),
-                _ => None,
-            })
-            .collect();
+        let audits: Vec<_> = pick!(evs, EventKind::Audit(a) => a.clone());
         assert!(
             audits
                 .iter()
@@ -310,21 +287,18 @@ fn audit_entries_are_parsed() {
 fn server_activity_has_its_statistics() {
     for f in PRIMARY {
         let evs = events(f);
-        let ckpt = evs
-            .iter()
-            .find_map(|e| match &e.kind {
-                EventKind::CheckpointComplete(c) => Some(c.clone()),
-                _ => None,
-            })
+        let ckpt = pick!(evs, EventKind::CheckpointComplete(c) => c.clone())
+            .into_iter()
+            .next()
             .unwrap();
         assert!(
             ckpt.total_s.is_some() && ckpt.buffers_written.is_some() && ckpt.distance_kb.is_some(),
             "{f}"
         );
-        let vac = evs.iter().find_map(|e| match &e.kind {
-            EventKind::Autovacuum(v) if v.table == "app.public.accounts" => Some(v.clone()),
-            _ => None,
-        });
+        let vac =
+            pick!(evs, EventKind::Autovacuum(v) if v.table == "app.public.accounts" => v.clone())
+                .into_iter()
+                .next();
         if let Some(v) = vac {
             assert!(v.tuples_removed.is_some() && v.elapsed_s.is_some(), "{f}");
         }
@@ -338,13 +312,7 @@ fn server_activity_has_its_statistics() {
             "{f}: walreceiver"
         );
         assert!(evs.iter().any(|e| matches!(&e.kind, EventKind::ReplicationCommand { command } if command.starts_with("START_REPLICATION"))));
-        let cancels: Vec<_> = evs
-            .iter()
-            .filter_map(|e| match e.kind {
-                EventKind::Cancel { reason } => Some(format!("{reason:?}")),
-                _ => None,
-            })
-            .collect();
+        let cancels: Vec<_> = pick!(evs, EventKind::Cancel { reason } => format!("{reason:?}"));
         for want in [
             "StatementTimeout",
             "LockTimeout",

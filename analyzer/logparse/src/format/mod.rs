@@ -235,20 +235,13 @@ impl LogReader {
                         return Ok(None);
                     }
                     match src.next_line(self.max)? {
-                        Some(l) => match year {
-                            Some(y) => {
-                                push_syslog_line(st, y, l.number, l.bytes, l.terminated, l.too_long)
+                        Some(l) => {
+                            let line = LineIn::plain(l.number, l.bytes, l.terminated, l.too_long);
+                            match year {
+                                Some(y) => push_syslog_line(st, y, line),
+                                None => st.push(line),
                             }
-                            None => st.push(LineIn {
-                                number: l.number,
-                                bytes: l.bytes,
-                                terminated: l.terminated,
-                                too_long: l.too_long,
-                                pid_hint: None,
-                                split_chunk: false,
-                                time_hint: None,
-                            }),
-                        },
+                        }
                         None => {
                             st.finish();
                             self.done = true;
@@ -260,44 +253,22 @@ impl LogReader {
     }
 }
 
-fn push_syslog_line(
-    st: &mut Stitcher,
-    year: i64,
-    number: u64,
-    bytes: &[u8],
-    terminated: bool,
-    too_long: bool,
-) {
-    let base = LineIn {
-        number,
-        bytes,
-        terminated,
-        too_long,
-        pid_hint: None,
-        split_chunk: false,
-        time_hint: None,
-    };
-    if too_long {
-        return st.push(base);
+fn push_syslog_line(st: &mut Stitcher, year: i64, line: LineIn<'_>) {
+    if line.too_long {
+        return st.push(line);
     }
-    let Some(sl) = syslog::parse_header(bytes, year) else {
+    let Some(sl) = syslog::parse_header(line.bytes, year) else {
         // Not from the daemon at all: the stitcher reports it.
-        return st.push(base);
+        return st.push(line);
     };
     let content = syslog::unescape(sl.content);
-    let chunk = sl.seq.map(|(_, c)| c).unwrap_or(1);
-    // A later chunk that is neither a tab-led line nor a prefixed line is the
-    // rest of a line split for length.
-    let split_chunk =
-        chunk > 1 && !content.starts_with(b"\t") && st.prefix().match_line(&content).is_none();
+    let later_chunk = sl.seq.is_some_and(|(_, chunk)| chunk > 1);
     st.push(LineIn {
-        number,
         bytes: &content,
-        terminated,
-        too_long,
         pid_hint: Some(sl.pid),
-        split_chunk,
+        later_chunk,
         time_hint: sl.time,
+        ..line
     });
 }
 

@@ -39,10 +39,26 @@ pub struct LineIn<'a> {
     pub too_long: bool,
     /// The process id when the transport carries it (syslog's `name[pid]`).
     pub pid_hint: Option<u32>,
-    /// A syslog chunk of a line split for length: joined without a newline.
-    pub split_chunk: bool,
+    /// A later syslog chunk (`[N-2]`, ...): when it is neither tab-led nor
+    /// prefixed, it is the rest of a line split for length, joined without a newline.
+    pub later_chunk: bool,
     /// The transport's timestamp, used when the prefix has none.
     pub time_hint: Option<crate::time::LogTime>,
+}
+
+impl<'a> LineIn<'a> {
+    /// A line with nothing known beyond its bytes.
+    pub fn plain(number: u64, bytes: &'a [u8], terminated: bool, too_long: bool) -> LineIn<'a> {
+        LineIn {
+            number,
+            bytes,
+            terminated,
+            too_long,
+            pid_hint: None,
+            later_chunk: false,
+            time_hint: None,
+        }
+    }
 }
 
 pub struct Stitcher {
@@ -90,18 +106,16 @@ impl Stitcher {
             );
             return;
         }
-        let matched = if line.bytes.starts_with(b"\t") || line.split_chunk {
+        let tabbed = line.bytes.starts_with(b"\t");
+        let matched = if tabbed {
             None
         } else {
             self.prefix.match_line(line.bytes)
         };
+        let split_chunk = line.later_chunk && !tabbed && matched.is_none();
         // A cut last line that does not start like a message is a fragment
         // of its own; the record before it is complete.
-        if matched.is_none()
-            && !line.terminated
-            && !line.bytes.starts_with(b"\t")
-            && !line.split_chunk
-        {
+        if matched.is_none() && !line.terminated && !tabbed && !split_chunk {
             self.malformed(
                 line.number,
                 MalformedKind::Truncated,
@@ -112,7 +126,7 @@ impl Stitcher {
         }
         let attached = match matched {
             Some(m) => self.push_prefixed(&line, m),
-            None => self.push_continuation(&line),
+            None => self.push_continuation(&line, split_chunk),
         };
         if attached && !line.terminated {
             self.mark_last(
@@ -195,14 +209,14 @@ impl Stitcher {
         }
     }
 
-    fn push_continuation(&mut self, line: &LineIn<'_>) -> bool {
+    fn push_continuation(&mut self, line: &LineIn<'_>, split_chunk: bool) -> bool {
         let (body, tabbed) = match line.bytes.strip_prefix(b"\t") {
             Some(rest) => (rest, true),
             None => (line.bytes, false),
         };
         let (text, utf8_ok) = to_text(body);
         // An unprefixed line that is binary is garbage, not a continuation.
-        if !tabbed && !line.split_chunk && (!utf8_ok || text.bytes().any(is_binary)) {
+        if !tabbed && !split_chunk && (!utf8_ok || text.bytes().any(is_binary)) {
             let kind = if utf8_ok {
                 MalformedKind::Garbage
             } else {
@@ -216,7 +230,7 @@ impl Stitcher {
             return false;
         }
         let Some(idx) = self.last_touched.and_then(|seq| self.index_of(seq)) else {
-            let why = if tabbed || line.split_chunk {
+            let why = if tabbed || split_chunk {
                 "a continuation line with no message before it"
             } else {
                 "a line that does not start with the log_line_prefix"
@@ -225,7 +239,7 @@ impl Stitcher {
             return false;
         };
         let p = &mut self.pending[idx];
-        append_field(&mut p.record, p.field, &text, !line.split_chunk);
+        append_field(&mut p.record, p.field, &text, !split_chunk);
         if !utf8_ok {
             p.problem
                 .get_or_insert((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
