@@ -5,4 +5,4 @@ mod json;
 mod text;
 
 pub use json::write_json;
-pub use text::write_text;
+pub use text::{write_diff_text, write_text};

@@ -29,7 +29,7 @@ pub fn write_text<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
         .map(|k| {
             format!(
                 "{k} {}",
-                thousands(s.severities.get(k).copied().unwrap_or(0))
+                thousands(s.severities.get(*k).copied().unwrap_or(0))
             )
         })
         .collect();
@@ -66,11 +66,13 @@ pub fn write_text<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
         format!(
             "{} {}",
             k.replace('_', " "),
-            thousands(s.events.get(k).copied().unwrap_or(0))
+            thousands(s.events.get(*k).copied().unwrap_or(0))
         )
     })
     .collect();
     writeln!(out, "events: {}", events.join(", "))?;
+    write_queries(r, &mut out)?;
+    write_activity(r, &mut out)?;
     for m in &i.malformed_samples {
         writeln!(
             out,
@@ -87,6 +89,188 @@ pub fn write_text<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
     }
     for k in &i.skipped {
         writeln!(out, "skipped: {} ({})", k.path, k.reason)?;
+    }
+    out.flush()
+}
+
+/// How many top queries the terminal summary lists.
+const TOP_QUERIES: usize = 10;
+
+fn write_queries<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
+    let l = &r.sections.latency;
+    if l.count == 0 {
+        return Ok(());
+    }
+    let f = |v: Option<f64>| v.map_or("-".to_string(), ms);
+    writeln!(
+        out,
+        "latency: p50 {}  p95 {}  p99 {}  max {}  ({} distinct queries, {} total)",
+        f(l.p50_ms),
+        f(l.p95_ms),
+        f(l.p99_ms),
+        f(l.max_ms),
+        thousands(r.sections.queries.len() as u64),
+        ms(l.total_ms)
+    )?;
+    writeln!(out, "top queries by total time:")?;
+    writeln!(
+        out,
+        "  {:>10} {:>8} {:>10} {:>10} {:>6}  query",
+        "total", "calls", "mean", "p95", "share"
+    )?;
+    for q in r.sections.queries.iter().take(TOP_QUERIES) {
+        writeln!(
+            out,
+            "  {:>10} {:>8} {:>10} {:>10} {:>5.1}%  {}",
+            ms(q.total_ms),
+            thousands(q.calls),
+            ms(q.mean_ms),
+            ms(q.p95_ms),
+            q.time_share * 100.0,
+            one_line(&q.normalized, 80)
+        )?;
+    }
+    if r.sections.queries.len() > TOP_QUERIES {
+        writeln!(
+            out,
+            "  ... {} more in the JSON and HTML reports",
+            r.sections.queries.len() - TOP_QUERIES
+        )?;
+    }
+    if r.sections.other_queries.queries > 0 {
+        writeln!(
+            out,
+            "  (other: {} rare queries folded together, {} calls)",
+            thousands(r.sections.other_queries.queries),
+            thousands(r.sections.other_queries.calls)
+        )?;
+    }
+    Ok(())
+}
+
+fn write_activity<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
+    for m in r.sections.errors.messages.iter().take(5) {
+        writeln!(
+            out,
+            "error x{}: {} {} {}",
+            thousands(m.count),
+            m.severity,
+            m.sqlstate.as_deref().unwrap_or("-"),
+            one_line(&m.message, 90)
+        )?;
+    }
+    let s = &r.sections.sessions;
+    if s.connections > 0 || s.disconnections > 0 {
+        writeln!(
+            out,
+            "sessions: {} connections, peak {} at once{}, mean session {}",
+            thousands(s.connections),
+            s.peak_sessions,
+            s.peak_at
+                .as_deref()
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default(),
+            s.session_ms.mean.map_or("-".into(), ms)
+        )?;
+    }
+    let l = &r.sections.locks;
+    if l.waits > 0 || l.deadlocks > 0 {
+        writeln!(
+            out,
+            "locks: {} waits, {} waited, {} deadlocks",
+            thousands(l.waits),
+            ms(l.wait_ms),
+            thousands(l.deadlocks)
+        )?;
+    }
+    let c = &r.sections.checkpoints;
+    if c.completed > 0 {
+        let causes: Vec<String> = c.by_cause.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        writeln!(
+            out,
+            "checkpoints: {} ({}), write {:.1} s, sync {:.1} s, max {:.1} s",
+            c.completed,
+            causes.join(", "),
+            c.write_s.sum,
+            c.sync_s.sum,
+            c.total_s.max
+        )?;
+    }
+    if r.sections.auth_failures.failures > 0 {
+        writeln!(
+            out,
+            "authentication failures: {}",
+            thousands(r.sections.auth_failures.failures)
+        )?;
+    }
+    Ok(())
+}
+
+/// A duration in ms, shown in the unit that reads best.
+fn ms(v: f64) -> String {
+    if v >= 60_000.0 {
+        format!("{:.1} min", v / 60_000.0)
+    } else if v >= 1000.0 {
+        format!("{:.2} s", v / 1000.0)
+    } else {
+        format!("{v:.3} ms")
+    }
+}
+
+/// The first `max` characters of `s` on one line.
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &flat[..i]),
+        None => flat,
+    }
+}
+
+/// Writes `pglog diff` for the terminal.
+pub fn write_diff_text<W: Write>(
+    d: &pglog_analyzer::diff::DiffReport,
+    mut out: W,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "old: {:.1} h of log, new: {:.1} h; changes of {:.0}% or more, queries with {} calls or more",
+        d.old_span_hours,
+        d.new_span_hours,
+        d.threshold * 100.0,
+        d.min_calls
+    )?;
+    let lists = [
+        ("slower (p95)", &d.slower),
+        ("more frequent (calls/hour)", &d.more_frequent),
+        ("new queries", &d.new_queries),
+    ];
+    for (title, list) in lists {
+        writeln!(out, "{title}: {}", list.len())?;
+        for q in list.iter().take(20) {
+            writeln!(
+                out,
+                "  p95 {} -> {}  calls/h {:.1} -> {:.1}  {}",
+                ms(q.old_p95_ms),
+                ms(q.new_p95_ms),
+                q.old_calls_per_hour,
+                q.new_calls_per_hour,
+                one_line(&q.normalized, 80)
+            )?;
+        }
+    }
+    writeln!(out, "new errors: {}", d.new_errors.len())?;
+    for e in d.new_errors.iter().take(20) {
+        writeln!(
+            out,
+            "  x{} {} {} {}",
+            thousands(e.count),
+            e.severity,
+            e.sqlstate.as_deref().unwrap_or("-"),
+            one_line(&e.message, 90)
+        )?;
+    }
+    if !d.new_sqlstates.is_empty() {
+        writeln!(out, "new SQLSTATEs: {}", d.new_sqlstates.join(", "))?;
     }
     out.flush()
 }

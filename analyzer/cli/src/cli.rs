@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
+use pglog_analyzer::stats::Limits;
 use pglog_analyzer::AnalyzeOptions;
 use pglog_logparse::{InputFormat, Prefix};
 use std::path::PathBuf;
@@ -22,6 +23,61 @@ pub struct Cli {
 pub enum Command {
     /// Read PostgreSQL logs and report what they hold.
     Analyze(AnalyzeArgs),
+    /// Combine saved states (hosts, days) into one report, as if all their
+    /// logs had been analyzed at once.
+    Merge(MergeArgs),
+    /// Compare two saved states: queries that got slower or more frequent,
+    /// new queries and new errors.
+    Diff(DiffArgs),
+}
+
+/// Where a report goes and in which format.
+#[derive(clap::Args, Debug)]
+pub struct OutputArgs {
+    /// Report format: text (terminal summary) or json. Default: from the
+    /// --output file's extension, else text.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<OutputFormat>,
+
+    /// Where to write the report; - for standard output.
+    #[arg(short, long, value_name = "FILE", default_value = "-")]
+    pub output: String,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// State files written by `pglog analyze --save-state`.
+    #[arg(required = true, value_name = "STATE")]
+    pub states: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub out: OutputArgs,
+
+    /// Also write the merged state, to merge again later.
+    #[arg(long, value_name = "FILE")]
+    pub save_state: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// The earlier state (e.g. yesterday's).
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+
+    /// The later state.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+
+    #[command(flatten)]
+    pub out: OutputArgs,
+
+    /// Relative growth that counts as a change, in percent.
+    #[arg(long, value_name = "PERCENT", default_value_t = 20.0)]
+    pub threshold: f64,
+
+    /// Leave out queries with fewer calls than this in NEW.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub min_calls: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -40,14 +96,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "LOG_LINE_PREFIX", allow_hyphen_values = true)]
     pub prefix: Option<String>,
 
-    /// Report format: text (terminal summary) or json. Default: from the
-    /// --output file's extension, else text.
-    #[arg(long, value_enum, value_name = "FORMAT")]
-    pub format: Option<OutputFormat>,
-
-    /// Where to write the report; - for standard output.
-    #[arg(short, long, value_name = "FILE", default_value = "-")]
-    pub output: String,
+    #[command(flatten)]
+    pub out: OutputArgs,
 
     /// Worker threads (default: one per core).
     #[arg(short, long, value_name = "N", default_value_t = 0)]
@@ -56,6 +106,24 @@ pub struct AnalyzeArgs {
     /// Longest record accepted, in bytes; longer ones are counted as malformed.
     #[arg(long, value_name = "BYTES", default_value_t = pglog_logparse::format::DEFAULT_MAX_RECORD_BYTES)]
     pub max_record_bytes: usize,
+
+    /// Also write the day's statistics in pglog's binary state format, for
+    /// `pglog merge` and `pglog diff`.
+    #[arg(long, value_name = "FILE")]
+    pub save_state: Option<PathBuf>,
+
+    /// Distinct queries kept with full statistics; rarer ones are folded
+    /// into one "other" row whose totals stay exact.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().queries)]
+    pub max_queries: usize,
+
+    /// No progress bar (it is only shown when stderr is a terminal).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Split plain csv/json files into ranges of this many bytes (testing).
+    #[arg(long, value_name = "BYTES", hide = true)]
+    pub chunk_bytes: Option<u64>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +154,15 @@ impl AnalyzeArgs {
             Some(p) => Some(Prefix::parse(p).context("--prefix")?),
             None => None,
         };
+        if self.max_queries < 10 {
+            bail!(
+                "--max-queries must be at least 10, got {}",
+                self.max_queries
+            );
+        }
+        if self.chunk_bytes == Some(0) {
+            bail!("--chunk-bytes must be more than 0");
+        }
         if self.max_record_bytes < 1024 {
             bail!(
                 "--max-record-bytes must be at least 1024, got {}",
@@ -105,8 +182,19 @@ impl AnalyzeArgs {
             prefix,
             jobs: self.jobs,
             max_record_bytes: self.max_record_bytes,
+            limits: Limits {
+                queries: self.max_queries,
+                ..Limits::default()
+            },
+            chunk_bytes: self.chunk_bytes,
             ..AnalyzeOptions::default()
         };
+        Ok((opts, self.out.plan()?))
+    }
+}
+
+impl OutputArgs {
+    pub fn plan(&self) -> anyhow::Result<OutputPlan> {
         let path = (self.output != "-").then(|| PathBuf::from(&self.output));
         let format = match (self.format, &path) {
             (Some(f), _) => f,
@@ -120,6 +208,6 @@ impl AnalyzeArgs {
             },
             (None, None) => OutputFormat::Text,
         };
-        Ok((opts, OutputPlan { format, path }))
+        Ok(OutputPlan { format, path })
     }
 }

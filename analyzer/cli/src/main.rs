@@ -1,8 +1,11 @@
 mod cli;
+mod progress;
 
 use anyhow::Context;
 use clap::Parser;
-use cli::{Cli, Command, OutputFormat};
+use cli::{Cli, Command, OutputFormat, OutputPlan};
+use pglog_analyzer::diff::{diff, DiffOptions};
+use pglog_analyzer::{load_state, save_state, Analysis};
 use std::io::{self, Write};
 
 fn main() -> std::process::ExitCode {
@@ -19,20 +22,71 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Analyze(args) => {
-            let (opts, output) = args.to_options()?;
-            let report = pglog_analyzer::analyze(&opts)?;
-            let sink: Box<dyn Write> = match &output.path {
-                Some(p) => Box::new(io::BufWriter::new(
-                    std::fs::File::create(p)
-                        .with_context(|| format!("cannot write {}", p.display()))?,
-                )),
-                None => Box::new(io::stdout().lock()),
-            };
+            let (mut opts, output) = args.to_options()?;
+            let bar = progress::start(&mut opts, args.quiet)?;
+            let analysis = pglog_analyzer::run_analysis(&opts);
+            if let Some(b) = bar {
+                b.finish();
+            }
+            let analysis = analysis?;
+            if let Some(p) = &args.save_state {
+                save_state(&analysis, p)?;
+            }
+            write_report(&analysis, &output, opts.malformed_samples)
+        }
+        Command::Merge(args) => {
+            let mut merged: Option<Analysis> = None;
+            for p in &args.states {
+                let a = load_state(p)?;
+                match &mut merged {
+                    Some(m) => m.merge(a),
+                    None => merged = Some(a),
+                }
+            }
+            let merged = merged.context("no state given")?;
+            if let Some(p) = &args.save_state {
+                save_state(&merged, p)?;
+            }
+            write_report(&merged, &args.out.plan()?, 20)
+        }
+        Command::Diff(args) => {
+            let old = load_state(&args.old)?;
+            let new = load_state(&args.new)?;
+            let d = diff(
+                &old,
+                &new,
+                DiffOptions {
+                    threshold: args.threshold / 100.0,
+                    min_calls: args.min_calls,
+                    ..DiffOptions::default()
+                },
+            );
+            let output = args.out.plan()?;
+            let sink = open_sink(&output)?;
             match output.format {
-                OutputFormat::Json => pglog_reports::write_json(&report, sink)?,
-                OutputFormat::Text => pglog_reports::write_text(&report, sink)?,
+                OutputFormat::Json => pglog_reports::write_json(&d, sink)?,
+                OutputFormat::Text => pglog_reports::write_diff_text(&d, sink)?,
             }
             Ok(())
         }
     }
+}
+
+fn open_sink(output: &OutputPlan) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match &output.path {
+        Some(p) => Box::new(io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        None => Box::new(io::stdout().lock()),
+    })
+}
+
+fn write_report(a: &Analysis, output: &OutputPlan, max_samples: usize) -> anyhow::Result<()> {
+    let report = a.report(max_samples);
+    let sink = open_sink(output)?;
+    match output.format {
+        OutputFormat::Json => pglog_reports::write_json(&report, sink)?,
+        OutputFormat::Text => pglog_reports::write_text(&report, sink)?,
+    }
+    Ok(())
 }

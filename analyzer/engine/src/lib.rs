@@ -3,16 +3,24 @@
 //! It knows nothing of the command line; `pglog analyze` fills
 //! [`AnalyzeOptions`] and calls [`analyze`].
 
+pub mod diff;
 mod error;
+pub mod fingerprint;
 mod inputs;
 mod options;
 mod report;
 mod run;
+mod sections;
+mod split;
+mod state;
+pub mod stats;
 mod summary;
 
 pub use error::AnalyzeError;
 pub use inputs::{expand_inputs, InputSpec};
 pub use options::AnalyzeOptions;
 pub use report::{FileReport, InputReport, MalformedSample, Report, SummaryReport, REPORT_SCHEMA};
-pub use run::analyze;
+pub use run::{analyze, run_analysis, Analysis};
+pub use sections::*;
+pub use state::{load_state, save_state, StateError, STATE_VERSION};
 pub use summary::Summary;

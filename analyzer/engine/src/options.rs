@@ -1,5 +1,8 @@
+use crate::stats::Limits;
 use pglog_logparse::format::DEFAULT_MAX_RECORD_BYTES;
 use pglog_logparse::{InputFormat, Prefix};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 /// Everything `analyze` needs, already validated.
 #[derive(Debug, Clone)]
@@ -14,6 +17,13 @@ pub struct AnalyzeOptions {
     pub max_record_bytes: usize,
     /// How many malformed stretches are listed with their position.
     pub malformed_samples: usize,
+    /// Caps that bound memory.
+    pub limits: Limits,
+    /// Split plain csv/json files into ranges of this many bytes; chosen
+    /// from the file size and `jobs` when `None`.
+    pub chunk_bytes: Option<u64>,
+    /// Incremented with the input bytes read, for a progress display.
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 impl Default for AnalyzeOptions {
@@ -25,6 +35,9 @@ impl Default for AnalyzeOptions {
             jobs: 0,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             malformed_samples: 20,
+            limits: Limits::default(),
+            chunk_bytes: None,
+            progress: None,
         }
     }
 }

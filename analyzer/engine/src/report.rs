@@ -2,8 +2,10 @@
 //! Field names here are a published contract (`pglog.report/1`); add
 //! fields, never rename them.
 
-use crate::summary::{Summary, REQUIRED_EVENTS, REQUIRED_SEVERITIES};
-use serde::Serialize;
+use crate::sections::Sections;
+use crate::stats::Stats;
+use crate::summary::{REQUIRED_EVENTS, REQUIRED_SEVERITIES};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub const REPORT_SCHEMA: &str = "pglog.report/1";
@@ -14,6 +16,8 @@ pub struct Report {
     pub generator: String,
     pub input: InputReport,
     pub summary: SummaryReport,
+    #[serde(flatten)]
+    pub sections: Sections,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,19 +36,19 @@ pub struct InputReport {
     pub skipped: Vec<SkippedFile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MalformedSample {
     pub file: String,
     pub line: u64,
-    pub kind: &'static str,
+    pub kind: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileReport {
     pub path: String,
-    pub format: &'static str,
-    pub compression: &'static str,
+    pub format: String,
+    pub compression: String,
     /// The `log_line_prefix` used for stderr and syslog input.
     pub prefix: Option<String>,
     pub bytes: u64,
@@ -52,7 +56,7 @@ pub struct FileReport {
     pub malformed: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SkippedFile {
     pub path: String,
     pub reason: String,
@@ -65,13 +69,13 @@ pub struct SummaryReport {
     pub queries: u64,
     /// auto_explain plans.
     pub plans: u64,
-    pub severities: BTreeMap<&'static str, u64>,
+    pub severities: BTreeMap<String, u64>,
     /// ERROR/FATAL/PANIC records by SQLSTATE.
     pub sqlstates: BTreeMap<String, u64>,
     /// How many of those SQLSTATEs were inferred from the message (stderr without `%e`).
     pub sqlstates_inferred: u64,
     pub temp_file_bytes: u64,
-    pub events: BTreeMap<&'static str, u64>,
+    pub events: BTreeMap<String, u64>,
     /// First and last log timestamps, RFC 3339 in UTC.
     pub first_timestamp: Option<String>,
     pub last_timestamp: Option<String>,
@@ -79,18 +83,19 @@ pub struct SummaryReport {
 
 impl Report {
     pub fn build(
-        summary: Summary,
+        stats: &Stats,
         sources: Vec<FileReport>,
         skipped: Vec<SkippedFile>,
         max_samples: usize,
     ) -> Report {
+        let summary = stats.summary.clone();
         let mut severities = summary.severities;
         for s in REQUIRED_SEVERITIES {
-            severities.entry(s.as_str()).or_insert(0);
+            severities.entry(s.as_str().to_string()).or_insert(0);
         }
         let mut events = summary.events;
         for e in REQUIRED_EVENTS {
-            events.entry(e).or_insert(0);
+            events.entry(e.to_string()).or_insert(0);
         }
         let mut samples = summary.malformed_samples;
         samples.truncate(max_samples);
@@ -117,6 +122,7 @@ impl Report {
                 first_timestamp: summary.first_time_ms.map(rfc3339),
                 last_timestamp: summary.last_time_ms.map(rfc3339),
             },
+            sections: Sections::build(stats),
         }
     }
 }

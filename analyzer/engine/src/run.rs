@@ -1,40 +1,112 @@
-//! Reading every input and folding it into one report.
+//! Reading every input and folding it into one [`Analysis`].
+//!
+//! Work is a flat list of tasks run on a rayon pool: a whole input, or one
+//! byte range of a large plain csvlog/jsonlog file. Each task folds into its
+//! own [`Stats`]; results merge in input order with `+=`, so the output does
+//! not depend on `jobs` or on where files were split.
 
 use crate::inputs::{expand_inputs, InputSpec};
 use crate::report::{FileReport, Report, SkippedFile};
-use crate::summary::Summary;
+use crate::split::{plan_chunks, Chunk};
+use crate::stats::{Folder, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::{
-    source, Classifier, FormatError, Item, LogReader, Malformed, MalformedKind, ReaderBuilder,
+    source, Classifier, FormatError, InputFormat, Item, LogReader, Malformed, MalformedKind,
+    ReaderBuilder,
 };
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-/// Reads all inputs of `opts` and builds the report. Files are read in
-/// parallel; results merge in input order, so output does not depend on `jobs`.
+/// Everything an analysis found: the statistics and where they came from.
+/// This is what `--save-state` writes and `pglog merge` combines.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Analysis {
+    pub stats: Stats,
+    pub sources: Vec<FileReport>,
+    pub skipped: Vec<SkippedFile>,
+}
+
+impl Analysis {
+    /// Adds another analysis (other hosts or days).
+    pub fn merge(&mut self, o: Analysis) {
+        self.stats += &o.stats;
+        self.sources.extend(o.sources);
+        self.skipped.extend(o.skipped);
+    }
+
+    pub fn report(&self, max_samples: usize) -> Report {
+        Report::build(
+            &self.stats,
+            self.sources.clone(),
+            self.skipped.clone(),
+            max_samples,
+        )
+    }
+}
+
+/// Reads all inputs of `opts` and builds the report.
 pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, AnalyzeError> {
+    Ok(run_analysis(opts)?.report(opts.malformed_samples))
+}
+
+/// Reads all inputs of `opts` into mergeable statistics.
+pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
     let inputs = expand_inputs(&opts.inputs)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
         .build()
         .expect("a thread pool with default settings");
-    let results: Vec<Result<FileOutcome, AnalyzeError>> = pool.install(|| {
-        inputs
+    let jobs = pool.current_num_threads();
+    let outcomes: Vec<Result<FileOutcome, AnalyzeError>> = pool.install(|| {
+        let plans: Vec<Result<Plan, AnalyzeError>> = inputs
             .par_iter()
-            .map(|input| analyze_one(input, opts))
-            .collect()
+            .map(|input| plan_input(input, opts, jobs))
+            .collect();
+        // One flat task list, so a big file's chunks and other files share the pool.
+        let tasks: Vec<(usize, Task)> = plans
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| match p {
+                Ok(Plan::Whole) => vec![(i, Task::Whole)],
+                Ok(Plan::Chunks { chunks, .. }) => {
+                    chunks.iter().map(|c| (i, Task::Chunk(*c))).collect()
+                }
+                _ => vec![],
+            })
+            .collect();
+        let mut results: Vec<(usize, Result<TaskOutcome, AnalyzeError>)> = tasks
+            .into_par_iter()
+            .map(|(i, t)| (i, run_task(&inputs[i], plans[i].as_ref().ok(), t, opts)))
+            .collect();
+        let mut out = Vec::with_capacity(inputs.len());
+        for (i, plan) in plans.into_iter().enumerate() {
+            let mine: Vec<Result<TaskOutcome, AnalyzeError>> = {
+                let (m, rest): (Vec<_>, Vec<_>) = results.into_iter().partition(|(j, _)| *j == i);
+                results = rest;
+                m.into_iter().map(|(_, r)| r).collect()
+            };
+            out.push(plan.and_then(|p| assemble(&inputs[i], p, mine, opts)));
+        }
+        out
     });
 
-    let mut total = Summary::default();
-    let mut sources = Vec::new();
-    let mut skipped = Vec::new();
+    let mut analysis = Analysis {
+        stats: Stats::new(opts.limits),
+        ..Analysis::default()
+    };
     let mut errors = Vec::new();
-    for r in results {
+    for r in outcomes {
         match r {
-            Ok(FileOutcome::Read(file, summary)) => {
-                sources.push(file);
-                total += summary;
+            Ok(FileOutcome::Read(file, stats)) => {
+                analysis.sources.push(file);
+                analysis.stats += &stats;
             }
-            Ok(FileOutcome::Skipped(s)) => skipped.push(s),
+            Ok(FileOutcome::Skipped(s)) => analysis.skipped.push(s),
             Err(e) => errors.push(e),
         }
     }
@@ -43,45 +115,311 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, AnalyzeError> {
         1 => return Err(errors.pop().expect("one error")),
         _ => return Err(AnalyzeError::Several(errors)),
     }
-    if sources.is_empty() {
+    if analysis.sources.is_empty() {
         return Err(AnalyzeError::NoInput);
     }
-    Ok(Report::build(
-        total,
-        sources,
-        skipped,
-        opts.malformed_samples,
-    ))
+    Ok(analysis)
+}
+
+/// How one input is read.
+enum Plan {
+    /// Sequentially, by one task: stdin, compressed files, text logs, small files.
+    Whole,
+    /// In byte ranges that start at record boundaries.
+    Chunks {
+        format: InputFormat,
+        chunks: Vec<Chunk>,
+        size: u64,
+    },
+}
+
+#[derive(Clone, Copy)]
+enum Task {
+    Whole,
+    Chunk(Chunk),
+}
+
+enum TaskOutcome {
+    Whole(FileOutcome),
+    Chunk(ChunkOutcome),
 }
 
 enum FileOutcome {
-    Read(FileReport, Summary),
+    Read(FileReport, Stats),
     Skipped(SkippedFile),
 }
 
-fn analyze_one(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome, AnalyzeError> {
-    let name = input.display_name();
-    let path = match input {
-        InputSpec::Stdin => std::path::PathBuf::from("-"),
+struct ChunkOutcome {
+    chunk: Chunk,
+    stats: Stats,
+    /// Where the first record at or after `chunk.end` starts (the file size
+    /// at EOF): the verified start of the next chunk.
+    actual_end: u64,
+    /// Lines read in `[chunk.start, actual_end)`.
+    lines: u64,
+}
+
+fn input_path(input: &InputSpec) -> PathBuf {
+    match input {
+        InputSpec::Stdin => PathBuf::from("-"),
         InputSpec::File { path, .. } => path.clone(),
-    };
-    let explicit = !matches!(
+    }
+}
+
+fn is_explicit(input: &InputSpec) -> bool {
+    !matches!(
         input,
         InputSpec::File {
             explicit: false,
             ..
         }
-    );
-    let opened = source::open(&path).map_err(|source| AnalyzeError::Open {
+    )
+}
+
+fn builder(opts: &AnalyzeOptions) -> ReaderBuilder {
+    let mut b = ReaderBuilder::new();
+    b.format(opts.format)
+        .prefix(opts.prefix.clone())
+        .max_record_bytes(opts.max_record_bytes);
+    b
+}
+
+/// Reads from `inner` while adding the bytes read to the progress counter.
+struct Counted<R> {
+    inner: R,
+    counter: Option<Arc<AtomicU64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(c) = &self.counter {
+            c.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+fn counted<R: Read + Send + 'static>(r: R, opts: &AnalyzeOptions) -> Box<dyn Read + Send> {
+    Box::new(Counted {
+        inner: r,
+        counter: opts.progress.clone(),
+    })
+}
+
+fn open_input(path: &Path, opts: &AnalyzeOptions) -> io::Result<source::Input> {
+    if path.as_os_str() == "-" {
+        return source::wrap(counted(io::stdin(), opts));
+    }
+    source::wrap(counted(File::open(path)?, opts))
+}
+
+/// Decides how to read one input: chunks for a large plain csv or json file.
+fn plan_input(input: &InputSpec, opts: &AnalyzeOptions, jobs: usize) -> Result<Plan, AnalyzeError> {
+    let InputSpec::File { path, .. } = input else {
+        return Ok(Plan::Whole);
+    };
+    let open_err = |source| AnalyzeError::Open {
+        path: path.clone(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(open_err)?.len();
+    let chunk_bytes = opts
+        .chunk_bytes
+        .unwrap_or_else(|| crate::split::default_chunk_bytes(size, jobs));
+    if size < 2 * chunk_bytes.max(1) {
+        return Ok(Plan::Whole);
+    }
+    let file = File::open(path).map_err(open_err)?;
+    let opened = source::wrap(Box::new(file)).map_err(open_err)?;
+    if opened.compression != source::Compression::None {
+        return Ok(Plan::Whole);
+    }
+    let reader = match builder(opts).build(opened.reader) {
+        Ok(r) => r,
+        // The whole-file task reports or skips it.
+        Err(_) => return Ok(Plan::Whole),
+    };
+    let format = reader.format();
+    if !matches!(format, InputFormat::Csv | InputFormat::Json) {
+        return Ok(Plan::Whole);
+    }
+    let chunks = plan_chunks(path, format, size, chunk_bytes).map_err(open_err)?;
+    if chunks.len() < 2 {
+        return Ok(Plan::Whole);
+    }
+    Ok(Plan::Chunks {
+        format,
+        chunks,
+        size,
+    })
+}
+
+fn run_task(
+    input: &InputSpec,
+    plan: Option<&Plan>,
+    task: Task,
+    opts: &AnalyzeOptions,
+) -> Result<TaskOutcome, AnalyzeError> {
+    match (task, plan) {
+        (Task::Chunk(c), Some(Plan::Chunks { format, .. })) => {
+            read_chunk(&input_path(input), *format, c, opts).map(TaskOutcome::Chunk)
+        }
+        _ => analyze_whole(input, opts).map(TaskOutcome::Whole),
+    }
+}
+
+/// Puts one input's task results together, verifying chunk boundaries.
+fn assemble(
+    input: &InputSpec,
+    plan: Plan,
+    results: Vec<Result<TaskOutcome, AnalyzeError>>,
+    opts: &AnalyzeOptions,
+) -> Result<FileOutcome, AnalyzeError> {
+    let (format, size) = match plan {
+        Plan::Whole => {
+            return match results.into_iter().next() {
+                Some(Ok(TaskOutcome::Whole(f))) => Ok(f),
+                Some(Err(e)) => Err(e),
+                _ => unreachable!("a whole-file task gives a whole-file outcome"),
+            }
+        }
+        Plan::Chunks { format, size, .. } => (format, size),
+    };
+    let path = input_path(input);
+    let name = input.display_name();
+    let mut outcomes = Vec::with_capacity(results.len());
+    for r in results {
+        match r? {
+            TaskOutcome::Chunk(c) => outcomes.push(c),
+            TaskOutcome::Whole(_) => unreachable!("chunk tasks give chunk outcomes"),
+        }
+    }
+    outcomes.sort_by_key(|c| c.chunk.start);
+
+    let mut stats = Stats::new(opts.limits);
+    let mut expected = 0u64;
+    let mut line_base = 0u64;
+    for mut out in outcomes {
+        if out.chunk.start != expected {
+            // The planned boundary was not where the previous range's last
+            // record ended (e.g. inside a quoted csv field): read again from
+            // the verified boundary.
+            if expected >= out.chunk.end {
+                continue;
+            }
+            let chunk = Chunk {
+                start: expected,
+                ..out.chunk
+            };
+            out = read_chunk(&path, format, chunk, opts)?;
+        }
+        for s in &mut out.stats.summary.malformed_samples {
+            s.line += line_base;
+            s.file.clone_from(&name);
+        }
+        line_base += out.lines;
+        expected = out.actual_end;
+        stats += &out.stats;
+    }
+    let file = FileReport {
+        path: name,
+        format: format.as_str().to_string(),
+        compression: "none".to_string(),
+        prefix: None,
+        bytes: size,
+        records: stats.summary.records,
+        malformed: stats.summary.malformed,
+    };
+    Ok(FileOutcome::Read(file, stats))
+}
+
+/// Reads the records that start in `[chunk.start, chunk.end)`. The records
+/// of the warm-up range before it only prime the classifier (statement text
+/// waiting for its duration line, parallel workers' leaders).
+fn read_chunk(
+    path: &Path,
+    format: InputFormat,
+    chunk: Chunk,
+    opts: &AnalyzeOptions,
+) -> Result<ChunkOutcome, AnalyzeError> {
+    let read_err = |source| AnalyzeError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut classifier = Classifier::new();
+    if chunk.warm_from < chunk.start {
+        let mut f = File::open(path).map_err(read_err)?;
+        f.seek(SeekFrom::Start(chunk.warm_from)).map_err(read_err)?;
+        let warm = f.take(chunk.start - chunk.warm_from);
+        let mut b = builder(opts);
+        b.format(format).base_offset(chunk.warm_from);
+        if let Ok(mut reader) = b.build(Box::new(warm)) {
+            while let Ok(Some(item)) = reader.next_item() {
+                if let Item::Record(r) = item {
+                    classifier.classify(r);
+                }
+            }
+        }
+    }
+
+    let mut f = File::open(path).map_err(read_err)?;
+    f.seek(SeekFrom::Start(chunk.start)).map_err(read_err)?;
+    let mut b = builder(opts);
+    b.format(format).base_offset(chunk.start);
+    let mut reader = b.build(counted(f, opts)).map_err(|e| match e {
+        FormatError::Io(source) => read_err(source),
+        e => AnalyzeError::Unrecognized {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        },
+    })?;
+    let mut folder = Folder::new(opts.limits);
+    let name = path.display().to_string();
+    let (actual_end, end_line) = loop {
+        let item = reader.next_item().map_err(read_err)?;
+        let (offset, line) = match &item {
+            Some(Item::Record(r)) => (r.offset, r.line),
+            Some(Item::Malformed(m)) => (m.offset, m.line),
+            None => break (reader.bytes_read() + chunk.start, reader.line_number()),
+        };
+        if offset >= chunk.end {
+            break (offset, line);
+        }
+        match item {
+            Some(Item::Record(r)) => folder.add(&classifier.classify(r)),
+            Some(Item::Malformed(m)) => {
+                folder
+                    .stats
+                    .summary
+                    .add_malformed(&name, m, opts.malformed_samples)
+            }
+            None => unreachable!(),
+        }
+    };
+    // The progress counter saw bytes read past the end; they are counted
+    // again by the next chunk. Take them back.
+    if let Some(c) = &opts.progress {
+        let read_to = reader.bytes_read() + chunk.start;
+        c.fetch_sub(read_to.saturating_sub(actual_end), Ordering::Relaxed);
+    }
+    Ok(ChunkOutcome {
+        chunk,
+        stats: folder.finish(),
+        actual_end,
+        lines: end_line - 1,
+    })
+}
+
+fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome, AnalyzeError> {
+    let name = input.display_name();
+    let path = input_path(input);
+    let explicit = is_explicit(input);
+    let opened = open_input(&path, opts).map_err(|source| AnalyzeError::Open {
         path: path.clone(),
         source,
     })?;
-    let mut builder = ReaderBuilder::new();
-    builder
-        .format(opts.format)
-        .prefix(opts.prefix.clone())
-        .max_record_bytes(opts.max_record_bytes);
-    let mut reader = match builder.build(opened.reader) {
+    let mut reader = match builder(opts).build(opened.reader) {
         Ok(r) => r,
         Err(FormatError::UnknownPrefix { .. }) if !explicit => {
             return Ok(FileOutcome::Skipped(SkippedFile {
@@ -98,12 +436,17 @@ fn analyze_one(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome, 
         }
     };
 
-    let mut summary = Summary::default();
+    let mut folder = Folder::new(opts.limits);
     let mut classifier = Classifier::new();
     loop {
         match reader.next_item() {
-            Ok(Some(Item::Record(r))) => summary.add_event(&classifier.classify(r)),
-            Ok(Some(Item::Malformed(m))) => summary.add_malformed(&name, m, opts.malformed_samples),
+            Ok(Some(Item::Record(r))) => folder.add(&classifier.classify(r)),
+            Ok(Some(Item::Malformed(m))) => {
+                folder
+                    .stats
+                    .summary
+                    .add_malformed(&name, m, opts.malformed_samples)
+            }
             Ok(None) => break,
             Err(source) => return Err(AnalyzeError::Read { path, source }),
         }
@@ -112,13 +455,18 @@ fn analyze_one(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome, 
         // A cut compressed stream or a failing disk: keep what was read.
         let m = Malformed {
             line: reader.line_number(),
+            offset: reader.bytes_read(),
             kind: MalformedKind::Truncated,
             reason: format!("reading stopped: {e}"),
         };
-        summary.add_malformed(&name, m, opts.malformed_samples);
+        folder
+            .stats
+            .summary
+            .add_malformed(&name, m, opts.malformed_samples);
     }
+    let stats = folder.finish();
     let bytes = reader.bytes_read();
-    if summary.records == 0 && bytes > 0 {
+    if stats.summary.records == 0 && bytes > 0 {
         if !explicit {
             return Ok(FileOutcome::Skipped(SkippedFile {
                 path: name,
@@ -132,14 +480,14 @@ fn analyze_one(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome, 
     }
     let file = FileReport {
         path: name,
-        format: reader.format().as_str(),
-        compression: opened.compression.as_str(),
+        format: reader.format().as_str().to_string(),
+        compression: opened.compression.as_str().to_string(),
         prefix: reader.prefix().map(|p| p.as_str().to_string()),
         bytes,
-        records: summary.records,
-        malformed: summary.malformed,
+        records: stats.summary.records,
+        malformed: stats.summary.malformed,
     };
-    Ok(FileOutcome::Read(file, summary))
+    Ok(FileOutcome::Read(file, stats))
 }
 
 fn no_records_message(reader: &LogReader) -> String {

@@ -3,6 +3,7 @@
 
 use crate::report::MalformedSample;
 use pglog_logparse::{Event, EventKind, Malformed, Severity};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
 
@@ -29,20 +30,20 @@ pub const REQUIRED_SEVERITIES: &[Severity] = &[
     Severity::Panic,
 ];
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub records: u64,
     pub malformed: u64,
     /// Statements executed with a duration: simple-protocol statements and extended-protocol executes.
     pub queries: u64,
     pub plans: u64,
-    pub severities: BTreeMap<&'static str, u64>,
+    pub severities: BTreeMap<String, u64>,
     /// ERROR/FATAL/PANIC records by SQLSTATE (given or inferred); `unknown` when neither.
     pub sqlstates: BTreeMap<String, u64>,
     /// How many SQLSTATEs were inferred from the message text.
     pub sqlstates_inferred: u64,
     pub temp_file_bytes: u64,
-    pub events: BTreeMap<&'static str, u64>,
+    pub events: BTreeMap<String, u64>,
     pub first_time_ms: Option<i64>,
     pub last_time_ms: Option<i64>,
     /// The first malformed stretches, with their file and line.
@@ -52,16 +53,13 @@ pub struct Summary {
 impl Summary {
     pub fn add_event(&mut self, e: &Event) {
         self.records += 1;
-        *self
-            .severities
-            .entry(e.record.severity.as_str())
-            .or_default() += 1;
+        crate::stats::bump(&mut self.severities, e.record.severity.as_str(), 1);
         if e.record.severity.is_error() {
             let key = e
                 .sqlstate
                 .map(|s| s.as_str().to_string())
                 .unwrap_or_else(|| "unknown".to_string());
-            *self.sqlstates.entry(key).or_default() += 1;
+            crate::stats::bump(&mut self.sqlstates, &key, 1);
             if e.sqlstate_inferred {
                 self.sqlstates_inferred += 1;
             }
@@ -72,7 +70,7 @@ impl Summary {
             EventKind::TempFile { size, .. } => self.temp_file_bytes += size,
             _ => {}
         }
-        *self.events.entry(e.kind.key()).or_default() += 1;
+        crate::stats::bump(&mut self.events, e.kind.key(), 1);
         if let Some(t) = e.record.time {
             self.first_time_ms = Some(self.first_time_ms.map_or(t.epoch_ms, |f| f.min(t.epoch_ms)));
             self.last_time_ms = Some(self.last_time_ms.map_or(t.epoch_ms, |l| l.max(t.epoch_ms)));
@@ -85,7 +83,7 @@ impl Summary {
             self.malformed_samples.push(MalformedSample {
                 file: file.to_string(),
                 line: m.line,
-                kind: m.kind.as_str(),
+                kind: m.kind.as_str().to_string(),
                 reason: m.reason,
             });
         }

@@ -16,11 +16,15 @@ pub struct ByteSource {
     bytes_read: u64,
     /// A read error ends the input like EOF does; it is kept for the caller.
     error: Option<io::Error>,
+    /// Where the input starts in its file, when reading from the middle.
+    base: u64,
 }
 
 /// A line handed out by [`ByteSource::next_line`].
 pub struct Line<'a> {
     pub number: u64,
+    /// Byte offset of the line's start in the (decompressed) input.
+    pub offset: u64,
     /// Without the `\n` (and a `\r` before it). Empty when `too_long`.
     pub bytes: &'a [u8],
     /// False for a last line that has no newline: the input was cut.
@@ -38,7 +42,22 @@ impl ByteSource {
             line: 1,
             bytes_read: 0,
             error: None,
+            base: 0,
         }
+    }
+
+    /// A source whose first byte is at `base` in its file, so that offsets
+    /// are the file's.
+    pub fn with_base(inner: Box<dyn Read + Send>, base: u64) -> ByteSource {
+        ByteSource {
+            base,
+            ..ByteSource::new(inner)
+        }
+    }
+
+    /// Byte offset of the first unconsumed byte.
+    pub fn offset(&self) -> u64 {
+        self.base + self.bytes_read - (self.buf.len() - self.start) as u64
     }
 
     /// Bytes read from the (decompressed) input so far.
@@ -118,6 +137,7 @@ impl ByteSource {
     /// `max_len` is skipped without being buffered whole and comes back with
     /// `too_long` set.
     pub fn next_line(&mut self, max_len: usize) -> io::Result<Option<Line<'_>>> {
+        let offset = self.offset();
         let mut searched = 0;
         loop {
             let avail = &self.buf[self.start..];
@@ -130,6 +150,7 @@ impl ByteSource {
                 if len > max_len {
                     return Ok(Some(Line {
                         number,
+                        offset,
                         bytes: &[],
                         terminated: true,
                         too_long: true,
@@ -141,6 +162,7 @@ impl ByteSource {
                 }
                 return Ok(Some(Line {
                     number,
+                    offset,
                     bytes,
                     terminated: true,
                     too_long: false,
@@ -148,7 +170,7 @@ impl ByteSource {
             }
             searched = avail.len();
             if searched > max_len {
-                return self.skip_long_line().map(Some);
+                return self.skip_long_line(offset).map(Some);
             }
             if !self.fill_more()? {
                 let avail_len = self.buf.len() - self.start;
@@ -160,6 +182,7 @@ impl ByteSource {
                 self.start = self.buf.len();
                 return Ok(Some(Line {
                     number,
+                    offset,
                     bytes: &self.buf[s..],
                     terminated: false,
                     too_long: false,
@@ -168,7 +191,7 @@ impl ByteSource {
         }
     }
 
-    fn skip_long_line(&mut self) -> io::Result<Line<'_>> {
+    fn skip_long_line(&mut self, offset: u64) -> io::Result<Line<'_>> {
         let number = self.line;
         loop {
             let avail = &self.buf[self.start..];
@@ -177,6 +200,7 @@ impl ByteSource {
                 self.line += 1;
                 return Ok(Line {
                     number,
+                    offset,
                     bytes: &[],
                     terminated: true,
                     too_long: true,
@@ -186,6 +210,7 @@ impl ByteSource {
             if !self.fill_more()? {
                 return Ok(Line {
                     number,
+                    offset,
                     bytes: &[],
                     terminated: false,
                     too_long: true,

@@ -127,6 +127,8 @@ impl Serialize for SqlState {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogRecord {
     pub line: u64,
+    /// Byte offset of the record's first line in the (decompressed) input.
+    pub offset: u64,
     pub time: Option<LogTime>,
     pub pid: Option<u32>,
     /// The leader's pid for parallel workers (`leader_pid`, `%P`).
@@ -162,6 +164,7 @@ impl LogRecord {
     pub fn new(line: u64, severity: Severity, message: String) -> LogRecord {
         LogRecord {
             line,
+            offset: 0,
             time: None,
             pid: None,
             leader_pid: None,
@@ -225,6 +228,8 @@ impl MalformedKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Malformed {
     pub line: u64,
+    /// Byte offset where the stretch starts.
+    pub offset: u64,
     pub kind: MalformedKind,
     /// What was wrong, short, for the user.
     pub reason: String,

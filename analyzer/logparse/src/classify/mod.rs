@@ -24,6 +24,20 @@ pub enum CancelReason {
     Autovacuum,
 }
 
+impl CancelReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CancelReason::StatementTimeout => "statement_timeout",
+            CancelReason::LockTimeout => "lock_timeout",
+            CancelReason::UserRequest => "user_request",
+            CancelReason::AdminTerminate => "admin_terminate",
+            CancelReason::IdleInTransactionTimeout => "idle_in_transaction_timeout",
+            CancelReason::IdleSessionTimeout => "idle_session_timeout",
+            CancelReason::Autovacuum => "autovacuum",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Connection {
     pub user: Option<String>,

@@ -58,11 +58,13 @@ impl CsvReader {
 
     fn read_row(&mut self) -> io::Result<Item> {
         let line = self.src.line_number();
+        let offset = self.src.offset();
         let (mut scanned, mut nout, mut nend) = (0usize, 0usize, 0usize);
         loop {
             if scanned > self.max_record {
                 return self.bad_row(
                     line,
+                    offset,
                     scanned,
                     MalformedKind::TooLong,
                     "row longer than the record size limit",
@@ -91,6 +93,7 @@ impl CsvReader {
                     if nend > MAX_FIELDS {
                         return self.bad_row(
                             line,
+                            offset,
                             scanned,
                             MalformedKind::BadFields,
                             "more fields than csvlog has",
@@ -105,22 +108,25 @@ impl CsvReader {
                     if raw.last() != Some(&b'\n') {
                         return self.bad_row(
                             line,
+                            offset,
                             scanned,
                             MalformedKind::Truncated,
                             "the input ends in the middle of this row",
                         );
                     }
                     return match self.build_record(line, nend) {
-                        Ok(r) => {
+                        Ok(mut r) => {
+                            r.offset = offset;
                             self.src.consume(scanned);
                             Ok(Item::Record(r))
                         }
-                        Err((kind, why)) => self.bad_row(line, scanned, kind, why),
+                        Err((kind, why)) => self.bad_row(line, offset, scanned, kind, why),
                     };
                 }
                 R::End => {
                     return self.bad_row(
                         line,
+                        offset,
                         scanned,
                         MalformedKind::Truncated,
                         "the input ends in the middle of this row",
@@ -135,6 +141,7 @@ impl CsvReader {
     fn bad_row(
         &mut self,
         line: u64,
+        offset: u64,
         scanned: usize,
         kind: MalformedKind,
         why: &str,
@@ -154,6 +161,7 @@ impl CsvReader {
         self.skip_to_row_start()?;
         Ok(Item::Malformed(Malformed {
             line,
+            offset,
             kind,
             reason: why.to_string(),
         }))

@@ -82,9 +82,11 @@ impl JsonReader {
                 return Ok(None);
             };
             let number = line.number;
+            let offset = line.offset;
             if line.too_long {
                 return Ok(Some(malformed(
                     number,
+                    offset,
                     MalformedKind::TooLong,
                     "line longer than the record size limit",
                 )));
@@ -93,16 +95,20 @@ impl JsonReader {
                 continue;
             }
             return Ok(Some(match parse_entry(number, line.bytes) {
-                Ok(r) => Item::Record(r),
-                Err((kind, why)) => malformed(number, kind, why),
+                Ok(mut r) => {
+                    r.offset = offset;
+                    Item::Record(r)
+                }
+                Err((kind, why)) => malformed(number, offset, kind, why),
             }));
         }
     }
 }
 
-fn malformed(line: u64, kind: MalformedKind, why: &str) -> Item {
+fn malformed(line: u64, offset: u64, kind: MalformedKind, why: &str) -> Item {
     Item::Malformed(Malformed {
         line,
+        offset,
         kind,
         reason: why.to_string(),
     })

@@ -60,6 +60,7 @@ pub struct ReaderBuilder {
     format: InputFormat,
     prefix: Option<Prefix>,
     max_record_bytes: usize,
+    base_offset: u64,
 }
 
 impl Default for ReaderBuilder {
@@ -68,6 +69,7 @@ impl Default for ReaderBuilder {
             format: InputFormat::Auto,
             prefix: None,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            base_offset: 0,
         }
     }
 }
@@ -93,9 +95,16 @@ impl ReaderBuilder {
         self
     }
 
+    /// Where the input starts in its file, for reading a file from the
+    /// middle: records and malformed stretches then carry file offsets.
+    pub fn base_offset(&mut self, offset: u64) -> &mut Self {
+        self.base_offset = offset;
+        self
+    }
+
     /// Sniffs the start of `input` and returns a reader for it.
     pub fn build(&self, input: Box<dyn Read + Send>) -> Result<LogReader, FormatError> {
-        let mut src = ByteSource::new(input);
+        let mut src = ByteSource::with_base(input, self.base_offset);
         src.fill_to(SNIFF_BYTES)?;
         let head = src.available();
         let sample = first_line(head);
@@ -236,7 +245,10 @@ impl LogReader {
                     }
                     match src.next_line(self.max)? {
                         Some(l) => {
-                            let line = LineIn::plain(l.number, l.bytes, l.terminated, l.too_long);
+                            let line = LineIn {
+                                offset: l.offset,
+                                ..LineIn::plain(l.number, l.bytes, l.terminated, l.too_long)
+                            };
                             match year {
                                 Some(y) => push_syslog_line(st, y, line),
                                 None => st.push(line),

@@ -34,6 +34,8 @@ struct Pending {
 /// One physical or logical line given to the stitcher.
 pub struct LineIn<'a> {
     pub number: u64,
+    /// Byte offset of the line in the input (0 when unknown).
+    pub offset: u64,
     pub bytes: &'a [u8],
     pub terminated: bool,
     pub too_long: bool,
@@ -51,6 +53,7 @@ impl<'a> LineIn<'a> {
     pub fn plain(number: u64, bytes: &'a [u8], terminated: bool, too_long: bool) -> LineIn<'a> {
         LineIn {
             number,
+            offset: 0,
             bytes,
             terminated,
             too_long,
@@ -100,7 +103,7 @@ impl Stitcher {
     pub fn push(&mut self, line: LineIn<'_>) {
         if line.too_long {
             self.malformed(
-                line.number,
+                &line,
                 MalformedKind::TooLong,
                 "line longer than the record size limit",
             );
@@ -117,7 +120,7 @@ impl Stitcher {
         // of its own; the record before it is complete.
         if matched.is_none() && !line.terminated && !tabbed && !split_chunk {
             self.malformed(
-                line.number,
+                &line,
                 MalformedKind::Truncated,
                 "the input ends in the middle of a line",
             );
@@ -144,6 +147,7 @@ impl Stitcher {
             Label::Severity(sev) => {
                 self.close_for(pid);
                 let mut r = LogRecord::new(line.number, sev, text);
+                r.offset = line.offset;
                 let f = &m.fields;
                 r.time = f.time.or(line.time_hint);
                 r.pid = pid;
@@ -190,7 +194,7 @@ impl Stitcher {
                 };
                 let Some(idx) = self.parent_of(pid) else {
                     self.malformed(
-                        line.number,
+                        line,
                         MalformedKind::Orphan,
                         "a DETAIL/HINT/CONTEXT/STATEMENT line with no message before it",
                     );
@@ -222,11 +226,7 @@ impl Stitcher {
             } else {
                 MalformedKind::InvalidUtf8
             };
-            self.malformed(
-                line.number,
-                kind,
-                "a line that is neither a log line nor text",
-            );
+            self.malformed(line, kind, "a line that is neither a log line nor text");
             return false;
         }
         let Some(idx) = self.last_touched.and_then(|seq| self.index_of(seq)) else {
@@ -235,7 +235,7 @@ impl Stitcher {
             } else {
                 "a line that does not start with the log_line_prefix"
             };
-            self.malformed(line.number, MalformedKind::Orphan, why);
+            self.malformed(line, MalformedKind::Orphan, why);
             return false;
         };
         let p = &mut self.pending[idx];
@@ -301,6 +301,7 @@ impl Stitcher {
             None => Item::Record(p.record),
             Some((kind, why)) => Item::Malformed(Malformed {
                 line: p.record.line,
+                offset: p.record.offset,
                 kind,
                 reason: why.to_string(),
             }),
@@ -308,9 +309,10 @@ impl Stitcher {
         self.out.push_back(item);
     }
 
-    fn malformed(&mut self, line: u64, kind: MalformedKind, why: &str) {
+    fn malformed(&mut self, line: &LineIn<'_>, kind: MalformedKind, why: &str) {
         self.out.push_back(Item::Malformed(Malformed {
-            line,
+            line: line.number,
+            offset: line.offset,
             kind,
             reason: why.to_string(),
         }));

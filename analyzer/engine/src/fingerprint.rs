@@ -1,0 +1,462 @@
+//! Query fingerprints: statements grouped by what they do, not by their
+//! literal values.
+//!
+//! The real PostgreSQL parser (libpg_query through `pg_query`) gives the
+//! fingerprint and the `$n`-normalized text, but it is too slow to run on
+//! every logged statement. A lexer runs first: it blanks literals (strings
+//! become `''`, numbers `0`), drops comments, collapses whitespace and
+//! `IN (...)` lists. Its output is still valid SQL wherever the original was,
+//! and has the same parse tree up to constant values, so pg_query's
+//! fingerprint of it equals the fingerprint of the original. The parser runs
+//! once per distinct lexed text; a cache keyed by its hash serves the rest.
+//!
+//! Statements pg_query rejects (syntax errors, texts cut short) keep the
+//! lexed text as their normalized form and a hash of it as fingerprint, and
+//! are marked `parse_failed`; they are never dropped.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+
+/// The comment every query of pglog's own collector starts with; such
+/// statements are left out of the analysis.
+pub const PGLOG_MARKER: &str = "/* pglog */";
+
+/// How many distinct lexed texts the cache holds before it starts over.
+const CACHE_CAP: usize = 100_000;
+
+/// A statement's group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryKey {
+    /// pg_query's 64-bit fingerprint, or a hash of the lexed text when
+    /// `parse_failed`.
+    pub fingerprint: u64,
+    /// Text with `$n` placeholders.
+    pub normalized: Arc<str>,
+    /// pg_query rejected the statement; `normalized` comes from the lexer.
+    pub parse_failed: bool,
+}
+
+/// Fingerprints statements with a per-worker cache.
+pub struct Fingerprinter {
+    cache: HashMap<u64, QueryKey, foldhash::fast::FixedState>,
+    lexed: String,
+    hasher: foldhash::fast::FixedState,
+    /// pg_query calls made, for the cache-hit figure in benchmarks.
+    pub parser_calls: u64,
+}
+
+impl Default for Fingerprinter {
+    fn default() -> Self {
+        Fingerprinter::new()
+    }
+}
+
+impl Fingerprinter {
+    pub fn new() -> Fingerprinter {
+        Fingerprinter {
+            cache: HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed)),
+            lexed: String::with_capacity(1024),
+            hasher: foldhash::fast::FixedState::with_seed(0x9e37),
+            parser_calls: 0,
+        }
+    }
+
+    /// The group of `sql`.
+    pub fn key(&mut self, sql: &str) -> QueryKey {
+        lex_into(sql, &mut self.lexed);
+        let h = self.hash(&self.lexed);
+        if let Some(k) = self.cache.get(&h) {
+            return k.clone();
+        }
+        if self.cache.len() >= CACHE_CAP {
+            self.cache.clear();
+        }
+        self.parser_calls += 1;
+        let key = parse_key(&self.lexed, h);
+        self.cache.insert(h, key.clone());
+        key
+    }
+
+    fn hash(&self, s: &str) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        h.write(s.as_bytes());
+        h.finish()
+    }
+}
+
+fn parse_key(lexed: &str, lexed_hash: u64) -> QueryKey {
+    match (
+        pg_query::fingerprint(lexed, 0, 0),
+        pg_query::normalize(lexed),
+    ) {
+        (Ok(fp), Ok(normalized)) => {
+            // The parser leaves constants of utility statements (DDL, SET)
+            // alone; show those with placeholders too, not as blanks.
+            let normalized = if normalized == lexed {
+                placeholders(lexed)
+            } else {
+                normalized
+            };
+            QueryKey {
+                fingerprint: fp.value,
+                normalized: normalized.trim().trim_end_matches(';').trim_end().into(),
+                parse_failed: false,
+            }
+        }
+        _ => QueryKey {
+            fingerprint: lexed_hash,
+            normalized: placeholders(lexed).into(),
+            parse_failed: true,
+        },
+    }
+}
+
+/// Is this one of pglog's own queries?
+pub fn is_own_query(sql: &str) -> bool {
+    sql.trim_start().starts_with(PGLOG_MARKER)
+}
+
+/// The lexed text with its blanked literals numbered `$1`, `$2`, ... as the
+/// parser's normalization would show them.
+fn placeholders(lexed: &str) -> String {
+    let b = lexed.as_bytes();
+    let mut out = String::with_capacity(lexed.len() + 8);
+    let mut n = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let prev_ident = i > 0 && is_ident(b[i - 1]);
+        if c == b'\'' && b.get(i + 1) == Some(&b'\'') {
+            n += 1;
+            out.push_str(&format!("${n}"));
+            i += 2;
+        } else if c == b'0' && !prev_ident && !b.get(i + 1).is_some_and(|&d| is_ident(d)) {
+            n += 1;
+            out.push_str(&format!("${n}"));
+            i += 1;
+        } else if c == b'"' {
+            let end = memchr::memchr(b'"', &b[i + 1..]).map_or(b.len(), |j| i + 2 + j);
+            out.push_str(&lexed[i..end]);
+            i = end;
+        } else {
+            let start = i;
+            i += 1;
+            while i < b.len() && !matches!(b[i], b'\'' | b'0' | b'"') {
+                i += 1;
+            }
+            out.push_str(&lexed[start..i]);
+        }
+    }
+    out
+}
+
+fn is_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+}
+
+/// Writes the lexed form of `sql` into `out` (cleared first).
+pub fn lex_into(sql: &str, out: &mut String) {
+    out.clear();
+    let b = sql.as_bytes();
+    // Bytes are only ever copied in whole runs between ASCII delimiters, so
+    // `out` stays valid UTF-8.
+    let mut o: Vec<u8> = std::mem::take(out).into_bytes();
+    let mut i = 0;
+    let mut space = false;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => {
+                space = true;
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |j| i + j + 1);
+                space = true;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = skip_block_comment(b, i);
+                space = true;
+            }
+            b'\'' => {
+                let escapes = strip_string_prefix(&mut o);
+                i = skip_string(b, i, escapes);
+                emit(&mut o, &mut space, b"''");
+                collapse_in_list(&mut o);
+            }
+            b'"' => {
+                let end = memchr::memchr(b'"', &b[i + 1..]).map_or(b.len(), |j| i + 2 + j);
+                emit(&mut o, &mut space, &b[i..end]);
+                i = end;
+            }
+            b'$' => {
+                let start = i;
+                i += 1;
+                if b.get(i).is_some_and(u8::is_ascii_digit) {
+                    while i < b.len() && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    emit(&mut o, &mut space, &b[start..i]);
+                } else if let Some(end) = dollar_quote_end(b, start) {
+                    i = end;
+                    emit(&mut o, &mut space, b"''");
+                    collapse_in_list(&mut o);
+                } else {
+                    emit(&mut o, &mut space, b"$");
+                }
+            }
+            b'0'..=b'9' | b'.' if starts_number(b, i) => {
+                i = skip_number(b, i);
+                emit(&mut o, &mut space, b"0");
+                collapse_in_list(&mut o);
+            }
+            _ if is_ident(c) => {
+                let start = i;
+                while i < b.len() && (is_ident(b[i]) || b[i] == b'$') {
+                    i += 1;
+                }
+                emit(&mut o, &mut space, &b[start..i]);
+            }
+            _ => {
+                emit(&mut o, &mut space, &b[i..i + 1]);
+                i += 1;
+            }
+        }
+    }
+    // Trailing semicolons do not change the statement.
+    while o.last().is_some_and(|&c| c == b';' || c == b' ') {
+        o.pop();
+    }
+    *out = String::from_utf8(o).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into());
+}
+
+fn emit(o: &mut Vec<u8>, space: &mut bool, bytes: &[u8]) {
+    if *space && !o.is_empty() {
+        o.push(b' ');
+    }
+    *space = false;
+    o.extend_from_slice(bytes);
+}
+
+fn skip_block_comment(b: &[u8], mut i: usize) -> usize {
+    // Block comments nest in PostgreSQL.
+    let mut depth = 0;
+    while i < b.len() {
+        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+            depth += 1;
+            i += 2;
+        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    b.len()
+}
+
+/// Removes an `E`, `B`, `X`, `N` or `U&` just written before a quote; true
+/// when backslash escapes apply (`E'...'`).
+fn strip_string_prefix(o: &mut Vec<u8>) -> bool {
+    let n = o.len();
+    let standalone = |k: usize| k == 0 || !is_ident(o[k - 1]);
+    if n >= 1
+        && matches!(
+            o[n - 1],
+            b'E' | b'e' | b'B' | b'b' | b'X' | b'x' | b'N' | b'n'
+        )
+        && standalone(n - 1)
+    {
+        let escapes = matches!(o[n - 1], b'E' | b'e');
+        o.pop();
+        return escapes;
+    }
+    if n >= 2 && matches!(o[n - 2], b'U' | b'u') && o[n - 1] == b'&' && standalone(n - 2) {
+        o.truncate(n - 2);
+    }
+    false
+}
+
+fn skip_string(b: &[u8], mut i: usize, escapes: bool) -> usize {
+    i += 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if escapes => i += 2,
+            b'\'' if b.get(i + 1) == Some(&b'\'') => i += 2,
+            b'\'' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// The end of a `$tag$ ... $tag$` string starting at `start`, if it is one.
+fn dollar_quote_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut j = start + 1;
+    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] >= 0x80) {
+        j += 1;
+    }
+    if b.get(j) != Some(&b'$') || b.get(start + 1).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let tag = &b[start..=j];
+    let body = j + 1;
+    memchr::memmem::find(&b[body..], tag).map(|k| body + k + tag.len())
+}
+
+fn starts_number(b: &[u8], i: usize) -> bool {
+    if b[i] == b'.' && !b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    // A digit right after an identifier (`t1`) or a `.` after one (`t.col`)
+    // belongs to it.
+    !(i > 0 && (is_ident(b[i - 1]) || matches!(b[i - 1], b'"' | b')' | b']')))
+}
+
+fn skip_number(b: &[u8], mut i: usize) -> usize {
+    if b[i] == b'0' && matches!(b.get(i + 1), Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B')) {
+        i += 2;
+        while i < b.len() && (b[i].is_ascii_hexdigit() || b[i] == b'_') {
+            i += 1;
+        }
+        return i;
+    }
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_' || b[i] == b'.') {
+        i += 1;
+    }
+    if i < b.len() && matches!(b[i], b'e' | b'E') {
+        let mut j = i + 1;
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        if b.get(j).is_some_and(u8::is_ascii_digit) {
+            i = j;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+    }
+    i
+}
+
+/// After a literal was written: `IN ('', '', '')` becomes `IN ('')`, so
+/// lists of any length group together, as pg_stat_statements and pg_query
+/// group them.
+fn collapse_in_list(o: &mut Vec<u8>) {
+    let lit_len = if o.ends_with(b"''") { 2 } else { 1 };
+    let before = o.len() - lit_len;
+    let mut k = before;
+    while k > 0 && o[k - 1] == b' ' {
+        k -= 1;
+    }
+    if k == 0 || o[k - 1] != b',' {
+        return;
+    }
+    let mut p = k - 1;
+    while p > 0 && o[p - 1] == b' ' {
+        p -= 1;
+    }
+    // The element before the comma must itself be a literal inside `IN (`.
+    let prev_lit = if o[..p].ends_with(b"''") {
+        2
+    } else if o[..p].ends_with(b"0") && (p < 2 || !is_ident(o[p - 2])) {
+        1
+    } else {
+        return;
+    };
+    if !in_list_open(&o[..p - prev_lit]) {
+        return;
+    }
+    o.truncate(p);
+}
+
+/// Does `o` end with `IN (` followed only by collapsed literals?
+fn in_list_open(o: &[u8]) -> bool {
+    let mut k = o.len();
+    while k > 0 && o[k - 1] == b' ' {
+        k -= 1;
+    }
+    if k == 0 || o[k - 1] != b'(' {
+        return false;
+    }
+    k -= 1;
+    while k > 0 && o[k - 1] == b' ' {
+        k -= 1;
+    }
+    k >= 2 && o[k - 2..k].eq_ignore_ascii_case(b"in") && (k == 2 || !is_ident(o[k - 3]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lex(s: &str) -> String {
+        let mut out = String::new();
+        lex_into(s, &mut out);
+        out
+    }
+
+    #[test]
+    fn literals_comments_and_space() {
+        assert_eq!(
+            lex("SELECT  * FROM t1 -- why\n WHERE a = 'x''y' AND b=12.5e3 /* c /* d */ */ AND c = E'\\'q'"),
+            "SELECT * FROM t1 WHERE a = '' AND b=0 AND c = ''"
+        );
+        assert_eq!(
+            lex("select $1, $$body$$, $f$x$f$, x2.col3;"),
+            "select $1, '', '', x2.col3"
+        );
+        assert_eq!(
+            lex("SELECT B'0101', X'ff', U&'d\\0061t'"),
+            "SELECT '', '', ''"
+        );
+    }
+
+    #[test]
+    fn in_lists_collapse_other_lists_do_not() {
+        assert_eq!(lex("WHERE id IN (1,2,3)"), "WHERE id IN (0)");
+        assert_eq!(lex("WHERE id in ( 'a' , 'b' )"), "WHERE id in ( '' )");
+        assert_eq!(lex("VALUES (1, 2)"), "VALUES (0, 0)");
+        assert_eq!(lex("SELECT f(1, 2)"), "SELECT f(0, 0)");
+    }
+
+    #[test]
+    fn pg_query_groups_in_lists_and_literals() {
+        let mut f = Fingerprinter::new();
+        let a = f.key("SELECT * FROM t WHERE id IN (1,2,3)");
+        let b = f.key("select *  from t where id in (1,2,3,4,5) ;");
+        let c = f.key("SELECT * FROM t WHERE id IN ($1, $2)");
+        assert_eq!(a.fingerprint, b.fingerprint);
+        assert!(!a.parse_failed);
+        assert_eq!(&*a.normalized, "SELECT * FROM t WHERE id IN ($1)");
+        // The extended protocol's `$n` parameters group with literals too.
+        assert_eq!(c.fingerprint, a.fingerprint);
+        let d = f.key("SELECT * FROM t WHERE id > 7");
+        assert_ne!(a.fingerprint, d.fingerprint);
+    }
+
+    #[test]
+    fn rejected_statements_keep_a_marked_group() {
+        let mut f = Fingerprinter::new();
+        let a = f.key("SELEC 1 FROM t WHERE x = 'a'");
+        let b = f.key("SELEC 1 FROM t WHERE x = 'b'");
+        assert!(a.parse_failed);
+        assert_eq!(a, b);
+        assert_eq!(&*a.normalized, "SELEC $1 FROM t WHERE x = $2");
+    }
+
+    #[test]
+    fn interval_and_typmod_literals_still_parse() {
+        let mut f = Fingerprinter::new();
+        assert!(!f.key("SELECT now() - interval '5 minutes'").parse_failed);
+        assert!(
+            !f.key("CREATE TABLE x (a varchar(20), b numeric(10,2))")
+                .parse_failed
+        );
+        assert!(!f.key("SET statement_timeout = 5000").parse_failed);
+    }
+}

@@ -1,0 +1,155 @@
+//! Splitting one large plain csvlog or jsonlog file into byte ranges that
+//! workers read in parallel.
+//!
+//! A candidate boundary is the start of a line that looks like the start of
+//! a record: a PostgreSQL timestamp followed by `,` for csv, `{` for json.
+//! In csv a quoted field (a statement, a plan) can hold such a line, so a
+//! candidate is only a guess. It is verified after the fact: the worker of
+//! the range before reads on past its end to the first record that starts
+//! at or after it, and that record's offset must be the candidate. If it is
+//! not, the range is read again from the verified offset (see `run.rs`).
+
+use pglog_logparse::time::parse_pg_timestamp;
+use pglog_logparse::InputFormat;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+/// Bytes before a range that are read only to prime the classifier.
+pub const WARM_UP_BYTES: u64 = 1 << 20;
+const SCAN_WINDOW: usize = 1 << 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk {
+    /// First byte of the range: a record start (to be verified).
+    pub start: u64,
+    /// Records starting at or after this belong to the next range.
+    pub end: u64,
+    /// Where the warm-up read starts (`start` when there is none).
+    pub warm_from: u64,
+}
+
+/// About four ranges per worker, between 4 MiB and 256 MiB each.
+pub fn default_chunk_bytes(size: u64, jobs: usize) -> u64 {
+    (size / (jobs.max(1) as u64 * 4)).clamp(4 << 20, 256 << 20)
+}
+
+/// Byte ranges of about `chunk_bytes` that start at candidate record starts.
+pub fn plan_chunks(
+    path: &Path,
+    format: InputFormat,
+    size: u64,
+    chunk_bytes: u64,
+) -> io::Result<Vec<Chunk>> {
+    let file = File::open(path)?;
+    let mut starts = vec![0u64];
+    let mut target = chunk_bytes.max(1);
+    while target < size {
+        match next_candidate(&file, format, target, size)? {
+            Some(b) if b > *starts.last().expect("non-empty") && b < size => {
+                starts.push(b);
+                target = b + chunk_bytes.max(1);
+            }
+            _ => break,
+        }
+    }
+    let mut chunks = Vec::with_capacity(starts.len());
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(u64::MAX);
+        let warm_from = if i == 0 {
+            0
+        } else {
+            let from = start.saturating_sub(WARM_UP_BYTES).max(starts[i - 1]);
+            next_candidate(&file, format, from, start)?
+                .filter(|&w| w < start)
+                .unwrap_or(start)
+        };
+        chunks.push(Chunk {
+            start,
+            end,
+            warm_from,
+        });
+    }
+    Ok(chunks)
+}
+
+/// The first candidate record start at or after `from` and before `limit`.
+fn next_candidate(
+    file: &File,
+    format: InputFormat,
+    from: u64,
+    limit: u64,
+) -> io::Result<Option<u64>> {
+    let mut buf = vec![0u8; SCAN_WINDOW];
+    let mut pos = from;
+    // A candidate is a line start: unless `from` is one, skip to the next.
+    let mut skip_line = from > 0 && {
+        let mut b = [0u8; 1];
+        file.read_exact_at(&mut b, from - 1)?;
+        b[0] != b'\n'
+    };
+    while pos < limit {
+        let n = read_at_most(file, &mut buf, pos)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let window = &buf[..n];
+        let eof = n < buf.len();
+        let mut i = 0;
+        if skip_line {
+            match memchr::memchr(b'\n', window) {
+                Some(j) => i = j + 1,
+                None => {
+                    pos += n as u64;
+                    continue;
+                }
+            }
+            skip_line = false;
+        }
+        loop {
+            if pos + i as u64 >= limit {
+                return Ok(None);
+            }
+            let line = &window[i..];
+            if line.len() < 64 && !eof {
+                // Too close to the window's end to judge: read again from here.
+                pos += i as u64;
+                break;
+            }
+            if looks_like_record_start(format, line) {
+                return Ok(Some(pos + i as u64));
+            }
+            match memchr::memchr(b'\n', line) {
+                Some(j) => i += j + 1,
+                None if eof => return Ok(None),
+                None => {
+                    pos += n as u64;
+                    skip_line = true;
+                    break;
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn read_at_most(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], at + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+fn looks_like_record_start(format: InputFormat, line: &[u8]) -> bool {
+    match format {
+        InputFormat::Json => line.starts_with(b"{\""),
+        _ => parse_pg_timestamp(line).is_some_and(|(_, n)| line.get(n) == Some(&b',')),
+    }
+}

@@ -1,0 +1,633 @@
+//! The statistics of an analysis. A worker folds events into its own
+//! [`Stats`]; values from workers, files, hosts and days merge with `+=`.
+//! The whole value is what `--save-state` writes.
+
+pub mod activity;
+pub mod queries;
+pub mod sketch;
+
+use crate::fingerprint::{is_own_query, Fingerprinter};
+use crate::summary::Summary;
+use activity::*;
+use pglog_logparse::classify::statement::{PlanFormat, Statement, StatementKind};
+use pglog_logparse::{Event, EventKind};
+use queries::{PlanSample, QueryTable, Sample, Who};
+use serde::{Deserialize, Serialize};
+use sketch::Sketch;
+use std::collections::BTreeMap;
+use std::ops::AddAssign;
+
+/// Caps that keep memory flat however large the input.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Distinct query fingerprints kept (heavy hitters by total time).
+    pub queries: usize,
+    /// Slowest sample statements kept per query.
+    pub samples: usize,
+    /// Slowest plans kept per query.
+    pub plans: usize,
+    /// Characters kept of a sample statement.
+    pub sample_chars: usize,
+    /// Characters kept of a plan.
+    pub plan_chars: usize,
+    /// Names kept per user/database/application breakdown.
+    pub breakdown: usize,
+    pub error_messages: usize,
+    pub deadlock_samples: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            queries: 5000,
+            samples: 5,
+            plans: 3,
+            sample_chars: 2000,
+            plan_chars: 64 * 1024,
+            breakdown: 100,
+            error_messages: 1000,
+            deadlock_samples: 20,
+        }
+    }
+}
+
+/// One minute of activity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Minute {
+    pub queries: u64,
+    pub query_us: u64,
+    pub latency: Sketch,
+    pub errors: u64,
+    pub connections: u64,
+    pub temp_bytes: u64,
+    pub checkpoints: u64,
+}
+
+impl Minute {
+    fn merge(&mut self, o: &Minute) {
+        self.queries += o.queries;
+        self.query_us += o.query_us;
+        self.latency += &o.latency;
+        self.errors += o.errors;
+        self.connections += o.connections;
+        self.temp_bytes += o.temp_bytes;
+        self.checkpoints += o.checkpoints;
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub limits: Limits,
+    pub summary: Summary,
+    pub queries: QueryTable,
+    /// Durations of every query, for the overall histogram and percentiles.
+    pub latency: Sketch,
+    pub errors: ErrorStats,
+    pub locks: LockStats,
+    pub temp: TempStats,
+    pub checkpoints: CheckpointStats,
+    pub restartpoints: CheckpointStats,
+    /// Autovacuum and autoanalyze by table.
+    pub maintenance: BTreeMap<String, TableMaintenance>,
+    pub sessions: SessionStats,
+    pub auth: AuthStats,
+    pub misc: MiscStats,
+    /// Keyed by the minute's start, epoch ms (UTC).
+    pub minutes: BTreeMap<i64, Minute>,
+    /// Plans whose query text was not logged.
+    pub unattributed_plans: Vec<PlanSample>,
+}
+
+impl Stats {
+    pub fn new(limits: Limits) -> Stats {
+        Stats {
+            limits,
+            ..Stats::default()
+        }
+    }
+}
+
+impl AddAssign for Stats {
+    fn add_assign(&mut self, o: Stats) {
+        *self += &o;
+    }
+}
+
+impl AddAssign<&Stats> for Stats {
+    fn add_assign(&mut self, o: &Stats) {
+        let l = self.limits;
+        self.summary += o.summary.clone();
+        self.queries.merge(&o.queries, &l);
+        self.latency += &o.latency;
+        self.errors.merge(&o.errors, &l);
+        self.locks.merge(&o.locks, &l);
+        self.temp.merge(&o.temp);
+        self.checkpoints.merge(&o.checkpoints);
+        self.restartpoints.merge(&o.restartpoints);
+        for (t, m) in &o.maintenance {
+            self.maintenance.entry(t.clone()).or_default().merge(m);
+        }
+        self.sessions.merge(&o.sessions);
+        self.auth.merge(&o.auth);
+        self.misc.merge(&o.misc);
+        for (k, m) in &o.minutes {
+            self.minutes.entry(*k).or_default().merge(m);
+        }
+        for p in &o.unattributed_plans {
+            offer_plan(&mut self.unattributed_plans, p.clone(), l.plans * 4);
+        }
+    }
+}
+
+fn offer_plan(v: &mut Vec<PlanSample>, p: PlanSample, n: usize) {
+    let pos = v
+        .iter()
+        .position(|x| {
+            x.duration_ms < p.duration_ms
+                || (x.duration_ms == p.duration_ms && x.time_ms > p.time_ms)
+        })
+        .unwrap_or(v.len());
+    if pos < n {
+        v.insert(pos, p);
+        v.truncate(n);
+    }
+}
+
+pub(crate) fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+    match map.get_mut(key) {
+        Some(v) => *v += n,
+        None => {
+            map.insert(key.to_string(), n);
+        }
+    }
+}
+
+pub(crate) fn merge_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, v) in from {
+        bump(into, k, *v);
+    }
+}
+
+pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+fn hour(t: i64) -> i64 {
+    t - t.rem_euclid(3_600_000)
+}
+
+fn minute(t: i64) -> i64 {
+    t - t.rem_euclid(60_000)
+}
+
+/// Folds events into a [`Stats`]. One per worker.
+pub struct Folder {
+    pub stats: Stats,
+    fingerprints: Fingerprinter,
+    since_cap_check: u32,
+}
+
+impl Folder {
+    pub fn new(limits: Limits) -> Folder {
+        Folder {
+            stats: Stats::new(limits),
+            fingerprints: Fingerprinter::new(),
+            since_cap_check: 0,
+        }
+    }
+
+    pub fn finish(mut self) -> Stats {
+        let l = self.stats.limits;
+        self.stats.queries.enforce_cap(&l);
+        self.stats
+    }
+
+    pub fn add(&mut self, e: &Event) {
+        let r = &e.record;
+        let time = r.time.map(|t| t.epoch_ms);
+        let l = self.stats.limits;
+        // The collector's own queries are not the workload.
+        if let EventKind::Query(s) | EventKind::StatementStep(s) | EventKind::StatementLogged(s) =
+            &e.kind
+        {
+            if s.text.as_deref().is_some_and(is_own_query) {
+                self.stats.queries.own_queries += 1;
+                self.stats.summary.records += 1;
+                return;
+            }
+        }
+        self.stats.summary.add_event(e);
+        if r.severity.is_error() || r.severity == pglog_logparse::Severity::Warning {
+            self.add_error(e, time);
+        }
+        match &e.kind {
+            EventKind::Query(s) => self.add_query(e, s, time),
+            EventKind::StatementStep(s) => {
+                if let (Some(text), Some(ms)) = (s.text.as_deref(), s.duration_ms) {
+                    let key = self.fingerprints.key(text);
+                    let q = self.stats.queries.entry(
+                        key.fingerprint,
+                        &key.normalized,
+                        key.parse_failed,
+                    );
+                    match s.kind {
+                        StatementKind::Parse => q.parse.add(ms),
+                        _ => q.bind.add(ms),
+                    }
+                    q.seen(time);
+                }
+            }
+            EventKind::Duration { .. } => self.stats.misc.untimed_steps += 1,
+            EventKind::Plan(p) => {
+                let plan = PlanSample {
+                    time_ms: time,
+                    duration_ms: p.duration_ms,
+                    format: match p.format {
+                        PlanFormat::Json => "json".into(),
+                        _ => "text".into(),
+                    },
+                    plan: truncate_chars(&p.plan, l.plan_chars),
+                    user: r.user.clone(),
+                    database: r.database.clone(),
+                };
+                match p.query_text.as_deref() {
+                    Some(text) if is_own_query(text) => {}
+                    Some(text) => {
+                        let key = self.fingerprints.key(text);
+                        self.stats
+                            .queries
+                            .entry(key.fingerprint, &key.normalized, key.parse_failed)
+                            .offer_plan(l.plans, plan);
+                    }
+                    None => offer_plan(&mut self.stats.unattributed_plans, plan, l.plans * 4),
+                }
+            }
+            EventKind::Cancel { reason } => {
+                self.stats.misc.cancel(reason.as_str());
+                if let Some(text) = r.statement.as_deref() {
+                    let key = self.fingerprints.key(text);
+                    self.stats
+                        .queries
+                        .entry(key.fingerprint, &key.normalized, key.parse_failed)
+                        .cancels += 1;
+                }
+            }
+            EventKind::Deadlock { sides } => {
+                let d = DeadlockSample {
+                    time_ms: time,
+                    sides: sides
+                        .iter()
+                        .map(|s| DeadlockSideSample {
+                            pid: s.pid,
+                            waits_for: s.waits_for.clone(),
+                            blocked_by: s.blocked_by,
+                            query: s
+                                .query
+                                .as_deref()
+                                .map(|q| truncate_chars(q, l.sample_chars)),
+                        })
+                        .collect(),
+                };
+                self.stats.locks.add_deadlock(d, &l);
+            }
+            EventKind::LockWait(w) => {
+                self.stats
+                    .locks
+                    .record(&w.mode, &w.object, |c| c.waits += 1);
+                if let Some(text) = r.statement.as_deref() {
+                    let key = self.fingerprints.key(text);
+                    self.stats
+                        .queries
+                        .entry(key.fingerprint, &key.normalized, key.parse_failed)
+                        .lock_waits += 1;
+                }
+            }
+            EventKind::LockAcquired(w) => {
+                let ms = w.wait_ms.unwrap_or(0.0);
+                self.stats.locks.record(&w.mode, &w.object, |c| {
+                    c.acquired += 1;
+                    c.wait_us += queries::micros(ms);
+                });
+                if let Some(text) = r.statement.as_deref() {
+                    let key = self.fingerprints.key(text);
+                    self.stats
+                        .queries
+                        .entry(key.fingerprint, &key.normalized, key.parse_failed)
+                        .lock_wait_us += queries::micros(ms);
+                }
+            }
+            EventKind::TempFile { size, .. } => {
+                let t = &mut self.stats.temp;
+                t.files += 1;
+                t.bytes += size;
+                t.max_file_bytes = t.max_file_bytes.max(*size);
+                if let Some(tm) = time {
+                    *t.bytes_by_hour.entry(hour(tm)).or_default() += size;
+                    self.stats.minutes.entry(minute(tm)).or_default().temp_bytes += size;
+                }
+                match r.statement.as_deref() {
+                    Some(text) if !is_own_query(text) => {
+                        let key = self.fingerprints.key(text);
+                        let q = self.stats.queries.entry(
+                            key.fingerprint,
+                            &key.normalized,
+                            key.parse_failed,
+                        );
+                        q.temp_files += 1;
+                        q.temp_bytes += size;
+                    }
+                    _ => {
+                        t.unattributed_files += 1;
+                        t.unattributed_bytes += size;
+                    }
+                }
+            }
+            EventKind::Checkpoint { flags } => {
+                bump(&mut self.stats.checkpoints.by_cause, first_flag(flags), 1);
+            }
+            EventKind::Restartpoint { flags } => {
+                bump(&mut self.stats.restartpoints.by_cause, first_flag(flags), 1);
+            }
+            EventKind::CheckpointComplete(c) => {
+                add_checkpoint(&mut self.stats.checkpoints, c, time);
+                if let Some(tm) = time {
+                    self.stats
+                        .minutes
+                        .entry(minute(tm))
+                        .or_default()
+                        .checkpoints += 1;
+                }
+            }
+            EventKind::RestartpointComplete(c) => {
+                add_checkpoint(&mut self.stats.restartpoints, c, time)
+            }
+            EventKind::CheckpointWarning { .. } => {
+                self.stats.checkpoints.too_frequent_warnings += 1
+            }
+            EventKind::Autovacuum(m) | EventKind::Autoanalyze(m) => {
+                let t = self.stats.maintenance.entry(m.table.clone()).or_default();
+                if matches!(e.kind, EventKind::Autovacuum(_)) {
+                    t.vacuums += 1;
+                    t.vacuum_s.add(m.elapsed_s);
+                    t.tuples_removed += m.tuples_removed.unwrap_or(0);
+                    t.pages_removed += m.pages_removed.unwrap_or(0);
+                    t.aggressive += m.aggressive as u64;
+                    t.wraparound += m.wraparound as u64;
+                } else {
+                    t.analyzes += 1;
+                    t.analyze_s.add(m.elapsed_s);
+                }
+            }
+            EventKind::ConnectionReceived { host } => {
+                let s = &mut self.stats.sessions;
+                s.received += 1;
+                bump(&mut s.by_host, host.as_deref().unwrap_or("unknown"), 1);
+            }
+            EventKind::Connection(c) => {
+                let s = &mut self.stats.sessions;
+                s.connections += 1;
+                bump(&mut s.by_user, c.user.as_deref().unwrap_or(""), 1);
+                bump(&mut s.by_database, c.database.as_deref().unwrap_or(""), 1);
+                bump(
+                    &mut s.by_application,
+                    c.application.as_deref().unwrap_or(""),
+                    1,
+                );
+                if let Some(tm) = time {
+                    self.stats
+                        .minutes
+                        .entry(minute(tm))
+                        .or_default()
+                        .connections += 1;
+                }
+            }
+            EventKind::Disconnection { session_ms } => {
+                let s = &mut self.stats.sessions;
+                s.disconnections += 1;
+                if let Some(ms) = session_ms {
+                    s.add_session(time, *ms);
+                }
+            }
+            EventKind::AuthFailure => {
+                let a = &mut self.stats.auth;
+                a.failures += 1;
+                bump(&mut a.by_user, r.user.as_deref().unwrap_or(""), 1);
+                bump(&mut a.by_database, r.database.as_deref().unwrap_or(""), 1);
+                bump(
+                    &mut a.by_host,
+                    r.remote_host.as_deref().unwrap_or("unknown"),
+                    1,
+                );
+                bump(&mut a.by_message, &normalize_message(&r.message), 1);
+            }
+            EventKind::Audit(a) => {
+                let k = format!("{} {}", a.class, a.command);
+                bump(&mut self.stats.misc.audit, &k, 1);
+            }
+            _ => {}
+        }
+        self.since_cap_check += 1;
+        if self.since_cap_check >= 4096 {
+            self.since_cap_check = 0;
+            self.stats.queries.enforce_cap(&l);
+        }
+    }
+
+    fn add_query(&mut self, e: &Event, s: &Statement, time: Option<i64>) {
+        let r = &e.record;
+        let l = self.stats.limits;
+        let ms = s.duration_ms.unwrap_or(0.0);
+        self.stats.latency.add(ms);
+        if let Some(tm) = time {
+            let m = self.stats.minutes.entry(minute(tm)).or_default();
+            m.queries += 1;
+            m.query_us += queries::micros(ms);
+            m.latency.add(ms);
+        }
+        let text = s.text.as_deref().unwrap_or("");
+        let key = self.fingerprints.key(text);
+        let who = Who {
+            user: r.user.as_deref(),
+            database: r.database.as_deref(),
+            application: r.application.as_deref(),
+        };
+        let q = self
+            .stats
+            .queries
+            .entry(key.fingerprint, &key.normalized, key.parse_failed);
+        q.add_call(ms, time, &who, &l);
+        q.offer_sample(l.samples, ms, || Sample {
+            time_ms: time,
+            duration_ms: ms,
+            user: r.user.clone(),
+            database: r.database.clone(),
+            application: r.application.clone(),
+            text: truncate_chars(text, l.sample_chars),
+            params: s
+                .params
+                .iter()
+                .take(32)
+                .map(|p| p.as_deref().map(|v| truncate_chars(v, 200)))
+                .collect(),
+        });
+    }
+
+    fn add_error(&mut self, e: &Event, time: Option<i64>) {
+        let r = &e.record;
+        let l = self.stats.limits;
+        let sev = r.severity.as_str();
+        let er = &mut self.stats.errors;
+        er.total += 1;
+        bump(&mut er.by_severity, sev, 1);
+        let code = e.sqlstate.map(|s| s.as_str().to_string());
+        if r.severity.is_error() {
+            let c = code.as_deref().unwrap_or("unknown");
+            bump(&mut er.by_sqlstate, c, 1);
+            bump(
+                &mut er.by_class,
+                if c.len() == 5 { &c[..2] } else { "unknown" },
+                1,
+            );
+            if let Some(tm) = time {
+                self.stats.minutes.entry(minute(tm)).or_default().errors += 1;
+            }
+        }
+        if let Some(tm) = time {
+            bump(er.by_hour.entry(hour(tm)).or_default(), sev, 1);
+        }
+        let m = ErrorMessage {
+            count: 1,
+            severity: sev.to_string(),
+            sqlstate: code,
+            first_ms: time,
+            last_ms: time,
+            sample: ErrorSample {
+                time_ms: time,
+                message: truncate_chars(&r.message, l.sample_chars),
+                detail: r
+                    .detail
+                    .as_deref()
+                    .map(|d| truncate_chars(d, l.sample_chars)),
+                statement: r
+                    .statement
+                    .as_deref()
+                    .map(|d| truncate_chars(d, l.sample_chars)),
+                user: r.user.clone(),
+                database: r.database.clone(),
+            },
+        };
+        er.add_message(&normalize_message(&r.message), m, &l);
+        if r.severity.is_error() {
+            if let Some(text) = r.statement.as_deref() {
+                if !is_own_query(text) {
+                    let key = self.fingerprints.key(text);
+                    self.stats
+                        .queries
+                        .entry(key.fingerprint, &key.normalized, key.parse_failed)
+                        .errors += 1;
+                }
+            }
+        }
+    }
+}
+
+fn first_flag(flags: &str) -> &str {
+    flags.split_whitespace().next().unwrap_or("unknown")
+}
+
+fn add_checkpoint(
+    c: &mut CheckpointStats,
+    s: &pglog_logparse::classify::activity::CheckpointStats,
+    time: Option<i64>,
+) {
+    c.completed += 1;
+    c.write_s.add(s.write_s);
+    c.sync_s.add(s.sync_s);
+    c.total_s.add(s.total_s);
+    c.distance_kb.add(s.distance_kb.map(|v| v as f64));
+    c.buffers_written.add(s.buffers_written.map(|v| v as f64));
+    c.wal_added += s.wal_added.unwrap_or(0);
+    c.wal_removed += s.wal_removed.unwrap_or(0);
+    c.wal_recycled += s.wal_recycled.unwrap_or(0);
+    if let Some(t) = time {
+        *c.by_hour.entry(hour(t)).or_default() += 1;
+    }
+}
+
+/// An error message with its variable parts blanked, for grouping:
+/// quoted names and values become `"?"`/`'?'`, numbers `?`.
+pub fn normalize_message(msg: &str) -> String {
+    let b = msg.as_bytes();
+    let mut out = String::with_capacity(msg.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'"' || c == b'\'' {
+            match memchr::memchr(c, &b[i + 1..]) {
+                Some(j) => {
+                    out.push(c as char);
+                    out.push('?');
+                    out.push(c as char);
+                    i += j + 2;
+                    continue;
+                }
+                None => {
+                    out.push_str(&msg[i..]);
+                    break;
+                }
+            }
+        }
+        if c.is_ascii_digit() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
+        {
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
+                i += 1;
+            }
+            out.push('?');
+            continue;
+        }
+        let start = i;
+        i += 1;
+        while i < b.len() && !matches!(b[i], b'"' | b'\'' | b'0'..=b'9') {
+            i += 1;
+        }
+        // Digits inside a word (`t1`) are copied with it.
+        while i < b.len()
+            && b[i].is_ascii_digit()
+            && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_')
+        {
+            i += 1;
+        }
+        out.push_str(&msg[start..i]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_message;
+
+    #[test]
+    fn messages_group_without_their_values() {
+        assert_eq!(
+            normalize_message("relation \"foo1\" does not exist"),
+            "relation \"?\" does not exist"
+        );
+        assert_eq!(
+            normalize_message("duplicate key value violates unique constraint \"t_pkey\""),
+            "duplicate key value violates unique constraint \"?\""
+        );
+        assert_eq!(
+            normalize_message(
+                "process 1234 still waiting for ShareLock on transaction 5678 after 1000.123 ms"
+            ),
+            "process ? still waiting for ShareLock on transaction ? after ? ms"
+        );
+        assert_eq!(
+            normalize_message("column t1.x2 is bad"),
+            "column t1.x2 is bad"
+        );
+    }
+}

@@ -1,0 +1,351 @@
+//! Per-query statistics, keyed by fingerprint, with a bounded number of
+//! distinct queries.
+
+use super::sketch::Sketch;
+use super::{bump, truncate_chars, Limits};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::ops::AddAssign;
+
+/// Duration totals of the extended protocol's parse or bind steps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepStats {
+    pub count: u64,
+    /// Microseconds: integer sums are the same in any merge order.
+    pub total_us: u64,
+    pub max_ms: f64,
+}
+
+impl StepStats {
+    pub fn add(&mut self, ms: f64) {
+        self.count += 1;
+        self.total_us += micros(ms);
+        self.max_ms = self.max_ms.max(ms);
+    }
+
+    pub fn total_ms(&self) -> f64 {
+        self.total_us as f64 / 1000.0
+    }
+}
+
+/// Log durations have three decimals in ms, so whole microseconds hold them exactly.
+pub fn micros(ms: f64) -> u64 {
+    (ms.max(0.0) * 1000.0).round() as u64
+}
+
+impl AddAssign<&StepStats> for StepStats {
+    fn add_assign(&mut self, o: &StepStats) {
+        self.count += o.count;
+        self.total_us += o.total_us;
+        self.max_ms = self.max_ms.max(o.max_ms);
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct HourCell {
+    pub calls: u64,
+    pub total_us: u64,
+}
+
+/// One executed statement, kept as an example of its query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub time_ms: Option<i64>,
+    pub duration_ms: f64,
+    pub user: Option<String>,
+    pub database: Option<String>,
+    pub application: Option<String>,
+    pub text: String,
+    pub params: Vec<Option<String>>,
+}
+
+/// An auto_explain plan of the query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanSample {
+    pub time_ms: Option<i64>,
+    pub duration_ms: f64,
+    /// `text` or `json`.
+    pub format: String,
+    pub plan: String,
+    pub user: Option<String>,
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueryStats {
+    pub normalized: String,
+    /// pg_query rejected the text; it was grouped by the fallback normalizer.
+    pub parse_failed: bool,
+    pub calls: u64,
+    pub total_us: u64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    pub sketch: Sketch,
+    pub by_user: BTreeMap<String, u64>,
+    pub by_database: BTreeMap<String, u64>,
+    pub by_application: BTreeMap<String, u64>,
+    /// Calls by `user@database`, the key pg_stat_statements uses.
+    pub by_user_database: BTreeMap<String, u64>,
+    /// Keyed by the hour's start, epoch ms (UTC).
+    pub hours: BTreeMap<i64, HourCell>,
+    pub parse: StepStats,
+    pub bind: StepStats,
+    pub temp_files: u64,
+    pub temp_bytes: u64,
+    pub lock_waits: u64,
+    pub lock_wait_us: u64,
+    pub errors: u64,
+    pub cancels: u64,
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+    /// The slowest calls, slowest first.
+    pub samples: Vec<Sample>,
+    /// The slowest plans, slowest first.
+    pub plans: Vec<PlanSample>,
+}
+
+impl QueryStats {
+    pub fn add_call(&mut self, ms: f64, time_ms: Option<i64>, who: &Who<'_>, limits: &Limits) {
+        if self.calls == 0 {
+            self.min_ms = ms;
+            self.max_ms = ms;
+        } else {
+            self.min_ms = self.min_ms.min(ms);
+            self.max_ms = self.max_ms.max(ms);
+        }
+        self.calls += 1;
+        self.total_us += micros(ms);
+        self.sketch.add(ms);
+        bump_capped(
+            &mut self.by_user,
+            who.user.unwrap_or(""),
+            1,
+            limits.breakdown,
+        );
+        bump_capped(
+            &mut self.by_database,
+            who.database.unwrap_or(""),
+            1,
+            limits.breakdown,
+        );
+        bump_capped(
+            &mut self.by_application,
+            who.application.unwrap_or(""),
+            1,
+            limits.breakdown,
+        );
+        let ud = format!("{}@{}", who.user.unwrap_or(""), who.database.unwrap_or(""));
+        bump_capped(&mut self.by_user_database, &ud, 1, limits.breakdown);
+        if let Some(t) = time_ms {
+            let h = self.hours.entry(t - t.rem_euclid(3_600_000)).or_default();
+            h.calls += 1;
+            h.total_us += micros(ms);
+        }
+        self.seen(time_ms);
+    }
+
+    pub fn seen(&mut self, time_ms: Option<i64>) {
+        if let Some(t) = time_ms {
+            self.first_ms = Some(self.first_ms.map_or(t, |f| f.min(t)));
+            self.last_ms = Some(self.last_ms.map_or(t, |l| l.max(t)));
+        }
+    }
+
+    /// Keeps `sample` if it is among the `n` slowest.
+    pub fn offer_sample(&mut self, n: usize, ms: f64, make: impl FnOnce() -> Sample) {
+        if n == 0 {
+            return;
+        }
+        if self.samples.len() >= n {
+            let last = self.samples.last().expect("n > 0");
+            if ms < last.duration_ms {
+                return;
+            }
+        }
+        keep_slowest(&mut self.samples, make(), n, |s| (s.duration_ms, s.time_ms));
+    }
+
+    pub fn offer_plan(&mut self, n: usize, plan: PlanSample) {
+        if n == 0 {
+            return;
+        }
+        keep_slowest(&mut self.plans, plan, n, |p| (p.duration_ms, p.time_ms));
+    }
+}
+
+/// Inserts `item` into `v` (slowest first) and trims it to `n`. Ties break on
+/// time, so the kept set does not depend on the order items arrive in.
+fn keep_slowest<T>(v: &mut Vec<T>, item: T, n: usize, key: impl Fn(&T) -> (f64, Option<i64>)) {
+    let k = key(&item);
+    let pos = v
+        .iter()
+        .position(|x| {
+            let kx = key(x);
+            kx.0 < k.0 || (kx.0 == k.0 && kx.1 > k.1)
+        })
+        .unwrap_or(v.len());
+    if pos < n {
+        v.insert(pos, item);
+        v.truncate(n);
+    }
+}
+
+/// Breakdown maps keep at most `cap` names; the rest count under `(other)`.
+fn bump_capped(map: &mut BTreeMap<String, u64>, key: &str, n: u64, cap: usize) {
+    if map.len() >= cap && !map.contains_key(key) {
+        bump(map, "(other)", n);
+    } else {
+        bump(map, key, n);
+    }
+}
+
+fn merge_capped(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>, cap: usize) {
+    for (k, &v) in from {
+        bump_capped(into, k, v, cap);
+    }
+}
+
+/// Who ran a statement.
+pub struct Who<'a> {
+    pub user: Option<&'a str>,
+    pub database: Option<&'a str>,
+    pub application: Option<&'a str>,
+}
+
+impl QueryStats {
+    fn merge(&mut self, o: &QueryStats, limits: &Limits) {
+        if self.normalized.is_empty() {
+            self.normalized.clone_from(&o.normalized);
+            self.parse_failed = o.parse_failed;
+        }
+        if o.calls > 0 {
+            if self.calls == 0 {
+                self.min_ms = o.min_ms;
+                self.max_ms = o.max_ms;
+            } else {
+                self.min_ms = self.min_ms.min(o.min_ms);
+                self.max_ms = self.max_ms.max(o.max_ms);
+            }
+        }
+        self.calls += o.calls;
+        self.total_us += o.total_us;
+        self.sketch += &o.sketch;
+        merge_capped(&mut self.by_user, &o.by_user, limits.breakdown);
+        merge_capped(&mut self.by_database, &o.by_database, limits.breakdown);
+        merge_capped(
+            &mut self.by_application,
+            &o.by_application,
+            limits.breakdown,
+        );
+        merge_capped(
+            &mut self.by_user_database,
+            &o.by_user_database,
+            limits.breakdown,
+        );
+        for (h, c) in &o.hours {
+            let e = self.hours.entry(*h).or_default();
+            e.calls += c.calls;
+            e.total_us += c.total_us;
+        }
+        self.parse += &o.parse;
+        self.bind += &o.bind;
+        self.temp_files += o.temp_files;
+        self.temp_bytes += o.temp_bytes;
+        self.lock_waits += o.lock_waits;
+        self.lock_wait_us += o.lock_wait_us;
+        self.errors += o.errors;
+        self.cancels += o.cancels;
+        self.seen(o.first_ms);
+        self.seen(o.last_ms);
+        for s in &o.samples {
+            keep_slowest(&mut self.samples, s.clone(), limits.samples, |s| {
+                (s.duration_ms, s.time_ms)
+            });
+        }
+        for p in &o.plans {
+            keep_slowest(&mut self.plans, p.clone(), limits.plans, |p| {
+                (p.duration_ms, p.time_ms)
+            });
+        }
+    }
+
+    /// What to rank by when the table is full: total time, then calls.
+    fn weight(&self) -> (u64, u64) {
+        (
+            self.total_us + self.parse.total_us + self.bind.total_us,
+            self.calls,
+        )
+    }
+}
+
+/// All queries of the analysis. Memory is bounded: when more than
+/// `limits.queries` distinct fingerprints are held, the lightest fifth (by
+/// total time, then calls) is folded into `other`, whose totals stay exact.
+/// Below the cap, results do not depend on the input order or split.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueryTable {
+    pub by_fingerprint: HashMap<u64, QueryStats>,
+    /// Everything folded out of the table.
+    pub other: QueryStats,
+    /// Distinct fingerprints folded into `other` (counted per fold; a query
+    /// folded twice counts twice).
+    pub evicted: u64,
+    /// The collector's own queries (`/* pglog */`), left out.
+    pub own_queries: u64,
+}
+
+impl QueryTable {
+    pub fn entry(
+        &mut self,
+        fingerprint: u64,
+        normalized: &str,
+        parse_failed: bool,
+    ) -> &mut QueryStats {
+        self.by_fingerprint
+            .entry(fingerprint)
+            .or_insert_with(|| QueryStats {
+                normalized: normalized.to_string(),
+                parse_failed,
+                ..QueryStats::default()
+            })
+    }
+
+    /// Folds the lightest queries into `other` when over the cap.
+    pub fn enforce_cap(&mut self, limits: &Limits) {
+        if self.by_fingerprint.len() <= limits.queries {
+            return;
+        }
+        let keep = limits.queries * 4 / 5;
+        let mut ranked: Vec<(u64, (u64, u64))> = self
+            .by_fingerprint
+            .iter()
+            .map(|(k, q)| (*k, q.weight()))
+            .collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for (k, _) in &ranked[keep..] {
+            if let Some(q) = self.by_fingerprint.remove(k) {
+                let mut q = q;
+                q.samples.clear();
+                q.plans.clear();
+                self.other.merge(&q, limits);
+                self.evicted += 1;
+            }
+        }
+        self.other.normalized = "(other queries)".into();
+    }
+
+    pub fn merge(&mut self, o: &QueryTable, limits: &Limits) {
+        for (k, q) in &o.by_fingerprint {
+            self.by_fingerprint.entry(*k).or_default().merge(q, limits);
+        }
+        self.other.merge(&o.other, limits);
+        self.evicted += o.evicted;
+        self.own_queries += o.own_queries;
+        self.enforce_cap(limits);
+    }
+
+    /// Trims a sample or plan text to the configured size.
+    pub fn clip(text: &str, max: usize) -> String {
+        truncate_chars(text, max)
+    }
+}
