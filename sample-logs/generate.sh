@@ -107,12 +107,17 @@ as() {
 
 ########## primary
 P=$WORK/primary
-init_cluster "$P" "$PRIMARY_PORT" '%m [%p] %q%u@%d/%a ' 'auto_explain,pgaudit'
+init_cluster "$P" "$PRIMARY_PORT" '%m [%p] %q%u@%d/%a ' 'auto_explain,pgaudit,pg_stat_statements'
 echo "pgaudit.log = 'ddl'" >> "$P/postgresql.conf"
 start "$P"
+# pg_stat_statements counts every statement from here on; the analyzer's
+# calls per query are tested against it. The marker keeps these two
+# statements, like pglog's own queries, out of the analysis.
+su_sql "$PRIMARY_PORT" postgres -c "/* pglog */ CREATE EXTENSION pg_stat_statements" \
+    -c "/* pglog */ SELECT pg_stat_statements_reset()"
 
 su_sql "$PRIMARY_PORT" postgres -f "$HERE/workload/roles.sql"
-su_sql "$PRIMARY_PORT" app -f "$HERE/workload/schema.sql"
+as alice "$PRIMARY_PORT" app -f "$HERE/workload/schema.sql"
 
 ########## replica
 R=$WORK/replica
@@ -211,6 +216,9 @@ sleep 1
 su_sql "$REPLICA_PORT" postgres -c "CHECKPOINT"
 su_sql "$PRIMARY_PORT" postgres -c "CHECKPOINT"
 
+# Top-level calls per role, database and query, saved next to the logs.
+pg "$BIN/psql" -X -q -A -t -h "$WORK" -p "$PRIMARY_PORT" -U postgres -d postgres -c "/* pglog */ SELECT json_agg(json_build_object('user', r.rolname, 'database', d.datname, 'calls', s.calls, 'query', s.query) ORDER BY r.rolname, d.datname, s.query) FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid JOIN pg_database d ON d.oid = s.dbid WHERE s.toplevel AND s.query NOT LIKE '%/* pglog */%'" > "$WORK/pg_stat_statements.json"
+
 stop "$R"
 stop "$P"
 
@@ -237,7 +245,7 @@ EOF
 fi
 start "$S"
 su_sql "$RDS_PORT" postgres -f "$HERE/workload/roles.sql"
-su_sql "$RDS_PORT" app -f "$HERE/workload/schema.sql"
+as alice "$RDS_PORT" app -f "$HERE/workload/schema.sql"
 APP=billing as alice "$RDS_PORT" app -f "$HERE/workload/literals.sql"
 APP=billing as alice "$RDS_PORT" app -c "SELECT 1/0" -c "INSERT INTO accounts (id, balance) VALUES (1, 0)" -c "SELEC 1" \
     -c "SET work_mem = '64kB'" -c "SELECT count(*) FROM (SELECT g FROM generate_series(1, 100000) g ORDER BY g DESC) s" \
@@ -259,6 +267,7 @@ for inst in primary replica rds; do
     cp "$WORK/$inst/log/postgresql.log" "$WORK/$inst/log/postgresql.csv" "$WORK/$inst/log/postgresql.json" "$HERE/$inst/"
 done
 [ -s "$SYSLOG_FILE" ] && cp "$SYSLOG_FILE" "$HERE/rds/postgresql.syslog"
+python3 -m json.tool "$WORK/pg_stat_statements.json" > "$HERE/expected-pg-stat-statements.json"
 chmod a+r "$HERE"/*/postgresql.*
 python3 "$HERE/count.py" --all "$HERE" > "$HERE/expected-counts.json"
 ls -l "$HERE"/*/postgresql.*

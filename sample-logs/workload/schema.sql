@@ -1,4 +1,3 @@
-SET ROLE alice;
 CREATE TABLE accounts (id int PRIMARY KEY, balance numeric NOT NULL CHECK (balance > -1000));
 CREATE TABLE orders (id serial PRIMARY KEY, account_id int NOT NULL REFERENCES accounts, note text NOT NULL);
 INSERT INTO accounts SELECT g, 100 FROM generate_series(1, 100) g;

@@ -563,3 +563,7 @@ fn a_cut_compressed_file_keeps_what_was_read() {
     );
     assert!(samples.iter().all(|s| s["line"].as_u64().unwrap() > 0));
 }
+
+/// Query statistics, splitting, state files, merge and diff.
+#[path = "analyze/statistics.rs"]
+mod statistics;

@@ -209,17 +209,19 @@ impl Folder {
         let r = &e.record;
         let time = r.time.map(|t| t.epoch_ms);
         let l = self.stats.limits;
-        // The collector's own queries are not the workload.
+        // The summary describes the log; the statistics below describe the
+        // workload, which pglog's own queries are not part of.
+        self.stats.summary.add_event(e);
         if let EventKind::Query(s) | EventKind::StatementStep(s) | EventKind::StatementLogged(s) =
             &e.kind
         {
             if s.text.as_deref().is_some_and(is_own_query) {
-                self.stats.queries.own_queries += 1;
-                self.stats.summary.records += 1;
+                if matches!(e.kind, EventKind::Query(_)) {
+                    self.stats.queries.own_queries += 1;
+                }
                 return;
             }
         }
-        self.stats.summary.add_event(e);
         if r.severity.is_error() || r.severity == pglog_logparse::Severity::Warning {
             self.add_error(e, time);
         }
