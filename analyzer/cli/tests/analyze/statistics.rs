@@ -21,20 +21,25 @@ fn calls_by_key(doc: &Value) -> BTreeMap<(String, String), u64> {
 /// Where two documents first differ, for a readable failure.
 fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     match (a, b) {
-        (Value::Object(x), Value::Object(y)) => x
-            .keys()
-            .chain(y.keys())
-            .find_map(|k| match (x.get(k), y.get(k)) {
-                (Some(v), Some(w)) => first_difference(v, w, &format!("{path}/{k}")),
-                _ => Some(format!("{path}/{k}: present on one side only")),
-            }),
+        (Value::Object(x), Value::Object(y)) => {
+            x.keys()
+                .chain(y.keys())
+                .find_map(|k| match (x.get(k), y.get(k)) {
+                    (Some(v), Some(w)) => first_difference(v, w, &format!("{path}/{k}")),
+                    _ => Some(format!("{path}/{k}: present on one side only")),
+                })
+        }
         (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
             .iter()
             .zip(y)
             .enumerate()
             .find_map(|(i, (v, w))| first_difference(v, w, &format!("{path}/{i}"))),
         _ if a == b => None,
-        _ => Some(format!("{path}: {:.200} vs {:.200}", a.to_string(), b.to_string())),
+        _ => Some(format!(
+            "{path}: {:.200} vs {:.200}",
+            a.to_string(),
+            b.to_string()
+        )),
     }
 }
 
@@ -63,12 +68,19 @@ fn calls_per_query_equal_pg_stat_statements() {
         let query = row["query"].as_str().unwrap();
         assert!(!is_own_query(query));
         let key = fp.key(query);
-        let ud = format!("{}@{}", row["user"].as_str().unwrap(), row["database"].as_str().unwrap());
+        let ud = format!(
+            "{}@{}",
+            row["user"].as_str().unwrap(),
+            row["database"].as_str().unwrap()
+        );
         *expected
             .entry((format!("{:016x}", key.fingerprint), ud))
             .or_default() += row["calls"].as_u64().unwrap();
     }
-    assert!(expected.len() > 40, "the workload runs many distinct statements");
+    assert!(
+        expected.len() > 40,
+        "the workload runs many distinct statements"
+    );
     // PostgreSQL 15's pg_stat_statements counts a transaction-control
     // statement run as a prepared statement (pgbench -M prepared) only on its
     // first execution per session; the log has every one. Those are checked
@@ -96,7 +108,13 @@ fn calls_per_query_equal_pg_stat_statements() {
                     expected.get(*k) != got.get(*k)
                 }
             })
-            .map(|k| format!("{k:?}: pg_stat_statements {:?}, pglog {:?}", expected.get(k), got.get(k)))
+            .map(|k| {
+                format!(
+                    "{k:?}: pg_stat_statements {:?}, pglog {:?}",
+                    expected.get(k),
+                    got.get(k)
+                )
+            })
             .collect();
         assert!(mismatches.is_empty(), "{file}:\n{}", mismatches.join("\n"));
         assert_eq!(n(&doc, "/other_queries/own_queries"), 3, "{file}");
@@ -138,7 +156,10 @@ fn csv_and_json_give_the_same_report_and_stderr_the_same_queries() {
     assert_eq!(text["temp_files"], csv["temp_files"]);
     assert_eq!(text["checkpoints"], csv["checkpoints"]);
     assert_eq!(text["autovacuum"], csv["autovacuum"]);
-    assert_eq!(text["sessions"]["peak_sessions"], csv["sessions"]["peak_sessions"]);
+    assert_eq!(
+        text["sessions"]["peak_sessions"],
+        csv["sessions"]["peak_sessions"]
+    );
 }
 
 #[test]
@@ -152,9 +173,20 @@ fn query_statistics_are_consistent() {
     );
     for q in queries.iter().filter(|q| q["calls"].as_u64().unwrap() > 0) {
         let f = |k: &str| q[k].as_f64().unwrap();
-        assert!(f("min_ms") <= f("p50_ms") && f("p50_ms") <= f("p95_ms"), "{q}");
-        assert!(f("p95_ms") <= f("p99_ms") && f("p99_ms") <= f("max_ms"), "{q}");
-        let by_user: u64 = q["by_user"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+        assert!(
+            f("min_ms") <= f("p50_ms") && f("p50_ms") <= f("p95_ms"),
+            "{q}"
+        );
+        assert!(
+            f("p95_ms") <= f("p99_ms") && f("p99_ms") <= f("max_ms"),
+            "{q}"
+        );
+        let by_user: u64 = q["by_user"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
         assert_eq!(by_user, q["calls"].as_u64().unwrap());
         assert!(q["samples"].as_array().unwrap().len() <= 5);
         assert_eq!(q["fingerprint"].as_str().unwrap().len(), 16);
@@ -167,12 +199,24 @@ fn query_statistics_are_consistent() {
     assert_eq!(in_lists.len(), 1, "{in_lists:?}");
     assert_eq!(in_lists[0]["calls"], 2);
     // Extended-protocol parse and bind time goes to the executed query.
-    assert!(queries.iter().any(|q| q["parse"]["count"].as_u64().unwrap() > 0 && q["calls"].as_u64().unwrap() > 0));
+    assert!(queries
+        .iter()
+        .any(|q| q["parse"]["count"].as_u64().unwrap() > 0 && q["calls"].as_u64().unwrap() > 0));
     // Plans, temp files and lock waits are attributed to their queries.
-    assert!(queries.iter().any(|q| !q["plans"].as_array().unwrap().is_empty()));
-    assert!(queries.iter().any(|q| q["temp_bytes"].as_u64().unwrap() > 0));
+    assert!(queries
+        .iter()
+        .any(|q| !q["plans"].as_array().unwrap().is_empty()));
+    assert!(queries
+        .iter()
+        .any(|q| q["temp_bytes"].as_u64().unwrap() > 0));
     assert_eq!(n(&doc, "/locks/deadlocks"), 1);
-    assert_eq!(doc["locks"]["deadlock_samples"][0]["sides"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        doc["locks"]["deadlock_samples"][0]["sides"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     assert!(n(&doc, "/errors/total") >= n(&doc, "/summary/severities/ERROR"));
     assert!(n(&doc, "/sessions/peak_sessions") >= 1);
     assert!(!doc["minutes"].as_array().unwrap().is_empty());
@@ -206,7 +250,11 @@ fn save_state(file: &str, dir: &Path, name: &str) -> PathBuf {
         state.to_str().unwrap(),
         sample(file).to_str().unwrap(),
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     state
 }
 
@@ -215,15 +263,28 @@ fn merged_states_equal_one_analysis_of_all_logs() {
     let dir = tempfile::tempdir().unwrap();
     let a = save_state("primary/postgresql.csv", dir.path(), "a.state");
     let b = save_state("replica/postgresql.csv", dir.path(), "b.state");
-    let merged = pglog(&["merge", "--format", "json", a.to_str().unwrap(), b.to_str().unwrap()]);
-    assert!(merged.status.success(), "{}", String::from_utf8_lossy(&merged.stderr));
+    let merged = pglog(&[
+        "merge",
+        "--format",
+        "json",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert!(
+        merged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
     let merged: Value = serde_json::from_slice(&merged.stdout).unwrap();
     let together = analyze_json(&[
         sample("primary/postgresql.csv").to_str().unwrap(),
         sample("replica/postgresql.csv").to_str().unwrap(),
     ]);
     assert_same(&merged, &together, "merged vs together");
-    assert!(n(&merged, "/restartpoints/completed") > 0, "the replica's part is in");
+    assert!(
+        n(&merged, "/restartpoints/completed") > 0,
+        "the replica's part is in"
+    );
 }
 
 #[test]
@@ -231,15 +292,49 @@ fn diff_lists_new_queries_and_errors_and_nothing_against_itself() {
     let dir = tempfile::tempdir().unwrap();
     let p = save_state("primary/postgresql.csv", dir.path(), "p.state");
     let r = save_state("replica/postgresql.csv", dir.path(), "r.state");
-    let out = pglog(&["diff", "--format", "json", "--min-calls", "1", r.to_str().unwrap(), p.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pglog(&[
+        "diff",
+        "--format",
+        "json",
+        "--min-calls",
+        "1",
+        r.to_str().unwrap(),
+        p.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let d: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(d["schema"], "pglog.diff/1");
-    assert!(d["new_queries"].as_array().unwrap().iter().any(|q| q["normalized"].as_str().unwrap().contains("pgbench")));
-    assert!(d["new_errors"].as_array().unwrap().iter().any(|e| e["message"] == "division by zero"));
-    let same = pglog(&["diff", "--format", "json", "--min-calls", "1", p.to_str().unwrap(), p.to_str().unwrap()]);
+    assert!(d["new_queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|q| q["normalized"].as_str().unwrap().contains("pgbench")));
+    assert!(d["new_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["message"] == "division by zero"));
+    let same = pglog(&[
+        "diff",
+        "--format",
+        "json",
+        "--min-calls",
+        "1",
+        p.to_str().unwrap(),
+        p.to_str().unwrap(),
+    ]);
     let same: Value = serde_json::from_slice(&same.stdout).unwrap();
-    for k in ["slower", "more_frequent", "new_queries", "new_errors", "new_sqlstates"] {
+    for k in [
+        "slower",
+        "more_frequent",
+        "new_queries",
+        "new_errors",
+        "new_sqlstates",
+    ] {
         assert_eq!(same[k].as_array().unwrap().len(), 0, "{k}");
     }
     let text = pglog(&["diff", r.to_str().unwrap(), p.to_str().unwrap()]);
@@ -251,7 +346,10 @@ fn a_file_that_is_not_a_state_is_named() {
     let out = pglog(&["merge", sample("primary/postgresql.csv").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("postgresql.csv") && err.contains("not a pglog state file"), "{err}");
+    assert!(
+        err.contains("postgresql.csv") && err.contains("not a pglog state file"),
+        "{err}"
+    );
     let dir = tempfile::tempdir().unwrap();
     let s = save_state("replica/postgresql.csv", dir.path(), "s.state");
     let mut bytes = std::fs::read(&s).unwrap();
@@ -259,5 +357,8 @@ fn a_file_that_is_not_a_state_is_named() {
     std::fs::write(&s, &bytes).unwrap();
     let out = pglog(&["merge", s.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("version 99") && err.contains("analyze the logs again"), "{err}");
+    assert!(
+        err.contains("version 99") && err.contains("analyze the logs again"),
+        "{err}"
+    );
 }

@@ -188,6 +188,8 @@ pub struct Folder {
     pub stats: Stats,
     fingerprints: Fingerprinter,
     since_cap_check: u32,
+    /// Reused for `user@database` keys.
+    scratch: String,
 }
 
 impl Folder {
@@ -196,6 +198,7 @@ impl Folder {
             stats: Stats::new(limits),
             fingerprints: Fingerprinter::new(),
             since_cap_check: 0,
+            scratch: String::new(),
         }
     }
 
@@ -451,10 +454,15 @@ impl Folder {
         }
         let text = s.text.as_deref().unwrap_or("");
         let key = self.fingerprints.key(text);
+        self.scratch.clear();
+        self.scratch.push_str(r.user.as_deref().unwrap_or(""));
+        self.scratch.push('@');
+        self.scratch.push_str(r.database.as_deref().unwrap_or(""));
         let who = Who {
             user: r.user.as_deref(),
             database: r.database.as_deref(),
             application: r.application.as_deref(),
+            user_database: &self.scratch,
         };
         let q = self
             .stats

@@ -134,8 +134,12 @@ impl QueryStats {
             1,
             limits.breakdown,
         );
-        let ud = format!("{}@{}", who.user.unwrap_or(""), who.database.unwrap_or(""));
-        bump_capped(&mut self.by_user_database, &ud, 1, limits.breakdown);
+        bump_capped(
+            &mut self.by_user_database,
+            who.user_database,
+            1,
+            limits.breakdown,
+        );
         if let Some(t) = time_ms {
             let h = self.hours.entry(t - t.rem_euclid(3_600_000)).or_default();
             h.calls += 1;
@@ -210,6 +214,8 @@ pub struct Who<'a> {
     pub user: Option<&'a str>,
     pub database: Option<&'a str>,
     pub application: Option<&'a str>,
+    /// `user@database`.
+    pub user_database: &'a str,
 }
 
 impl QueryStats {

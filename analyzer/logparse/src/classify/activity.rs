@@ -245,10 +245,20 @@ pub fn audit_entry(msg: &str) -> Option<AuditEntry> {
 fn split_csv(line: &[u8]) -> Vec<String> {
     let mut input = line.to_vec();
     input.push(b'\n');
-    let mut rdr = csv_core::Reader::new();
+    // Building a csv-core reader builds its state machine, which costs far
+    // more than reading one line; each thread keeps one and resets it.
+    // (csv-core's `Clone` does not copy the whole machine, so no cloning.)
+    thread_local! {
+        static READER: std::cell::RefCell<csv_core::Reader> =
+            std::cell::RefCell::new(csv_core::Reader::new());
+    }
     let mut out = vec![0u8; input.len()];
     let mut ends = vec![0usize; 64];
-    let (_, _, _, nend) = rdr.read_record(&input, &mut out, &mut ends);
+    let nend = READER.with(|r| {
+        let mut rdr = r.borrow_mut();
+        rdr.reset();
+        rdr.read_record(&input, &mut out, &mut ends).3
+    });
     let mut fields = Vec::with_capacity(nend);
     let mut start = 0;
     for &end in &ends[..nend] {

@@ -1,5 +1,7 @@
 //! csvlog: one record per csv row, fields quoted with embedded newlines.
-//! Rows are split with `csv-core`; a row whose fields do not fit the csvlog
+//! Rows are split by a memchr-driven fast path for the shapes the server
+//! writes (fields bare, or quoted with `""` escapes, rows ending in `\n`);
+//! anything else goes to `csv-core`, which decides. A row whose fields do not fit the csvlog
 //! layout is counted as malformed and reading resumes at the next line that
 //! starts with a timestamp, so one bad row never swallows good ones.
 
@@ -21,6 +23,78 @@ pub struct CsvReader {
     max_record: usize,
     fields: Vec<u8>,
     ends: Vec<usize>,
+    /// The fast path's output, kept apart from csv-core's fixed-size buffers.
+    fast_fields: Vec<u8>,
+    fast_ends: Vec<usize>,
+}
+
+/// What the fast path made of the bytes at a row start.
+enum Fast {
+    /// A row of `ends.len()` fields, `usize` bytes long with its newline.
+    Row(usize),
+    /// The row goes past the buffered bytes.
+    NeedMore,
+    /// A shape the fast path does not handle; csv-core reads this row.
+    Fallback,
+}
+
+/// Splits one csvlog row the way csv-core would, for rows whose fields are
+/// bare (no quote, no CR) or fully quoted, and which end in `\n`.
+fn fast_row(input: &[u8], out: &mut Vec<u8>, ends: &mut Vec<usize>) -> Fast {
+    out.clear();
+    ends.clear();
+    let mut i = 0;
+    loop {
+        if ends.len() > MAX_FIELDS {
+            return Fast::Fallback;
+        }
+        match input.get(i) {
+            None => return Fast::NeedMore,
+            Some(b'"') => {
+                i += 1;
+                loop {
+                    let Some(j) = memchr::memchr(b'"', &input[i..]) else {
+                        return Fast::NeedMore;
+                    };
+                    out.extend_from_slice(&input[i..i + j]);
+                    i += j + 1;
+                    match input.get(i) {
+                        Some(b'"') => {
+                            out.push(b'"');
+                            i += 1;
+                        }
+                        Some(b',') => {
+                            ends.push(out.len());
+                            i += 1;
+                            break;
+                        }
+                        Some(b'\n') => {
+                            ends.push(out.len());
+                            return Fast::Row(i + 1);
+                        }
+                        None => return Fast::NeedMore,
+                        Some(_) => return Fast::Fallback,
+                    }
+                }
+            }
+            Some(_) => {
+                let Some(j) = memchr::memchr3(b',', b'\n', b'"', &input[i..]) else {
+                    return Fast::NeedMore;
+                };
+                let field = &input[i..i + j];
+                let stop = input[i + j];
+                if stop == b'"' || memchr::memchr(b'\r', field).is_some() {
+                    return Fast::Fallback;
+                }
+                out.extend_from_slice(field);
+                ends.push(out.len());
+                i += j + 1;
+                if stop == b'\n' {
+                    return Fast::Row(i);
+                }
+            }
+        }
+    }
 }
 
 impl CsvReader {
@@ -31,6 +105,8 @@ impl CsvReader {
             max_record,
             fields: vec![0; 64 * 1024],
             ends: vec![0; MAX_FIELDS + 8],
+            fast_fields: Vec::with_capacity(64 * 1024),
+            fast_ends: Vec::with_capacity(MAX_FIELDS + 2),
         }
     }
 
@@ -59,6 +135,25 @@ impl CsvReader {
     fn read_row(&mut self) -> io::Result<Item> {
         let line = self.src.line_number();
         let offset = self.src.offset();
+        loop {
+            let avail = self.src.available();
+            match fast_row(avail, &mut self.fast_fields, &mut self.fast_ends) {
+                Fast::Row(n) if n <= self.max_record => {
+                    return match build_record(line, &self.fast_fields, &self.fast_ends) {
+                        Ok(mut r) => {
+                            r.offset = offset;
+                            self.src.consume(n);
+                            Ok(Item::Record(r))
+                        }
+                        Err((kind, why)) => self.bad_row(line, offset, n, kind, why),
+                    };
+                }
+                Fast::NeedMore if avail.len() <= self.max_record && !self.src.exhausted() => {
+                    self.src.fill_more()?;
+                }
+                _ => break,
+            }
+        }
         let (mut scanned, mut nout, mut nend) = (0usize, 0usize, 0usize);
         loop {
             if scanned > self.max_record {
@@ -114,7 +209,7 @@ impl CsvReader {
                             "the input ends in the middle of this row",
                         );
                     }
-                    return match self.build_record(line, nend) {
+                    return match build_record(line, &self.fields, &self.ends[..nend]) {
                         Ok(mut r) => {
                             r.offset = offset;
                             self.src.consume(scanned);
@@ -188,63 +283,71 @@ impl CsvReader {
             }
         }
     }
+}
 
-    fn build_record(
-        &self,
-        line: u64,
-        nfields: usize,
-    ) -> Result<LogRecord, (MalformedKind, &'static str)> {
-        if !(MIN_FIELDS..=MAX_FIELDS).contains(&nfields) {
-            return Err((
-                MalformedKind::BadFields,
-                "the row does not have the csvlog columns",
-            ));
-        }
-        let mut fields = [""; MAX_FIELDS];
-        let mut start = 0;
-        for (i, &end) in self.ends[..nfields].iter().enumerate() {
-            fields[i] = std::str::from_utf8(&self.fields[start..end])
-                .map_err(|_| (MalformedKind::InvalidUtf8, "bytes that are not UTF-8"))?;
-            start = end;
-        }
-        let opt = |i: usize| (!fields[i].is_empty()).then(|| fields[i].to_string());
-        let num = |i: usize| fields[i].parse::<u64>().ok();
-        let severity = Severity::parse(fields[11].as_bytes())
-            .ok_or((MalformedKind::BadFields, "unknown error_severity"))?;
-        let (time, _) = parse_pg_timestamp(fields[0].as_bytes())
-            .ok_or((MalformedKind::BadFields, "log_time is not a timestamp"))?;
-        let mut r = LogRecord::new(line, severity, fields[13].to_string());
-        r.time = Some(time);
-        r.user = opt(1);
-        r.database = opt(2);
-        r.pid = num(3).map(|p| p as u32);
-        if let Some(from) = opt(4) {
-            let (host, port) = crate::record::split_host_port(&from);
-            r.remote_host = Some(host);
-            r.remote_port = port;
-        }
-        r.session_id = opt(5);
-        r.session_line = num(6);
-        r.command_tag = opt(7);
-        r.vxid = opt(9);
-        r.txid = num(10).filter(|&t| t != 0);
-        r.sqlstate = SqlState::parse_reported(fields[12].as_bytes());
-        r.detail = opt(14);
-        r.hint = opt(15);
-        r.internal_query = opt(16);
-        r.context = opt(18);
-        r.statement = opt(19);
-        r.location = opt(21);
-        r.application = opt(22);
-        if nfields >= 24 {
-            r.backend_type = opt(23);
-        }
-        if nfields >= 26 {
-            r.leader_pid = num(24).map(|p| p as u32);
-            r.query_id = fields[25].parse::<i64>().ok().filter(|&q| q != 0);
-        }
-        Ok(r)
+/// A record from one row's fields (`ends` are the field ends in `fields`).
+fn build_record(
+    line: u64,
+    fields_buf: &[u8],
+    ends: &[usize],
+) -> Result<LogRecord, (MalformedKind, &'static str)> {
+    let nfields = ends.len();
+    if !(MIN_FIELDS..=MAX_FIELDS).contains(&nfields) {
+        return Err((
+            MalformedKind::BadFields,
+            "the row does not have the csvlog columns",
+        ));
     }
+    // One UTF-8 check for the whole row; a field boundary inside a
+    // character would mean the row was not UTF-8 either.
+    let all_end = ends[nfields - 1];
+    let text = std::str::from_utf8(&fields_buf[..all_end])
+        .map_err(|_| (MalformedKind::InvalidUtf8, "bytes that are not UTF-8"))?;
+    let mut fields = [""; MAX_FIELDS];
+    let mut start = 0;
+    for (i, &end) in ends[..nfields].iter().enumerate() {
+        fields[i] = text
+            .get(start..end)
+            .ok_or((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"))?;
+        start = end;
+    }
+    let opt = |i: usize| (!fields[i].is_empty()).then(|| fields[i].to_string());
+    let num = |i: usize| fields[i].parse::<u64>().ok();
+    let severity = Severity::parse(fields[11].as_bytes())
+        .ok_or((MalformedKind::BadFields, "unknown error_severity"))?;
+    let (time, _) = parse_pg_timestamp(fields[0].as_bytes())
+        .ok_or((MalformedKind::BadFields, "log_time is not a timestamp"))?;
+    let mut r = LogRecord::new(line, severity, fields[13].to_string());
+    r.time = Some(time);
+    r.user = opt(1);
+    r.database = opt(2);
+    r.pid = num(3).map(|p| p as u32);
+    if let Some(from) = opt(4) {
+        let (host, port) = crate::record::split_host_port(&from);
+        r.remote_host = Some(host);
+        r.remote_port = port;
+    }
+    r.session_id = opt(5);
+    r.session_line = num(6);
+    r.command_tag = opt(7);
+    r.vxid = opt(9);
+    r.txid = num(10).filter(|&t| t != 0);
+    r.sqlstate = SqlState::parse_reported(fields[12].as_bytes());
+    r.detail = opt(14);
+    r.hint = opt(15);
+    r.internal_query = opt(16);
+    r.context = opt(18);
+    r.statement = opt(19);
+    r.location = opt(21);
+    r.application = opt(22);
+    if nfields >= 24 {
+        r.backend_type = opt(23);
+    }
+    if nfields >= 26 {
+        r.leader_pid = num(24).map(|p| p as u32);
+        r.query_id = fields[25].parse::<i64>().ok().filter(|&q| q != 0);
+    }
+    Ok(r)
 }
 
 fn leading_newlines(avail: &[u8]) -> Option<usize> {
