@@ -29,7 +29,7 @@ pub mod time;
 pub use classify::{Classifier, Event, EventKind};
 pub use format::{FormatError, InputFormat, LogReader, ReaderBuilder};
 pub use prefix::{Prefix, PrefixError};
-pub use record::{LogRecord, Malformed, MalformedKind, Severity, SqlState};
+pub use record::{LogRecord, Malformed, MalformedKind, Severity, Short, SqlState};
 
 /// What a reader yields: a record, or a stretch of input that was not one.
 #[derive(Debug, Clone, PartialEq)]

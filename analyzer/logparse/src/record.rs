@@ -124,6 +124,10 @@ impl Serialize for SqlState {
 /// One log entry: a csv row, a jsonlog line, or a stderr/syslog message with
 /// its continuation and DETAIL/HINT/CONTEXT/STATEMENT/QUERY lines.
 /// Fields a format does not carry are `None`.
+/// A short text field (names, tags, ids): kept inline up to 24 bytes, so
+/// most records allocate only for their message and statement.
+pub type Short = compact_str::CompactString;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogRecord {
     pub line: u64,
@@ -133,17 +137,17 @@ pub struct LogRecord {
     pub pid: Option<u32>,
     /// The leader's pid for parallel workers (`leader_pid`, `%P`).
     pub leader_pid: Option<u32>,
-    pub session_id: Option<String>,
+    pub session_id: Option<Short>,
     pub session_line: Option<u64>,
-    pub user: Option<String>,
-    pub database: Option<String>,
-    pub application: Option<String>,
+    pub user: Option<Short>,
+    pub database: Option<Short>,
+    pub application: Option<Short>,
     /// Client address (`[local]` for Unix sockets), without the port.
-    pub remote_host: Option<String>,
+    pub remote_host: Option<Short>,
     pub remote_port: Option<u16>,
-    pub backend_type: Option<String>,
-    pub command_tag: Option<String>,
-    pub vxid: Option<String>,
+    pub backend_type: Option<Short>,
+    pub command_tag: Option<Short>,
+    pub vxid: Option<Short>,
     pub txid: Option<u64>,
     pub query_id: Option<i64>,
     pub severity: Severity,
@@ -236,20 +240,20 @@ pub struct Malformed {
 }
 
 /// Splits `host(port)` (`%r`) or `host:port` (csvlog `connection_from`).
-pub fn split_host_port(s: &str) -> (String, Option<u16>) {
+pub fn split_host_port(s: &str) -> (Short, Option<u16>) {
     if let Some(inner) = s.strip_suffix(')') {
         if let Some((host, port)) = inner.rsplit_once('(') {
             if let Ok(p) = port.parse() {
-                return (host.to_string(), Some(p));
+                return (host.into(), Some(p));
             }
         }
     }
     if !s.starts_with('[') || s.contains("]:") {
         if let Some((host, port)) = s.rsplit_once(':') {
             if let Ok(p) = port.parse() {
-                return (host.to_string(), Some(p));
+                return (host.into(), Some(p));
             }
         }
     }
-    (s.to_string(), None)
+    (s.into(), None)
 }

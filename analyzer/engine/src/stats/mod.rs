@@ -255,8 +255,8 @@ impl Folder {
                         _ => "text".into(),
                     },
                     plan: truncate_chars(&p.plan, l.plan_chars),
-                    user: r.user.clone(),
-                    database: r.database.clone(),
+                    user: own(&r.user),
+                    database: own(&r.database),
                 };
                 match p.query_text.as_deref() {
                     Some(text) if is_own_query(text) => {}
@@ -472,9 +472,9 @@ impl Folder {
         q.offer_sample(l.samples, ms, || Sample {
             time_ms: time,
             duration_ms: ms,
-            user: r.user.clone(),
-            database: r.database.clone(),
-            application: r.application.clone(),
+            user: own(&r.user),
+            database: own(&r.database),
+            application: own(&r.application),
             text: truncate_chars(text, l.sample_chars),
             params: s
                 .params
@@ -525,8 +525,8 @@ impl Folder {
                     .statement
                     .as_deref()
                     .map(|d| truncate_chars(d, l.sample_chars)),
-                user: r.user.clone(),
-                database: r.database.clone(),
+                user: own(&r.user),
+                database: own(&r.database),
             },
         };
         er.add_message(&normalize_message(&r.message), m, &l);
@@ -640,4 +640,8 @@ mod tests {
             "column t1.x2 is bad"
         );
     }
+}
+
+fn own(s: &Option<pglog_logparse::Short>) -> Option<String> {
+    s.as_deref().map(str::to_string)
 }

@@ -177,9 +177,9 @@ pub struct Event {
 
 #[derive(Default, Clone)]
 struct SessionInfo {
-    user: Option<String>,
-    database: Option<String>,
-    application: Option<String>,
+    user: Option<crate::record::Short>,
+    database: Option<crate::record::Short>,
+    application: Option<crate::record::Short>,
 }
 
 /// Classifies records in log order. It keeps a little state per process:

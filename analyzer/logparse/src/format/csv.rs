@@ -6,7 +6,7 @@
 //! starts with a timestamp, so one bad row never swallows good ones.
 
 use crate::buffer::ByteSource;
-use crate::record::{LogRecord, Malformed, MalformedKind, Severity, SqlState};
+use crate::record::{LogRecord, Malformed, MalformedKind, Severity, Short, SqlState};
 use crate::time::parse_pg_timestamp;
 use crate::Item;
 use std::io;
@@ -312,6 +312,7 @@ fn build_record(
         start = end;
     }
     let opt = |i: usize| (!fields[i].is_empty()).then(|| fields[i].to_string());
+    let short = |i: usize| (!fields[i].is_empty()).then(|| Short::from(fields[i]));
     let num = |i: usize| fields[i].parse::<u64>().ok();
     let severity = Severity::parse(fields[11].as_bytes())
         .ok_or((MalformedKind::BadFields, "unknown error_severity"))?;
@@ -319,18 +320,18 @@ fn build_record(
         .ok_or((MalformedKind::BadFields, "log_time is not a timestamp"))?;
     let mut r = LogRecord::new(line, severity, fields[13].to_string());
     r.time = Some(time);
-    r.user = opt(1);
-    r.database = opt(2);
+    r.user = short(1);
+    r.database = short(2);
     r.pid = num(3).map(|p| p as u32);
-    if let Some(from) = opt(4) {
-        let (host, port) = crate::record::split_host_port(&from);
+    if !fields[4].is_empty() {
+        let (host, port) = crate::record::split_host_port(fields[4]);
         r.remote_host = Some(host);
         r.remote_port = port;
     }
-    r.session_id = opt(5);
+    r.session_id = short(5);
     r.session_line = num(6);
-    r.command_tag = opt(7);
-    r.vxid = opt(9);
+    r.command_tag = short(7);
+    r.vxid = short(9);
     r.txid = num(10).filter(|&t| t != 0);
     r.sqlstate = SqlState::parse_reported(fields[12].as_bytes());
     r.detail = opt(14);
@@ -339,9 +340,9 @@ fn build_record(
     r.context = opt(18);
     r.statement = opt(19);
     r.location = opt(21);
-    r.application = opt(22);
+    r.application = short(22);
     if nfields >= 24 {
-        r.backend_type = opt(23);
+        r.backend_type = short(23);
     }
     if nfields >= 26 {
         r.leader_pid = num(24).map(|p| p as u32);

@@ -128,6 +128,10 @@ fn parse_entry(line: u64, bytes: &[u8]) -> Result<LogRecord, (MalformedKind, &'s
     let severity = Severity::parse(e.error_severity.as_bytes())
         .ok_or((MalformedKind::BadFields, "unknown error_severity"))?;
     let own = |v: Option<Cow<'_, str>>| v.filter(|s| !s.is_empty()).map(Cow::into_owned);
+    let short = |v: Option<Cow<'_, str>>| {
+        v.filter(|s| !s.is_empty())
+            .map(|s| crate::record::Short::from(&*s))
+    };
     let mut r = LogRecord::new(line, severity, e.message.into_owned());
     r.time = match e.timestamp.as_deref() {
         Some(t) => Some(
@@ -137,15 +141,15 @@ fn parse_entry(line: u64, bytes: &[u8]) -> Result<LogRecord, (MalformedKind, &'s
         ),
         None => None,
     };
-    r.user = own(e.user);
-    r.database = own(e.dbname);
+    r.user = short(e.user);
+    r.database = short(e.dbname);
     r.pid = e.pid;
-    r.remote_host = own(e.remote_host);
+    r.remote_host = short(e.remote_host);
     r.remote_port = e.remote_port.and_then(|p| u16::try_from(p).ok());
-    r.session_id = own(e.session_id);
+    r.session_id = short(e.session_id);
     r.session_line = e.line_num;
-    r.command_tag = own(e.ps);
-    r.vxid = own(e.vxid);
+    r.command_tag = short(e.ps);
+    r.vxid = short(e.vxid);
     r.txid = e.txid.filter(|&t| t != 0);
     r.sqlstate = e
         .state_code
@@ -160,8 +164,8 @@ fn parse_entry(line: u64, bytes: &[u8]) -> Result<LogRecord, (MalformedKind, &'s
         (Some(f), Some(file), Some(n)) => Some(format!("{f}, {file}:{n}")),
         _ => None,
     };
-    r.application = own(e.application_name);
-    r.backend_type = own(e.backend_type);
+    r.application = short(e.application_name);
+    r.backend_type = short(e.backend_type);
     r.leader_pid = e.leader_pid;
     r.query_id = e.query_id.filter(|&q| q != 0);
     Ok(r)

@@ -152,19 +152,19 @@ impl Stitcher {
                 r.time = f.time.or(line.time_hint);
                 r.pid = pid;
                 r.leader_pid = f.leader_pid;
-                r.session_id = f.session_id.map(lossy);
+                r.session_id = f.session_id.map(short);
                 r.session_line = f.session_line;
-                r.user = f.user.map(lossy);
-                r.database = f.database.map(lossy);
-                r.application = f.application.map(lossy);
+                r.user = f.user.map(short);
+                r.database = f.database.map(short);
+                r.application = f.application.map(short);
                 if let Some(h) = f.remote_host {
                     let (host, port) = crate::record::split_host_port(&lossy(h));
                     r.remote_host = Some(host);
                     r.remote_port = port;
                 }
-                r.command_tag = f.command_tag.map(lossy);
-                r.backend_type = f.backend_type.map(lossy);
-                r.vxid = f.vxid.map(lossy);
+                r.command_tag = f.command_tag.map(short);
+                r.backend_type = f.backend_type.map(short);
+                r.vxid = f.vxid.map(short);
                 r.txid = f.txid;
                 r.query_id = f.query_id;
                 r.sqlstate = f.sqlstate.and_then(crate::record::SqlState::parse_reported);
@@ -371,4 +371,8 @@ fn to_text(b: &[u8]) -> (String, bool) {
 
 fn lossy(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+fn short(b: &[u8]) -> crate::record::Short {
+    crate::record::Short::from_utf8_lossy(b)
 }
