@@ -24,8 +24,8 @@ pub struct CsvReader {
     fields: Vec<u8>,
     ends: Vec<usize>,
     /// The fast path's output, kept apart from csv-core's fixed-size buffers.
-    fast_fields: Vec<u8>,
-    fast_ends: Vec<usize>,
+    fast_copy: Vec<u8>,
+    fast_spans: Vec<Span>,
 }
 
 /// What the fast path made of the bytes at a row start.
@@ -38,39 +38,61 @@ enum Fast {
     Fallback,
 }
 
+/// Where a field's text is: in the input row itself (no `""` escapes, the
+/// common case, read without copying) or in the unescaped copy buffer.
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    copied: bool,
+}
+
 /// Splits one csvlog row the way csv-core would, for rows whose fields are
 /// bare (no quote, no CR) or fully quoted, and which end in `\n`.
-fn fast_row(input: &[u8], out: &mut Vec<u8>, ends: &mut Vec<usize>) -> Fast {
+fn fast_row(input: &[u8], out: &mut Vec<u8>, spans: &mut Vec<Span>) -> Fast {
     out.clear();
-    ends.clear();
+    spans.clear();
     let mut i = 0;
     loop {
-        if ends.len() > MAX_FIELDS {
+        if spans.len() > MAX_FIELDS {
             return Fast::Fallback;
         }
         match input.get(i) {
             None => return Fast::NeedMore,
             Some(b'"') => {
                 i += 1;
+                let field_start = i;
+                // Where the field starts in `out`, once an escaped quote
+                // makes copying necessary.
+                let mut copied: Option<usize> = None;
+                let mut seg = field_start;
                 loop {
                     let Some(j) = memchr::memchr(b'"', &input[i..]) else {
                         return Fast::NeedMore;
                     };
-                    out.extend_from_slice(&input[i..i + j]);
-                    i += j + 1;
-                    match input.get(i) {
+                    let quote = i + j;
+                    match input.get(quote + 1) {
                         Some(b'"') => {
+                            copied.get_or_insert(out.len());
+                            out.extend_from_slice(&input[seg..quote]);
                             out.push(b'"');
-                            i += 1;
+                            i = quote + 2;
+                            seg = i;
                         }
-                        Some(b',') => {
-                            ends.push(out.len());
-                            i += 1;
+                        Some(&c @ (b',' | b'\n')) => {
+                            let span = match copied {
+                                Some(start) => {
+                                    out.extend_from_slice(&input[seg..quote]);
+                                    Span { start, end: out.len(), copied: true }
+                                }
+                                None => Span { start: field_start, end: quote, copied: false },
+                            };
+                            spans.push(span);
+                            i = quote + 2;
+                            if c == b'\n' {
+                                return Fast::Row(i);
+                            }
                             break;
-                        }
-                        Some(b'\n') => {
-                            ends.push(out.len());
-                            return Fast::Row(i + 1);
                         }
                         None => return Fast::NeedMore,
                         Some(_) => return Fast::Fallback,
@@ -81,13 +103,11 @@ fn fast_row(input: &[u8], out: &mut Vec<u8>, ends: &mut Vec<usize>) -> Fast {
                 let Some(j) = memchr::memchr3(b',', b'\n', b'"', &input[i..]) else {
                     return Fast::NeedMore;
                 };
-                let field = &input[i..i + j];
                 let stop = input[i + j];
-                if stop == b'"' || memchr::memchr(b'\r', field).is_some() {
+                if stop == b'"' || memchr::memchr(b'\r', &input[i..i + j]).is_some() {
                     return Fast::Fallback;
                 }
-                out.extend_from_slice(field);
-                ends.push(out.len());
+                spans.push(Span { start: i, end: i + j, copied: false });
                 i += j + 1;
                 if stop == b'\n' {
                     return Fast::Row(i);
@@ -105,8 +125,8 @@ impl CsvReader {
             max_record,
             fields: vec![0; 64 * 1024],
             ends: vec![0; MAX_FIELDS + 8],
-            fast_fields: Vec::with_capacity(64 * 1024),
-            fast_ends: Vec::with_capacity(MAX_FIELDS + 2),
+            fast_copy: Vec::with_capacity(4096),
+            fast_spans: Vec::with_capacity(MAX_FIELDS + 2),
         }
     }
 
@@ -137,9 +157,10 @@ impl CsvReader {
         let offset = self.src.offset();
         loop {
             let avail = self.src.available();
-            match fast_row(avail, &mut self.fast_fields, &mut self.fast_ends) {
+            match fast_row(avail, &mut self.fast_copy, &mut self.fast_spans) {
                 Fast::Row(n) if n <= self.max_record => {
-                    return match build_record(line, &self.fast_fields, &self.fast_ends) {
+                    let fields = fast_fields(&avail[..n], &self.fast_copy, &self.fast_spans);
+                    return match fields.and_then(|(f, nf)| build_record(line, &f[..nf])) {
                         Ok(mut r) => {
                             r.offset = offset;
                             self.src.consume(n);
@@ -209,7 +230,8 @@ impl CsvReader {
                             "the input ends in the middle of this row",
                         );
                     }
-                    return match build_record(line, &self.fields, &self.ends[..nend]) {
+                    let fields = split_fields(&self.fields, &self.ends[..nend]);
+                    return match fields.and_then(|(f, nf)| build_record(line, &f[..nf])) {
                         Ok(mut r) => {
                             r.offset = offset;
                             self.src.consume(scanned);
@@ -285,32 +307,52 @@ impl CsvReader {
     }
 }
 
-/// A record from one row's fields (`ends` are the field ends in `fields`).
-fn build_record(
-    line: u64,
-    fields_buf: &[u8],
-    ends: &[usize],
-) -> Result<LogRecord, (MalformedKind, &'static str)> {
+type Fields<'a> = ([&'a str; MAX_FIELDS], usize);
+type RowError = (MalformedKind, &'static str);
+
+const NOT_UTF8: RowError = (MalformedKind::InvalidUtf8, "bytes that are not UTF-8");
+const NOT_CSVLOG: RowError = (
+    MalformedKind::BadFields,
+    "the row does not have the csvlog columns",
+);
+
+/// The fields of a row the fast path split: one UTF-8 check for the row
+/// and one for the unescaped copies.
+fn fast_fields<'a>(row: &'a [u8], copy: &'a [u8], spans: &[Span]) -> Result<Fields<'a>, RowError> {
+    if !(MIN_FIELDS..=MAX_FIELDS).contains(&spans.len()) {
+        return Err(NOT_CSVLOG);
+    }
+    let row = std::str::from_utf8(row).map_err(|_| NOT_UTF8)?;
+    let copy = std::str::from_utf8(copy).map_err(|_| NOT_UTF8)?;
+    let mut fields = [""; MAX_FIELDS];
+    for (f, s) in fields.iter_mut().zip(spans) {
+        let text = if s.copied { copy } else { row };
+        *f = text.get(s.start..s.end).ok_or(NOT_UTF8)?;
+    }
+    Ok((fields, spans.len()))
+}
+
+/// The fields csv-core wrote into `buf`, ending at `ends`.
+fn split_fields<'a>(buf: &'a [u8], ends: &[usize]) -> Result<Fields<'a>, RowError> {
     let nfields = ends.len();
     if !(MIN_FIELDS..=MAX_FIELDS).contains(&nfields) {
-        return Err((
-            MalformedKind::BadFields,
-            "the row does not have the csvlog columns",
-        ));
+        return Err(NOT_CSVLOG);
     }
     // One UTF-8 check for the whole row; a field boundary inside a
     // character would mean the row was not UTF-8 either.
-    let all_end = ends[nfields - 1];
-    let text = std::str::from_utf8(&fields_buf[..all_end])
-        .map_err(|_| (MalformedKind::InvalidUtf8, "bytes that are not UTF-8"))?;
+    let text = std::str::from_utf8(&buf[..ends[nfields - 1]]).map_err(|_| NOT_UTF8)?;
     let mut fields = [""; MAX_FIELDS];
     let mut start = 0;
-    for (i, &end) in ends[..nfields].iter().enumerate() {
-        fields[i] = text
-            .get(start..end)
-            .ok_or((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"))?;
+    for (f, &end) in fields.iter_mut().zip(ends) {
+        *f = text.get(start..end).ok_or(NOT_UTF8)?;
         start = end;
     }
+    Ok((fields, nfields))
+}
+
+/// A record from one row's fields.
+fn build_record(line: u64, fields: &[&str]) -> Result<LogRecord, RowError> {
+    let nfields = fields.len();
     let opt = |i: usize| (!fields[i].is_empty()).then(|| fields[i].to_string());
     let short = |i: usize| (!fields[i].is_empty()).then(|| Short::from(fields[i]));
     let num = |i: usize| fields[i].parse::<u64>().ok();
