@@ -445,12 +445,13 @@ impl Folder {
         let r = &e.record;
         let l = self.stats.limits;
         let ms = s.duration_ms.unwrap_or(0.0);
-        self.stats.latency.add(ms);
+        let bucket = sketch::Bucket::of(ms);
+        self.stats.latency.add_at(bucket);
         if let Some(tm) = time {
             let m = self.stats.minutes.entry(minute(tm)).or_default();
             m.queries += 1;
             m.query_us += queries::micros(ms);
-            m.latency.add(ms);
+            m.latency.add_at(bucket);
         }
         let text = s.text.as_deref().unwrap_or("");
         let key = self.fingerprints.key(text);
@@ -468,7 +469,7 @@ impl Folder {
             .stats
             .queries
             .entry(key.fingerprint, &key.normalized, key.parse_failed);
-        q.add_call(ms, time, &who, &l);
+        q.add_call(bucket, ms, time, &who, &l);
         q.offer_sample(l.samples, ms, || Sample {
             time_ms: time,
             duration_ms: ms,

@@ -1,7 +1,7 @@
 //! Per-query statistics, keyed by fingerprint, with a bounded number of
 //! distinct queries.
 
-use super::sketch::Sketch;
+use super::sketch::{Bucket, Sketch};
 use super::{bump, truncate_chars, Limits};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -105,7 +105,14 @@ pub struct QueryStats {
 }
 
 impl QueryStats {
-    pub fn add_call(&mut self, ms: f64, time_ms: Option<i64>, who: &Who<'_>, limits: &Limits) {
+    pub fn add_call(
+        &mut self,
+        bucket: Bucket,
+        ms: f64,
+        time_ms: Option<i64>,
+        who: &Who<'_>,
+        limits: &Limits,
+    ) {
         if self.calls == 0 {
             self.min_ms = ms;
             self.max_ms = ms;
@@ -115,7 +122,7 @@ impl QueryStats {
         }
         self.calls += 1;
         self.total_us += micros(ms);
-        self.sketch.add(ms);
+        self.sketch.add_at(bucket);
         bump_capped(
             &mut self.by_user,
             who.user.unwrap_or(""),

@@ -64,7 +64,9 @@ pub enum Parsed {
 /// Parses the statement-family messages; `None` for anything else.
 pub fn parse(message: &str) -> Option<Parsed> {
     if let Some(rest) = message.strip_prefix("duration: ") {
-        let (ms, after) = rest.split_once(" ms")?;
+        // A char search: far cheaper than a substring search per record.
+        let space = rest.find(' ')?;
+        let (ms, after) = (&rest[..space], rest[space..].strip_prefix(" ms")?);
         let ms: f64 = ms.parse().ok()?;
         if after.is_empty() {
             return Some(Parsed::DurationOnly(ms));

@@ -100,11 +100,16 @@ fn fast_row(input: &[u8], out: &mut Vec<u8>, spans: &mut Vec<Span>) -> Fast {
                 }
             }
             Some(_) => {
-                let Some(j) = memchr::memchr3(b',', b'\n', b'"', &input[i..]) else {
+                // Bare fields are short (numbers, times, ids): a plain loop
+                // beats a vectorised search's setup.
+                let Some(j) = input[i..]
+                    .iter()
+                    .position(|&c| matches!(c, b',' | b'\n' | b'"' | b'\r'))
+                else {
                     return Fast::NeedMore;
                 };
                 let stop = input[i + j];
-                if stop == b'"' || memchr::memchr(b'\r', &input[i..i + j]).is_some() {
+                if stop == b'"' || stop == b'\r' {
                     return Fast::Fallback;
                 }
                 spans.push(Span { start: i, end: i + j, copied: false });
