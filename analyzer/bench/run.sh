@@ -7,12 +7,12 @@
 #   BENCH_GROWTH=1 ...                    # also peak memory on 3x the day
 #   PGLOG=/path/to/pglog ...              # a given binary (default: build one)
 #
-# The log comes from a real PostgreSQL 15 server: pgbench in simple,
-# extended and prepared modes with log_min_duration_statement = 0, plus
-# connections, checkpoints, temp files and auto_explain plans. Generating a
-# gigabyte that way takes far longer than the benchmark, so the server's log
-# of BENCH_BASE_SECONDS of load is repeated to the target size: every line is
-# still real server output. The files are kept in BENCH_DIR for later runs.
+# The day is written by a real PostgreSQL 15 server: pgbench rounds in
+# simple, extended and prepared modes and select-only with a connection per
+# transaction, log_min_duration_statement = 0, connections, checkpoints,
+# autovacuum, temp files and auto_explain plans, until the csvlog reaches
+# BENCH_SIZE_MB (about 2 minutes per GiB on 2 cores). The files are kept in
+# BENCH_DIR for later runs.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -22,7 +22,6 @@ OS_USER=pgtest
 BENCH_DIR=${BENCH_DIR:-/var/tmp/pglog-bench}
 SIZE_MB=${BENCH_SIZE_MB:-1024}
 RUNS=${BENCH_RUNS:-3}
-BASE_SECONDS=${BENCH_BASE_SECONDS:-40}
 SLICE_LINES=150000
 
 [ "$(id -u)" = 0 ] || { echo "run as root (it starts a PostgreSQL server as $OS_USER and installs packages)" >&2; exit 1; }
@@ -42,11 +41,14 @@ SLICE=$BENCH_DIR/slice.csv
 pg() { runuser -u "$OS_USER" -- "$@"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-generate_base() {  # writes $BENCH_DIR/base.csv from a real server under load
-    local work port
+size_mb() { echo $(( $(stat -c %s "$1") / 1048576 )); }
+
+generate_day() {  # writes $DAY from a real server under load
+    local work port log
     work=$(mktemp -d /tmp/pglog-bench.XXXXXX)
     chmod 755 "$work"; chown "$OS_USER" "$work"
     port=$(free_port)
+    log=$work/data/log/postgresql.csv
     trap 'pg "$BIN/pg_ctl" -D "$work/data" stop -m immediate >/dev/null 2>&1 || true; rm -rf "$work"' RETURN
     pg "$BIN/initdb" -D "$work/data" -A trust -U postgres >/dev/null
     cat >> "$work/data/postgresql.conf" <<EOF
@@ -74,41 +76,33 @@ auto_explain.log_analyze = on
 EOF
     pg "$BIN/pg_ctl" -D "$work/data" -l "$work/server.out" -w start >/dev/null
     pg "$BIN/pgbench" -h "$work" -p "$port" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
-    local each=$((BASE_SECONDS / 4))
-    for mode in simple extended prepared; do
-        pg "$BIN/pgbench" -h "$work" -p "$port" -U postgres -n -c 4 -j 2 -T "$each" -M "$mode" postgres >/dev/null 2>&1
+    while [ "$(size_mb "$log")" -lt "$SIZE_MB" ]; do
+        for mode in simple extended prepared; do
+            pg "$BIN/pgbench" -h "$work" -p "$port" -U postgres -n -c 4 -j 2 -T 10 -M "$mode" postgres >/dev/null 2>&1
+        done
+        pg "$BIN/pgbench" -h "$work" -p "$port" -U postgres -n -S -C -c 4 -j 2 -T 10 postgres >/dev/null 2>&1
+        # A slow sort that spills to disk, with its plan.
+        pg "$BIN/psql" -X -q -h "$work" -p "$port" -U postgres -d postgres \
+            -c "SET work_mem = '64kB'" \
+            -c "SELECT count(*) FROM (SELECT abalance FROM pgbench_accounts ORDER BY abalance, aid DESC) s" >/dev/null
+        echo "  $(size_mb "$log") MiB"
     done
-    # Read-only load with a new connection per transaction (-C).
-    pg "$BIN/pgbench" -h "$work" -p "$port" -U postgres -n -S -C -c 4 -j 2 -T "$each" postgres >/dev/null 2>&1
-    # A few slow queries with temp files and plans.
-    pg "$BIN/psql" -X -q -h "$work" -p "$port" -U postgres -d postgres \
-        -c "SET work_mem = '64kB'" \
-        -c "SELECT count(*) FROM (SELECT abalance FROM pgbench_accounts ORDER BY abalance, aid DESC) s" >/dev/null
     pg "$BIN/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null
-    cp "$work/data/log/postgresql.csv" "$BENCH_DIR/base.csv"
+    cp "$log" "$DAY"
 }
 
-size_mb() { echo $(( $(stat -c %s "$1") / 1048576 )); }
 
 if [ ! -s "$DAY" ] || [ "$(size_mb "$DAY")" -lt "$SIZE_MB" ]; then
-    if [ ! -s "$BENCH_DIR/base.csv" ]; then
-        echo "generating a real csvlog: pgbench for ${BASE_SECONDS}s with log_min_duration_statement = 0 ..."
-        start=$(date +%s)
-        generate_base
-        echo "  base log: $(size_mb "$BENCH_DIR/base.csv") MiB in $(( $(date +%s) - start )) s"
-    fi
-    echo "building a ${SIZE_MB} MiB day from copies of the base log ..."
-    : > "$DAY.tmp"
-    while [ "$(size_mb "$DAY.tmp")" -lt "$SIZE_MB" ]; do
-        cat "$BENCH_DIR/base.csv" >> "$DAY.tmp"
-    done
-    mv "$DAY.tmp" "$DAY"
+    echo "generating a real ${SIZE_MB} MiB csvlog (pgbench, log_min_duration_statement = 0) ..."
+    start=$(date +%s)
+    generate_day
+    echo "  done in $(( $(date +%s) - start )) s"
     rm -f "$SLICE"
 fi
 if [ ! -s "$SLICE" ]; then
     # The first $SLICE_LINES lines, cut where a record starts (csv fields
     # can hold newlines, so cut only before a line that starts a row).
-    awk -v n="$SLICE_LINES" 'NR > n && /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9:.]+ [A-Z]+,/ { exit } { print }' "$BENCH_DIR/base.csv" > "$SLICE"
+    awk -v n="$SLICE_LINES" 'NR > n && /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9:.]+ [A-Z]+,/ { exit } { print }' "$DAY" > "$SLICE"
 fi
 
 PGLOG=${PGLOG:-$REPO/target/release/pglog}
@@ -141,6 +135,7 @@ t_cat=$(hyper cat "cat $DAY > /dev/null")
 t_pglog=$(hyper pglog "$PGLOG analyze -q --format json -o /dev/null $DAY")
 t_pglog1=$(hyper pglog1 "$PGLOG analyze -q -j 1 --format json -o /dev/null $DAY")
 t_pglog_slice=$(hyper pglog_slice "$PGLOG analyze -q -j 1 --format json -o /dev/null $SLICE")
+t_pglog_slice_all=$(hyper pglog_slice_all "$PGLOG analyze -q --format json -o /dev/null $SLICE")
 rss_pglog=$(peak_mb "$PGLOG" analyze -q --format json -o /dev/null "$DAY")
 records=$("$PGLOG" analyze -q --format json "$DAY" | python3 -c 'import json,sys; print(json.load(sys.stdin)["input"]["records"])')
 t_badger=""
@@ -157,12 +152,12 @@ if [ "${BENCH_GROWTH:-0}" = 1 ]; then
 fi
 
 python3 - "$day_mb" "$day_lines" "$records" "$slice_mb" "$slice_lines" "$t_cat" "$t_pglog" "$t_pglog1" \
-    "$t_pglog_slice" "$rss_pglog" "${t_badger:-}" "${rss_badger:-}" "$rss_growth" "$(nproc)" <<'EOF'
+    "$t_pglog_slice" "$t_pglog_slice_all" "$rss_pglog" "${t_badger:-}" "${rss_badger:-}" "$rss_growth" "$(nproc)" <<'EOF'
 import sys
-(day_mb, day_lines, records, slice_mb, slice_lines, t_cat, t_pglog, t_pglog1, t_slice, rss,
+(day_mb, day_lines, records, slice_mb, slice_lines, t_cat, t_pglog, t_pglog1, t_slice, t_slice_all, rss,
  t_badger, rss_badger, rss_growth, cores) = sys.argv[1:]
 day_mb, slice_mb = float(day_mb), float(slice_mb)
-t_cat, t_pglog, t_pglog1, t_slice = map(float, (t_cat, t_pglog, t_pglog1, t_slice))
+t_cat, t_pglog, t_pglog1, t_slice, t_slice_all = map(float, (t_cat, t_pglog, t_pglog1, t_slice, t_slice_all))
 row = "{:<34} {:>10} {:>12} {:>9} {:>9} {:>10}"
 print()
 print(row.format("what", "MiB", "lines", "seconds", "MiB/s", "peak RSS"))
@@ -170,6 +165,7 @@ print(row.format("cat day.csv > /dev/null", f"{day_mb:.0f}", day_lines, f"{t_cat
 print(row.format(f"pglog analyze (-j {cores})", f"{day_mb:.0f}", day_lines, f"{t_pglog:.2f}", f"{day_mb/t_pglog:.0f}", f"{rss} MiB"))
 print(row.format("pglog analyze -j 1", f"{day_mb:.0f}", day_lines, f"{t_pglog1:.2f}", f"{day_mb/t_pglog1:.0f}", "-"))
 print(row.format("pglog analyze -j 1 (slice)", f"{slice_mb:.1f}", slice_lines, f"{t_slice:.3f}", f"{slice_mb/t_slice:.0f}", "-"))
+print(row.format(f"pglog analyze -j {cores} (slice)", f"{slice_mb:.1f}", slice_lines, f"{t_slice_all:.3f}", f"{slice_mb/t_slice_all:.0f}", "-"))
 if t_badger:
     t_badger = float(t_badger)
     print(row.format("pgbadger -j 1 (slice)", f"{slice_mb:.1f}", slice_lines, f"{t_badger:.2f}", f"{slice_mb/t_badger:.1f}", f"{rss_badger} MiB"))
@@ -177,7 +173,7 @@ print()
 print(f"records in the day: {records}")
 print(f"pglog / cat:                  {t_pglog / t_cat:.1f}x the time of cat")
 if t_badger:
-    print(f"pgBadger / pglog (slice, -j 1): pglog is {t_badger / t_slice:.0f}x faster")
+    print(f"pgBadger -j 1 / pglog (slice): pglog is {t_badger / t_slice_all:.0f}x faster with {cores} cores, {t_badger / t_slice:.0f}x with -j 1")
 print(f"pglog peak RSS:               {rss} MiB on {day_mb:.0f} MiB")
 if rss_growth:
     print(f"pglog peak RSS on 3x the day: {rss_growth} MiB")
