@@ -64,6 +64,12 @@ impl Fingerprinter {
 
     /// The group of `sql`.
     pub fn key(&mut self, sql: &str) -> QueryKey {
+        // Texts without literals (extended-protocol statements with `$n`)
+        // are their own lexed form, which is idempotent: look them up as
+        // they are before lexing.
+        if let Some(k) = self.cache.get(&self.hash(sql)) {
+            return k.clone();
+        }
         lex_into(sql, &mut self.lexed);
         let h = self.hash(&self.lexed);
         if let Some(k) = self.cache.get(&h) {
@@ -414,6 +420,18 @@ mod tests {
             lex("SELECT B'0101', X'ff', U&'d\\0061t'"),
             "SELECT '', '', ''"
         );
+    }
+
+    #[test]
+    fn lexing_is_idempotent() {
+        for q in [
+            "SELECT  a, 'x', 12 FROM t -- c\n WHERE b IN (1, 2) AND c = E'\\''",
+            "select $1, $$body$$, x2.col3;",
+            "UPDATE t SET v = v + -5 WHERE id = $1",
+        ] {
+            let once = lex(q);
+            assert_eq!(lex(&once), once, "{q}");
+        }
     }
 
     #[test]

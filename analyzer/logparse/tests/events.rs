@@ -393,7 +393,13 @@ const ALL: Carries = Carries {
 /// What a record says, independent of the format it came in.
 fn fingerprint(e: &Event, c: Carries) -> String {
     let r = &e.record;
-    let hide = |on: bool, v: &Option<pglog_logparse::Short>| if on { format!("{v:?}") } else { "-".into() };
+    let hide = |on: bool, v: &Option<pglog_logparse::Short>| {
+        if on {
+            format!("{v:?}")
+        } else {
+            "-".into()
+        }
+    };
     // Parallel workers name no user; csvlog's leader_pid lets the parser
     // fill it in, which a text log without %P cannot.
     let worker = r.leader_pid.is_some() || r.user.is_none();

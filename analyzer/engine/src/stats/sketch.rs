@@ -132,7 +132,11 @@ pub struct Bucket {
 
 impl Bucket {
     pub fn of(value: f64) -> Bucket {
-        let index = if value > MIN_VALUE && value.is_finite() { bucket(value) } else { 0 };
+        let index = if value > MIN_VALUE && value.is_finite() {
+            bucket(value)
+        } else {
+            0
+        };
         Bucket { value, index }
     }
 }

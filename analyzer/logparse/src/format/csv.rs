@@ -83,9 +83,17 @@ fn fast_row(input: &[u8], out: &mut Vec<u8>, spans: &mut Vec<Span>) -> Fast {
                             let span = match copied {
                                 Some(start) => {
                                     out.extend_from_slice(&input[seg..quote]);
-                                    Span { start, end: out.len(), copied: true }
+                                    Span {
+                                        start,
+                                        end: out.len(),
+                                        copied: true,
+                                    }
                                 }
-                                None => Span { start: field_start, end: quote, copied: false },
+                                None => Span {
+                                    start: field_start,
+                                    end: quote,
+                                    copied: false,
+                                },
                             };
                             spans.push(span);
                             i = quote + 2;
@@ -112,7 +120,11 @@ fn fast_row(input: &[u8], out: &mut Vec<u8>, spans: &mut Vec<Span>) -> Fast {
                 if stop == b'"' || stop == b'\r' {
                     return Fast::Fallback;
                 }
-                spans.push(Span { start: i, end: i + j, copied: false });
+                spans.push(Span {
+                    start: i,
+                    end: i + j,
+                    copied: false,
+                });
                 i += j + 1;
                 if stop == b'\n' {
                     return Fast::Row(i);
