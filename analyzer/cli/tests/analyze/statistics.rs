@@ -362,3 +362,22 @@ fn a_file_that_is_not_a_state_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn no_progress_output_when_stderr_is_not_a_terminal() {
+    // Under cron (stderr a file or pipe) a successful run writes nothing there.
+    let out = pglog(&[
+        "analyze",
+        "--format",
+        "json",
+        "-o",
+        "/dev/null",
+        sample("primary/postgresql.csv").to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
