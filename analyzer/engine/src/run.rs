@@ -12,7 +12,7 @@ use crate::stats::{Folder, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::{
     source, Classifier, FormatError, InputFormat, Item, LogReader, Malformed, MalformedKind,
-    ReaderBuilder,
+    Prefix, ReaderBuilder,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -128,6 +128,7 @@ enum Plan {
     /// In byte ranges that start at record boundaries.
     Chunks {
         format: InputFormat,
+        prefix: Option<Prefix>,
         chunks: Vec<Chunk>,
         size: u64,
     },
@@ -214,7 +215,9 @@ fn open_input(path: &Path, opts: &AnalyzeOptions) -> io::Result<source::Input> {
     source::wrap(counted(File::open(path)?, opts))
 }
 
-/// Decides how to read one input: chunks for a large plain csv or json file.
+/// Decides how to read one input: byte ranges for a large plain csvlog,
+/// jsonlog or stderr file. (Syslog files interleave the daemon's own lines
+/// and split messages into numbered chunks; they are read whole.)
 fn plan_input(input: &InputSpec, opts: &AnalyzeOptions, jobs: usize) -> Result<Plan, AnalyzeError> {
     let InputSpec::File { path, .. } = input else {
         return Ok(Plan::Whole);
@@ -241,15 +244,20 @@ fn plan_input(input: &InputSpec, opts: &AnalyzeOptions, jobs: usize) -> Result<P
         Err(_) => return Ok(Plan::Whole),
     };
     let format = reader.format();
-    if !matches!(format, InputFormat::Csv | InputFormat::Json) {
+    if !matches!(
+        format,
+        InputFormat::Csv | InputFormat::Json | InputFormat::Stderr | InputFormat::Rds
+    ) {
         return Ok(Plan::Whole);
     }
-    let chunks = plan_chunks(path, format, size, chunk_bytes).map_err(open_err)?;
+    let prefix = reader.prefix().cloned();
+    let chunks = plan_chunks(path, format, prefix.as_ref(), size, chunk_bytes).map_err(open_err)?;
     if chunks.len() < 2 {
         return Ok(Plan::Whole);
     }
     Ok(Plan::Chunks {
         format,
+        prefix,
         chunks,
         size,
     })
@@ -262,8 +270,9 @@ fn run_task(
     opts: &AnalyzeOptions,
 ) -> Result<TaskOutcome, AnalyzeError> {
     match (task, plan) {
-        (Task::Chunk(c), Some(Plan::Chunks { format, .. })) => {
-            read_chunk(&input_path(input), *format, c, opts).map(TaskOutcome::Chunk)
+        (Task::Chunk(c), Some(Plan::Chunks { format, prefix, .. })) => {
+            read_chunk(&input_path(input), *format, prefix.as_ref(), c, opts)
+                .map(TaskOutcome::Chunk)
         }
         _ => analyze_whole(input, opts).map(TaskOutcome::Whole),
     }
@@ -276,7 +285,7 @@ fn assemble(
     results: Vec<Result<TaskOutcome, AnalyzeError>>,
     opts: &AnalyzeOptions,
 ) -> Result<FileOutcome, AnalyzeError> {
-    let (format, size) = match plan {
+    let (format, size, prefix) = match plan {
         Plan::Whole => {
             return match results.into_iter().next() {
                 Some(Ok(TaskOutcome::Whole(f))) => Ok(f),
@@ -284,7 +293,12 @@ fn assemble(
                 _ => unreachable!("a whole-file task gives a whole-file outcome"),
             }
         }
-        Plan::Chunks { format, size, .. } => (format, size),
+        Plan::Chunks {
+            format,
+            size,
+            prefix,
+            ..
+        } => (format, size, prefix),
     };
     let path = input_path(input);
     let name = input.display_name();
@@ -312,7 +326,7 @@ fn assemble(
                 start: expected,
                 ..out.chunk
             };
-            out = read_chunk(&path, format, chunk, opts)?;
+            out = read_chunk(&path, format, prefix.as_ref(), chunk, opts)?;
         }
         for s in &mut out.stats.summary.malformed_samples {
             s.line += line_base;
@@ -322,11 +336,15 @@ fn assemble(
         expected = out.actual_end;
         stats += &out.stats;
     }
+    if stats.summary.records == 0 {
+        // Not a log after all: the whole-file reader says so, or skips it.
+        return analyze_whole(input, opts);
+    }
     let file = FileReport {
         path: name,
         format: format.as_str().to_string(),
         compression: "none".to_string(),
-        prefix: None,
+        prefix: prefix.as_ref().map(|p| p.as_str().to_string()),
         bytes: size,
         records: stats.summary.records,
         malformed: stats.summary.malformed,
@@ -334,12 +352,16 @@ fn assemble(
     Ok(FileOutcome::Read(file, stats))
 }
 
-/// Reads the records that start in `[chunk.start, chunk.end)`. The records
-/// of the warm-up range before it only prime the classifier (statement text
-/// waiting for its duration line, parallel workers' leaders).
+/// Reads the records that start in `[chunk.start, chunk.end)`, and on past
+/// `chunk.end` to the first record that starts there or later: its offset is
+/// the verified start of the next range. Records before `chunk.start` (the
+/// warm-up) only prime the classifier: statement text waiting for its
+/// `duration:` line, parallel workers' leaders, and for text logs the
+/// DETAIL/STATEMENT lines of records that started before the range.
 fn read_chunk(
     path: &Path,
     format: InputFormat,
+    prefix: Option<&Prefix>,
     chunk: Chunk,
     opts: &AnalyzeOptions,
 ) -> Result<ChunkOutcome, AnalyzeError> {
@@ -347,67 +369,109 @@ fn read_chunk(
         path: path.to_path_buf(),
         source,
     };
-    let mut classifier = Classifier::new();
-    if chunk.warm_from < chunk.start {
+    let open_at = |offset: u64| -> Result<File, AnalyzeError> {
         let mut f = File::open(path).map_err(read_err)?;
-        f.seek(SeekFrom::Start(chunk.warm_from)).map_err(read_err)?;
-        let warm = f.take(chunk.start - chunk.warm_from);
+        f.seek(SeekFrom::Start(offset)).map_err(read_err)?;
+        Ok(f)
+    };
+    let reader_at = |input: Box<dyn Read + Send>, offset: u64| {
         let mut b = builder(opts);
-        b.format(format).base_offset(chunk.warm_from);
-        if let Ok(mut reader) = b.build(Box::new(warm)) {
+        b.format(format).prefix(prefix.cloned()).base_offset(offset);
+        b.build(input).map_err(|e| match e {
+            FormatError::Io(source) => read_err(source),
+            e => AnalyzeError::Unrecognized {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            },
+        })
+    };
+    let mut classifier = Classifier::new();
+    // In csv a wrong warm-up start could leave the reader inside a quoted
+    // field at `chunk.start`, so the warm-up has its own reader there. Text
+    // log lines carry no such state, and one reader must see the lines on
+    // both sides to join them.
+    let separate_warm_up = matches!(format, InputFormat::Csv | InputFormat::Json);
+    let read_from = if separate_warm_up {
+        if chunk.warm_from < chunk.start {
+            let warm = open_at(chunk.warm_from)?.take(chunk.start - chunk.warm_from);
+            let mut reader = reader_at(Box::new(warm), chunk.warm_from)?;
             while let Ok(Some(item)) = reader.next_item() {
                 if let Item::Record(r) = item {
                     classifier.classify(r);
                 }
             }
         }
-    }
-
-    let mut f = File::open(path).map_err(read_err)?;
-    f.seek(SeekFrom::Start(chunk.start)).map_err(read_err)?;
-    let mut b = builder(opts);
-    b.format(format).base_offset(chunk.start);
-    let mut reader = b.build(counted(f, opts)).map_err(|e| match e {
-        FormatError::Io(source) => read_err(source),
-        e => AnalyzeError::Unrecognized {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        },
-    })?;
+        chunk.start
+    } else {
+        chunk.warm_from
+    };
+    let mut reader = reader_at(counted(open_at(read_from)?, opts), read_from)?;
     let mut folder = Folder::new(opts.limits);
     let name = path.display().to_string();
-    let (actual_end, end_line) = loop {
-        let item = reader.next_item().map_err(read_err)?;
-        let (offset, line) = match &item {
-            Some(Item::Record(r)) => (r.offset, r.line),
-            Some(Item::Malformed(m)) => (m.offset, m.line),
-            None => break (reader.bytes_read() + chunk.start, reader.line_number()),
+    // The first item at or past `chunk.end`: (offset, line).
+    let mut past_end: Option<(u64, u64)> = None;
+    // The line number (in this reader) of the item at `chunk.start`.
+    let mut start_line: Option<u64> = None;
+    loop {
+        if let Some((offset, _)) = past_end {
+            if !reader.unfinished_before(offset) {
+                break;
+            }
+        }
+        let Some(item) = reader.next_item().map_err(read_err)? else {
+            break;
         };
+        let (offset, line) = match &item {
+            Item::Record(r) => (r.offset, r.line),
+            Item::Malformed(m) => (m.offset, m.line),
+        };
+        if offset == chunk.start {
+            start_line = Some(line);
+        }
         if offset >= chunk.end {
-            break (offset, line);
+            if past_end.is_none_or(|(o, _)| offset < o) {
+                past_end = Some((offset, line));
+            }
+            if let Item::Record(r) = item {
+                // Keeps the classifier's order; its event belongs to the next range.
+                classifier.classify(r);
+            }
+            continue;
         }
         match item {
-            Some(Item::Record(r)) => folder.add(&classifier.classify(r)),
-            Some(Item::Malformed(m)) => {
+            Item::Record(r) if offset < chunk.start => {
+                classifier.classify(r);
+            }
+            Item::Record(r) => folder.add(&classifier.classify(r)),
+            Item::Malformed(_) if offset < chunk.start => {}
+            Item::Malformed(m) => {
                 folder
                     .stats
                     .summary
                     .add_malformed(&name, m, opts.malformed_samples)
             }
-            None => unreachable!(),
         }
-    };
+    }
+    let (actual_end, end_line) =
+        past_end.unwrap_or((reader.bytes_read() + read_from, reader.line_number()));
     // The progress counter saw bytes read past the end; they are counted
-    // again by the next chunk. Take them back.
+    // again by the next range. Take them back.
     if let Some(c) = &opts.progress {
-        let read_to = reader.bytes_read() + chunk.start;
-        c.fetch_sub(read_to.saturating_sub(actual_end), Ordering::Relaxed);
+        let read_to = reader.bytes_read() + read_from;
+        let overlap = read_to.saturating_sub(actual_end) + chunk.start - read_from;
+        c.fetch_sub(overlap, Ordering::Relaxed);
+    }
+    // Lines are numbered from the reader's start; make them the range's.
+    let start_line = start_line.unwrap_or(1);
+    let mut stats = folder.finish();
+    for s in &mut stats.summary.malformed_samples {
+        s.line = s.line + 1 - start_line;
     }
     Ok(ChunkOutcome {
         chunk,
-        stats: folder.finish(),
+        stats,
         actual_end,
-        lines: end_line - 1,
+        lines: end_line - start_line,
     })
 }
 

@@ -1,16 +1,19 @@
-//! Splitting one large plain csvlog or jsonlog file into byte ranges that
-//! workers read in parallel.
+//! Splitting one large plain csvlog, jsonlog or stderr file into byte ranges
+//! that workers read in parallel.
 //!
 //! A candidate boundary is the start of a line that looks like the start of
-//! a record: a PostgreSQL timestamp followed by `,` for csv, `{` for json.
+//! a record: a PostgreSQL timestamp followed by `,` for csv, `{` for json,
+//! the `log_line_prefix` followed by a severity (not `DETAIL:` and the like)
+//! for stderr.
 //! In csv a quoted field (a statement, a plan) can hold such a line, so a
 //! candidate is only a guess. It is verified after the fact: the worker of
 //! the range before reads on past its end to the first record that starts
 //! at or after it, and that record's offset must be the candidate. If it is
 //! not, the range is read again from the verified offset (see `run.rs`).
 
+use pglog_logparse::prefix::Label;
 use pglog_logparse::time::parse_pg_timestamp;
-use pglog_logparse::InputFormat;
+use pglog_logparse::{InputFormat, Prefix};
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -39,14 +42,16 @@ pub fn default_chunk_bytes(size: u64, jobs: usize) -> u64 {
 pub fn plan_chunks(
     path: &Path,
     format: InputFormat,
+    prefix: Option<&Prefix>,
     size: u64,
     chunk_bytes: u64,
 ) -> io::Result<Vec<Chunk>> {
+    let kind = Kind { format, prefix };
     let file = File::open(path)?;
     let mut starts = vec![0u64];
     let mut target = chunk_bytes.max(1);
     while target < size {
-        match next_candidate(&file, format, target, size)? {
+        match next_candidate(&file, kind, target, size)? {
             Some(b) if b > *starts.last().expect("non-empty") && b < size => {
                 starts.push(b);
                 target = b + chunk_bytes.max(1);
@@ -61,7 +66,7 @@ pub fn plan_chunks(
             0
         } else {
             let from = start.saturating_sub(WARM_UP_BYTES).max(starts[i - 1]);
-            next_candidate(&file, format, from, start)?
+            next_candidate(&file, kind, from, start)?
                 .filter(|&w| w < start)
                 .unwrap_or(start)
         };
@@ -75,12 +80,7 @@ pub fn plan_chunks(
 }
 
 /// The first candidate record start at or after `from` and before `limit`.
-fn next_candidate(
-    file: &File,
-    format: InputFormat,
-    from: u64,
-    limit: u64,
-) -> io::Result<Option<u64>> {
+fn next_candidate(file: &File, kind: Kind<'_>, from: u64, limit: u64) -> io::Result<Option<u64>> {
     let mut buf = vec![0u8; SCAN_WINDOW];
     let mut pos = from;
     // A candidate is a line start: unless `from` is one, skip to the next.
@@ -117,7 +117,7 @@ fn next_candidate(
                 pos += i as u64;
                 break;
             }
-            if looks_like_record_start(format, line) {
+            if looks_like_record_start(kind, line) {
                 return Ok(Some(pos + i as u64));
             }
             match memchr::memchr(b'\n', line) {
@@ -147,9 +147,26 @@ fn read_at_most(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
     Ok(done)
 }
 
-fn looks_like_record_start(format: InputFormat, line: &[u8]) -> bool {
-    match format {
-        InputFormat::Json => line.starts_with(b"{\""),
-        _ => parse_pg_timestamp(line).is_some_and(|(_, n)| line.get(n) == Some(&b',')),
+/// What a record start looks like in this file.
+#[derive(Clone, Copy)]
+struct Kind<'a> {
+    format: InputFormat,
+    prefix: Option<&'a Prefix>,
+}
+
+fn looks_like_record_start(kind: Kind<'_>, line: &[u8]) -> bool {
+    match (kind.format, kind.prefix) {
+        (InputFormat::Json, _) => line.starts_with(b"{\""),
+        (InputFormat::Csv, _) => {
+            parse_pg_timestamp(line).is_some_and(|(_, n)| line.get(n) == Some(&b','))
+        }
+        (_, Some(prefix)) => {
+            let end = memchr::memchr(b'\n', line).unwrap_or(line.len());
+            let line = line[..end].strip_suffix(b"\r").unwrap_or(&line[..end]);
+            prefix
+                .match_line(line)
+                .is_some_and(|m| matches!(m.label, Label::Severity(_)))
+        }
+        _ => false,
     }
 }

@@ -229,6 +229,16 @@ impl LogReader {
         }
     }
 
+    /// Is something that starts before `offset` still to be returned by
+    /// `next_item`? Only text logs hold records back (to join their
+    /// DETAIL/STATEMENT lines); csv and json return each as it is read.
+    pub fn unfinished_before(&self, offset: u64) -> bool {
+        match &self.inner {
+            Inner::Stderr(_, st) | Inner::Syslog(_, st) => st.unfinished_before(offset),
+            _ => false,
+        }
+    }
+
     /// The next record or malformed stretch; `None` at the end of input.
     pub fn next_item(&mut self) -> io::Result<Option<Item>> {
         match &mut self.inner {

@@ -92,6 +92,16 @@ impl Stitcher {
         self.out.pop_front()
     }
 
+    /// Is a record or item that starts before `offset` still waiting to be
+    /// handed out? (A reader of part of a file reads on until it is not.)
+    pub fn unfinished_before(&self, offset: u64) -> bool {
+        self.pending.iter().any(|p| p.record.offset < offset)
+            || self.out.iter().any(|i| match i {
+                Item::Record(r) => r.offset < offset,
+                Item::Malformed(m) => m.offset < offset,
+            })
+    }
+
     /// Emits every waiting record: call at the end of input.
     pub fn finish(&mut self) {
         while let Some(p) = self.pending.pop_front() {
