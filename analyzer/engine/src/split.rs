@@ -21,7 +21,9 @@ use std::path::Path;
 
 /// Bytes before a range that are read only to prime the classifier.
 pub const WARM_UP_BYTES: u64 = 1 << 20;
-const SCAN_WINDOW: usize = 1 << 20;
+/// Record starts are a few hundred bytes apart; a small window keeps
+/// planning cheap.
+const SCAN_WINDOW: usize = 64 << 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chunk {

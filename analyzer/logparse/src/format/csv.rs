@@ -25,7 +25,7 @@ pub struct CsvReader {
     ends: Vec<usize>,
     /// The fast path's output, kept apart from csv-core's fixed-size buffers.
     fast_copy: Vec<u8>,
-    fast_spans: Vec<Span>,
+    fast_spans: Spans,
 }
 
 /// What the fast path made of the bytes at a row start.
@@ -36,6 +36,50 @@ enum Fast {
     NeedMore,
     /// A shape the fast path does not handle; csv-core reads this row.
     Fallback,
+}
+
+/// The fields of one row, without a growable vector's checks: the fast
+/// path gives up past `MAX_FIELDS + 1`.
+struct Spans {
+    items: [Span; MAX_FIELDS + 1],
+    len: usize,
+}
+
+impl Spans {
+    fn new() -> Spans {
+        Spans {
+            items: [Span {
+                start: 0,
+                end: 0,
+                copied: false,
+            }; MAX_FIELDS + 1],
+            len: 0,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// False when full.
+    fn push(&mut self, s: Span) -> bool {
+        match self.items.get_mut(self.len) {
+            Some(slot) => {
+                *slot = s;
+                self.len += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn as_slice(&self) -> &[Span] {
+        &self.items[..self.len]
+    }
 }
 
 /// Where a field's text is: in the input row itself (no `""` escapes, the
@@ -49,7 +93,7 @@ struct Span {
 
 /// Splits one csvlog row the way csv-core would, for rows whose fields are
 /// bare (no quote, no CR) or fully quoted, and which end in `\n`.
-fn fast_row(input: &[u8], out: &mut Vec<u8>, spans: &mut Vec<Span>) -> Fast {
+fn fast_row(input: &[u8], out: &mut Vec<u8>, spans: &mut Spans) -> Fast {
     out.clear();
     spans.clear();
     let mut i = 0;
@@ -95,7 +139,9 @@ fn fast_row(input: &[u8], out: &mut Vec<u8>, spans: &mut Vec<Span>) -> Fast {
                                     copied: false,
                                 },
                             };
-                            spans.push(span);
+                            if !spans.push(span) {
+                                return Fast::Fallback;
+                            }
                             i = quote + 2;
                             if c == b'\n' {
                                 return Fast::Row(i);
@@ -120,11 +166,13 @@ fn fast_row(input: &[u8], out: &mut Vec<u8>, spans: &mut Vec<Span>) -> Fast {
                 if stop == b'"' || stop == b'\r' {
                     return Fast::Fallback;
                 }
-                spans.push(Span {
+                if !spans.push(Span {
                     start: i,
                     end: i + j,
                     copied: false,
-                });
+                }) {
+                    return Fast::Fallback;
+                }
                 i += j + 1;
                 if stop == b'\n' {
                     return Fast::Row(i);
@@ -143,7 +191,7 @@ impl CsvReader {
             fields: vec![0; 64 * 1024],
             ends: vec![0; MAX_FIELDS + 8],
             fast_copy: Vec::with_capacity(4096),
-            fast_spans: Vec::with_capacity(MAX_FIELDS + 2),
+            fast_spans: Spans::new(),
         }
     }
 
@@ -176,7 +224,8 @@ impl CsvReader {
             let avail = self.src.available();
             match fast_row(avail, &mut self.fast_copy, &mut self.fast_spans) {
                 Fast::Row(n) if n <= self.max_record => {
-                    let fields = fast_fields(&avail[..n], &self.fast_copy, &self.fast_spans);
+                    let fields =
+                        fast_fields(&avail[..n], &self.fast_copy, self.fast_spans.as_slice());
                     return match fields.and_then(|(f, nf)| build_record(line, &f[..nf])) {
                         Ok(mut r) => {
                             r.offset = offset;
