@@ -14,3 +14,8 @@ SELECT '{"timestamp":"2026-01-01 00:00:00.000 UTC","error_severity":"LOG","messa
 -- IN lists of different lengths are one query to pg_stat_statements' successors and to pglog.
 SELECT id, balance FROM accounts WHERE id IN (1, 2, 3);
 SELECT id, balance FROM accounts WHERE id IN (4, 5, 6, 7, 8);
+-- SQL-level prepared statements: the executions are the prepared query's calls.
+PREPARE acct(int) AS SELECT balance FROM accounts WHERE id = $1;
+EXECUTE acct(1);
+EXECUTE acct(2);
+DEALLOCATE acct;

@@ -89,6 +89,8 @@ pub struct OtherQueries {
     pub total_ms: f64,
     /// The collector's own queries (`/* pglog */`), left out entirely.
     pub own_queries: u64,
+    /// SQL `PREPARE` statements, counted as their query's parse step.
+    pub prepares: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -633,6 +635,7 @@ impl Sections {
                 calls: stats.queries.other.calls,
                 total_ms: ms(stats.queries.other.total_us),
                 own_queries: stats.queries.own_queries,
+                prepares: stats.queries.prepares,
             },
             unattributed_plans: stats.unattributed_plans.iter().map(plan_report).collect(),
             errors: ErrorsReport {

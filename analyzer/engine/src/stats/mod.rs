@@ -454,6 +454,28 @@ impl Folder {
             m.latency.add_at(bucket);
         }
         let text = s.text.as_deref().unwrap_or("");
+        // SQL-level prepared statements, as pg_stat_statements counts them:
+        // PREPARE is the prepared query's parse step, and each EXECUTE (whose
+        // DETAIL names the PREPARE) is a call of the prepared query.
+        if starts_with_word(text, "PREPARE") {
+            let key = self.fingerprints.key(text);
+            let q = self
+                .stats
+                .queries
+                .entry(key.fingerprint, &key.normalized, key.parse_failed);
+            q.parse.add(ms);
+            q.seen(time);
+            self.stats.queries.prepares += 1;
+            return;
+        }
+        let text = match r
+            .detail
+            .as_deref()
+            .and_then(|d| d.strip_prefix("prepare: "))
+        {
+            Some(prepared) if starts_with_word(text, "EXECUTE") => prepared,
+            _ => text,
+        };
         let key = self.fingerprints.key(text);
         self.scratch.clear();
         self.scratch.push_str(r.user.as_deref().unwrap_or(""));
@@ -543,6 +565,15 @@ impl Folder {
             }
         }
     }
+}
+
+/// Does `sql` start with the keyword `word` (any case)?
+fn starts_with_word(sql: &str, word: &str) -> bool {
+    let sql = sql.trim_start().as_bytes();
+    sql.len() > word.len()
+        && sql[..word.len()].eq_ignore_ascii_case(word.as_bytes())
+        && !sql[word.len()].is_ascii_alphanumeric()
+        && sql[word.len()] != b'_'
 }
 
 fn first_flag(flags: &str) -> &str {

@@ -305,6 +305,8 @@ pub struct QueryTable {
     pub evicted: u64,
     /// The collector's own queries (`/* pglog */`), left out.
     pub own_queries: u64,
+    /// SQL `PREPARE` statements: timed as their query's parse step, not calls.
+    pub prepares: u64,
 }
 
 impl QueryTable {
@@ -354,6 +356,7 @@ impl QueryTable {
         self.other.merge(&o.other, limits);
         self.evicted += o.evicted;
         self.own_queries += o.own_queries;
+        self.prepares += o.prepares;
         self.enforce_cap(limits);
     }
 
