@@ -360,11 +360,13 @@ fn append_field(r: &mut LogRecord, field: Field, text: &str, newline: bool) {
 /// csvlog and jsonlog keep it in a field of its own. Drop it so messages
 /// compare equal across formats.
 fn strip_cursor_position(message: &mut String) {
-    if let Some(at) = message.rfind(" at character ") {
-        let digits = &message[at + " at character ".len()..];
-        if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
-            message.truncate(at);
-        }
+    // Look at the tail only: searching the whole (maybe long) message for
+    // the phrase on every record is costly.
+    const PHRASE: &str = " at character ";
+    let without_digits = message.trim_end_matches(|c: char| c.is_ascii_digit());
+    if without_digits.len() < message.len() && without_digits.ends_with(PHRASE) {
+        let at = without_digits.len() - PHRASE.len();
+        message.truncate(at);
     }
 }
 
