@@ -117,6 +117,11 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "N", default_value_t = Limits::default().queries)]
     pub max_queries: usize,
 
+    /// Keep credentials in sample statements and messages (by default
+    /// `PASSWORD '...'` and `password=...` are masked).
+    #[arg(long)]
+    pub no_redact: bool,
+
     /// No progress bar (it is only shown when stderr is a terminal).
     #[arg(short, long)]
     pub quiet: bool,
@@ -184,6 +189,7 @@ impl AnalyzeArgs {
             max_record_bytes: self.max_record_bytes,
             limits: Limits {
                 queries: self.max_queries,
+                redact: !self.no_redact,
                 ..Limits::default()
             },
             chunk_bytes: self.chunk_bytes,

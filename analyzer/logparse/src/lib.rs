@@ -23,6 +23,7 @@ pub mod classify;
 pub mod format;
 pub mod prefix;
 pub mod record;
+pub mod redact;
 pub mod source;
 pub mod time;
 

@@ -432,3 +432,24 @@ fn damaged_lines_are_reported_at_the_same_place_for_any_split() {
         }
     }
 }
+
+#[test]
+fn credentials_are_masked_unless_asked_not_to() {
+    let p = sample("primary/postgresql.csv");
+    let masked = pglog(&["analyze", "--format", "json", p.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&masked.stdout);
+    // roles.sql creates roles with PASSWORD 'secret'.
+    assert!(
+        !text.contains("PASSWORD 'secret'"),
+        "a password in the report"
+    );
+    assert!(text.contains("PASSWORD '***'"));
+    let raw = pglog(&[
+        "analyze",
+        "--no-redact",
+        "--format",
+        "json",
+        p.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&raw.stdout).contains("PASSWORD 'secret'"));
+}

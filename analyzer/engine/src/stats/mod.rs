@@ -34,6 +34,8 @@ pub struct Limits {
     pub breakdown: usize,
     pub error_messages: usize,
     pub deadlock_samples: usize,
+    /// Mask credentials (`PASSWORD '...'`, `password=...`) in kept texts.
+    pub redact: bool,
 }
 
 impl Default for Limits {
@@ -47,6 +49,7 @@ impl Default for Limits {
             breakdown: 100,
             error_messages: 1000,
             deadlock_samples: 20,
+            redact: true,
         }
     }
 }
@@ -168,6 +171,16 @@ pub(crate) fn merge_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<Str
     }
 }
 
+/// A text as kept in the statistics: credentials masked (unless turned
+/// off), cut at `max` characters.
+fn keep_text(l: &Limits, s: &str, max: usize) -> String {
+    if l.redact {
+        truncate_chars(&pglog_logparse::redact::redact(s), max)
+    } else {
+        truncate_chars(s, max)
+    }
+}
+
 pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
@@ -254,7 +267,7 @@ impl Folder {
                         PlanFormat::Json => "json".into(),
                         _ => "text".into(),
                     },
-                    plan: truncate_chars(&p.plan, l.plan_chars),
+                    plan: keep_text(&l, &p.plan, l.plan_chars),
                     user: own(&r.user),
                     database: own(&r.database),
                 };
@@ -289,10 +302,7 @@ impl Folder {
                             pid: s.pid,
                             waits_for: s.waits_for.clone(),
                             blocked_by: s.blocked_by,
-                            query: s
-                                .query
-                                .as_deref()
-                                .map(|q| truncate_chars(q, l.sample_chars)),
+                            query: s.query.as_deref().map(|q| keep_text(&l, q, l.sample_chars)),
                         })
                         .collect(),
                 };
@@ -498,7 +508,7 @@ impl Folder {
             user: own(&r.user),
             database: own(&r.database),
             application: own(&r.application),
-            text: truncate_chars(text, l.sample_chars),
+            text: keep_text(&l, text, l.sample_chars),
             params: s
                 .params
                 .iter()
@@ -539,15 +549,15 @@ impl Folder {
             last_ms: time,
             sample: ErrorSample {
                 time_ms: time,
-                message: truncate_chars(&r.message, l.sample_chars),
+                message: keep_text(&l, &r.message, l.sample_chars),
                 detail: r
                     .detail
                     .as_deref()
-                    .map(|d| truncate_chars(d, l.sample_chars)),
+                    .map(|d| keep_text(&l, d, l.sample_chars)),
                 statement: r
                     .statement
                     .as_deref()
-                    .map(|d| truncate_chars(d, l.sample_chars)),
+                    .map(|d| keep_text(&l, d, l.sample_chars)),
                 user: own(&r.user),
                 database: own(&r.database),
             },
