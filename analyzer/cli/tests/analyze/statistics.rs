@@ -271,24 +271,29 @@ fn save_state(file: &str, dir: &Path, name: &str) -> PathBuf {
     state
 }
 
+/// Runs pglog, which must succeed, and parses its JSON output.
+fn json_of(args: &[&str]) -> Value {
+    let out = pglog(args);
+    assert!(
+        out.status.success(),
+        "pglog {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON document")
+}
+
 #[test]
 fn merged_states_equal_one_analysis_of_all_logs() {
     let dir = tempfile::tempdir().unwrap();
     let a = save_state("primary/postgresql.csv", dir.path(), "a.state");
     let b = save_state("replica/postgresql.csv", dir.path(), "b.state");
-    let merged = pglog(&[
+    let merged = json_of(&[
         "merge",
         "--format",
         "json",
         a.to_str().unwrap(),
         b.to_str().unwrap(),
     ]);
-    assert!(
-        merged.status.success(),
-        "{}",
-        String::from_utf8_lossy(&merged.stderr)
-    );
-    let merged: Value = serde_json::from_slice(&merged.stdout).unwrap();
     let together = analyze_json(&[
         sample("primary/postgresql.csv").to_str().unwrap(),
         sample("replica/postgresql.csv").to_str().unwrap(),
@@ -305,7 +310,7 @@ fn diff_lists_new_queries_and_errors_and_nothing_against_itself() {
     let dir = tempfile::tempdir().unwrap();
     let p = save_state("primary/postgresql.csv", dir.path(), "p.state");
     let r = save_state("replica/postgresql.csv", dir.path(), "r.state");
-    let out = pglog(&[
+    let d = json_of(&[
         "diff",
         "--format",
         "json",
@@ -314,12 +319,6 @@ fn diff_lists_new_queries_and_errors_and_nothing_against_itself() {
         r.to_str().unwrap(),
         p.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(d["schema"], "pglog.diff/1");
     assert!(d["new_queries"]
         .as_array()
@@ -331,7 +330,7 @@ fn diff_lists_new_queries_and_errors_and_nothing_against_itself() {
         .unwrap()
         .iter()
         .any(|e| e["message"] == "division by zero"));
-    let same = pglog(&[
+    let same = json_of(&[
         "diff",
         "--format",
         "json",
@@ -340,7 +339,6 @@ fn diff_lists_new_queries_and_errors_and_nothing_against_itself() {
         p.to_str().unwrap(),
         p.to_str().unwrap(),
     ]);
-    let same: Value = serde_json::from_slice(&same.stdout).unwrap();
     for k in [
         "slower",
         "more_frequent",
