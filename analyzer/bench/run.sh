@@ -7,24 +7,20 @@
 #   BENCH_GROWTH=1 ...                    # also peak memory on 3x the day
 #   PGLOG=/path/to/pglog ...              # a given binary (default: build one)
 #
-# The day is written by a real PostgreSQL 15 server: pgbench rounds in
-# simple, extended and prepared modes and select-only with a connection per
-# transaction, log_min_duration_statement = 0, connections, checkpoints,
-# autovacuum, temp files and auto_explain plans, until the csvlog reaches
-# BENCH_SIZE_MB (about 2 minutes per GiB on 2 cores). The files are kept in
-# BENCH_DIR for later runs.
+# The day is written by a real PostgreSQL 15 server under pgbench with
+# log_min_duration_statement = 0 (sample-logs/generate-day.sh), until the
+# csvlog reaches BENCH_SIZE_MB. The files are kept in BENCH_DIR for later runs.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 BIN=/usr/lib/postgresql/15/bin
-OS_USER=pgtest
 BENCH_DIR=${BENCH_DIR:-/var/tmp/pglog-bench}
 SIZE_MB=${BENCH_SIZE_MB:-1024}
 RUNS=${BENCH_RUNS:-3}
 SLICE_LINES=150000
 
-[ "$(id -u)" = 0 ] || { echo "run as root (it starts a PostgreSQL server as $OS_USER and installs packages)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "run as root (it starts a PostgreSQL server and installs packages)" >&2; exit 1; }
 missing=()
 command -v hyperfine >/dev/null || missing+=(hyperfine)
 [ -x /usr/bin/time ] || missing+=(time)
@@ -33,69 +29,19 @@ command -v pgbadger >/dev/null || missing+=(pgbadger)
 if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-id "$OS_USER" >/dev/null 2>&1 || useradd -m "$OS_USER"
 mkdir -p "$BENCH_DIR"
 DAY=$BENCH_DIR/day.csv
 SLICE=$BENCH_DIR/slice.csv
 
-pg() { runuser -u "$OS_USER" -- "$@"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 size_mb() { echo $(( $(stat -c %s "$1") / 1048576 )); }
 
-generate_day() {  # writes $DAY from a real server under load
-    local work port log
-    work=$(mktemp -d /tmp/pglog-bench.XXXXXX)
-    chmod 755 "$work"; chown "$OS_USER" "$work"
-    port=$(free_port)
-    log=$work/data/log/postgresql.csv
-    trap 'pg "$BIN/pg_ctl" -D "$work/data" stop -m immediate >/dev/null 2>&1 || true; rm -rf "$work"' RETURN
-    pg "$BIN/initdb" -D "$work/data" -A trust -U postgres >/dev/null
-    cat >> "$work/data/postgresql.conf" <<EOF
-port = $port
-listen_addresses = '127.0.0.1'
-unix_socket_directories = '$work'
-logging_collector = on
-log_destination = 'csvlog'
-log_directory = 'log'
-log_filename = 'postgresql'
-log_rotation_size = 0
-log_timezone = 'UTC'
-lc_messages = 'C'
-log_min_duration_statement = 0
-log_connections = on
-log_disconnections = on
-log_checkpoints = on
-log_lock_waits = on
-log_temp_files = 0
-log_autovacuum_min_duration = 0
-checkpoint_timeout = '30s'
-shared_preload_libraries = 'auto_explain'
-auto_explain.log_min_duration = '20ms'
-auto_explain.log_analyze = on
-EOF
-    pg "$BIN/pg_ctl" -D "$work/data" -l "$work/server.out" -w start >/dev/null
-    pg "$BIN/pgbench" -h "$work" -p "$port" -U postgres -i -s 10 -q postgres >/dev/null 2>&1
-    while [ "$(size_mb "$log")" -lt "$SIZE_MB" ]; do
-        for mode in simple extended prepared; do
-            pg "$BIN/pgbench" -h "$work" -p "$port" -U postgres -n -c 4 -j 2 -T 10 -M "$mode" postgres >/dev/null 2>&1
-        done
-        pg "$BIN/pgbench" -h "$work" -p "$port" -U postgres -n -S -C -c 4 -j 2 -T 10 postgres >/dev/null 2>&1
-        # A slow sort that spills to disk, with its plan.
-        pg "$BIN/psql" -X -q -h "$work" -p "$port" -U postgres -d postgres \
-            -c "SET work_mem = '64kB'" \
-            -c "SELECT count(*) FROM (SELECT abalance FROM pgbench_accounts ORDER BY abalance, aid DESC) s" >/dev/null
-        echo "  $(size_mb "$log") MiB"
-    done
-    pg "$BIN/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null
-    cp "$log" "$DAY"
-}
 
 
 if [ ! -s "$DAY" ] || [ "$(size_mb "$DAY")" -lt "$SIZE_MB" ]; then
     echo "generating a real ${SIZE_MB} MiB csvlog (pgbench, log_min_duration_statement = 0) ..."
     start=$(date +%s)
-    generate_day
+    bash "$REPO/sample-logs/generate-day.sh" "$SIZE_MB" "$DAY"
     echo "  done in $(( $(date +%s) - start )) s"
     rm -f "$SLICE"
 fi
