@@ -15,8 +15,7 @@ fn main() -> std::process::ExitCode {
         // The reader of our output went away (`pglog analyze ... | head`):
         // nothing is wrong.
         Err(e)
-            if e
-                .downcast_ref::<io::Error>()
+            if e.downcast_ref::<io::Error>()
                 .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
         {
             std::process::ExitCode::SUCCESS

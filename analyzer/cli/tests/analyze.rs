@@ -567,3 +567,7 @@ fn a_cut_compressed_file_keeps_what_was_read() {
 /// Query statistics, splitting, state files, merge and diff.
 #[path = "analyze/statistics.rs"]
 mod statistics;
+
+/// auto_explain plans read into trees, and their insights.
+#[path = "analyze/plans.rs"]
+mod plans;

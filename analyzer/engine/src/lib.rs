@@ -8,6 +8,7 @@ mod error;
 pub mod fingerprint;
 mod inputs;
 mod options;
+pub mod plan;
 mod report;
 mod run;
 mod sections;

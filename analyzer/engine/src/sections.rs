@@ -257,6 +257,66 @@ pub struct MinuteReport {
     pub checkpoints: u64,
 }
 
+/// A plan, read into a tree, with what is wrong with it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanAnalysis {
+    /// The query's fingerprint; `null` when the plan came without its text.
+    pub fingerprint: Option<String>,
+    pub normalized: Option<String>,
+    pub duration_ms: f64,
+    pub timestamp: Option<String>,
+    /// `text` or `json`, as auto_explain logged it.
+    pub format: String,
+    pub user: Option<String>,
+    pub database: Option<String>,
+    /// `null` when the plan could not be read (it is still in the query's `plans`).
+    pub tree: Option<crate::plan::PlanNode>,
+    pub insights: Vec<crate::plan::Insight>,
+}
+
+/// How many of the slowest plans are analyzed into `plans`.
+const TOP_PLANS: usize = 50;
+
+fn plan_analyses(stats: &Stats) -> Vec<PlanAnalysis> {
+    let mut all: Vec<(Option<(u64, &str)>, &PlanSample)> = stats
+        .queries
+        .by_fingerprint
+        .iter()
+        .flat_map(|(fp, q)| {
+            q.plans
+                .iter()
+                .map(move |p| (Some((*fp, q.normalized.as_str())), p))
+        })
+        .chain(stats.unattributed_plans.iter().map(|p| (None, p)))
+        .collect();
+    all.sort_by(|a, b| {
+        b.1.duration_ms
+            .total_cmp(&a.1.duration_ms)
+            .then(a.1.time_ms.cmp(&b.1.time_ms))
+            .then(a.0.map(|x| x.0).cmp(&b.0.map(|x| x.0)))
+    });
+    all.truncate(TOP_PLANS);
+    all.into_iter()
+        .map(|(q, p)| {
+            let parsed = crate::plan::parse_plan(&p.format, &p.plan);
+            PlanAnalysis {
+                fingerprint: q.map(|(fp, _)| fp_hex(fp)),
+                normalized: q.map(|(_, n)| n.to_string()),
+                duration_ms: p.duration_ms,
+                timestamp: time(p.time_ms),
+                format: p.format.clone(),
+                user: p.user.clone(),
+                database: p.database.clone(),
+                insights: parsed
+                    .as_ref()
+                    .map(|x| x.insights.clone())
+                    .unwrap_or_default(),
+                tree: parsed.map(|x| x.root),
+            }
+        })
+        .collect()
+}
+
 /// All sections, in report order.
 #[derive(Debug, Clone, Serialize)]
 pub struct Sections {
@@ -266,6 +326,8 @@ pub struct Sections {
     pub other_queries: OtherQueries,
     /// Plans whose statement text was not logged.
     pub unattributed_plans: Vec<PlanReport>,
+    /// The slowest plans, slowest first, as trees with their insights.
+    pub plans: Vec<PlanAnalysis>,
     pub errors: ErrorsReport,
     pub locks: LocksReport,
     pub temp_files: TempFilesReport,
@@ -638,6 +700,7 @@ impl Sections {
                 prepares: stats.queries.prepares,
             },
             unattributed_plans: stats.unattributed_plans.iter().map(plan_report).collect(),
+            plans: plan_analyses(stats),
             errors: ErrorsReport {
                 total: e.total,
                 by_severity: e.by_severity.clone(),
