@@ -16,3 +16,7 @@ SELECT pg_sleep(0.06);
 SET auto_explain.log_format = 'text';
 -- A filter that keeps 0.4% of a 200,000-row sequential scan.
 SELECT count(*) FROM big WHERE md5 LIKE 'ab%';
+-- A nested loop whose inner index scan runs once per outer row (2,000 times).
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SELECT count(*) FROM generate_series(1, 2000) s JOIN accounts a ON a.id = s % 100 + 1;

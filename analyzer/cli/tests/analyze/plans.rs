@@ -1,7 +1,8 @@
 //! Plans from the sample workload (text and JSON, serial and parallel) read
 //! into trees, and the problems the workload was built to show: a join
 //! misestimated through correlated conditions, sorts spilling to disk, a
-//! sequential scan that throws away nearly every row.
+//! sequential scan that throws away nearly every row, a nested loop whose
+//! inner scan runs 2,000 times.
 
 use super::*;
 
@@ -65,6 +66,15 @@ fn the_workload_problems_are_flagged() {
                 .ends_with("Seq Scan on big")
                 && i["numbers"]["removed_share"].as_f64() > Some(0.9)),
             "{file}: the big filtered scan: {scans:?}"
+        );
+        let loops = insights(&plans, "many_loops");
+        assert!(
+            loops.iter().any(|i| i["node_label"]
+                .as_str()
+                .unwrap()
+                .starts_with("Index Only Scan using accounts_pkey")
+                && i["numbers"]["loops"].as_f64() >= Some(1000.0)),
+            "{file}: the nested loop's inner scan: {loops:?}"
         );
         // Every insight names a node of its own plan.
         for p in &plans {
