@@ -73,6 +73,7 @@ pub fn write_text<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
     writeln!(out, "events: {}", events.join(", "))?;
     write_queries(r, &mut out)?;
     write_activity(r, &mut out)?;
+    write_plan_insights(r, &mut out)?;
     for m in &i.malformed_samples {
         writeln!(
             out,
@@ -143,6 +144,43 @@ fn write_queries<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
             "  (other: {} rare queries folded together, {} calls)",
             thousands(r.sections.other_queries.queries),
             thousands(r.sections.other_queries.calls)
+        )?;
+    }
+    Ok(())
+}
+
+/// How many plan insights the terminal summary lists.
+const TOP_INSIGHTS: usize = 10;
+
+fn write_plan_insights<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
+    let all: Vec<_> = r
+        .sections
+        .plans
+        .iter()
+        .flat_map(|p| p.insights.iter().map(move |i| (p, i)))
+        .collect();
+    if all.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "plan insights (slowest plans first):")?;
+    for (p, i) in all.iter().take(TOP_INSIGHTS) {
+        writeln!(
+            out,
+            "  {:<15} {} [{} plan, {}]",
+            i.kind,
+            one_line(&i.message, 110),
+            ms(p.duration_ms),
+            one_line(
+                p.normalized.as_deref().unwrap_or("query text not logged"),
+                40
+            )
+        )?;
+    }
+    if all.len() > TOP_INSIGHTS {
+        writeln!(
+            out,
+            "  ... {} more in the JSON report",
+            all.len() - TOP_INSIGHTS
         )?;
     }
     Ok(())
