@@ -134,6 +134,7 @@ sleep 1
 
 ########## primary workload
 APP=psql as alice "$PRIMARY_PORT" app -f "$HERE/workload/literals.sql"
+APP='<img src=x onerror=alert(3)>' as alice "$PRIMARY_PORT" app -f "$HERE/workload/hostile.sql"
 APP=billing as alice "$PRIMARY_PORT" app -f "$HERE/workload/errors.sql"
 APP=reporting-job as bob "$PRIMARY_PORT" app -c "SELECT * FROM accounts LIMIT 1" -c "SELECT * FROM secrets" -c "INSERT INTO orders (account_id, note) VALUES (1, 'from bob')"
 APP=reporting-job as bob "$PRIMARY_PORT" reporting -c "SELECT count(*) FROM pg_class"

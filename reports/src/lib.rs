@@ -1,8 +1,10 @@
-//! Renderers for the analyzer's [`Report`]: JSON for machines and a short
-//! terminal summary for people.
+//! Renderers for the analyzer's [`Report`]: JSON for machines, a short
+//! terminal summary for people, and the same as Markdown for tickets.
 
 mod json;
+mod markdown;
 mod text;
 
 pub use json::write_json;
-pub use text::{write_diff_text, write_text};
+pub use markdown::write_markdown;
+pub use text::{write_diff_text, write_text, Paint};

@@ -1,8 +1,50 @@
 use pglog_analyzer::Report;
 use std::io::{self, Write};
 
+/// ANSI colour, or nothing (piped output, `NO_COLOR`).
+#[derive(Clone, Copy)]
+pub struct Paint {
+    pub on: bool,
+}
+
+impl Paint {
+    /// Colour for standard output when it is a terminal and `NO_COLOR` is unset.
+    pub fn for_stdout() -> Paint {
+        use std::io::IsTerminal;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Paint {
+            on: std::io::stdout().is_terminal() && !no_color,
+        }
+    }
+
+    fn wrap(self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn bold(self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+
+    fn severity(self, s: &str) -> String {
+        match s {
+            "WARNING" => self.wrap("33", s),
+            "ERROR" => self.wrap("31", s),
+            "FATAL" | "PANIC" => self.wrap("1;31", s),
+            _ => s.to_string(),
+        }
+    }
+
+    fn insight(self, s: &str) -> String {
+        self.wrap("35", s)
+    }
+}
+
 /// Writes a short summary for the terminal.
-pub fn write_text<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
+pub fn write_text<W: Write>(r: &Report, mut out: W, paint: Paint) -> io::Result<()> {
     let i = &r.input;
     let s = &r.summary;
     writeln!(
@@ -71,9 +113,9 @@ pub fn write_text<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
     })
     .collect();
     writeln!(out, "events: {}", events.join(", "))?;
-    write_queries(r, &mut out)?;
-    write_activity(r, &mut out)?;
-    write_plan_insights(r, &mut out)?;
+    write_queries(r, &mut out, paint)?;
+    write_activity(r, &mut out, paint)?;
+    write_plan_insights(r, &mut out, paint)?;
     for m in &i.malformed_samples {
         writeln!(
             out,
@@ -97,7 +139,7 @@ pub fn write_text<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
 /// How many top queries the terminal summary lists.
 const TOP_QUERIES: usize = 10;
 
-fn write_queries<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
+fn write_queries<W: Write>(r: &Report, out: &mut W, paint: Paint) -> io::Result<()> {
     let l = &r.sections.latency;
     if l.count == 0 {
         return Ok(());
@@ -113,7 +155,7 @@ fn write_queries<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
         thousands(r.sections.queries.len() as u64),
         ms(l.total_ms)
     )?;
-    writeln!(out, "top queries by total time:")?;
+    writeln!(out, "{}", paint.bold("top queries by total time:"))?;
     writeln!(
         out,
         "  {:>10} {:>8} {:>10} {:>10} {:>6}  query",
@@ -152,7 +194,7 @@ fn write_queries<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
 /// How many plan insights the terminal summary lists.
 const TOP_INSIGHTS: usize = 10;
 
-fn write_plan_insights<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
+fn write_plan_insights<W: Write>(r: &Report, out: &mut W, paint: Paint) -> io::Result<()> {
     let all: Vec<_> = r
         .sections
         .plans
@@ -162,12 +204,16 @@ fn write_plan_insights<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
     if all.is_empty() {
         return Ok(());
     }
-    writeln!(out, "plan insights (slowest plans first):")?;
+    writeln!(
+        out,
+        "{}",
+        paint.bold("plan insights (slowest plans first):")
+    )?;
     for (p, i) in all.iter().take(TOP_INSIGHTS) {
         writeln!(
             out,
-            "  {:<15} {} [{} plan, {}]",
-            i.kind,
+            "  {} {} [{} plan, {}]",
+            paint.insight(&format!("{:<15}", i.kind)),
             one_line(&i.message, 110),
             ms(p.duration_ms),
             one_line(
@@ -186,13 +232,13 @@ fn write_plan_insights<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
     Ok(())
 }
 
-fn write_activity<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
+fn write_activity<W: Write>(r: &Report, out: &mut W, paint: Paint) -> io::Result<()> {
     for m in r.sections.errors.messages.iter().take(5) {
         writeln!(
             out,
             "error x{}: {} {} {}",
             thousands(m.count),
-            m.severity,
+            paint.severity(&m.severity),
             m.sqlstate.as_deref().unwrap_or("-"),
             one_line(&m.message, 90)
         )?;
@@ -245,7 +291,7 @@ fn write_activity<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
 }
 
 /// A duration in ms, shown in the unit that reads best.
-fn ms(v: f64) -> String {
+pub(crate) fn ms(v: f64) -> String {
     if v >= 60_000.0 {
         format!("{:.1} min", v / 60_000.0)
     } else if v >= 1000.0 {
@@ -255,9 +301,16 @@ fn ms(v: f64) -> String {
     }
 }
 
-/// The first `max` characters of `s` on one line.
-fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+/// The first `max` characters of `s` on one line. Control characters (an
+/// escape sequence in a logged query could drive the terminal) become `?`.
+pub(crate) fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
     match flat.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &flat[..i]),
         None => flat,
@@ -313,7 +366,7 @@ pub fn write_diff_text<W: Write>(
     out.flush()
 }
 
-fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
@@ -325,7 +378,7 @@ fn thousands(n: u64) -> String {
     out
 }
 
-fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = n as f64;
     let mut u = 0;

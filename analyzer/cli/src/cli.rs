@@ -34,8 +34,8 @@ pub enum Command {
 /// Where a report goes and in which format.
 #[derive(clap::Args, Debug)]
 pub struct OutputArgs {
-    /// Report format: text (terminal summary) or json. Default: from the
-    /// --output file's extension, else text.
+    /// Report format: text (terminal summary), json or md (Markdown).
+    /// Default: from the --output file's extension, else text.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<OutputFormat>,
 
@@ -145,6 +145,8 @@ pub enum FormatArg {
 pub enum OutputFormat {
     Text,
     Json,
+    /// Markdown, for tickets and email.
+    Md,
 }
 
 /// Where and how the report goes.
@@ -206,9 +208,10 @@ impl OutputArgs {
             (Some(f), _) => f,
             (None, Some(p)) => match p.extension().and_then(|e| e.to_str()) {
                 Some("json") => OutputFormat::Json,
+                Some("md") => OutputFormat::Md,
                 Some("txt") | None => OutputFormat::Text,
                 Some(other) => bail!(
-                    "--output {}: cannot tell the report format from '.{other}'; use --format text or --format json",
+                    "--output {}: cannot tell the report format from '.{other}'; use --format text, json or md",
                     p.display()
                 ),
             },

@@ -73,7 +73,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let sink = open_sink(&output)?;
             match output.format {
                 OutputFormat::Json => pglog_reports::write_json(&d, sink)?,
-                OutputFormat::Text => pglog_reports::write_diff_text(&d, sink)?,
+                OutputFormat::Text | OutputFormat::Md => pglog_reports::write_diff_text(&d, sink)?,
             }
             Ok(())
         }
@@ -94,7 +94,14 @@ fn write_report(a: &Analysis, output: &OutputPlan, max_samples: usize) -> anyhow
     let sink = open_sink(output)?;
     match output.format {
         OutputFormat::Json => pglog_reports::write_json(&report, sink)?,
-        OutputFormat::Text => pglog_reports::write_text(&report, sink)?,
+        OutputFormat::Md => pglog_reports::write_markdown(&report, sink)?,
+        OutputFormat::Text => {
+            let paint = match output.path {
+                None => pglog_reports::Paint::for_stdout(),
+                Some(_) => pglog_reports::Paint { on: false },
+            };
+            pglog_reports::write_text(&report, sink, paint)?
+        }
     }
     Ok(())
 }

@@ -571,3 +571,7 @@ mod statistics;
 /// auto_explain plans read into trees, and their insights.
 #[path = "analyze/plans.rs"]
 mod plans;
+
+/// The terminal and Markdown summaries, with hostile log text.
+#[path = "analyze/summaries.rs"]
+mod summaries;

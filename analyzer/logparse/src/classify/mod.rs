@@ -324,6 +324,19 @@ fn error_kind(r: &LogRecord, sqlstate: Option<SqlState>) -> EventKind {
     }
 }
 
+/// `application_name` is the last key of `connection authorized:`, and its
+/// value may hold spaces: it runs to the SSL/GSS details or the end.
+fn application_name(rest: &str) -> Option<String> {
+    let at = rest.find("application_name=")? + "application_name=".len();
+    let value = &rest[at..];
+    let end = [" SSL enabled (", " GSS (", " SSL ("]
+        .iter()
+        .filter_map(|m| value.find(m))
+        .min()
+        .unwrap_or(value.len());
+    Some(value[..end].to_string()).filter(|v| !v.is_empty())
+}
+
 const STARTUP: &[&str] = &[
     "database system is ready to accept connections",
     "database system is ready to accept read-only connections",
@@ -420,7 +433,7 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
         EventKind::Connection(Connection {
             user: find(&kv, "user"),
             database: find(&kv, "database"),
-            application: find(&kv, "application_name"),
+            application: application_name(rest),
             replication,
         })
     } else if msg.starts_with("disconnection: ") {
