@@ -29,6 +29,8 @@ pub enum Command {
     /// Compare two saved states: queries that got slower or more frequent,
     /// new queries and new errors.
     Diff(DiffArgs),
+    /// Print the JSON Schema of `pglog analyze --format json` output.
+    Schema,
 }
 
 /// Where a report goes and in which format.

@@ -57,6 +57,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             write_report(&merged, &args.out.plan()?, 20)
         }
+        Command::Schema => {
+            pglog_reports::write_json(&pglog_analyzer::report_json_schema(), io::stdout().lock())?;
+            Ok(())
+        }
         Command::Diff(args) => {
             let old = load_state(&args.old)?;
             let new = load_state(&args.new)?;

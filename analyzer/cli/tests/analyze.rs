@@ -575,3 +575,7 @@ mod plans;
 /// The terminal and Markdown summaries, with hostile log text.
 #[path = "analyze/summaries.rs"]
 mod summaries;
+
+/// The published JSON Schema of the report.
+#[path = "analyze/schema.rs"]
+mod schema;

@@ -20,7 +20,10 @@ mod summary;
 pub use error::AnalyzeError;
 pub use inputs::{expand_inputs, InputSpec};
 pub use options::AnalyzeOptions;
-pub use report::{FileReport, InputReport, MalformedSample, Report, SummaryReport, REPORT_SCHEMA};
+pub use report::{
+    report_json_schema, FileReport, InputReport, MalformedSample, Report, SummaryReport,
+    REPORT_SCHEMA,
+};
 pub use run::{analyze, run_analysis, Analysis};
 pub use sections::*;
 pub use state::{load_state, save_state, StateError, STATE_VERSION};

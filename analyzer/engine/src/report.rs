@@ -10,7 +10,18 @@ use std::collections::BTreeMap;
 
 pub const REPORT_SCHEMA: &str = "pglog.report/1";
 
-#[derive(Debug, Clone, Serialize)]
+/// The JSON Schema of the report document, as published in
+/// `reports/report.schema.json`.
+pub fn report_json_schema() -> serde_json::Value {
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(Report)).expect("a schema serializes");
+    schema["$id"] = "https://pglog.dev/schema/report-1.json".into();
+    schema["title"] = REPORT_SCHEMA.into();
+    schema["properties"]["schema"]["const"] = REPORT_SCHEMA.into();
+    schema
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Report {
     pub schema: &'static str,
     pub generator: String,
@@ -20,7 +31,7 @@ pub struct Report {
     pub sections: Sections,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct InputReport {
     /// The inputs read, in order (`-` for standard input).
     pub files: Vec<String>,
@@ -36,7 +47,7 @@ pub struct InputReport {
     pub skipped: Vec<SkippedFile>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MalformedSample {
     pub file: String,
     pub line: u64,
@@ -44,7 +55,7 @@ pub struct MalformedSample {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileReport {
     pub path: String,
     pub format: String,
@@ -56,13 +67,13 @@ pub struct FileReport {
     pub malformed: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SkippedFile {
     pub path: String,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SummaryReport {
     /// Statements executed and logged with a duration: simple-protocol
     /// statements plus extended-protocol executes (parse/bind are not queries).

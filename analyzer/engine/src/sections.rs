@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 /// How many rows the ranked lists (locks by query, temp files by query) keep.
 const TOP: usize = 20;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct QueryReport {
     /// pg_query's fingerprint, 16 hex digits.
     pub fingerprint: String,
@@ -52,14 +52,14 @@ pub struct QueryReport {
     pub plans: Vec<PlanReport>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct HourReport {
     pub hour: String,
     pub calls: u64,
     pub total_ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SampleReport {
     pub time: Option<String>,
     pub duration_ms: f64,
@@ -70,7 +70,7 @@ pub struct SampleReport {
     pub params: Vec<Option<String>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlanReport {
     pub time: Option<String>,
     pub duration_ms: f64,
@@ -81,7 +81,7 @@ pub struct PlanReport {
 }
 
 /// Everything folded out of the bounded query table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct OtherQueries {
     /// Distinct fingerprints folded out.
     pub queries: u64,
@@ -93,7 +93,7 @@ pub struct OtherQueries {
     pub prepares: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LatencyReport {
     pub count: u64,
     pub total_ms: f64,
@@ -107,13 +107,13 @@ pub struct LatencyReport {
     pub histogram: Vec<Bucket>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Bucket {
     pub le_ms: Option<f64>,
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ErrorsReport {
     pub total: u64,
     pub by_severity: BTreeMap<String, u64>,
@@ -125,14 +125,14 @@ pub struct ErrorsReport {
     pub by_hour: Vec<HourSeverities>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SqlStateCount {
     pub sqlstate: String,
     pub class: String,
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ErrorMessageReport {
     pub message: String,
     pub count: u64,
@@ -143,7 +143,7 @@ pub struct ErrorMessageReport {
     pub sample: ErrorSampleReport,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ErrorSampleReport {
     pub time: Option<String>,
     pub message: String,
@@ -153,13 +153,13 @@ pub struct ErrorSampleReport {
     pub database: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct HourSeverities {
     pub hour: String,
     pub severities: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LocksReport {
     pub waits: u64,
     pub acquired: u64,
@@ -171,14 +171,14 @@ pub struct LocksReport {
     pub deadlock_samples: Vec<DeadlockReport>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DeadlockReport {
     pub time: Option<String>,
     pub sides: Vec<crate::stats::activity::DeadlockSideSample>,
 }
 
 /// A query in a ranked list of another section.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct QueryRef {
     pub fingerprint: String,
     pub normalized: String,
@@ -186,7 +186,7 @@ pub struct QueryRef {
     pub value: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TempFilesReport {
     pub files: u64,
     pub bytes: u64,
@@ -198,13 +198,13 @@ pub struct TempFilesReport {
     pub by_hour: Vec<HourValue>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct HourValue {
     pub hour: String,
     pub value: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CheckpointsReport {
     pub by_cause: BTreeMap<String, u64>,
     pub completed: u64,
@@ -220,7 +220,7 @@ pub struct CheckpointsReport {
     pub by_hour: Vec<HourValue>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SessionsReport {
     pub connections: u64,
     pub received: u64,
@@ -236,14 +236,14 @@ pub struct SessionsReport {
     pub duration_histogram: Vec<SessionBucket>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SessionBucket {
     /// Upper bound in seconds; `null` for the open bucket.
     pub le_s: Option<f64>,
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MinuteReport {
     pub minute: String,
     pub queries: u64,
@@ -258,7 +258,7 @@ pub struct MinuteReport {
 }
 
 /// A plan, read into a tree, with what is wrong with it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PlanAnalysis {
     /// The query's fingerprint; `null` when the plan came without its text.
     pub fingerprint: Option<String>,
@@ -318,7 +318,7 @@ fn plan_analyses(stats: &Stats) -> Vec<PlanAnalysis> {
 }
 
 /// All sections, in report order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Sections {
     pub latency: LatencyReport,
     /// Every kept query, by total time.
@@ -342,7 +342,7 @@ pub struct Sections {
 }
 
 /// Count, sum, maximum and mean of a measurement.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct SumMaxReport {
     pub count: u64,
     pub sum: f64,
@@ -361,7 +361,7 @@ impl From<SumMax> for SumMaxReport {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct StepReport {
     pub count: u64,
     pub total_ms: f64,
@@ -378,7 +378,7 @@ impl From<&StepStats> for StepReport {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
 pub struct LockCellReport {
     pub waits: u64,
     pub acquired: u64,
@@ -395,7 +395,7 @@ impl From<&LockCell> for LockCellReport {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TableMaintenanceReport {
     pub table: String,
     pub vacuums: u64,

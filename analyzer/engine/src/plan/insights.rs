@@ -19,7 +19,7 @@ const SEQ_SCAN_MIN_ROWS: f64 = 10_000.0;
 pub const MANY_LOOPS: f64 = 1000.0;
 pub const SLOW_NODE_SHARE: f64 = 0.5;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Insight {
     /// `misestimate`, `disk_spill`, `seq_scan_filter`, `many_loops` or `slow_node`.
     pub kind: &'static str,

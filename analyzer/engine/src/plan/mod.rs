@@ -11,7 +11,7 @@ pub use insights::{insights, Insight};
 use serde::Serialize;
 
 /// One plan node. Times are per loop, as EXPLAIN prints them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PlanNode {
     /// Pre-order position in the plan, 0 for the root: what insights name.
     pub id: usize,
@@ -107,7 +107,7 @@ impl PlanNode {
 }
 
 /// A parsed plan: its tree and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ParsedPlan {
     pub root: PlanNode,
     pub insights: Vec<Insight>,

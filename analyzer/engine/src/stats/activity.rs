@@ -100,7 +100,7 @@ pub struct DeadlockSample {
     pub sides: Vec<DeadlockSideSample>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DeadlockSideSample {
     pub pid: u32,
     pub waits_for: String,
@@ -359,7 +359,7 @@ impl SessionStats {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuthStats {
     pub failures: u64,
     pub by_user: BTreeMap<String, u64>,
