@@ -2,7 +2,7 @@
 //! Log text is untrusted: every cell is escaped so that it renders as the
 //! text it is, never as markup, links or HTML.
 
-use crate::text::{human_bytes, ms, one_line, thousands};
+use crate::text::{human_bytes, ms, one_line, thousands, write_headline};
 use pglog_analyzer::Report;
 use std::io::{self, Write};
 
@@ -28,21 +28,10 @@ fn cell(s: &str, max: usize) -> String {
 }
 
 pub fn write_markdown<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
-    let i = &r.input;
     let s = &r.summary;
     let x = &r.sections;
     writeln!(out, "# PostgreSQL log report\n")?;
-    writeln!(
-        out,
-        "{} file(s), {}, {} records, {} malformed",
-        i.files.len(),
-        human_bytes(i.bytes),
-        thousands(i.records),
-        thousands(i.malformed)
-    )?;
-    if let (Some(a), Some(b)) = (&s.first_timestamp, &s.last_timestamp) {
-        writeln!(out, "from {a} to {b} (UTC)")?;
-    }
+    write_headline(r, &mut out)?;
     writeln!(out, "\n## Overview\n")?;
     writeln!(out, "| queries | p50 | p95 | p99 | errors | connections | peak sessions | deadlocks | temp files |")?;
     writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;

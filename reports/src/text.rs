@@ -47,17 +47,7 @@ impl Paint {
 pub fn write_text<W: Write>(r: &Report, mut out: W, paint: Paint) -> io::Result<()> {
     let i = &r.input;
     let s = &r.summary;
-    writeln!(
-        out,
-        "{} file(s), {}, {} records, {} malformed",
-        i.files.len(),
-        human_bytes(i.bytes),
-        thousands(i.records),
-        thousands(i.malformed)
-    )?;
-    if let (Some(a), Some(b)) = (&s.first_timestamp, &s.last_timestamp) {
-        writeln!(out, "from {a} to {b}")?;
-    }
+    write_headline(r, &mut out)?;
     writeln!(
         out,
         "queries {}   plans {}   temp files {} ({})",
@@ -134,6 +124,23 @@ pub fn write_text<W: Write>(r: &Report, mut out: W, paint: Paint) -> io::Result<
         writeln!(out, "skipped: {} ({})", k.path, k.reason)?;
     }
     out.flush()
+}
+
+/// What was read, and the time it spans (UTC).
+pub(crate) fn write_headline<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
+    let i = &r.input;
+    writeln!(
+        out,
+        "{} file(s), {}, {} records, {} malformed",
+        i.files.len(),
+        human_bytes(i.bytes),
+        thousands(i.records),
+        thousands(i.malformed)
+    )?;
+    if let (Some(a), Some(b)) = (&r.summary.first_timestamp, &r.summary.last_timestamp) {
+        writeln!(out, "from {a} to {b} (UTC)")?;
+    }
+    Ok(())
 }
 
 /// How many top queries the terminal summary lists.
