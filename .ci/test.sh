@@ -10,6 +10,8 @@ command -v python3 >/dev/null || need_apt+=(python3)  # runs sample-logs/count.p
 # pg_query builds libpg_query (PostgreSQL's parser) with bindgen.
 command -v clang >/dev/null || need_apt+=(clang)
 dpkg-query -W -f='${Status}' libclang-dev 2>/dev/null | grep -q 'install ok installed' || need_apt+=(libclang-dev)
+# A real browser opens the HTML report in the tests.
+command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"

@@ -1,10 +1,12 @@
 //! Renderers for the analyzer's [`Report`]: JSON for machines, a short
 //! terminal summary for people, and the same as Markdown for tickets.
 
+mod html;
 mod json;
 mod markdown;
 mod text;
 
+pub use html::write_html;
 pub use json::write_json;
 pub use markdown::write_markdown;
 pub use text::{write_diff_text, write_text, Paint};

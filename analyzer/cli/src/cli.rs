@@ -36,7 +36,7 @@ pub enum Command {
 /// Where a report goes and in which format.
 #[derive(clap::Args, Debug)]
 pub struct OutputArgs {
-    /// Report format: text (terminal summary), json or md (Markdown).
+    /// Report format: text (terminal summary), json, md (Markdown) or html.
     /// Default: from the --output file's extension, else text.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<OutputFormat>,
@@ -149,6 +149,8 @@ pub enum OutputFormat {
     Json,
     /// Markdown, for tickets and email.
     Md,
+    /// One self-contained HTML page with charts and plans.
+    Html,
 }
 
 /// Where and how the report goes.
@@ -211,9 +213,10 @@ impl OutputArgs {
             (None, Some(p)) => match p.extension().and_then(|e| e.to_str()) {
                 Some("json") => OutputFormat::Json,
                 Some("md") => OutputFormat::Md,
+                Some("html" | "htm") => OutputFormat::Html,
                 Some("txt") | None => OutputFormat::Text,
                 Some(other) => bail!(
-                    "--output {}: cannot tell the report format from '.{other}'; use --format text, json or md",
+                    "--output {}: cannot tell the report format from '.{other}'; use --format text, json, md or html",
                     p.display()
                 ),
             },

@@ -77,7 +77,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let sink = open_sink(&output)?;
             match output.format {
                 OutputFormat::Json => pglog_reports::write_json(&d, sink)?,
-                OutputFormat::Text | OutputFormat::Md => pglog_reports::write_diff_text(&d, sink)?,
+                OutputFormat::Text | OutputFormat::Md | OutputFormat::Html => {
+                    pglog_reports::write_diff_text(&d, sink)?
+                }
             }
             Ok(())
         }
@@ -99,6 +101,7 @@ fn write_report(a: &Analysis, output: &OutputPlan, max_samples: usize) -> anyhow
     match output.format {
         OutputFormat::Json => pglog_reports::write_json(&report, sink)?,
         OutputFormat::Md => pglog_reports::write_markdown(&report, sink)?,
+        OutputFormat::Html => pglog_reports::write_html(&report, sink)?,
         OutputFormat::Text => {
             let paint = match output.path {
                 None => pglog_reports::Paint::for_stdout(),

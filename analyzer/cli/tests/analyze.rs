@@ -579,3 +579,7 @@ mod summaries;
 /// The published JSON Schema of the report.
 #[path = "analyze/schema.rs"]
 mod schema;
+
+/// The HTML report: self-contained, escaped, opened by a real browser.
+#[path = "analyze/html.rs"]
+mod html;

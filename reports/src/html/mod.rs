@@ -1,0 +1,144 @@
+//! The HTML report: one self-contained page (inline CSS and SVG charts, no
+//! script, font or image from anywhere) rendered with minijinja, whose
+//! auto-escaping covers every value taken from the log. Only the charts,
+//! which plotters drew from numbers, are inserted unescaped.
+
+mod charts;
+
+use minijinja::value::Serde;
+use minijinja::{context, Environment, Value};
+use pglog_analyzer::{QueryReport, Report};
+use serde::Serialize;
+use std::io::{self, Write};
+
+const TEMPLATE: &str = include_str!("report.html");
+/// Rows of each ranked table, and queries with a detail section.
+pub const TOP: usize = 20;
+
+#[derive(Serialize)]
+struct ChartView {
+    id: &'static str,
+    title: &'static str,
+    svg: Value,
+}
+
+#[derive(Serialize)]
+struct Ranking<'a> {
+    id: &'static str,
+    title: &'static str,
+    queries: Vec<&'a QueryReport>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    anchor: String,
+    q: &'a QueryReport,
+    sparkline: Option<Value>,
+}
+
+#[derive(Serialize)]
+struct PlanView<'a> {
+    anchor: String,
+    plan: &'a pglog_analyzer::PlanAnalysis,
+    flagged: Vec<usize>,
+}
+
+fn ranked<'a>(r: &'a Report, key: impl Fn(&QueryReport) -> f64) -> Vec<&'a QueryReport> {
+    let mut v: Vec<&QueryReport> = r.sections.queries.iter().filter(|q| q.calls > 0).collect();
+    v.sort_by(|a, b| {
+        key(b)
+            .total_cmp(&key(a))
+            .then(a.fingerprint.cmp(&b.fingerprint))
+    });
+    v.truncate(TOP);
+    v
+}
+
+/// Writes the report as one HTML page.
+pub fn write_html<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    // Counts as EXPLAIN prints them: `200000`, not `200000.0`; `-` for none.
+    env.add_filter("num", |v: Value| -> String {
+        match f64::try_from(v.clone()) {
+            Ok(f) if f == f.trunc() && f.abs() < 1e15 => format!("{}", f as i64),
+            Ok(f) => format!("{f:.2}"),
+            Err(_) if v.is_none() || v.is_undefined() => "-".to_string(),
+            Err(_) => v.to_string(),
+        }
+    });
+    env.add_template("report.html", TEMPLATE)
+        .map_err(io::Error::other)?;
+    let charts: Vec<ChartView> = charts::charts(r)
+        .into_iter()
+        .map(|c| ChartView {
+            id: c.id,
+            title: c.title,
+            svg: Value::from_safe_string(c.svg),
+        })
+        .collect();
+    let rankings = vec![
+        Ranking {
+            id: "top-total",
+            title: "by total time",
+            queries: ranked(r, |q| q.total_ms),
+        },
+        Ranking {
+            id: "top-calls",
+            title: "by calls",
+            queries: ranked(r, |q| q.calls as f64),
+        },
+        Ranking {
+            id: "top-p95",
+            title: "by p95",
+            queries: ranked(r, |q| q.p95_ms),
+        },
+        Ranking {
+            id: "top-max",
+            title: "by max",
+            queries: ranked(r, |q| q.max_ms),
+        },
+    ];
+    let details: Vec<Detail> = r
+        .sections
+        .queries
+        .iter()
+        .take(TOP)
+        .map(|q| Detail {
+            anchor: format!("q-{}", q.fingerprint),
+            sparkline: charts::sparkline(
+                &q.hours
+                    .iter()
+                    .filter_map(|h| Some((charts::epoch_ms(&h.hour)?, h.calls as f64)))
+                    .collect::<Vec<_>>(),
+            )
+            .map(Value::from_safe_string),
+            q,
+        })
+        .collect();
+    let plans: Vec<PlanView> = r
+        .sections
+        .plans
+        .iter()
+        .take(TOP)
+        .enumerate()
+        .map(|(i, p)| PlanView {
+            anchor: format!("plan-{i}"),
+            flagged: p.insights.iter().map(|i| i.node).collect(),
+            plan: p,
+        })
+        .collect();
+    let tmpl = env.get_template("report.html").map_err(io::Error::other)?;
+    let html = tmpl
+        .render(context! {
+            r => Value::from(Serde(r)),
+            charts => Value::from(Serde(&charts)),
+            rankings => Value::from(Serde(&rankings)),
+            details => Value::from(Serde(&details)),
+            plans => Value::from(Serde(&plans)),
+            top => TOP,
+        })
+        .map_err(io::Error::other)?;
+    out.write_all(html.as_bytes())?;
+    out.flush()
+}
