@@ -244,6 +244,9 @@ syslog_sequence_numbers = on
 syslog_split_messages = on
 EOF
 fi
+# This server logs in Central European time, so reports are tested on a log
+# whose zone is not UTC.
+echo "log_timezone = 'Europe/Berlin'" >> "$S/postgresql.conf"
 start "$S"
 su_sql "$RDS_PORT" postgres -f "$HERE/workload/roles.sql"
 as alice "$RDS_PORT" app -f "$HERE/workload/schema.sql"

@@ -1,11 +1,13 @@
 //! Renderers for the analyzer's [`Report`]: JSON for machines, a short
 //! terminal summary for people, and the same as Markdown for tickets.
 
+mod clock;
 mod html;
 mod json;
 mod markdown;
 mod text;
 
+pub use clock::{Clock, Tz};
 pub use html::write_html;
 pub use json::write_json;
 pub use markdown::write_markdown;

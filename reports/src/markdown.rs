@@ -27,11 +27,11 @@ fn cell(s: &str, max: usize) -> String {
     out
 }
 
-pub fn write_markdown<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
+pub fn write_markdown<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> io::Result<()> {
     let s = &r.summary;
     let x = &r.sections;
     writeln!(out, "# PostgreSQL log report\n")?;
-    write_headline(r, &mut out)?;
+    write_headline(r, &mut out, clock)?;
     writeln!(out, "\n## Overview\n")?;
     writeln!(out, "| queries | p50 | p95 | p99 | errors | connections | peak sessions | deadlocks | temp files |")?;
     writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;

@@ -44,10 +44,15 @@ impl Paint {
 }
 
 /// Writes a short summary for the terminal.
-pub fn write_text<W: Write>(r: &Report, mut out: W, paint: Paint) -> io::Result<()> {
+pub fn write_text<W: Write>(
+    r: &Report,
+    mut out: W,
+    paint: Paint,
+    clock: crate::Clock,
+) -> io::Result<()> {
     let i = &r.input;
     let s = &r.summary;
-    write_headline(r, &mut out)?;
+    write_headline(r, &mut out, clock)?;
     writeln!(
         out,
         "queries {}   plans {}   temp files {} ({})",
@@ -127,7 +132,11 @@ pub fn write_text<W: Write>(r: &Report, mut out: W, paint: Paint) -> io::Result<
 }
 
 /// What was read, and the time it spans (UTC).
-pub(crate) fn write_headline<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
+pub(crate) fn write_headline<W: Write>(
+    r: &Report,
+    out: &mut W,
+    clock: crate::Clock,
+) -> io::Result<()> {
     let i = &r.input;
     writeln!(
         out,
@@ -138,7 +147,13 @@ pub(crate) fn write_headline<W: Write>(r: &Report, out: &mut W) -> io::Result<()
         thousands(i.malformed)
     )?;
     if let (Some(a), Some(b)) = (&r.summary.first_timestamp, &r.summary.last_timestamp) {
-        writeln!(out, "from {a} to {b} (UTC)")?;
+        writeln!(
+            out,
+            "from {} to {} ({})",
+            clock.show(a),
+            clock.show(b),
+            clock.label()
+        )?;
     }
     Ok(())
 }

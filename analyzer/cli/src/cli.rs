@@ -36,6 +36,11 @@ pub enum Command {
 /// Where a report goes and in which format.
 #[derive(clap::Args, Debug)]
 pub struct OutputArgs {
+    /// The time zone reports show times in: log (the zone the log's
+    /// timestamps name), UTC, or an offset such as +01:00. JSON stays UTC.
+    #[arg(long, value_name = "ZONE", default_value = "log")]
+    pub tz: pglog_reports::Tz,
+
     /// Report format: text (terminal summary), json, md (Markdown) or html.
     /// Default: from the --output file's extension, else text.
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -156,6 +161,7 @@ pub enum OutputFormat {
 /// Where and how the report goes.
 pub struct OutputPlan {
     pub format: OutputFormat,
+    pub tz: pglog_reports::Tz,
     pub path: Option<PathBuf>,
 }
 
@@ -222,6 +228,10 @@ impl OutputArgs {
             },
             (None, None) => OutputFormat::Text,
         };
-        Ok(OutputPlan { format, path })
+        Ok(OutputPlan {
+            format,
+            path,
+            tz: self.tz,
+        })
     }
 }

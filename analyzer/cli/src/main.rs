@@ -97,17 +97,18 @@ fn open_sink(output: &OutputPlan) -> anyhow::Result<Box<dyn Write>> {
 
 fn write_report(a: &Analysis, output: &OutputPlan, max_samples: usize) -> anyhow::Result<()> {
     let report = a.report(max_samples);
+    let clock = pglog_reports::Clock::new(&report, output.tz);
     let sink = open_sink(output)?;
     match output.format {
         OutputFormat::Json => pglog_reports::write_json(&report, sink)?,
-        OutputFormat::Md => pglog_reports::write_markdown(&report, sink)?,
-        OutputFormat::Html => pglog_reports::write_html(&report, sink)?,
+        OutputFormat::Md => pglog_reports::write_markdown(&report, sink, clock)?,
+        OutputFormat::Html => pglog_reports::write_html(&report, sink, clock)?,
         OutputFormat::Text => {
             let paint = match output.path {
                 None => pglog_reports::Paint::for_stdout(),
                 Some(_) => pglog_reports::Paint { on: false },
             };
-            pglog_reports::write_text(&report, sink, paint)?
+            pglog_reports::write_text(&report, sink, paint, clock)?
         }
     }
     Ok(())

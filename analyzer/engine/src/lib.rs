@@ -21,8 +21,8 @@ pub use error::AnalyzeError;
 pub use inputs::{expand_inputs, InputSpec};
 pub use options::AnalyzeOptions;
 pub use report::{
-    report_json_schema, FileReport, InputReport, MalformedSample, Report, SummaryReport,
-    REPORT_SCHEMA,
+    report_json_schema, rfc3339, utc_offset, FileReport, InputReport, MalformedSample, Report,
+    SummaryReport, REPORT_SCHEMA,
 };
 pub use run::{analyze, run_analysis, Analysis};
 pub use sections::*;

@@ -90,6 +90,9 @@ pub struct SummaryReport {
     /// First and last log timestamps, RFC 3339 in UTC.
     pub first_timestamp: Option<String>,
     pub last_timestamp: Option<String>,
+    /// The log's own time zone as an offset from UTC (`+01:00`), from the
+    /// zone its timestamps name; every time in this document is UTC.
+    pub time_zone: Option<String>,
 }
 
 impl Report {
@@ -132,10 +135,17 @@ impl Report {
                 events,
                 first_timestamp: summary.first_time_ms.map(rfc3339),
                 last_timestamp: summary.last_time_ms.map(rfc3339),
+                time_zone: summary.zone.map(|(_, off)| utc_offset(off)),
             },
             sections: Sections::build(stats),
         }
     }
+}
+
+/// An offset from UTC in minutes as `+01:00`.
+pub fn utc_offset(min: i32) -> String {
+    let sign = if min < 0 { '-' } else { '+' };
+    format!("{sign}{:02}:{:02}", min.abs() / 60, min.abs() % 60)
 }
 
 /// Milliseconds since the epoch as `2026-11-23T10:00:00.123Z`.

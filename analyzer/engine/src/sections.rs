@@ -234,6 +234,15 @@ pub struct SessionsReport {
     pub peak_at: Option<String>,
     pub session_ms: SumMaxReport,
     pub duration_histogram: Vec<SessionBucket>,
+    /// The most sessions open at once in each minute with a session start
+    /// or end (from sessions with a logged disconnection).
+    pub open_by_minute: Vec<MinuteCount>,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct MinuteCount {
+    pub minute: String,
+    pub count: i64,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -758,6 +767,14 @@ impl Sections {
                 peak_sessions: peak,
                 peak_at: time(peak_at),
                 session_ms: s.session_ms.into(),
+                open_by_minute: s
+                    .open_by_minute()
+                    .into_iter()
+                    .map(|(m, count)| MinuteCount {
+                        minute: rfc3339(m),
+                        count,
+                    })
+                    .collect(),
                 duration_histogram: histogram,
             },
             auth_failures: stats.auth.clone(),

@@ -46,6 +46,9 @@ pub struct Summary {
     pub events: BTreeMap<String, u64>,
     pub first_time_ms: Option<i64>,
     pub last_time_ms: Option<i64>,
+    /// The earliest record that named its zone: (epoch ms, offset minutes).
+    /// Reports show times in this zone.
+    pub zone: Option<(i64, i32)>,
     /// The first malformed stretches, with their file and line.
     pub malformed_samples: Vec<MalformedSample>,
 }
@@ -72,6 +75,11 @@ impl Summary {
         }
         crate::stats::bump(&mut self.events, e.kind.key(), 1);
         if let Some(t) = e.record.time {
+            if let Some(off) = t.offset_min {
+                if self.zone.is_none_or(|(at, _)| t.epoch_ms < at) {
+                    self.zone = Some((t.epoch_ms, off as i32));
+                }
+            }
             self.first_time_ms = Some(self.first_time_ms.map_or(t.epoch_ms, |f| f.min(t.epoch_ms)));
             self.last_time_ms = Some(self.last_time_ms.map_or(t.epoch_ms, |l| l.max(t.epoch_ms)));
         }
@@ -108,6 +116,10 @@ impl AddAssign for Summary {
             *self.events.entry(k).or_default() += v;
         }
         self.first_time_ms = min_opt(self.first_time_ms, o.first_time_ms);
+        self.zone = match (self.zone, o.zone) {
+            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+            (a, b) => a.or(b),
+        };
         self.last_time_ms = match (self.last_time_ms, o.last_time_ms) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),

@@ -10,6 +10,9 @@ use serde::Serialize;
 pub struct LogTime {
     pub epoch_ms: i64,
     pub zone_known: bool,
+    /// The zone's offset from UTC in minutes, when the log wrote a zone
+    /// (reports show times in the log's own zone).
+    pub offset_min: Option<i16>,
 }
 
 /// Parses `YYYY-MM-DD HH:MM:SS[.fff] ZONE` and returns the time and the
@@ -41,6 +44,7 @@ pub fn parse_pg_timestamp(s: &[u8]) -> Option<(LogTime, usize)> {
         LogTime {
             epoch_ms: local_ms - offset_min * 60_000,
             zone_known: known,
+            offset_min: known.then_some(offset_min as i16),
         },
         pos,
     ))
@@ -63,6 +67,7 @@ pub fn parse_epoch(s: &[u8]) -> Option<(LogTime, usize)> {
         LogTime {
             epoch_ms: ms,
             zone_known: true,
+            offset_min: None,
         },
         pos,
     ))
@@ -92,6 +97,7 @@ pub fn parse_iso_timestamp(s: &[u8]) -> Option<(LogTime, usize)> {
         LogTime {
             epoch_ms: local_ms - offset * 60_000,
             zone_known: true,
+            offset_min: Some(offset as i16),
         },
         pos,
     ))

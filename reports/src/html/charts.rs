@@ -256,7 +256,8 @@ pub struct Chart {
     pub svg: String,
 }
 
-pub fn charts(r: &Report) -> Vec<Chart> {
+pub fn charts(r: &Report, clock: crate::Clock) -> Vec<Chart> {
+    let epoch_ms = |t: &str| epoch_ms(t).map(|ms| clock.local_ms(ms));
     let x = &r.sections;
     let minutes: Vec<(i64, &pglog_analyzer::MinuteReport)> = x
         .minutes
@@ -350,19 +351,33 @@ pub fn charts(r: &Report) -> Vec<Chart> {
         "Query durations",
         bar_chart("Query durations", "queries", &hist),
     );
+    let open: Series = x
+        .sessions
+        .open_by_minute
+        .iter()
+        .filter_map(|m| Some((epoch_ms(&m.minute)?, m.count as f64)))
+        .collect();
     push(
         "chart-connections",
-        "Connections per minute",
+        "Sessions and connections per minute",
         time_chart(
-            "Connections per minute",
-            "connections",
+            "Sessions and connections per minute",
+            "count",
             None,
-            &[Line {
-                name: "connections",
-                points: per_minute_counts(series(&|m| Some(m.connections as f64))),
-                color: GREEN,
-                secondary: false,
-            }],
+            &[
+                Line {
+                    name: "connections",
+                    points: per_minute_counts(series(&|m| Some(m.connections as f64))),
+                    color: GREEN,
+                    secondary: false,
+                },
+                Line {
+                    name: "sessions open (peak)",
+                    points: open,
+                    color: PURPLE,
+                    secondary: false,
+                },
+            ],
         ),
     );
     let hourly = |v: &[pglog_analyzer::HourValue]| -> Series {

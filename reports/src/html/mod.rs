@@ -5,6 +5,8 @@
 
 mod charts;
 
+pub use charts::epoch_ms;
+
 use minijinja::value::Serde;
 use minijinja::{context, Environment, Value};
 use pglog_analyzer::{QueryReport, Report};
@@ -55,10 +57,17 @@ fn ranked<'a>(r: &'a Report, key: impl Fn(&QueryReport) -> f64) -> Vec<&'a Query
 }
 
 /// Writes the report as one HTML page.
-pub fn write_html<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
+pub fn write_html<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> io::Result<()> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
     // Counts as EXPLAIN prints them: `200000`, not `200000.0`; `-` for none.
+    // Report times (UTC) shown in the chosen zone.
+    env.add_filter("t", move |v: Value| -> String {
+        match v.as_str() {
+            Some(s) => clock.show(s),
+            None => String::new(),
+        }
+    });
     env.add_filter("num", |v: Value| -> String {
         match f64::try_from(v.clone()) {
             Ok(f) if f == f.trunc() && f.abs() < 1e15 => format!("{}", f as i64),
@@ -69,7 +78,7 @@ pub fn write_html<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
     });
     env.add_template("report.html", TEMPLATE)
         .map_err(io::Error::other)?;
-    let charts: Vec<ChartView> = charts::charts(r)
+    let charts: Vec<ChartView> = charts::charts(r, clock)
         .into_iter()
         .map(|c| ChartView {
             id: c.id,
@@ -109,7 +118,9 @@ pub fn write_html<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
             sparkline: charts::sparkline(
                 &q.hours
                     .iter()
-                    .filter_map(|h| Some((charts::epoch_ms(&h.hour)?, h.calls as f64)))
+                    .filter_map(|h| {
+                        Some((clock.local_ms(charts::epoch_ms(&h.hour)?), h.calls as f64))
+                    })
                     .collect::<Vec<_>>(),
             )
             .map(Value::from_safe_string),
@@ -137,6 +148,7 @@ pub fn write_html<W: Write>(r: &Report, mut out: W) -> io::Result<()> {
             details => Value::from(Serde(&details)),
             plans => Value::from(Serde(&plans)),
             top => TOP,
+            zone => clock.label(),
         })
         .map_err(io::Error::other)?;
     out.write_all(html.as_bytes())?;

@@ -63,3 +63,33 @@ fn the_terminal_summary_has_no_colour_when_piped() {
     assert!(text.contains("plan insights"));
     assert!(text.contains("misestimate"));
 }
+
+#[test]
+fn times_show_in_the_log_zone_unless_tz_says_otherwise() {
+    // The RDS-style server logs in Europe/Berlin (CET in November).
+    let p = sample("rds/postgresql.csv");
+    let doc = analyze_path(&p, &[]);
+    assert_eq!(doc["summary"]["time_zone"], "+01:00");
+    let first = doc["summary"]["first_timestamp"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(first.ends_with('Z'), "JSON stays UTC: {first}");
+    let utc_hour: u32 = first[11..13].parse().unwrap();
+    let local = run_ok(&["analyze", p.to_str().unwrap()]);
+    let line = local.lines().nth(1).unwrap();
+    assert!(line.ends_with("(UTC+01:00)"), "{line}");
+    let shown_hour: u32 = line["from 2026-11-24 ".len()..][..2].parse().unwrap();
+    assert_eq!(shown_hour, (utc_hour + 1) % 24, "{line}");
+    let utc = run_ok(&["analyze", "--tz", "UTC", p.to_str().unwrap()]);
+    assert!(utc.lines().nth(1).unwrap().ends_with("(UTC)"));
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("r.html");
+    run_ok(&["analyze", "-o", html.to_str().unwrap(), p.to_str().unwrap()]);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("All times are UTC+01:00"), "zone not stated");
+    // A wrong zone names the flag and the fix.
+    let bad = pglog(&["analyze", "--tz", "Mars", p.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("+01:00"));
+}

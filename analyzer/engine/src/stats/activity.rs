@@ -323,6 +323,23 @@ impl SessionStats {
         }
     }
 
+    /// The most sessions open at once in each minute: (minute start, count).
+    pub fn open_by_minute(&self) -> Vec<(i64, i64)> {
+        let mut out: Vec<(i64, i64)> = Vec::new();
+        let mut open = 0i64;
+        for (&sec, &d) in &self.deltas {
+            let before = open;
+            open += d;
+            let minute = sec.div_euclid(60) * 60_000;
+            // A minute's peak counts sessions open at its start, too.
+            match out.last_mut() {
+                Some(last) if last.0 == minute => last.1 = last.1.max(open),
+                _ => out.push((minute, open.max(before))),
+            }
+        }
+        out
+    }
+
     /// The most sessions open at once, and when (epoch ms).
     pub fn peak(&self) -> (i64, Option<i64>) {
         let (mut open, mut best, mut at) = (0i64, 0i64, None);
