@@ -1,6 +1,6 @@
 //! Plans from the sample workload (text and JSON, serial and parallel) read
 //! into trees, and the problems the workload was built to show: a join
-//! misestimated through correlated conditions, sorts spilling to disk, a
+//! misestimated through correlated conditions, sorts and a hash spilling to disk, a
 //! sequential scan that throws away nearly every row, a nested loop whose
 //! inner scan runs 2,000 times.
 
@@ -57,6 +57,13 @@ fn the_workload_problems_are_flagged() {
                 .any(|i| i["node_label"] == "Sort"
                     && i["numbers"]["sort_space_kb"].as_f64() > Some(0.0)),
             "{file}: a sort on disk: {spills:?}"
+        );
+        assert!(
+            spills
+                .iter()
+                .any(|i| i["node_label"].as_str().unwrap().ends_with("Hash")
+                    && i["numbers"]["hash_batches"].as_f64() > Some(1.0)),
+            "{file}: a hash built in batches: {spills:?}"
         );
         let scans = insights(&plans, "seq_scan_filter");
         assert!(
