@@ -31,6 +31,118 @@ pub enum Command {
     Diff(DiffArgs),
     /// Print the JSON Schema of `pglog analyze --format json` output.
     Schema,
+    /// Run SQL metrics against a PostgreSQL server on a schedule and ship
+    /// them to CloudWatch, X-Ray and a Prometheus endpoint.
+    Collect(CollectArgs),
+    /// The metric catalogue `pglog collect` runs.
+    Metrics {
+        #[command(subcommand)]
+        command: MetricsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MetricsCommand {
+    /// Print every metric with its unit and dimensions.
+    List {
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+        /// A metric file that extends or overrides the built-in catalogue.
+        #[arg(long, env = "PGLOG_METRICS")]
+        metrics: Option<PathBuf>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+/// Every key of the config file is also a flag and a `PGLOG_*` variable;
+/// flags win over the environment, which wins over the file.
+#[derive(clap::Args, Debug)]
+pub struct CollectArgs {
+    /// A TOML file with any of the keys below (dsn, instance, namespace, ...).
+    #[arg(long, env = "PGLOG_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// libpq connection string or postgresql:// URL (sslmode up to verify-full).
+    #[arg(long, env = "PGLOG_DSN", hide_env_values = true)]
+    pub dsn: Option<String>,
+    /// The DBInstance dimension [default: the host name].
+    #[arg(long, env = "PGLOG_INSTANCE")]
+    pub instance: Option<String>,
+    /// CloudWatch namespace [default: PgLog].
+    #[arg(long, env = "PGLOG_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Time between cycles, e.g. 60s [default: 60s].
+    #[arg(long, env = "PGLOG_INTERVAL")]
+    pub interval: Option<String>,
+    /// AWS region [default: from the AWS chain: AWS_REGION, profile, instance].
+    #[arg(long, env = "PGLOG_REGION")]
+    pub region: Option<String>,
+    /// A metric file that extends or overrides the built-in catalogue.
+    #[arg(long, env = "PGLOG_METRICS")]
+    pub metrics: Option<PathBuf>,
+    /// Serve /metrics, /healthz and /readyz here, e.g. 127.0.0.1:9187.
+    #[arg(long, env = "PGLOG_LISTEN")]
+    pub listen: Option<String>,
+    /// CloudWatch storage resolution in seconds: 1 or 60 [default: 60].
+    #[arg(long, env = "PGLOG_STORAGE_RESOLUTION")]
+    pub storage_resolution: Option<i32>,
+    /// Datums kept while CloudWatch is unreachable; the oldest go first
+    /// when full [default: 100000].
+    #[arg(long, env = "PGLOG_BUFFER_MAX_DATUMS")]
+    pub buffer_max_datums: Option<usize>,
+    /// Ship metrics to CloudWatch (true/false) [default: true].
+    #[arg(long, env = "PGLOG_CLOUDWATCH")]
+    pub cloudwatch: Option<bool>,
+    /// Ship a trace segment per cycle to X-Ray (true/false) [default: true].
+    #[arg(long, env = "PGLOG_XRAY")]
+    pub xray: Option<bool>,
+    /// Send segments to a local X-Ray daemon or ADOT collector over UDP
+    /// (e.g. 127.0.0.1:2000) instead of the X-Ray API.
+    #[arg(long, env = "PGLOG_XRAY_DAEMON")]
+    pub xray_daemon: Option<String>,
+    /// How long a connection attempt may take [default: 5s].
+    #[arg(long, env = "PGLOG_CONNECT_TIMEOUT")]
+    pub connect_timeout: Option<String>,
+    /// An environment variable holding the database password (PGPASSWORD
+    /// and PGPASSFILE are read too).
+    #[arg(long, env = "PGLOG_PASSWORD_ENV")]
+    pub password_env: Option<String>,
+    /// Run one cycle, ship it and exit: 0 when everything worked, 1 when not.
+    #[arg(long)]
+    pub once: bool,
+    /// Print the metric data and trace segments as JSON instead of sending them.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl CollectArgs {
+    pub fn to_config(&self) -> Result<pglog_collector::Config, pglog_collector::ConfigError> {
+        let given = pglog_collector::Overrides {
+            dsn: self.dsn.clone(),
+            instance: self.instance.clone(),
+            namespace: self.namespace.clone(),
+            interval: self.interval.clone(),
+            region: self.region.clone(),
+            metrics: self.metrics.clone(),
+            listen: self.listen.clone(),
+            storage_resolution: self.storage_resolution,
+            buffer_max_datums: self.buffer_max_datums,
+            cloudwatch: self.cloudwatch,
+            xray: self.xray,
+            xray_daemon: self.xray_daemon.clone(),
+            connect_timeout: self.connect_timeout.clone(),
+            password_env: self.password_env.clone(),
+        };
+        let file = match &self.config {
+            Some(p) => pglog_collector::Overrides::from_file(p)?,
+            None => pglog_collector::Overrides::default(),
+        };
+        pglog_collector::Config::resolve(given.or(file), self.dry_run, self.once)
+    }
 }
 
 /// Where a report goes and in which format.

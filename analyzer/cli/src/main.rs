@@ -1,4 +1,5 @@
 mod cli;
+mod collect;
 mod progress;
 
 use anyhow::Context;
@@ -12,6 +13,9 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<collect::CycleFailed>().is_some() => {
+            std::process::ExitCode::from(1)
+        }
         // The reader of our output went away (`pglog analyze ... | head`):
         // nothing is wrong.
         Err(e)
@@ -29,6 +33,8 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Collect(args) => collect::run(&args),
+        Command::Metrics { command } => collect::metrics(&command),
         Command::Analyze(args) => {
             let (mut opts, output) = args.to_options()?;
             let bar = progress::start(&mut opts, args.quiet)?;

@@ -1,0 +1,85 @@
+//! `pglog collect` and `pglog metrics`: logging, the runtime and signals
+//! around the collector library.
+
+use std::io::Write;
+
+use crate::cli::{CollectArgs, ListFormat, MetricsCommand};
+
+/// `--once` ran but something did not work (exit status 1).
+#[derive(Debug, thiserror::Error)]
+#[error("the cycle did not fully work")]
+pub struct CycleFailed;
+
+pub fn run(args: &CollectArgs) -> anyhow::Result<()> {
+    let config = args.to_config()?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PGLOG_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let once = config.once;
+    let outcome = runtime.block_on(pglog_collector::run(config, shutdown_signal()))?;
+    // Tasks still running (a stuck connection attempt) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    if once && !outcome.worked() {
+        eprintln!(
+            "pglog: the cycle did not fully work: database {}, {} failed queries, {}",
+            if outcome.up { "up" } else { "down" },
+            outcome.failed_queries,
+            if outcome.delivered {
+                "all delivered"
+            } else {
+                "not all delivered"
+            }
+        );
+        return Err(CycleFailed.into());
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("stopping: flushing what is buffered");
+}
+
+pub fn metrics(command: &MetricsCommand) -> anyhow::Result<()> {
+    let MetricsCommand::List { format, metrics } = command;
+    let catalogue = pglog_collector::catalogue::Catalogue::with_user_file(metrics.as_deref())?;
+    let list = catalogue.metrics();
+    let mut out = std::io::stdout().lock();
+    match format {
+        ListFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &list)?;
+            writeln!(out)?;
+        }
+        ListFormat::Text => {
+            for m in &list {
+                let roles: Vec<&str> = m.roles.iter().map(|r| r.as_str()).collect();
+                writeln!(
+                    out,
+                    "{:<34} {:<13} {:<8} [{}] on {}",
+                    m.name,
+                    m.unit,
+                    format!("{:?}", m.kind).to_lowercase(),
+                    m.dimensions.join(", "),
+                    roles.join("+")
+                )?;
+                writeln!(out, "    {}", m.help)?;
+            }
+        }
+    }
+    Ok(())
+}

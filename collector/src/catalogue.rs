@@ -1,0 +1,443 @@
+//! The metric catalogue: named SQL queries and the CloudWatch metrics their
+//! columns become. The built-in one is `collector/metrics.toml`, compiled in;
+//! a user file in the same format adds queries or replaces one by its `id`.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::ConfigError;
+
+const BUILT_IN: &str = include_str!("../metrics.toml");
+
+/// Dimensions every datum carries besides a query's labels.
+pub const BASE_DIMENSIONS: [&str; 2] = ["DBInstance", "Role"];
+/// CloudWatch allows 30 dimensions per datum.
+pub const MAX_DIMENSIONS: usize = 30;
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Metrics the collector emits without SQL.
+pub const UP: &str = "Up";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Primary,
+    Standby,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Primary => "primary",
+            Role::Standby => "standby",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Gauge,
+    Counter,
+    Rate,
+    Window,
+    Ratio,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalogue {
+    #[serde(default)]
+    query: Vec<RawQuery>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuery {
+    id: String,
+    sql: String,
+    roles: Vec<Role>,
+    #[serde(default)]
+    min_version: u32,
+    max_version: Option<u32>,
+    interval: Option<String>,
+    timeout: Option<String>,
+    #[serde(default)]
+    labels: Vec<String>,
+    #[serde(default)]
+    keys: Vec<String>,
+    reset: Option<String>,
+    #[serde(default)]
+    value: Vec<RawValue>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawValue {
+    column: String,
+    metric: String,
+    kind: Kind,
+    unit: String,
+    total: Option<String>,
+    window: Option<String>,
+    #[serde(default)]
+    minus_own_transactions: bool,
+    #[serde(default)]
+    help: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub id: String,
+    pub sql: String,
+    pub roles: Vec<Role>,
+    pub min_version: u32,
+    pub max_version: Option<u32>,
+    pub interval: Option<Duration>,
+    pub timeout: Duration,
+    pub labels: Vec<String>,
+    pub keys: Vec<String>,
+    pub reset: Option<String>,
+    pub values: Vec<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Value {
+    pub column: String,
+    pub metric: String,
+    pub kind: Kind,
+    pub unit: String,
+    pub total: Option<String>,
+    pub window: Option<Duration>,
+    /// Leave out the transactions the collector itself ran.
+    pub minus_own_transactions: bool,
+    pub help: String,
+}
+
+impl Query {
+    pub fn runs_on(&self, role: Role, version: u32) -> bool {
+        self.roles.contains(&role)
+            && version >= self.min_version
+            && self.max_version.is_none_or(|max| version <= max)
+    }
+
+    /// The text sent to the server: the marker comment first, so the
+    /// analyzer can leave the collector's own statements out.
+    pub fn marked_sql(&self) -> String {
+        format!("/* pglog */ {}", self.sql.trim())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub queries: Vec<Query>,
+}
+
+/// One CloudWatch metric as `pglog metrics list` shows it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MetricInfo {
+    pub name: String,
+    pub unit: String,
+    pub kind: Kind,
+    pub dimensions: Vec<String>,
+    pub roles: Vec<Role>,
+    pub queries: Vec<String>,
+    pub help: String,
+}
+
+impl Catalogue {
+    pub fn built_in() -> Catalogue {
+        Catalogue::parse(BUILT_IN, "built-in catalogue").expect("the built-in catalogue is valid")
+    }
+
+    /// The built-in catalogue extended (or overridden by `id`) by `path`.
+    pub fn with_user_file(path: Option<&Path>) -> Result<Catalogue, ConfigError> {
+        let mut cat = Catalogue::built_in();
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+                key: "metrics".into(),
+                value: path.display().to_string(),
+                expected: format!("a readable TOML metric file ({e})"),
+            })?;
+            let user = Catalogue::parse(&text, &path.display().to_string())?;
+            for q in user.queries {
+                match cat.queries.iter_mut().find(|c| c.id == q.id) {
+                    Some(slot) => *slot = q,
+                    None => cat.queries.push(q),
+                }
+            }
+        }
+        Ok(cat)
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Catalogue, ConfigError> {
+        let raw: RawCatalogue = toml::from_str(text).map_err(|e| ConfigError::File {
+            file: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        let mut ids = HashSet::new();
+        let mut queries = Vec::with_capacity(raw.query.len());
+        for q in raw.query {
+            let at = |field: &str| format!("query `{}` {field}", q.id);
+            if !ids.insert(q.id.clone()) {
+                return Err(invalid(&at("id"), &q.id, "an id used once per file"));
+            }
+            if q.sql.trim().is_empty() {
+                return Err(invalid(&at("sql"), "", "a SQL query"));
+            }
+            if q.roles.is_empty() {
+                return Err(invalid(
+                    &at("roles"),
+                    "[]",
+                    "[\"primary\"], [\"standby\"] or both",
+                ));
+            }
+            if q.labels.len() + BASE_DIMENSIONS.len() > MAX_DIMENSIONS {
+                return Err(invalid(
+                    &at("labels"),
+                    &q.labels.len().to_string(),
+                    &format!("at most {} labels (CloudWatch allows 30 dimensions, 2 are DBInstance and Role)", MAX_DIMENSIONS - BASE_DIMENSIONS.len()),
+                ));
+            }
+            if let Some(l) = q
+                .labels
+                .iter()
+                .find(|l| BASE_DIMENSIONS.contains(&l.as_str()))
+            {
+                return Err(invalid(
+                    &at("labels"),
+                    l,
+                    "a name other than DBInstance and Role",
+                ));
+            }
+            if q.value.is_empty() {
+                return Err(invalid(
+                    &at("value"),
+                    "none",
+                    "at least one [[query.value]]",
+                ));
+            }
+            let interval = q
+                .interval
+                .as_deref()
+                .map(|v| duration(&at("interval"), v))
+                .transpose()?;
+            let timeout = q
+                .timeout
+                .as_deref()
+                .map(|v| duration(&at("timeout"), v))
+                .transpose()?
+                .unwrap_or(DEFAULT_TIMEOUT);
+            let mut values = Vec::with_capacity(q.value.len());
+            for v in q.value {
+                let vat = |field: &str| format!("query `{}` value `{}` {field}", q.id, v.metric);
+                if !UNITS.contains(&v.unit.as_str()) {
+                    return Err(invalid(
+                        &vat("unit"),
+                        &v.unit,
+                        &format!("a CloudWatch unit: {}", UNITS.join(", ")),
+                    ));
+                }
+                if v.metric.is_empty() || v.metric.len() > 255 {
+                    return Err(invalid(
+                        &vat("metric"),
+                        &v.metric,
+                        "a name of 1 to 255 characters",
+                    ));
+                }
+                if v.kind == Kind::Ratio && v.total.is_none() {
+                    return Err(invalid(
+                        &vat("total"),
+                        "missing",
+                        "the column with the ratio's denominator",
+                    ));
+                }
+                let window = match (v.kind, v.window.as_deref()) {
+                    (Kind::Window, Some(w)) => Some(duration(&vat("window"), w)?),
+                    (Kind::Window, None) => {
+                        return Err(invalid(
+                            &vat("window"),
+                            "missing",
+                            "a duration such as \"10m\"",
+                        ))
+                    }
+                    _ => None,
+                };
+                values.push(Value {
+                    column: v.column,
+                    metric: v.metric,
+                    kind: v.kind,
+                    unit: v.unit,
+                    total: v.total,
+                    window,
+                    minus_own_transactions: v.minus_own_transactions,
+                    help: v.help,
+                });
+            }
+            queries.push(Query {
+                id: q.id,
+                sql: q.sql,
+                roles: q.roles,
+                min_version: q.min_version,
+                max_version: q.max_version,
+                interval,
+                timeout,
+                labels: q.labels,
+                keys: q.keys,
+                reset: q.reset,
+                values,
+            });
+        }
+        Ok(Catalogue { queries })
+    }
+
+    /// Every metric name with its unit and dimensions, `Up` first.
+    pub fn metrics(&self) -> Vec<MetricInfo> {
+        let mut out = vec![MetricInfo {
+            name: UP.into(),
+            unit: "None".into(),
+            kind: Kind::Gauge,
+            dimensions: vec!["DBInstance".into()],
+            roles: vec![Role::Primary, Role::Standby],
+            queries: vec![],
+            help: "1 when the database answered this cycle, 0 when it did not".into(),
+        }];
+        for q in &self.queries {
+            for v in &q.values {
+                let mut dims: Vec<String> = BASE_DIMENSIONS.iter().map(|d| d.to_string()).collect();
+                dims.extend(q.labels.iter().cloned());
+                match out.iter_mut().find(|m| m.name == v.metric) {
+                    Some(m) => {
+                        for d in dims {
+                            if !m.dimensions.contains(&d) {
+                                m.dimensions.push(d);
+                            }
+                        }
+                        for r in &q.roles {
+                            if !m.roles.contains(r) {
+                                m.roles.push(*r);
+                            }
+                        }
+                        m.queries.push(q.id.clone());
+                    }
+                    None => out.push(MetricInfo {
+                        name: v.metric.clone(),
+                        unit: v.unit.clone(),
+                        kind: v.kind,
+                        dimensions: dims,
+                        roles: q.roles.clone(),
+                        queries: vec![q.id.clone()],
+                        help: v.help.clone(),
+                    }),
+                }
+            }
+        }
+        out
+    }
+}
+
+/// CloudWatch's StandardUnit values.
+pub const UNITS: &[&str] = &[
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
+];
+
+fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        value: value.into(),
+        expected: expected.into(),
+    }
+}
+
+pub fn duration(key: &str, value: &str) -> Result<Duration, ConfigError> {
+    match humantime::parse_duration(value.trim()) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(invalid(
+            key,
+            value,
+            "a duration such as \"500ms\", \"30s\", \"5m\" or \"1h\"",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_has_the_contract_names() {
+        let cat = Catalogue::built_in();
+        let names: Vec<String> = cat.metrics().into_iter().map(|m| m.name).collect();
+        for n in [
+            "Up",
+            "TransactionsLast10Minutes",
+            "ReplicationLagBytes",
+            "ReplicationLagSeconds",
+            "Connections",
+            "LocksWaiting",
+            "BlockedBackends",
+            "LongestTransactionSeconds",
+            "LongestIdleInTransactionSeconds",
+            "Deadlocks",
+            "CacheHitRatio",
+            "WalBytesPerSecond",
+            "CheckpointsTimed",
+            "TempBytes",
+            "DatabaseSizeBytes",
+            "XidWraparoundAge",
+            "MultiXactWraparoundAge",
+            "ReplicationSlotRetainedWalBytes",
+            "DeadTuples",
+            "PasswordExpiresInDays",
+        ] {
+            assert!(names.iter().any(|m| m == n), "{n} missing from {names:?}");
+        }
+    }
+
+    #[test]
+    fn user_file_errors_name_the_key() {
+        let e = Catalogue::parse(
+            "[[query]]\nid = \"x\"\nsql = \"SELECT 1 AS v\"\nroles = [\"primary\"]\n[[query.value]]\ncolumn = \"v\"\nmetric = \"X\"\nkind = \"gauge\"\nunit = \"Things\"\n",
+            "f.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("query `x` value `X` unit") && e.contains("Things") && e.contains("Count"),
+            "{e}"
+        );
+        let e = Catalogue::parse("[[query]]\nid = \"x\"\nsqll = \"\"\n", "f.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("f.toml") && e.contains("sqll"), "{e}");
+    }
+}

@@ -1,0 +1,210 @@
+//! Collector settings. Each key can come from the TOML file, an environment
+//! variable (`PGLOG_<KEY>`) or a flag; flags win over the environment, which
+//! wins over the file. The CLI resolves flag-or-env into [`Overrides`].
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::catalogue::{self, Catalogue};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config key `{key}`: `{value}` is not valid; expected {expected}")]
+    Invalid {
+        key: String,
+        value: String,
+        expected: String,
+    },
+    #[error("config key `{key}` is missing; {fix}")]
+    Missing { key: String, fix: String },
+    #[error("{file}: {message}")]
+    File { file: String, message: String },
+}
+
+/// Keys as they appear in the config file (and, upper-cased with a
+/// `PGLOG_` prefix, in the environment).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    pub dsn: Option<String>,
+    pub instance: Option<String>,
+    pub namespace: Option<String>,
+    pub interval: Option<String>,
+    pub region: Option<String>,
+    pub metrics: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub storage_resolution: Option<i32>,
+    pub buffer_max_datums: Option<usize>,
+    pub cloudwatch: Option<bool>,
+    pub xray: Option<bool>,
+    pub xray_daemon: Option<String>,
+    pub connect_timeout: Option<String>,
+    pub password_env: Option<String>,
+}
+
+impl Overrides {
+    /// `self` where set, otherwise `lower`.
+    pub fn or(self, lower: Overrides) -> Overrides {
+        Overrides {
+            dsn: self.dsn.or(lower.dsn),
+            instance: self.instance.or(lower.instance),
+            namespace: self.namespace.or(lower.namespace),
+            interval: self.interval.or(lower.interval),
+            region: self.region.or(lower.region),
+            metrics: self.metrics.or(lower.metrics),
+            listen: self.listen.or(lower.listen),
+            storage_resolution: self.storage_resolution.or(lower.storage_resolution),
+            buffer_max_datums: self.buffer_max_datums.or(lower.buffer_max_datums),
+            cloudwatch: self.cloudwatch.or(lower.cloudwatch),
+            xray: self.xray.or(lower.xray),
+            xray_daemon: self.xray_daemon.or(lower.xray_daemon),
+            connect_timeout: self.connect_timeout.or(lower.connect_timeout),
+            password_env: self.password_env.or(lower.password_env),
+        }
+    }
+
+    pub fn from_file(path: &Path) -> Result<Overrides, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            file: path.display().to_string(),
+            message: format!("cannot read the config file: {e}"),
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::File {
+            file: path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub dsn: String,
+    pub instance: String,
+    pub namespace: String,
+    pub interval: Duration,
+    pub region: Option<String>,
+    pub catalogue: Catalogue,
+    pub listen: Option<SocketAddr>,
+    pub storage_resolution: i32,
+    pub buffer_max_datums: usize,
+    pub cloudwatch: bool,
+    pub xray: bool,
+    pub xray_daemon: Option<SocketAddr>,
+    pub connect_timeout: Duration,
+    pub password_env: Option<String>,
+    /// Print what would be sent instead of sending it.
+    pub dry_run: bool,
+    /// One cycle, then exit.
+    pub once: bool,
+}
+
+impl Config {
+    pub fn resolve(o: Overrides, dry_run: bool, once: bool) -> Result<Config, ConfigError> {
+        let dsn = o.dsn.filter(|d| !d.trim().is_empty()).ok_or_else(|| ConfigError::Missing {
+            key: "dsn".into(),
+            fix: "give --dsn, PGLOG_DSN or `dsn = \"host=... user=... dbname=...\"` in the config file".into(),
+        })?;
+        crate::pg::ConnectSpec::parse(&dsn, None)?;
+        let instance = match o.instance {
+            Some(i) if i.trim().is_empty() => {
+                return Err(invalid(
+                    "instance",
+                    &i,
+                    "a non-empty name for the DBInstance dimension",
+                ))
+            }
+            Some(i) => i,
+            None => hostname(),
+        };
+        let namespace = o.namespace.unwrap_or_else(|| "PgLog".into());
+        if namespace.is_empty() || namespace.starts_with("AWS/") || namespace.len() > 255 {
+            return Err(invalid(
+                "namespace",
+                &namespace,
+                "1 to 255 characters, not starting with AWS/",
+            ));
+        }
+        let interval = match o.interval {
+            Some(v) => catalogue::duration("interval", &v)?,
+            None => Duration::from_secs(60),
+        };
+        let connect_timeout = match o.connect_timeout {
+            Some(v) => catalogue::duration("connect_timeout", &v)?,
+            None => Duration::from_secs(5),
+        };
+        let listen = o
+            .listen
+            .map(|l| {
+                l.parse().map_err(|_| {
+                    invalid("listen", &l, "an address and port such as 127.0.0.1:9187")
+                })
+            })
+            .transpose()?;
+        let xray_daemon = o
+            .xray_daemon
+            .map(|l| {
+                l.parse().map_err(|_| {
+                    invalid(
+                        "xray_daemon",
+                        &l,
+                        "an address and port such as 127.0.0.1:2000",
+                    )
+                })
+            })
+            .transpose()?;
+        let storage_resolution = o.storage_resolution.unwrap_or(60);
+        if storage_resolution != 1 && storage_resolution != 60 {
+            return Err(invalid(
+                "storage_resolution",
+                &storage_resolution.to_string(),
+                "1 (high resolution) or 60",
+            ));
+        }
+        let buffer_max_datums = o.buffer_max_datums.unwrap_or(100_000);
+        if buffer_max_datums < 1000 {
+            return Err(invalid(
+                "buffer_max_datums",
+                &buffer_max_datums.to_string(),
+                "at least 1000",
+            ));
+        }
+        let catalogue = Catalogue::with_user_file(o.metrics.as_deref())?;
+        Ok(Config {
+            dsn,
+            instance,
+            namespace,
+            interval,
+            region: o.region,
+            catalogue,
+            listen,
+            storage_resolution,
+            buffer_max_datums,
+            cloudwatch: o.cloudwatch.unwrap_or(true),
+            xray: o.xray.unwrap_or(true),
+            xray_daemon,
+            connect_timeout,
+            password_env: o.password_env,
+            dry_run,
+            once,
+        })
+    }
+}
+
+fn invalid(key: &str, value: &str, expected: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        value: value.into(),
+        expected: expected.into(),
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into())
+}

@@ -1,0 +1,254 @@
+//! One collection cycle: ask the server who it is, run the queries that are
+//! due for its role and version, turn their rows into datums, and time each
+//! query as an X-Ray subsegment of the cycle's segment.
+
+use std::collections::HashMap;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value as Json};
+
+use crate::catalogue::{Catalogue, Role, UP};
+use crate::pg::{QueryError, ServerInfo, Source};
+use crate::series::{Datum, Series};
+
+pub const SEGMENT_NAME: &str = "pglog-collector";
+
+/// What one cycle produced.
+#[derive(Debug)]
+pub struct CycleOutput {
+    pub datums: Vec<Datum>,
+    pub segment: Json,
+    pub up: bool,
+    pub role: Option<Role>,
+    /// Queries that failed or timed out.
+    pub failed_queries: usize,
+}
+
+pub struct Collector {
+    source: Source,
+    catalogue: Catalogue,
+    instance: String,
+    interval: std::time::Duration,
+    series: Series,
+    last_run: HashMap<String, Instant>,
+    server: Option<ServerInfo>,
+}
+
+impl Collector {
+    pub fn new(
+        source: Source,
+        catalogue: Catalogue,
+        instance: String,
+        interval: std::time::Duration,
+    ) -> Collector {
+        Collector {
+            source,
+            catalogue,
+            instance,
+            interval,
+            series: Series::default(),
+            last_run: HashMap::new(),
+            server: None,
+        }
+    }
+
+    pub async fn cycle(&mut self) -> CycleOutput {
+        let wall = SystemTime::now();
+        let start = Instant::now();
+        let mut segment = Segment::new(wall);
+        let info = self.source.server_info().await;
+        let up_dims = vec![("DBInstance".to_string(), self.instance.clone())];
+        let up_datum = |v: f64| Datum {
+            metric: UP.into(),
+            unit: "None".into(),
+            value: v,
+            dimensions: up_dims.clone(),
+            timestamp: wall,
+        };
+        let info = match info {
+            Ok(i) => i,
+            Err(e) => {
+                segment.fault(&e.to_string());
+                let doc = segment.finish(&self.instance, None, Vec::new());
+                return CycleOutput {
+                    datums: vec![up_datum(0.0)],
+                    segment: doc,
+                    up: false,
+                    role: None,
+                    failed_queries: 0,
+                };
+            }
+        };
+        if self
+            .server
+            .as_ref()
+            .is_some_and(|s| s.address != info.address)
+        {
+            tracing::info!(
+                "now connected to {} (was {}); counters start over",
+                info.address,
+                self.server.as_ref().unwrap().address
+            );
+            self.series.clear();
+        }
+        let role = if info.in_recovery {
+            Role::Standby
+        } else {
+            Role::Primary
+        };
+        if let Some(prev) = &self.server {
+            if prev.in_recovery != info.in_recovery {
+                tracing::info!("role changed to {}", role.as_str());
+            }
+        }
+        let base = vec![
+            ("DBInstance".to_string(), self.instance.clone()),
+            ("Role".to_string(), role.as_str().to_string()),
+        ];
+        let mut datums = Vec::new();
+        let mut subsegments = Vec::new();
+        let mut failed = 0;
+        let mut up = true;
+        for q in &self.catalogue.queries {
+            if !q.runs_on(role, info.version_num) {
+                continue;
+            }
+            let every = q.interval.unwrap_or(self.interval);
+            // A tenth of slack so a query due "now" is not put off a whole cycle by timer jitter.
+            if self
+                .last_run
+                .get(&q.id)
+                .is_some_and(|t| start.duration_since(*t) + every / 10 < every)
+            {
+                continue;
+            }
+            let sql = q.marked_sql();
+            let q_wall = SystemTime::now();
+            let result = self.source.query(&sql, q.timeout).await;
+            let q_end = SystemTime::now();
+            let mut sub = json!({
+                "name": q.id,
+                "id": hex_id(16),
+                "start_time": epoch(q_wall),
+                "end_time": epoch(q_end),
+                "namespace": "remote",
+                "sql": {
+                    "sanitized_query": sql,
+                    "database_type": "PostgreSQL",
+                    "database_version": info.version,
+                    "user": self.source.spec().user,
+                    "url": self.source.spec().url,
+                    "driver_version": "tokio-postgres",
+                },
+            });
+            match result {
+                Ok(rows) => {
+                    self.last_run.insert(q.id.clone(), Instant::now());
+                    let own = self.source.own_transactions;
+                    datums.extend(
+                        self.series
+                            .datums(q, &rows, &base, own, Instant::now(), wall),
+                    );
+                }
+                Err(e) => {
+                    failed += 1;
+                    tracing::warn!(query = %q.id, "{e}");
+                    let timeout = matches!(e, QueryError::Timeout(_));
+                    sub["fault"] = json!(true);
+                    if timeout {
+                        sub["throttle"] = json!(false);
+                        sub["annotations"] = json!({ "timeout": true });
+                    }
+                    sub["cause"] = cause(&e.to_string());
+                    subsegments.push(sub);
+                    if matches!(e, QueryError::Down(_)) {
+                        up = false;
+                        break;
+                    }
+                    continue;
+                }
+            }
+            subsegments.push(sub);
+        }
+        datums.push(up_datum(if up { 1.0 } else { 0.0 }));
+        if failed > 0 {
+            segment.fault(&format!("{failed} of the cycle's queries failed"));
+        }
+        segment.version = Some(info.version.clone());
+        self.server = Some(info);
+        let doc = segment.finish(&self.instance, Some(role), subsegments);
+        CycleOutput {
+            datums,
+            segment: doc,
+            up,
+            role: Some(role),
+            failed_queries: failed,
+        }
+    }
+}
+
+struct Segment {
+    start: SystemTime,
+    trace_id: String,
+    fault: Option<String>,
+    version: Option<String>,
+}
+
+impl Segment {
+    fn new(start: SystemTime) -> Segment {
+        let secs = start
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        Segment {
+            start,
+            trace_id: format!("1-{secs:08x}-{}", hex_id(24)),
+            fault: None,
+            version: None,
+        }
+    }
+
+    fn fault(&mut self, why: &str) {
+        self.fault.get_or_insert_with(|| why.to_string());
+    }
+
+    fn finish(self, instance: &str, role: Option<Role>, subsegments: Vec<Json>) -> Json {
+        let mut annotations = json!({ "instance": instance });
+        if let Some(r) = role {
+            annotations["role"] = json!(r.as_str());
+        }
+        let mut doc = json!({
+            "name": SEGMENT_NAME,
+            "id": hex_id(16),
+            "trace_id": self.trace_id,
+            "start_time": epoch(self.start),
+            "end_time": epoch(SystemTime::now()),
+            "annotations": annotations,
+            "subsegments": subsegments,
+        });
+        if let Some(v) = self.version {
+            doc["metadata"] = json!({ "postgresql": { "version": v } });
+        }
+        if let Some(why) = self.fault {
+            doc["fault"] = json!(true);
+            doc["cause"] = cause(&why);
+        }
+        doc
+    }
+}
+
+fn cause(message: &str) -> Json {
+    json!({ "exceptions": [{ "id": hex_id(16), "message": message }] })
+}
+
+fn epoch(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
+fn hex_id(len: usize) -> String {
+    (0..len)
+        .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap())
+        .collect()
+}

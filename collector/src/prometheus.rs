@@ -1,0 +1,194 @@
+//! `/metrics` in the Prometheus text format (the last cycle's values, the
+//! same ones CloudWatch gets), `/healthz` (the process answers) and
+//! `/readyz` (the last cycle reached the database).
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt::Write;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+use crate::catalogue::MetricInfo;
+use crate::series::Datum;
+
+#[derive(Default)]
+pub struct Exposition {
+    text: String,
+    ready: bool,
+}
+
+#[derive(Clone, Default)]
+pub struct Shared(Arc<RwLock<Exposition>>);
+
+impl Shared {
+    /// Replaces what `/metrics` serves with this cycle's datums.
+    pub fn update(
+        &self,
+        datums: &[Datum],
+        catalogue: &[MetricInfo],
+        up: bool,
+        extra: &[(&str, &str, f64)],
+    ) {
+        let mut by_metric: BTreeMap<&str, Vec<&Datum>> = BTreeMap::new();
+        for d in datums {
+            by_metric.entry(&d.metric).or_default().push(d);
+        }
+        let mut text = String::new();
+        for (metric, ds) in by_metric {
+            let name = prom_name(metric);
+            let help = catalogue
+                .iter()
+                .find(|m| m.name == metric)
+                .map(|m| m.help.as_str())
+                .unwrap_or("");
+            let _ = writeln!(
+                text,
+                "# HELP {name} {}",
+                help.replace('\\', "\\\\").replace('\n', " ")
+            );
+            let _ = writeln!(text, "# TYPE {name} gauge");
+            for d in ds {
+                let labels: Vec<String> = d
+                    .dimensions
+                    .iter()
+                    .map(|(k, v)| format!("{}=\"{}\"", label_name(k), escape(v)))
+                    .collect();
+                let _ = writeln!(text, "{name}{{{}}} {}", labels.join(","), d.value);
+            }
+        }
+        for (name, help, value) in extra {
+            let _ = writeln!(
+                text,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
+        }
+        let mut e = self.0.write().unwrap();
+        e.text = text;
+        e.ready = up;
+    }
+}
+
+/// `TransactionsLast10Minutes` becomes `pglog_transactions_last10_minutes`.
+pub fn prom_name(metric: &str) -> String {
+    let mut out = String::from("pglog_");
+    let mut prev_lower = false;
+    for c in metric.chars() {
+        if c.is_ascii_uppercase() {
+            if prev_lower {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+            prev_lower = false;
+        } else if c.is_ascii_alphanumeric() {
+            out.push(c);
+            prev_lower = true;
+        } else {
+            out.push('_');
+            prev_lower = false;
+        }
+    }
+    out
+}
+
+fn label_name(dim: &str) -> String {
+    let c: Vec<char> = dim.chars().collect();
+    let mut out = String::new();
+    for i in 0..c.len() {
+        let boundary = i > 0
+            && c[i].is_ascii_uppercase()
+            && (c[i - 1].is_ascii_lowercase()
+                || c.get(i + 1).is_some_and(|n| n.is_ascii_lowercase())
+                    && c[i - 1].is_ascii_uppercase());
+        if boundary {
+            out.push('_');
+        }
+        out.push(if c[i].is_ascii_alphanumeric() {
+            c[i].to_ascii_lowercase()
+        } else {
+            '_'
+        });
+    }
+    out
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+pub async fn serve(
+    addr: SocketAddr,
+    shared: Shared,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    tracing::info!("serving /metrics on http://{addr}");
+    let mut stop = shutdown.clone();
+    loop {
+        let (stream, _) = tokio::select! {
+            r = listener.accept() => r?,
+            _ = stop.changed() => return Ok(()),
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(respond(&req, &shared)) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn respond(req: &Request<hyper::body::Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+    let e = shared.0.read().unwrap();
+    let (status, ctype, body) = match req.uri().path() {
+        "/metrics" => (
+            StatusCode::OK,
+            "text/plain; version=0.0.4; charset=utf-8",
+            e.text.clone(),
+        ),
+        "/healthz" => (StatusCode::OK, "text/plain", "ok\n".into()),
+        "/readyz" if e.ready => (StatusCode::OK, "text/plain", "ready\n".into()),
+        "/readyz" => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            "the database did not answer the last cycle\n".into(),
+        ),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "not found: try /metrics, /healthz or /readyz\n".into(),
+        ),
+    };
+    Response::builder()
+        .status(status)
+        .header("content-type", ctype)
+        .body(Full::new(Bytes::from(body)))
+        .unwrap()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(
+            prom_name("TransactionsLast10Minutes"),
+            "pglog_transactions_last10_minutes"
+        );
+        assert_eq!(prom_name("Up"), "pglog_up");
+        assert_eq!(label_name("DBInstance"), "db_instance");
+        assert_eq!(label_name("State"), "state");
+    }
+}
