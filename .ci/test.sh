@@ -10,6 +10,9 @@ command -v python3 >/dev/null || need_apt+=(python3)  # runs sample-logs/count.p
 # pg_query builds libpg_query (PostgreSQL's parser) with bindgen.
 command -v clang >/dev/null || need_apt+=(clang)
 dpkg-query -W -f='${Status}' libclang-dev 2>/dev/null | grep -q 'install ok installed' || need_apt+=(libclang-dev)
+# The collector tests: a moto server in a Python venv, certificates made with openssl.
+python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
+command -v openssl >/dev/null || need_apt+=(openssl)
 # A real browser opens the HTML report in the tests.
 command -v chromium >/dev/null || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -19,6 +22,15 @@ if [ ${#need_apt[@]} -gt 0 ]; then
         sudo apt-get update -qq && sudo apt-get install -y -qq "${need_apt[@]}"
     fi
 fi
+
+# The AWS emulator the collector tests ship to (the harness would create it
+# on first use too; doing it here keeps the pip output out of the tests).
+moto_venv=target/moto-venv
+if [ ! -x "$moto_venv/bin/moto_server" ]; then
+    python3 -m venv "$moto_venv"
+    "$moto_venv/bin/pip" install -q 'moto[server]==5.2.5'
+fi
+export PGLOG_MOTO_VENV="$PWD/$moto_venv"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -20,6 +20,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Metrics the collector emits without SQL.
 pub const UP: &str = "Up";
+pub const COLLECTOR_STARTS: &str = "CollectorStarts";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -296,15 +297,26 @@ impl Catalogue {
 
     /// Every metric name with its unit and dimensions, `Up` first.
     pub fn metrics(&self) -> Vec<MetricInfo> {
-        let mut out = vec![MetricInfo {
-            name: UP.into(),
-            unit: "None".into(),
-            kind: Kind::Gauge,
-            dimensions: vec!["DBInstance".into()],
-            roles: vec![Role::Primary, Role::Standby],
-            queries: vec![],
-            help: "1 when the database answered this cycle, 0 when it did not".into(),
-        }];
+        let mut out = vec![
+            MetricInfo {
+                name: UP.into(),
+                unit: "None".into(),
+                kind: Kind::Gauge,
+                dimensions: vec!["DBInstance".into()],
+                roles: vec![Role::Primary, Role::Standby],
+                queries: vec![],
+                help: "1 when the database answered this cycle, 0 when it did not".into(),
+            },
+            MetricInfo {
+                name: COLLECTOR_STARTS.into(),
+                unit: "Count".into(),
+                kind: Kind::Gauge,
+                dimensions: vec!["DBInstance".into()],
+                roles: vec![Role::Primary, Role::Standby],
+                queries: vec![],
+                help: "1 each time the collector starts (its CloudWatch health check)".into(),
+            },
+        ];
         for q in &self.queries {
             for v in &q.values {
                 let mut dims: Vec<String> = BASE_DIMENSIONS.iter().map(|d| d.to_string()).collect();

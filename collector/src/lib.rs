@@ -180,7 +180,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
 /// carry the data until it answers.
 async fn health_check(cw: &CloudWatch, config: &Config) -> anyhow::Result<()> {
     let datum = Datum {
-        metric: "CollectorStarts".into(),
+        metric: catalogue::COLLECTOR_STARTS.into(),
         unit: "Count".into(),
         value: 1.0,
         dimensions: vec![("DBInstance".into(), config.instance.clone())],

@@ -197,8 +197,11 @@ impl Series {
                     Kind::Rate => (g.seconds > 0.0).then(|| g.sum / g.seconds),
                     Kind::Ratio => (g.total > 0.0).then(|| 100.0 * g.sum / g.total),
                     Kind::Window => {
+                        // Not clamped per slice: the server publishes our own
+                        // transactions up to a second late, so a slice can be
+                        // negative and the next one makes up for it.
                         let amount = if v.minus_own_transactions {
-                            (g.sum - own_since).max(0.0)
+                            g.sum - own_since
                         } else {
                             g.sum
                         };
@@ -273,7 +276,8 @@ impl Series {
                 }
                 _ => s.amount,
             })
-            .sum()
+            .sum::<f64>()
+            .max(0.0)
     }
 }
 
