@@ -163,11 +163,11 @@ impl Config {
             ));
         }
         let buffer_max_datums = o.buffer_max_datums.unwrap_or(100_000);
-        if buffer_max_datums < 1000 {
+        if buffer_max_datums < 100 {
             return Err(invalid(
                 "buffer_max_datums",
                 &buffer_max_datums.to_string(),
-                "at least 1000",
+                "at least 100",
             ));
         }
         let catalogue = Catalogue::with_user_file(o.metrics.as_deref())?;

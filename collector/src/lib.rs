@@ -130,11 +130,13 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         if let Some(s) = &metrics_sink {
             extra.push((
                 "pglog_cloudwatch_datums_dropped_total",
+                "counter",
                 "Datums dropped because the buffer was full",
                 s.stats.dropped_full.load(Ordering::Relaxed) as f64,
             ));
             extra.push((
                 "pglog_cloudwatch_datums_buffered",
+                "gauge",
                 "Datums waiting to be shipped",
                 s.stats.buffered.load(Ordering::Relaxed) as f64,
             ));

@@ -33,7 +33,7 @@ impl Shared {
         datums: &[Datum],
         catalogue: &[MetricInfo],
         up: bool,
-        extra: &[(&str, &str, f64)],
+        extra: &[(&str, &str, &str, f64)],
     ) {
         let mut by_metric: BTreeMap<&str, Vec<&Datum>> = BTreeMap::new();
         for d in datums {
@@ -62,10 +62,10 @@ impl Shared {
                 let _ = writeln!(text, "{name}{{{}}} {}", labels.join(","), d.value);
             }
         }
-        for (name, help, value) in extra {
+        for (name, kind, help, value) in extra {
             let _ = writeln!(
                 text,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
             );
         }
         let mut e = self.0.write().unwrap();

@@ -219,6 +219,7 @@ async fn ships_metrics_traces_and_prometheus() {
         "{body}"
     );
     assert!(http_get(&listen, "/readyz").contains("ready"));
+    assert!(http_get(&listen, "/healthz").starts_with("HTTP/1.1 200"));
 
     // X-Ray: a segment per cycle, a subsegment per query with its SQL.
     let segments = eventually("X-Ray segments", Duration::from_secs(30), || async {
@@ -329,6 +330,23 @@ fn survives_restart_and_follows_promotion() {
         value(c, "Up") == Some(1.0)
     });
     assert!(datums(&back, "Connections").len() >= 6);
+    // The crash reset the server's statistics: counters restart from what
+    // they hold now, never negative.
+    for _ in 0..3 {
+        let c = p.next_cycle(Duration::from_secs(10));
+        for m in [
+            "TransactionsLast10Minutes",
+            "Rollbacks",
+            "Deadlocks",
+            "TempBytes",
+            "CheckpointsRequested",
+            "WalBytesPerSecond",
+        ] {
+            for (_, v) in datums(&c, m) {
+                assert!((0.0..1e9).contains(&v), "{m} = {v} after the restart");
+            }
+        }
+    }
 
     standby.promote();
     let promoted = s.cycle_where("Role primary", Duration::from_secs(60), |c| {
@@ -700,4 +718,195 @@ fn tls_require_and_verify_full() {
     ));
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.to_lowercase().contains("certificate"), "{stderr}");
+}
+
+/// `pglog metrics list --format json`: every metric with its unit and
+/// dimensions, the contract names among them.
+#[test]
+fn metrics_list_json() {
+    let out = std::process::Command::new(daemon::pglog_bin())
+        .args(["metrics", "list", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = list.as_array().unwrap();
+    for m in list {
+        assert!(
+            m["name"].is_string() && m["unit"].is_string() && m["dimensions"].is_array(),
+            "{m}"
+        );
+    }
+    let find = |n: &str| {
+        list.iter()
+            .find(|m| m["name"] == n)
+            .unwrap_or_else(|| panic!("{n} not listed"))
+    };
+    assert_eq!(find("Up")["dimensions"], serde_json::json!(["DBInstance"]));
+    assert_eq!(
+        find("Connections")["dimensions"],
+        serde_json::json!(["DBInstance", "Role", "State"])
+    );
+    assert_eq!(find("ReplicationLagBytes")["unit"], "Bytes");
+    for n in [
+        "TransactionsLast10Minutes",
+        "ReplicationLagSeconds",
+        "PasswordExpiresInDays",
+    ] {
+        find(n);
+    }
+}
+
+/// Segments over UDP to a local X-Ray daemon: the daemon's header line,
+/// then the segment.
+#[test]
+fn xray_daemon_over_udp() {
+    let primary = Pg::primary();
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let addr = socket.local_addr().unwrap().to_string();
+    let d = Daemon::start(
+        &[
+            "--dsn",
+            &primary.dsn(),
+            "--once",
+            "--cloudwatch",
+            "false",
+            "--xray-daemon",
+            &addr,
+        ],
+        &[
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ],
+    );
+    let mut buf = vec![0u8; 65536];
+    let n = socket.recv(&mut buf).unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]);
+    let (header, body) = text.split_once('\n').unwrap();
+    assert_eq!(header, r#"{"format": "json", "version": 1}"#);
+    let seg: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(seg["name"], "pglog-collector");
+    assert!(seg["trace_id"].as_str().unwrap().starts_with("1-"));
+    assert!(seg["subsegments"].as_array().unwrap().len() >= 8);
+    let (status, _, stderr) = d.wait(Duration::from_secs(20));
+    assert!(status.success(), "{stderr}");
+}
+
+/// A backend that stops answering (SIGSTOP, as a network partition would
+/// look): the cycle gives up after the query's timeout plus a second, the
+/// daemon reconnects, and collection goes on.
+#[test]
+fn hung_backend_does_not_hang_the_cycle() {
+    let primary = Pg::primary();
+    let d = Daemon::start(
+        &[
+            "--dsn",
+            &primary.dsn(),
+            "--interval",
+            "500ms",
+            "--dry-run",
+            "--instance",
+            "h",
+        ],
+        &[],
+    );
+    d.cycle_where("Up 1", Duration::from_secs(30), |c| {
+        value(c, "Up") == Some(1.0)
+    });
+    let pid =
+        primary.psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'pglog-collector'");
+    let signal = |sig: &str| {
+        assert!(std::process::Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success());
+    };
+    signal("-STOP");
+    let t = Instant::now();
+    let stuck = d.cycle_where("the stuck cycle", Duration::from_secs(20), |c| {
+        value(c, "Up") != Some(1.0) || c["segments"][0]["fault"] == true
+    });
+    signal("-CONT");
+    // The server-info query has a 5 s timeout; the client waits one more second.
+    assert!(t.elapsed() < Duration::from_secs(9), "{:?}", t.elapsed());
+    assert!(
+        stuck["segments"][0]["cause"]["exceptions"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("timeout"),
+        "{stuck}"
+    );
+    d.cycle_where("Up 1 on a new connection", Duration::from_secs(30), |c| {
+        value(c, "Up") == Some(1.0) && c["segments"][0].get("fault").is_none()
+    });
+    let pids = primary.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pglog-collector' AND pid <> 0");
+    assert!(pids == "1" || pids == "2", "{pids}");
+    assert!(d.terminate().0.success());
+}
+
+/// A buffer smaller than the outage: the oldest datums are dropped, the
+/// drop is counted and logged, and the newest arrive.
+#[tokio::test(flavor = "multi_thread")]
+async fn full_buffer_drops_the_oldest() {
+    let primary = Pg::primary();
+    let moto = Moto::start_new();
+    let listen = format!("127.0.0.1:{}", harness::free_port());
+    let d = Daemon::start(
+        &[
+            "--dsn",
+            &primary.dsn(),
+            "--instance",
+            "f",
+            "--interval",
+            "1s",
+            "--storage-resolution",
+            "1",
+            "--xray",
+            "false",
+            "--buffer-max-datums",
+            "100",
+            "--listen",
+            &listen,
+        ],
+        &moto.env(),
+    );
+    let cw = moto.cloudwatch().await;
+    eventually("first Up", Duration::from_secs(60), || async {
+        (!metric_values(&cw, "PgLog", "Up", &[("DBInstance", "f")])
+            .await
+            .is_empty())
+        .then_some(())
+    })
+    .await;
+    moto.stop();
+    let outage_start = std::time::SystemTime::now();
+    // About 20 datums a cycle: 10 cycles overflow a buffer of 100.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let metrics = http_get(&listen, "/metrics");
+    let dropped: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("pglog_cloudwatch_datums_dropped_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(dropped > 20.0, "{metrics}");
+    assert!(
+        metrics.contains("pglog_cloudwatch_datums_buffered 100\n"),
+        "{metrics}"
+    );
+    moto.start();
+    let ups = eventually("Up after the outage", Duration::from_secs(60), || async {
+        let v = metric_values(&cw, "PgLog", "Up", &[("DBInstance", "f")]).await;
+        (v.len() >= 3).then_some(v)
+    })
+    .await;
+    // The first cycles of the outage were dropped to make room for the last.
+    let first = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(ups[0].0.secs() as u64);
+    assert!(first > outage_start + Duration::from_secs(2), "{ups:?}");
+    assert!(d.stderr().contains("dropping the oldest"), "{}", d.stderr());
+    assert!(d.terminate().0.success());
 }
