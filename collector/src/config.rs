@@ -43,6 +43,12 @@ pub struct Overrides {
     pub xray_daemon: Option<String>,
     pub connect_timeout: Option<String>,
     pub password_env: Option<String>,
+    pub log_dir: Option<PathBuf>,
+    pub log_group: Option<String>,
+    pub log_retention_days: Option<i32>,
+    pub log_format: Option<String>,
+    pub log_prefix: Option<String>,
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Overrides {
@@ -63,6 +69,12 @@ impl Overrides {
             xray_daemon: self.xray_daemon.or(lower.xray_daemon),
             connect_timeout: self.connect_timeout.or(lower.connect_timeout),
             password_env: self.password_env.or(lower.password_env),
+            log_dir: self.log_dir.or(lower.log_dir),
+            log_group: self.log_group.or(lower.log_group),
+            log_retention_days: self.log_retention_days.or(lower.log_retention_days),
+            log_format: self.log_format.or(lower.log_format),
+            log_prefix: self.log_prefix.or(lower.log_prefix),
+            state_dir: self.state_dir.or(lower.state_dir),
         }
     }
 
@@ -94,6 +106,8 @@ pub struct Config {
     pub xray_daemon: Option<SocketAddr>,
     pub connect_timeout: Duration,
     pub password_env: Option<String>,
+    /// Log shipping, when a log directory is given.
+    pub logs: Option<crate::logs::LogOptions>,
     /// Print what would be sent instead of sending it.
     pub dry_run: bool,
     /// One cycle, then exit.
@@ -171,6 +185,55 @@ impl Config {
             ));
         }
         let catalogue = Catalogue::with_user_file(o.metrics.as_deref())?;
+        let logs = match o.log_dir {
+            None => None,
+            Some(dir) => {
+                let format = match o.log_format.as_deref().unwrap_or("auto") {
+                    "auto" => pglog_logparse::InputFormat::Auto,
+                    "csv" => pglog_logparse::InputFormat::Csv,
+                    "json" => pglog_logparse::InputFormat::Json,
+                    "stderr" => pglog_logparse::InputFormat::Stderr,
+                    other => return Err(invalid("log_format", other, "auto, csv, json or stderr")),
+                };
+                let prefix = o
+                    .log_prefix
+                    .map(|p| {
+                        pglog_logparse::Prefix::parse(&p).map_err(|e| {
+                            invalid("log_prefix", &p, &format!("a log_line_prefix ({e})"))
+                        })
+                    })
+                    .transpose()?;
+                const RETENTION: &[i32] = &[
+                    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                    2192, 2557, 2922, 3288, 3653,
+                ];
+                if let Some(d) = o.log_retention_days {
+                    if !RETENTION.contains(&d) {
+                        return Err(invalid("log_retention_days", &d.to_string(), "one of CloudWatch Logs' retention periods: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"));
+                    }
+                }
+                let group = o.log_group.unwrap_or_else(|| "/pglog/postgresql".into());
+                if group.is_empty() || group.len() > 512 {
+                    return Err(invalid(
+                        "log_group",
+                        &group,
+                        "a log group name of 1 to 512 characters",
+                    ));
+                }
+                Some(crate::logs::LogOptions {
+                    dir,
+                    group,
+                    retention_days: o.log_retention_days,
+                    state_dir: o
+                        .state_dir
+                        .unwrap_or_else(|| PathBuf::from("/var/lib/pglog")),
+                    format,
+                    prefix,
+                    poll: Duration::from_secs(1),
+                    hold: Duration::from_secs(5),
+                })
+            }
+        };
         Ok(Config {
             dsn,
             instance,
@@ -186,6 +249,7 @@ impl Config {
             xray_daemon,
             connect_timeout,
             password_env: o.password_env,
+            logs,
             dry_run,
             once,
         })

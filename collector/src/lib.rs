@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod config;
 pub mod cycle;
+pub mod logs;
 pub mod pg;
 pub mod prometheus;
 pub mod retry;
@@ -66,6 +67,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     );
     let metric_infos = config.catalogue.metrics();
 
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let log_stats = std::sync::Arc::new(logs::LogStats::default());
+    let mut log_task = None;
     let mut metrics_sink: Option<SinkHandle<Datum>> = None;
     let mut trace_sink: Option<SinkHandle<String>> = None;
     if !config.dry_run {
@@ -74,6 +78,18 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
             let cw = CloudWatch::new(&sdk, config.namespace.clone(), config.storage_resolution);
             health_check(&cw, &config).await?;
             metrics_sink = Some(SinkHandle::spawn(cw, config.buffer_max_datums));
+        }
+        if let Some(opts) = config.logs.clone() {
+            let (sdk, instance, once, stop, stats) = (
+                sdk.clone(),
+                config.instance.clone(),
+                config.once,
+                stop_rx.clone(),
+                log_stats.clone(),
+            );
+            log_task = Some(tokio::spawn(logs::run(
+                opts, sdk, instance, once, stop, stats,
+            )));
         }
         if config.xray {
             // Segments are about 2 kB; keep as many cycles as datums allow.
@@ -90,8 +106,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         }
     }
 
+    if config.dry_run && config.logs.is_some() {
+        tracing::warn!("--dry-run: the log is not shipped");
+    }
     let exposition = prometheus::Shared::default();
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     if let Some(addr) = config.listen {
         let listener =
             tokio::net::TcpListener::bind(addr)
@@ -168,6 +186,34 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     }
     if let Some(s) = trace_sink {
         delivered &= s.close(deadline).await;
+    }
+    if let Some(task) = log_task {
+        // With --once the log shipper stops by itself once caught up.
+        let ended = if config.once {
+            tokio::time::timeout(Duration::from_secs(300), task)
+                .await
+                .ok()
+        } else {
+            tokio::time::timeout_at(deadline, task).await.ok()
+        };
+        match ended {
+            Some(Ok(Ok(true))) => {}
+            Some(Ok(Ok(false))) => {
+                tracing::warn!("log shipping: not caught up");
+                delivered = false;
+            }
+            Some(Ok(Err(e))) => {
+                tracing::error!("log shipping stopped: {e:#}");
+                delivered = false;
+            }
+            _ => delivered = false,
+        }
+        tracing::info!(
+            "log shipping: {} records shipped, {} not records, {} already shipped before",
+            log_stats.events.load(Ordering::Relaxed),
+            log_stats.malformed.load(Ordering::Relaxed),
+            log_stats.duplicates_skipped.load(Ordering::Relaxed)
+        );
     }
     if !delivered {
         tracing::warn!("exiting with data not delivered");

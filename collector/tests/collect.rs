@@ -138,7 +138,9 @@ async fn ships_metrics_traces_and_prometheus() {
     })
     .await;
 
-    // Transactions: what pgbench ran, and nothing of the collector's own.
+    // Transactions: what pgbench ran, and nothing of the collector's own
+    // (the server publishes a backend's counts up to a second late, so a
+    // cycle's worth of the collector's own queries may be in flight).
     let ran = primary.pgbench(&["-n", "-c", "2", "-t", "300"]);
     assert_eq!(ran, 600);
     tokio::time::sleep(Duration::from_secs(4)).await;
@@ -147,7 +149,7 @@ async fn ships_metrics_traces_and_prometheus() {
     let last = tx.last().unwrap().1;
     eprintln!("TransactionsLast10Minutes {last} after pgbench ran {ran}");
     assert!(
-        (ran as f64 - 5.0..=ran as f64 + 5.0).contains(&last),
+        (ran as f64 - 15.0..=ran as f64 + 15.0).contains(&last),
         "TransactionsLast10Minutes {last} after pgbench ran {ran}: {tx:?}"
     );
 
@@ -909,4 +911,204 @@ async fn full_buffer_drops_the_oldest() {
     assert!(first > outage_start + Duration::from_secs(2), "{ups:?}");
     assert!(d.stderr().contains("dropping the oldest"), "{}", d.stderr());
     assert!(d.terminate().0.success());
+}
+
+/// Every event of a log group, per stream, oldest first.
+async fn log_events(moto: &Moto, group: &str) -> Vec<(String, i64, String)> {
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&moto.sdk_config().await);
+    let streams = logs
+        .describe_log_streams()
+        .log_group_name(group)
+        .send()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for s in streams.log_streams() {
+        let name = s.log_stream_name().unwrap().to_string();
+        let mut token: Option<String> = None;
+        loop {
+            let page = logs
+                .get_log_events()
+                .log_group_name(group)
+                .log_stream_name(&name)
+                .start_from_head(true)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .unwrap();
+            let n = page.events().len();
+            out.extend(page.events().iter().map(|e| {
+                (
+                    name.clone(),
+                    e.timestamp().unwrap(),
+                    e.message().unwrap().to_string(),
+                )
+            }));
+            let next = page.next_forward_token().map(str::to_string);
+            if n == 0 || next == token {
+                break;
+            }
+            token = next;
+        }
+    }
+    out
+}
+
+/// Records in a log directory, as `pglog analyze` counts them.
+fn records_in(dir: &std::path::Path) -> u64 {
+    let out = std::process::Command::new(daemon::pglog_bin())
+        .args(["analyze", "--format", "json", "-q"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    r["input"]["records"].as_u64().unwrap() + r["input"]["malformed"].as_u64().unwrap()
+}
+
+fn ship_once(pg: &Pg, moto: &Moto, log_dir: &std::path::Path, state: &std::path::Path) -> String {
+    let d = Daemon::start(
+        &[
+            "--dsn",
+            &pg.dsn(),
+            "--once",
+            "--cloudwatch",
+            "false",
+            "--xray",
+            "false",
+            "--log-dir",
+            log_dir.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--log-group",
+            "/pglog/test",
+            "--log-retention-days",
+            "7",
+        ],
+        &moto.env(),
+    );
+    let (status, _, stderr) = d.wait(Duration::from_secs(120));
+    // A stopped server makes the metric part of the run fail (exit 1); the
+    // log part must have caught up all the same.
+    assert!(
+        status.success() || stderr.contains("database unreachable"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("log shipping:") && !stderr.contains("not delivered"),
+        "{stderr}"
+    );
+    stderr
+}
+
+const LOGGING: &str = "logging_collector = on\nlog_destination = 'csvlog'\nlog_directory = 'log'\nlog_filename = 'postgresql-%Y%m%d-%H%M%S.log'\nlog_statement = 'all'\nlog_min_duration_statement = 0\nlc_messages = 'C'\n";
+
+/// The server's csvlog shipped to CloudWatch Logs in several runs, across a
+/// rotation, and once more after the checkpoint was set back (as after a
+/// crash between the write and the checkpoint): the group holds each record
+/// exactly once, each as one event with the record's own time.
+#[tokio::test(flavor = "multi_thread")]
+async fn log_shipping_exactly_once() {
+    let pg = Pg::primary_with(LOGGING);
+    let log_dir = pg.data_dir().join("log");
+    let state = tempfile::tempdir().unwrap();
+    let moto = Moto::start_new();
+    pg.pgbench(&["-i", "-s", "1", "-q"]);
+    pg.pgbench(&["-n", "-c", "2", "-t", "200"]);
+    daemon::pglog_bin();
+    let t = Instant::now();
+    ship_once(&pg, &moto, &log_dir, state.path());
+    let first = log_events(&moto, "/pglog/test").await.len();
+    eprintln!("first run: {first} events in {:?}", t.elapsed());
+    assert!(first > 1000, "{first}");
+    let checkpoint_then = std::fs::read(state.path().join("log-shipping.json")).unwrap();
+
+    // More load, a rotation in the middle of it, another run.
+    pg.pgbench(&["-n", "-c", "2", "-t", "100"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    pg.psql("SELECT pg_rotate_logfile()");
+    pg.pgbench(&["-n", "-c", "2", "-t", "100"]);
+    ship_once(&pg, &moto, &log_dir, state.path());
+
+    // As if that run had died after its writes and before its checkpoint.
+    std::fs::write(state.path().join("log-shipping.json"), &checkpoint_then).unwrap();
+    let stderr = ship_once(&pg, &moto, &log_dir, state.path());
+    assert!(stderr.contains("shipped before the last stop"), "{stderr}");
+
+    // The server stopped: every record it wrote is in a file now.
+    pg.stop();
+    ship_once(&pg, &moto, &log_dir, state.path());
+    let events = log_events(&moto, "/pglog/test").await;
+    let records = records_in(&log_dir);
+    // The .log files beside the csvlog ones hold what was written before
+    // the csvlog was open (the first lines), or nothing.
+    let files = std::fs::read_dir(&log_dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().metadata().unwrap().len() > 0)
+        .count();
+    assert!(files >= 2, "rotation made {files} files");
+    let streams: std::collections::BTreeSet<&str> = events.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(streams.len(), files, "one stream per file: {streams:?}");
+    assert_eq!(
+        events.len() as u64,
+        records,
+        "events in the group versus records in the files"
+    );
+    // Each event is one csv record with its own time.
+    let mut seen = std::collections::HashSet::new();
+    for (_, ts, msg) in &events {
+        assert!(msg.starts_with("20") && !msg.ends_with('\n'), "{msg}");
+        assert!(seen.insert((*ts, msg.clone())), "shipped twice: {msg}");
+    }
+}
+
+/// kill -9 while a large backlog is being shipped, then a restart: the
+/// count is exact.
+#[tokio::test(flavor = "multi_thread")]
+async fn log_shipping_survives_kill_9() {
+    let pg = Pg::primary_with(LOGGING);
+    let log_dir = pg.data_dir().join("log");
+    let state = tempfile::tempdir().unwrap();
+    let moto = Moto::start_new();
+    pg.pgbench(&["-i", "-s", "1", "-q"]);
+    pg.pgbench(&["-n", "-c", "4", "-t", "800"]);
+    let mut d = Daemon::start(
+        &[
+            "--dsn",
+            &pg.dsn(),
+            "--interval",
+            "1s",
+            "--cloudwatch",
+            "false",
+            "--xray",
+            "false",
+            "--log-dir",
+            log_dir.to_str().unwrap(),
+            "--state-dir",
+            state.path().to_str().unwrap(),
+            "--log-group",
+            "/pglog/test",
+        ],
+        &moto.env(),
+    );
+    let t = Instant::now();
+    // The checkpoint appears once the first batch is accepted: kill then,
+    // with most of the backlog still to go.
+    harness::wait_until("the first checkpoint", Duration::from_secs(60), || {
+        state.path().join("log-shipping.json").exists()
+    });
+    d.kill9();
+    let at_kill = log_events(&moto, "/pglog/test").await.len();
+    eprintln!(
+        "killed after {:?} with {at_kill} events shipped",
+        t.elapsed()
+    );
+    pg.stop();
+    ship_once(&pg, &moto, &log_dir, state.path());
+    let events = log_events(&moto, "/pglog/test").await;
+    assert_eq!(events.len() as u64, records_in(&log_dir));
 }

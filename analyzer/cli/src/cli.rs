@@ -111,6 +111,25 @@ pub struct CollectArgs {
     /// and PGPASSFILE are read too).
     #[arg(long, env = "PGLOG_PASSWORD_ENV")]
     pub password_env: Option<String>,
+    /// The server's log directory (log_directory): its csvlog, jsonlog or
+    /// stderr files are shipped to CloudWatch Logs, one event per record.
+    #[arg(long, env = "PGLOG_LOG_DIR")]
+    pub log_dir: Option<PathBuf>,
+    /// CloudWatch Logs group [default: /pglog/postgresql].
+    #[arg(long, env = "PGLOG_LOG_GROUP")]
+    pub log_group: Option<String>,
+    /// Retention set on the log group, in days (1, 3, 5, 7, 14, 30, ...).
+    #[arg(long, env = "PGLOG_LOG_RETENTION_DAYS")]
+    pub log_retention_days: Option<i32>,
+    /// Format of the log files: auto, csv, json or stderr [default: auto].
+    #[arg(long, env = "PGLOG_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// The server's log_line_prefix, for stderr logs (detected when not given).
+    #[arg(long, env = "PGLOG_LOG_PREFIX")]
+    pub log_prefix: Option<String>,
+    /// Where the log-shipping checkpoint is kept [default: /var/lib/pglog].
+    #[arg(long, env = "PGLOG_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
     /// Run one cycle, ship it and exit: 0 when everything worked, 1 when not.
     #[arg(long)]
     pub once: bool,
@@ -136,6 +155,12 @@ impl CollectArgs {
             xray_daemon: self.xray_daemon.clone(),
             connect_timeout: self.connect_timeout.clone(),
             password_env: self.password_env.clone(),
+            log_dir: self.log_dir.clone(),
+            log_group: self.log_group.clone(),
+            log_retention_days: self.log_retention_days,
+            log_format: self.log_format.clone(),
+            log_prefix: self.log_prefix.clone(),
+            state_dir: self.state_dir.clone(),
         };
         let file = match &self.config {
             Some(p) => pglog_collector::Overrides::from_file(p)?,

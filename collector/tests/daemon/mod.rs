@@ -139,6 +139,12 @@ impl Daemon {
             .unwrap()
     }
 
+    /// SIGKILL: no chance to flush or save anything.
+    pub fn kill9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// SIGTERM, then the exit status and how long the exit took.
     pub fn terminate(mut self) -> (ExitStatus, Duration) {
         let t = Instant::now();

@@ -1,0 +1,214 @@
+//! CloudWatch Logs: the group and streams made if missing, retention set,
+//! and PutLogEvents batches within the API's limits. A batch is always a
+//! prefix of a file's unshipped records, so one offset says what is done.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+use aws_sdk_cloudwatchlogs::Client;
+
+use super::tail::LogEvent;
+use crate::sink::aws::classify;
+use crate::sink::ShipError;
+
+pub const MAX_EVENTS: usize = 10_000;
+pub const MAX_BATCH_BYTES: usize = 1_048_576;
+/// Each event costs its UTF-8 size plus this in the batch limit.
+pub const EVENT_OVERHEAD: usize = 26;
+/// Longest event message accepted (256 KiB less the overhead).
+pub const MAX_EVENT_BYTES: usize = 262_144 - EVENT_OVERHEAD;
+const MAX_AGE: Duration = Duration::from_secs(14 * 24 * 3600 - 3600);
+const MAX_AHEAD: Duration = Duration::from_secs(2 * 3600 - 60);
+const MAX_SPAN_MS: i64 = 23 * 3600 * 1000;
+
+pub struct LogsClient {
+    client: Client,
+    group: String,
+    retention_days: Option<i32>,
+    streams: HashMap<String, ()>,
+    group_ready: bool,
+}
+
+/// How many of `events` (a prefix) go in the next request.
+pub fn batch_len(events: &[LogEvent]) -> usize {
+    let mut bytes = 0;
+    let mut first_ts = None;
+    for (i, e) in events.iter().enumerate() {
+        let size = e.message.len().min(MAX_EVENT_BYTES) + EVENT_OVERHEAD;
+        let first = *first_ts.get_or_insert(e.timestamp_ms);
+        if i == MAX_EVENTS
+            || bytes + size > MAX_BATCH_BYTES
+            || (e.timestamp_ms - first).abs() > MAX_SPAN_MS
+        {
+            return i.max(1);
+        }
+        bytes += size;
+    }
+    events.len()
+}
+
+impl LogsClient {
+    pub fn new(
+        sdk: &aws_config::SdkConfig,
+        group: String,
+        retention_days: Option<i32>,
+    ) -> LogsClient {
+        LogsClient {
+            client: Client::new(sdk),
+            group,
+            retention_days,
+            streams: HashMap::new(),
+            group_ready: false,
+        }
+    }
+
+    async fn ensure_group(&mut self) -> Result<(), ShipError> {
+        if self.group_ready {
+            return Ok(());
+        }
+        if let Err(e) = self
+            .client
+            .create_log_group()
+            .log_group_name(&self.group)
+            .send()
+            .await
+        {
+            let exists = e
+                .as_service_error()
+                .is_some_and(|s| s.is_resource_already_exists_exception());
+            if !exists {
+                return Err(classify("CloudWatch Logs CreateLogGroup", &e));
+            }
+        }
+        if let Some(days) = self.retention_days {
+            self.client
+                .put_retention_policy()
+                .log_group_name(&self.group)
+                .retention_in_days(days)
+                .send()
+                .await
+                .map_err(|e| classify("CloudWatch Logs PutRetentionPolicy", &e))?;
+        }
+        self.group_ready = true;
+        Ok(())
+    }
+
+    /// Makes the stream if needed. Returns the events already in it from
+    /// `since_ms` on, when it existed, so a batch sent before a crash but
+    /// not checkpointed is not sent twice.
+    pub async fn open_stream(
+        &mut self,
+        stream: &str,
+        since_ms: Option<i64>,
+    ) -> Result<Vec<(i64, String)>, ShipError> {
+        self.ensure_group().await?;
+        if self.streams.contains_key(stream) {
+            return Ok(Vec::new());
+        }
+        let created = match self
+            .client
+            .create_log_stream()
+            .log_group_name(&self.group)
+            .log_stream_name(stream)
+            .send()
+            .await
+        {
+            Ok(_) => true,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_already_exists_exception()) =>
+            {
+                false
+            }
+            Err(e) => return Err(classify("CloudWatch Logs CreateLogStream", &e)),
+        };
+        let mut present = Vec::new();
+        if let (false, Some(since)) = (created, since_ms) {
+            let mut token: Option<String> = None;
+            loop {
+                let out = self
+                    .client
+                    .get_log_events()
+                    .log_group_name(&self.group)
+                    .log_stream_name(stream)
+                    .start_time(since)
+                    .start_from_head(true)
+                    .set_next_token(token.clone())
+                    .send()
+                    .await
+                    .map_err(|e| classify("CloudWatch Logs GetLogEvents", &e))?;
+                let n = out.events().len();
+                present.extend(out.events().iter().map(|e| {
+                    (
+                        e.timestamp().unwrap_or(0),
+                        e.message().unwrap_or("").to_string(),
+                    )
+                }));
+                let next = out.next_forward_token().map(str::to_string);
+                if n == 0 || next == token || present.len() > 4 * MAX_EVENTS {
+                    break;
+                }
+                token = next;
+            }
+        }
+        self.streams.insert(stream.to_string(), ());
+        Ok(present)
+    }
+
+    /// Sends `events` (one batch, in file order) to `stream`. Events outside
+    /// the accepted time window are left out and counted.
+    pub async fn put(&mut self, stream: &str, events: &[LogEvent]) -> Result<usize, ShipError> {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as i64;
+        let oldest = now - MAX_AGE.as_millis() as i64;
+        let newest = now + MAX_AHEAD.as_millis() as i64;
+        let mut out: Vec<InputLogEvent> = Vec::with_capacity(events.len());
+        let mut skipped = 0;
+        for e in events {
+            if e.timestamp_ms < oldest || e.timestamp_ms > newest {
+                skipped += 1;
+                continue;
+            }
+            let mut msg = e.message.as_str();
+            if msg.len() > MAX_EVENT_BYTES {
+                let mut cut = MAX_EVENT_BYTES;
+                while !msg.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                msg = &msg[..cut];
+            }
+            out.push(
+                InputLogEvent::builder()
+                    .timestamp(e.timestamp_ms)
+                    .message(msg)
+                    .build()
+                    .expect("timestamp and message set"),
+            );
+        }
+        if skipped > 0 {
+            tracing::warn!(stream, "{skipped} records outside CloudWatch Logs' window (14 days back, 2 hours ahead) left out");
+        }
+        if out.is_empty() {
+            return Ok(skipped);
+        }
+        // The API wants a batch in time order; the file's order can differ
+        // by a few milliseconds between backends.
+        out.sort_by_key(|e| e.timestamp());
+        let resp = self
+            .client
+            .put_log_events()
+            .log_group_name(&self.group)
+            .log_stream_name(stream)
+            .set_log_events(Some(out))
+            .send()
+            .await
+            .map_err(|e| classify("CloudWatch Logs PutLogEvents", &e))?;
+        if let Some(r) = resp.rejected_log_events_info() {
+            tracing::warn!(stream, "CloudWatch Logs rejected some events: {r:?}");
+        }
+        Ok(skipped)
+    }
+}
