@@ -295,7 +295,8 @@ impl Catalogue {
         Ok(Catalogue { queries })
     }
 
-    /// Every metric name with its unit and dimensions, `Up` first.
+    /// Every metric name with its unit and dimensions, `Up` first, the
+    /// metrics counted from the shipped log last.
     pub fn metrics(&self) -> Vec<MetricInfo> {
         let mut out = vec![
             MetricInfo {
@@ -347,6 +348,7 @@ impl Catalogue {
                 }
             }
         }
+        out.extend(crate::logs::signals::catalogue());
         out
     }
 }

@@ -49,6 +49,7 @@ pub struct Overrides {
     pub log_format: Option<String>,
     pub log_prefix: Option<String>,
     pub state_dir: Option<PathBuf>,
+    pub slow_query_ms: Option<f64>,
 }
 
 impl Overrides {
@@ -75,6 +76,7 @@ impl Overrides {
             log_format: self.log_format.or(lower.log_format),
             log_prefix: self.log_prefix.or(lower.log_prefix),
             state_dir: self.state_dir.or(lower.state_dir),
+            slow_query_ms: self.slow_query_ms.or(lower.slow_query_ms),
         }
     }
 
@@ -231,6 +233,17 @@ impl Config {
                     prefix,
                     poll: Duration::from_secs(1),
                     hold: Duration::from_secs(5),
+                    slow_query_ms: match o.slow_query_ms {
+                        Some(ms) if ms.is_finite() && ms >= 0.0 => ms,
+                        Some(ms) => {
+                            return Err(invalid(
+                                "slow_query_ms",
+                                &ms.to_string(),
+                                "a number of milliseconds, 0 or more",
+                            ))
+                        }
+                        None => 1000.0,
+                    },
                 })
             }
         };

@@ -69,6 +69,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let log_stats = std::sync::Arc::new(logs::LogStats::default());
+    let log_counts = logs::signals::LogCounts::default();
     let mut log_task = None;
     let mut metrics_sink: Option<SinkHandle<Datum>> = None;
     let mut trace_sink: Option<SinkHandle<String>> = None;
@@ -80,6 +81,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
             metrics_sink = Some(SinkHandle::spawn(cw, config.buffer_max_datums));
         }
         if let Some(opts) = config.logs.clone() {
+            let counts = log_counts.clone();
             let (sdk, instance, once, stop, stats) = (
                 sdk.clone(),
                 config.instance.clone(),
@@ -88,7 +90,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                 log_stats.clone(),
             );
             log_task = Some(tokio::spawn(logs::run(
-                opts, sdk, instance, once, stop, stats,
+                opts, sdk, instance, once, stop, stats, counts,
             )));
         }
         if config.xray {
@@ -137,10 +139,12 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
             _ = &mut shutdown => break,
             _ = ticker.tick() => {}
         }
-        let out = tokio::select! {
+        let mut out = tokio::select! {
             out = collector.cycle() => out,
             _ = &mut shutdown => break,
         };
+        // What the log shipper counted since the last cycle, per minute.
+        out.datums.extend(log_counts.drain(&config.instance));
         outcome.cycles += 1;
         outcome.up = out.up;
         outcome.failed_queries = out.failed_queries;
@@ -181,12 +185,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let _ = stop_tx.send(true);
     let deadline = Instant::now() + SHUTDOWN_BUDGET;
     let mut delivered = true;
-    if let Some(s) = metrics_sink {
-        delivered &= s.close(deadline).await;
-    }
-    if let Some(s) = trace_sink {
-        delivered &= s.close(deadline).await;
-    }
+    // The log shipper first, so the counts of its last records still go out
+    // with the metrics.
     if let Some(task) = log_task {
         // With --once the log shipper stops by itself once caught up.
         let ended = if config.once {
@@ -194,7 +194,10 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                 .await
                 .ok()
         } else {
-            tokio::time::timeout_at(deadline, task).await.ok()
+            // It stops at its next poll; a write in flight gets two seconds.
+            tokio::time::timeout(Duration::from_secs(2), task)
+                .await
+                .ok()
         };
         match ended {
             Some(Ok(Ok(true))) => {}
@@ -214,6 +217,25 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
             log_stats.malformed.load(Ordering::Relaxed),
             log_stats.duplicates_skipped.load(Ordering::Relaxed)
         );
+    }
+    let last_counts = log_counts.drain(&config.instance);
+    if !last_counts.is_empty() {
+        tracing::info!(
+            "log metrics: {} datums from the last records",
+            last_counts.len()
+        );
+    }
+    let deadline = if config.once {
+        Instant::now() + SHUTDOWN_BUDGET
+    } else {
+        deadline
+    };
+    if let Some(s) = metrics_sink {
+        s.send(last_counts);
+        delivered &= s.close(deadline).await;
+    }
+    if let Some(s) = trace_sink {
+        delivered &= s.close(deadline).await;
     }
     if !delivered {
         tracing::warn!("exiting with data not delivered");

@@ -339,7 +339,7 @@ fn survives_restart_and_follows_promotion() {
         for m in [
             "TransactionsLast10Minutes",
             "Rollbacks",
-            "Deadlocks",
+            "DatabaseDeadlocks",
             "TempBytes",
             "CheckpointsRequested",
             "WalBytesPerSecond",
@@ -1111,4 +1111,185 @@ async fn log_shipping_survives_kill_9() {
     ship_once(&pg, &moto, &log_dir, state.path());
     let events = log_events(&moto, "/pglog/test").await;
     assert_eq!(events.len() as u64, records_in(&log_dir));
+}
+
+fn analyze_json(args: &[&str], env: &[(String, String)]) -> serde_json::Value {
+    let out = std::process::Command::new(daemon::pglog_bin())
+        .args(["analyze", "--format", "json", "-q"])
+        .args(args)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// What must be equal between two analyses of the same records.
+fn essence(r: &serde_json::Value) -> serde_json::Value {
+    let calls: std::collections::BTreeMap<String, (u64, f64)> = r["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["normalized"].as_str().unwrap().to_string(),
+                (
+                    q["calls"].as_u64().unwrap(),
+                    (q["total_ms"].as_f64().unwrap() * 1000.0).round(),
+                ),
+            )
+        })
+        .collect();
+    serde_json::json!({
+        "records": r["input"]["records"],
+        "malformed": r["input"]["malformed"],
+        "summary": r["summary"],
+        "errors": r["errors"],
+        "queries": calls,
+        "plans": r["plans"].as_array().unwrap().len(),
+    })
+}
+
+/// A real server's log shipped to CloudWatch Logs and analyzed back from the
+/// group gives the same report as the files; an RDS-style group (stderr with
+/// RDS's prefix, named as RDS names it) too.
+#[tokio::test(flavor = "multi_thread")]
+async fn analyze_reads_a_log_group_back() {
+    let moto = Moto::start_new();
+    for (group, conf) in [
+        ("/pglog/roundtrip", LOGGING.to_string()),
+        (
+            "/aws/rds/instance/db1/postgresql",
+            LOGGING.replace("'csvlog'", "'stderr'") + "log_line_prefix = '%t:%r:%u@%d:[%p]:'\n",
+        ),
+    ] {
+        let pg = Pg::primary_with(&conf);
+        pg.pgbench(&["-i", "-s", "1", "-q"]);
+        pg.pgbench(&["-n", "-c", "2", "-t", "100"]);
+        let _ = pg.try_psql("SELECT * FROM no_such_table");
+        let _ = pg.try_psql("SELECT 1/0");
+        pg.stop();
+        let log_dir = pg.data_dir().join("log");
+        let state = tempfile::tempdir().unwrap();
+        let d = Daemon::start(
+            &[
+                "--dsn",
+                &pg.dsn(),
+                "--once",
+                "--cloudwatch",
+                "false",
+                "--xray",
+                "false",
+                "--log-dir",
+                log_dir.to_str().unwrap(),
+                "--state-dir",
+                state.path().to_str().unwrap(),
+                "--log-group",
+                group,
+            ],
+            &moto.env(),
+        );
+        let (_, _, stderr) = d.wait(Duration::from_secs(120));
+        assert!(
+            stderr.contains("log shipping:") && !stderr.contains("not delivered"),
+            "{stderr}"
+        );
+        let local = analyze_json(&[log_dir.to_str().unwrap()], &[]);
+        let remote = analyze_json(
+            &["--cloudwatch-log-group", group, "--since", "2h"],
+            &moto.env(),
+        );
+        assert!(local["input"]["records"].as_u64().unwrap() > 1000);
+        assert_eq!(essence(&remote), essence(&local), "{group}");
+    }
+}
+
+/// Errors, slow statements, checkpoints and temp files in the shipped log
+/// become per-minute CloudWatch metrics stamped with the minute they were
+/// logged in.
+#[tokio::test(flavor = "multi_thread")]
+async fn live_log_metrics() {
+    let pg = Pg::primary_with(&format!(
+        "{LOGGING}log_temp_files = 0\nlog_checkpoints = on\n"
+    ));
+    let _ = pg.try_psql("SELECT 1/0");
+    let _ = pg.try_psql("SELECT * FROM no_such_table");
+    let _ = pg.try_psql("SELECT * FROM no_such_table");
+    pg.psql("SELECT pg_sleep(0.3)");
+    pg.psql("SET work_mem = '64kB'; SELECT count(*) FROM (SELECT g FROM generate_series(1, 100000) g ORDER BY g DESC) s");
+    pg.psql("CHECKPOINT");
+    let moto = Moto::start_new();
+    let state = tempfile::tempdir().unwrap();
+    let log_dir = pg.data_dir().join("log");
+    let d = Daemon::start(
+        &[
+            "--dsn",
+            &pg.dsn(),
+            "--once",
+            "--instance",
+            "lm",
+            "--xray",
+            "false",
+            "--storage-resolution",
+            "1",
+            "--log-dir",
+            log_dir.to_str().unwrap(),
+            "--state-dir",
+            state.path().to_str().unwrap(),
+            "--slow-query-ms",
+            "250",
+        ],
+        &moto.env(),
+    );
+    let (status, _, stderr) = d.wait(Duration::from_secs(120));
+    assert!(status.success(), "{stderr}");
+    let cw = moto.cloudwatch().await;
+    let sum = |name: &'static str, dims: Vec<(&'static str, &'static str)>| {
+        let cw = cw.clone();
+        async move {
+            let mut all = vec![("DBInstance", "lm")];
+            all.extend(dims);
+            metric_values(&cw, "PgLog", name, &all)
+                .await
+                .iter()
+                .map(|(_, v)| v)
+                .sum::<f64>()
+        }
+    };
+    assert_eq!(
+        sum(
+            "LogErrors",
+            vec![("Severity", "ERROR"), ("SqlStateClass", "22")]
+        )
+        .await,
+        1.0
+    );
+    assert_eq!(
+        sum(
+            "LogErrors",
+            vec![("Severity", "ERROR"), ("SqlStateClass", "42")]
+        )
+        .await,
+        2.0
+    );
+    assert!(sum("SlowQueries", vec![]).await >= 1.0);
+    assert!(sum("Checkpoints", vec![]).await >= 1.0);
+    assert!(sum("TempFileBytes", vec![]).await > 1_000_000.0);
+    // Stamped with their minute.
+    let points = metric_values(
+        &cw,
+        "PgLog",
+        "LogErrors",
+        &[
+            ("DBInstance", "lm"),
+            ("Severity", "ERROR"),
+            ("SqlStateClass", "42"),
+        ],
+    )
+    .await;
+    assert!(points.iter().all(|(t, _)| t.secs() % 60 == 0), "{points:?}");
 }

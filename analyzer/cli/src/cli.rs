@@ -127,6 +127,10 @@ pub struct CollectArgs {
     /// The server's log_line_prefix, for stderr logs (detected when not given).
     #[arg(long, env = "PGLOG_LOG_PREFIX")]
     pub log_prefix: Option<String>,
+    /// Statements logged at least this slow (ms) count as SlowQueries
+    /// [default: 1000].
+    #[arg(long, env = "PGLOG_SLOW_QUERY_MS")]
+    pub slow_query_ms: Option<f64>,
     /// Where the log-shipping checkpoint is kept [default: /var/lib/pglog].
     #[arg(long, env = "PGLOG_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
@@ -161,6 +165,7 @@ impl CollectArgs {
             log_format: self.log_format.clone(),
             log_prefix: self.log_prefix.clone(),
             state_dir: self.state_dir.clone(),
+            slow_query_ms: self.slow_query_ms,
         };
         let file = match &self.config {
             Some(p) => pglog_collector::Overrides::from_file(p)?,
@@ -228,8 +233,31 @@ pub struct DiffArgs {
 pub struct AnalyzeArgs {
     /// Log files, directories, glob patterns, or - for standard input.
     /// Compressed files (gzip, zstd, bzip2, xz) are read directly.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(required_unless_present = "cloudwatch_log_group", value_name = "PATH")]
     pub paths: Vec<String>,
+
+    /// Read the logs from this CloudWatch Logs group instead of files: one
+    /// `pglog collect` ships to, or an RDS/Aurora group such as
+    /// /aws/rds/instance/NAME/postgresql. AWS credentials, region and
+    /// endpoint come from the standard AWS chain.
+    #[arg(long, value_name = "GROUP")]
+    pub cloudwatch_log_group: Option<String>,
+
+    /// With --cloudwatch-log-group: how far back to read, e.g. 24h [default: 24h].
+    #[arg(long, value_name = "DURATION", conflicts_with = "start")]
+    pub since: Option<String>,
+
+    /// With --cloudwatch-log-group: the window's start (RFC 3339, e.g. 2026-11-30T00:00:00Z).
+    #[arg(long, value_name = "TIME", requires = "end")]
+    pub start: Option<String>,
+
+    /// With --cloudwatch-log-group: the window's end (RFC 3339).
+    #[arg(long, value_name = "TIME", requires = "start")]
+    pub end: Option<String>,
+
+    /// With --cloudwatch-log-group: only streams whose names start with this.
+    #[arg(long, value_name = "PREFIX")]
+    pub log_stream_prefix: Option<String>,
 
     /// Log format; `auto` looks at each file's first lines.
     #[arg(long, value_enum, default_value_t = FormatArg::Auto, value_name = "FORMAT")]
@@ -303,6 +331,48 @@ pub struct OutputPlan {
 }
 
 impl AnalyzeArgs {
+    /// The CloudWatch Logs window to read, when a group is given.
+    pub fn fetch_options(
+        &self,
+    ) -> anyhow::Result<Option<pglog_collector::logs::fetch::FetchOptions>> {
+        let Some(group) = &self.cloudwatch_log_group else {
+            return Ok(None);
+        };
+        let ms = |t: std::time::SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis() as i64
+        };
+        let (start_ms, end_ms) = match (&self.start, &self.end) {
+            (Some(s), Some(e)) => {
+                let parse = |flag: &str, v: &str| {
+                    humantime::parse_rfc3339_weak(v).map(ms).with_context(|| {
+                        format!("{flag} {v}: expected a time such as 2026-11-30T00:00:00Z")
+                    })
+                };
+                (parse("--start", s)?, parse("--end", e)?)
+            }
+            _ => {
+                let since = self.since.as_deref().unwrap_or("24h");
+                let d = humantime::parse_duration(since).with_context(|| {
+                    format!("--since {since}: expected a duration such as 24h or 90m")
+                })?;
+                let now = std::time::SystemTime::now();
+                (ms(now - d), ms(now))
+            }
+        };
+        if end_ms <= start_ms {
+            bail!("the window ends before it starts");
+        }
+        Ok(Some(pglog_collector::logs::fetch::FetchOptions {
+            group: group.clone(),
+            start_ms,
+            end_ms,
+            stream_prefix: self.log_stream_prefix.clone(),
+            region: None,
+        }))
+    }
+
     pub fn to_options(&self) -> anyhow::Result<(AnalyzeOptions, OutputPlan)> {
         let prefix = match &self.prefix {
             Some(p) => Some(Prefix::parse(p).context("--prefix")?),

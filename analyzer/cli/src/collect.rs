@@ -83,3 +83,15 @@ pub fn metrics(command: &MetricsCommand) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Downloads a CloudWatch Logs group's window into `dir`; the event count.
+pub fn fetch_group(
+    opts: &pglog_collector::logs::fetch::FetchOptions,
+    dir: &std::path::Path,
+) -> anyhow::Result<u64> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let got = runtime.block_on(pglog_collector::logs::fetch::fetch(opts, dir))?;
+    Ok(got.events)
+}

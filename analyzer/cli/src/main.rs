@@ -37,6 +37,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Metrics { command } => collect::metrics(&command),
         Command::Analyze(args) => {
             let (mut opts, output) = args.to_options()?;
+            // Logs read back from CloudWatch Logs land in files first, so they
+            // are analyzed exactly as local files are, in bounded memory.
+            let _fetched = match args.fetch_options()? {
+                Some(f) => {
+                    let dir = tempfile::tempdir()?;
+                    let got = collect::fetch_group(&f, dir.path())?;
+                    if got == 0 {
+                        anyhow::bail!("no events in {} in that window", f.group);
+                    }
+                    opts.inputs = vec![dir.path().display().to_string()];
+                    Some(dir)
+                }
+                None => None,
+            };
             let bar = progress::start(&mut opts, args.quiet)?;
             let analysis = pglog_analyzer::run_analysis(&opts);
             if let Some(b) = bar {

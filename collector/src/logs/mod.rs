@@ -4,7 +4,9 @@
 //! CloudWatch Logs is unreachable the checkpoint simply stays where it is.
 
 pub mod checkpoint;
+pub mod fetch;
 pub mod ship;
+pub mod signals;
 pub mod tail;
 
 use std::collections::HashMap;
@@ -32,6 +34,8 @@ pub struct LogOptions {
     pub poll: Duration,
     /// How long a file must be quiet before its last record counts as whole.
     pub hold: Duration,
+    /// Statements at least this slow count as SlowQueries.
+    pub slow_query_ms: f64,
 }
 
 #[derive(Debug, Default)]
@@ -52,6 +56,7 @@ pub async fn run(
     once: bool,
     mut stop: watch::Receiver<bool>,
     stats: Arc<LogStats>,
+    counts: signals::LogCounts,
 ) -> anyhow::Result<bool> {
     let mut marks = Checkpoint::load(&opts.state_dir)?;
     std::fs::create_dir_all(&opts.state_dir)
@@ -66,6 +71,7 @@ pub async fn run(
         instance,
         opts.hold,
     );
+    tailer.slow_ms = opts.slow_query_ms;
     let mut client = LogsClient::new(&sdk, opts.group.clone(), opts.retention_days);
     let mut opened: HashMap<String, ()> = HashMap::new();
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
@@ -143,6 +149,11 @@ pub async fn run(
                     marks.files.insert(batch.key.clone(), mark);
                     marks.save(&opts.state_dir)?;
                 }
+                for e in chunk {
+                    if let Some(sig) = &e.signal {
+                        counts.add(e.timestamp_ms, sig);
+                    }
+                }
                 stats.events.fetch_add(n as u64, Ordering::Relaxed);
                 stats.bytes.fetch_add(
                     chunk.iter().map(|e| e.message.len() as u64).sum(),
@@ -156,7 +167,9 @@ pub async fn run(
             backoff.next_delay()
         } else {
             backoff.reset();
-            if once && !shipped_any {
+            // --once waits out the hold for a last record not yet known
+            // to be whole (a quiet file releases it).
+            if once && !shipped_any && !tailer.holding {
                 return Ok(true);
             }
             if shipped_any {

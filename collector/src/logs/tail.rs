@@ -13,7 +13,9 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use pglog_logparse::{InputFormat, Item, Prefix, ReaderBuilder};
+use pglog_logparse::{Classifier, InputFormat, Item, Prefix, ReaderBuilder};
+
+use super::signals::{self, Signal};
 
 use super::checkpoint::{self, Checkpoint, FileMark, HEAD_BYTES};
 
@@ -27,6 +29,8 @@ pub struct LogEvent {
     pub message: String,
     /// The file offset just past this record.
     pub end: u64,
+    /// What the record counts for in the live log metrics.
+    pub signal: Option<Signal>,
 }
 
 /// New records of one file.
@@ -49,6 +53,7 @@ struct Tracked {
     format: Option<InputFormat>,
     prefix: Option<Prefix>,
     seen: bool,
+    classifier: Classifier,
 }
 
 pub struct Tailer {
@@ -58,6 +63,10 @@ pub struct Tailer {
     instance: String,
     hold: Duration,
     files: HashMap<String, Tracked>,
+    /// The last poll held back a record not known to be whole yet.
+    pub holding: bool,
+    /// Statements at least this slow count as SlowQueries.
+    pub slow_ms: f64,
 }
 
 impl Tailer {
@@ -75,6 +84,8 @@ impl Tailer {
             instance,
             hold,
             files: HashMap::new(),
+            holding: false,
+            slow_ms: 1000.0,
         }
     }
 
@@ -83,6 +94,7 @@ impl Tailer {
         for t in self.files.values_mut() {
             t.seen = false;
         }
+        self.holding = false;
         let mut entries: Vec<(SystemTime, PathBuf)> = Vec::new();
         for entry in std::fs::read_dir(&self.dir)? {
             let entry = entry?;
@@ -125,6 +137,7 @@ impl Tailer {
                     format: None,
                     prefix: None,
                     seen: true,
+                    classifier: Classifier::new(),
                 },
             );
         }
@@ -149,7 +162,15 @@ impl Tailer {
                 .modified()
                 .map(|m| m.elapsed().unwrap_or_default() >= self.hold)
                 .unwrap_or(true);
-            let batch = read_new(t, &self.format, &self.prefix, quiet, meta.len())?;
+            let (batch, held) = read_new(
+                t,
+                &self.format,
+                &self.prefix,
+                quiet,
+                meta.len(),
+                self.slow_ms,
+            )?;
+            self.holding |= held;
             let gone = !t.seen;
             let finished = gone && quiet && t.offset >= meta.len();
             if let Some(b) = batch {
@@ -231,9 +252,10 @@ fn read_new(
     prefix: &Option<Prefix>,
     quiet: bool,
     len: u64,
-) -> std::io::Result<Option<FileBatch>> {
+    slow_ms: f64,
+) -> std::io::Result<(Option<FileBatch>, bool)> {
     if len <= t.offset {
-        return Ok(None);
+        return Ok((None, false));
     }
     if t.format.is_none() {
         // The format and prefix come from the file's start, whatever the offset.
@@ -248,7 +270,7 @@ fn read_new(
                 t.prefix = r.prefix().cloned();
             }
             // Not enough of the file yet to tell: try again next poll.
-            Err(_) if !quiet => return Ok(None),
+            Err(_) if !quiet => return Ok((None, true)),
             Err(_) => {
                 t.format = Some(InputFormat::Stderr);
                 t.prefix = prefix.clone().or_else(|| Prefix::parse("%m [%p] ").ok());
@@ -272,13 +294,13 @@ fn read_new(
         .prefix(t.prefix.clone())
         .base_offset(base);
     let Ok(mut reader) = b.build(Box::new(Cursor::new(buf.clone()))) else {
-        return Ok(None);
+        return Ok((None, !quiet));
     };
-    let mut items: Vec<(u64, Option<i64>, bool)> = Vec::new();
+    let mut items: Vec<(u64, Option<i64>, Option<pglog_logparse::LogRecord>)> = Vec::new();
     while let Ok(Some(item)) = reader.next_item() {
         match item {
-            Item::Record(r) => items.push((r.offset, r.time.map(|t| t.epoch_ms), true)),
-            Item::Malformed(m) => items.push((m.offset, None, false)),
+            Item::Record(r) => items.push((r.offset, r.time.map(|t| t.epoch_ms), Some(r))),
+            Item::Malformed(m) => items.push((m.offset, None, None)),
         }
     }
     items.sort_by_key(|i| i.0);
@@ -289,16 +311,20 @@ fn read_new(
     let mut events = Vec::new();
     let mut malformed = 0;
     let mut last_time = None;
-    for (i, &(start, time, is_record)) in items.iter().enumerate() {
-        let end = items.get(i + 1).map(|n| n.0).unwrap_or(end_of_chunk);
+    let mut held = false;
+    let starts: Vec<u64> = items.iter().map(|i| i.0).collect();
+    for (i, (start, time, record)) in items.into_iter().enumerate() {
+        let is_record = record.is_some();
+        let end = starts.get(i + 1).copied().unwrap_or(end_of_chunk);
         let raw = &buf[(start - base) as usize..(end - base) as usize];
-        let is_last = i + 1 == items.len();
+        let is_last = i + 1 == starts.len();
         if is_last {
             let terminated = raw.ends_with(b"\n");
             let whole = (line_based && terminated && is_record)
                 || (quiet && whole_file_read && terminated)
                 || (quiet && whole_file_read && !line_based);
             if !whole {
+                held = true;
                 break;
             }
         }
@@ -317,19 +343,24 @@ fn read_new(
                 .as_millis() as i64
         });
         last_time = Some(ts);
+        let signal = record.and_then(|r| signals::signal(&t.classifier.classify(r), slow_ms));
         events.push(LogEvent {
+            signal,
             timestamp_ms: ts,
             message: pglog_logparse::redact::redact(text).into_owned(),
             end,
         });
     }
     if events.is_empty() {
-        return Ok(None);
+        return Ok((None, held));
     }
-    Ok(Some(FileBatch {
-        key: String::new(),
-        stream: t.stream.clone(),
-        events,
-        malformed,
-    }))
+    Ok((
+        Some(FileBatch {
+            key: String::new(),
+            stream: t.stream.clone(),
+            events,
+            malformed,
+        }),
+        held,
+    ))
 }
