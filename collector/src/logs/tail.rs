@@ -19,8 +19,18 @@ use super::signals::{self, Signal};
 
 use super::checkpoint::{self, Checkpoint, FileMark, HEAD_BYTES};
 
-/// How much of a file one poll reads at most.
-const MAX_CHUNK: u64 = 8 << 20;
+/// How much of a file one poll reads at most: two PutLogEvents batches'
+/// worth, which bounds the memory a busy log costs.
+const MAX_CHUNK: u64 = 2 << 20;
+
+/// The chunk shared by the reader and the event cutter.
+struct Shared(std::sync::Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for Shared {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
 
 /// One log record, ready to ship.
 #[derive(Debug, Clone)]
@@ -293,7 +303,8 @@ fn read_new(
     b.format(t.format.unwrap())
         .prefix(t.prefix.clone())
         .base_offset(base);
-    let Ok(mut reader) = b.build(Box::new(Cursor::new(buf.clone()))) else {
+    let buf = std::sync::Arc::new(buf);
+    let Ok(mut reader) = b.build(Box::new(Cursor::new(Shared(buf.clone())))) else {
         return Ok((None, !quiet));
     };
     let mut items: Vec<(u64, Option<i64>, Option<pglog_logparse::LogRecord>)> = Vec::new();
