@@ -971,6 +971,16 @@ fn records_in(dir: &std::path::Path) -> u64 {
 }
 
 fn ship_once(pg: &Pg, moto: &Moto, log_dir: &std::path::Path, state: &std::path::Path) -> String {
+    ship_once_to(pg, moto, log_dir, state, "/pglog/test")
+}
+
+fn ship_once_to(
+    pg: &Pg,
+    moto: &Moto,
+    log_dir: &std::path::Path,
+    state: &std::path::Path,
+    group: &str,
+) -> String {
     let d = Daemon::start(
         &[
             "--dsn",
@@ -985,7 +995,7 @@ fn ship_once(pg: &Pg, moto: &Moto, log_dir: &std::path::Path, state: &std::path:
             "--state-dir",
             state.to_str().unwrap(),
             "--log-group",
-            "/pglog/test",
+            group,
             "--log-retention-days",
             "7",
         ],
@@ -1175,29 +1185,7 @@ async fn analyze_reads_a_log_group_back() {
         pg.stop();
         let log_dir = pg.data_dir().join("log");
         let state = tempfile::tempdir().unwrap();
-        let d = Daemon::start(
-            &[
-                "--dsn",
-                &pg.dsn(),
-                "--once",
-                "--cloudwatch",
-                "false",
-                "--xray",
-                "false",
-                "--log-dir",
-                log_dir.to_str().unwrap(),
-                "--state-dir",
-                state.path().to_str().unwrap(),
-                "--log-group",
-                group,
-            ],
-            &moto.env(),
-        );
-        let (_, _, stderr) = d.wait(Duration::from_secs(120));
-        assert!(
-            stderr.contains("log shipping:") && !stderr.contains("not delivered"),
-            "{stderr}"
-        );
+        ship_once_to(&pg, &moto, &log_dir, state.path(), group);
         let local = analyze_json(&[log_dir.to_str().unwrap()], &[]);
         let remote = analyze_json(
             &["--cloudwatch-log-group", group, "--since", "2h"],
