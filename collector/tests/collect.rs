@@ -1281,3 +1281,135 @@ async fn live_log_metrics() {
     .await;
     assert!(points.iter().all(|(t, _)| t.secs() % 60 == 0), "{points:?}");
 }
+
+/// The daemon ships while pgbench runs and the server rotates its log
+/// twice (pg_rotate_logfile): every record of every file arrives once, and
+/// SIGTERM leaves nothing behind that a restart would send again.
+#[tokio::test(flavor = "multi_thread")]
+async fn rotation_while_shipping() {
+    let pg = Pg::primary_with(LOGGING);
+    let log_dir = pg.data_dir().join("log");
+    let state = tempfile::tempdir().unwrap();
+    let moto = Moto::start_new();
+    pg.pgbench(&["-i", "-s", "1", "-q"]);
+    let d = Daemon::start(
+        &[
+            "--dsn",
+            &pg.dsn(),
+            "--interval",
+            "1s",
+            "--xray",
+            "false",
+            "--instance",
+            "rot",
+            "--log-dir",
+            log_dir.to_str().unwrap(),
+            "--state-dir",
+            state.path().to_str().unwrap(),
+            "--log-group",
+            "/pglog/test",
+            "--prefix",
+            "%m [%p] ",
+        ],
+        &moto.env(),
+    );
+    for _ in 0..2 {
+        pg.pgbench(&["-n", "-c", "2", "-T", "2"]);
+        std::thread::sleep(Duration::from_millis(1100));
+        pg.psql("SELECT pg_rotate_logfile()");
+    }
+    pg.pgbench(&["-n", "-c", "2", "-T", "2"]);
+    pg.stop();
+    // Wait for the daemon to reach the end of the last file, then stop it.
+    harness::wait_until("the daemon to catch up", Duration::from_secs(60), || {
+        let cp =
+            std::fs::read_to_string(state.path().join("log-shipping.json")).unwrap_or_default();
+        let cp: serde_json::Value = serde_json::from_str(&cp).unwrap_or_default();
+        let sizes: u64 = std::fs::read_dir(&log_dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".csv"))
+            .map(|e| e.metadata().unwrap().len())
+            .sum();
+        let shipped: u64 = cp["files"]
+            .as_object()
+            .map(|f| {
+                f.values()
+                    .filter(|m| m["path"].as_str().unwrap().ends_with(".csv"))
+                    .map(|m| m["offset"].as_u64().unwrap())
+                    .sum()
+            })
+            .unwrap_or(0);
+        shipped == sizes
+    });
+    let (status, took) = d.terminate();
+    assert!(
+        status.success() && took < Duration::from_secs(5),
+        "{status:?} {took:?}"
+    );
+    // A restart finds nothing new.
+    let stderr = ship_once(&pg, &moto, &log_dir, state.path());
+    assert!(
+        stderr.contains("log shipping: 0 records shipped"),
+        "{stderr}"
+    );
+    let events = log_events(&moto, "/pglog/test").await;
+    let csv_files = std::fs::read_dir(&log_dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".csv")
+        })
+        .count();
+    assert!(csv_files >= 3, "{csv_files} csv files");
+    assert_eq!(events.len() as u64, records_in(&log_dir));
+}
+
+/// A file emptied and written again under the same name and inode (what
+/// `log_truncate_on_rotation` does at a time-based rotation) is shipped
+/// again from its start; the new content is a later real log of the server.
+#[tokio::test(flavor = "multi_thread")]
+async fn truncated_file_starts_over() {
+    let pg = Pg::primary_with(LOGGING);
+    let log_dir = pg.data_dir().join("log");
+    let state = tempfile::tempdir().unwrap();
+    let moto = Moto::start_new();
+    pg.pgbench(&["-n", "-i", "-s", "1", "-q"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    pg.psql("SELECT pg_rotate_logfile()");
+    pg.pgbench(&["-n", "-c", "2", "-t", "50"]);
+    pg.stop();
+    let mut csv: Vec<std::path::PathBuf> = std::fs::read_dir(&log_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    csv.sort();
+    assert_eq!(csv.len(), 2);
+    ship_once(&pg, &moto, &log_dir, state.path());
+    let before = log_events(&moto, "/pglog/test").await.len() as u64;
+    assert_eq!(before, records_in(&log_dir));
+    // The first file, truncated in place and filled with the second's records.
+    let later = std::fs::read(&csv[1]).unwrap();
+    let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&csv[0]).unwrap());
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&csv[0])
+            .unwrap();
+        f.write_all(&later).unwrap();
+    }
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&csv[0]).unwrap()),
+        ino
+    );
+    ship_once(&pg, &moto, &log_dir, state.path());
+    let after = log_events(&moto, "/pglog/test").await;
+    let second = records_in(&csv[1]);
+    assert_eq!(after.len() as u64, before + second);
+}

@@ -125,7 +125,12 @@ pub struct CollectArgs {
     #[arg(long, env = "PGLOG_LOG_FORMAT")]
     pub log_format: Option<String>,
     /// The server's log_line_prefix, for stderr logs (detected when not given).
-    #[arg(long, env = "PGLOG_LOG_PREFIX")]
+    #[arg(
+        long,
+        visible_alias = "prefix",
+        env = "PGLOG_LOG_PREFIX",
+        allow_hyphen_values = true
+    )]
     pub log_prefix: Option<String>,
     /// Statements logged at least this slow (ms) count as SlowQueries
     /// [default: 1000].
