@@ -212,3 +212,36 @@ impl LogsClient {
         Ok(skipped)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(ts: i64, len: usize) -> LogEvent {
+        LogEvent {
+            timestamp_ms: ts,
+            message: "x".repeat(len),
+            end: 0,
+            signal: None,
+        }
+    }
+
+    #[test]
+    fn batches_stay_within_the_api_limits() {
+        // 10,000 events at most.
+        let small: Vec<LogEvent> = (0..12_000).map(|i| ev(i, 10)).collect();
+        assert_eq!(batch_len(&small), MAX_EVENTS);
+        // 1 MiB counting 26 bytes per event: 1000-byte events fit 1022 times.
+        let big: Vec<LogEvent> = (0..2000).map(|i| ev(i, 1000)).collect();
+        assert_eq!(batch_len(&big), MAX_BATCH_BYTES / (1000 + EVENT_OVERHEAD));
+        // No batch spans more than 23 hours.
+        let spread = vec![ev(0, 10), ev(3_600_000, 10), ev(24 * 3_600_000, 10)];
+        assert_eq!(batch_len(&spread), 2);
+        // An event over the event limit is cut to it, and counted so.
+        let huge = vec![ev(0, 2 * MAX_BATCH_BYTES), ev(1, 10)];
+        assert_eq!(batch_len(&huge), 2);
+        let five: Vec<LogEvent> = (0..5).map(|i| ev(i, 2 * MAX_BATCH_BYTES)).collect();
+        // Four cut events make exactly 1 MiB.
+        assert_eq!(batch_len(&five), 4);
+    }
+}
