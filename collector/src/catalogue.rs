@@ -128,7 +128,7 @@ impl Query {
     /// The text sent to the server: the marker comment first, so the
     /// analyzer can leave the collector's own statements out.
     pub fn marked_sql(&self) -> String {
-        format!("/* pglog */ {}", self.sql.trim())
+        format!("{} {}", pglog_logparse::PGLOG_MARKER, self.sql.trim())
     }
 }
 

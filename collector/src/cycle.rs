@@ -8,6 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value as Json};
 
 use crate::catalogue::{Catalogue, Role, UP};
+use crate::clip_bytes;
 use crate::pg::{QueryError, ServerInfo, Source};
 use crate::series::{Datum, Series};
 
@@ -133,7 +134,9 @@ impl Collector {
                 "end_time": epoch(q_end),
                 "namespace": "remote",
                 "sql": {
-                    "sanitized_query": clip(&sql, 4096),
+                    // X-Ray takes segment documents up to 64 kB; a long user
+                    // query must not push the cycle's segment over it.
+                    "sanitized_query": clip_bytes(&sql, 4096),
                     "database_type": "PostgreSQL",
                     "database_version": info.version,
                     "user": self.source.spec().user,
@@ -235,19 +238,6 @@ impl Segment {
         }
         doc
     }
-}
-
-/// X-Ray takes segment documents up to 64 kB; a long user query must not
-/// push the cycle's segment over it.
-fn clip(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 fn cause(message: &str) -> Json {

@@ -30,6 +30,19 @@ use crate::sink::cloudwatch::CloudWatch;
 use crate::sink::xray::{XRayApi, XRayDaemon};
 use crate::sink::{Shipper, SinkHandle};
 
+/// The longest prefix of `text` of at most `max` bytes that ends on a
+/// character boundary (AWS limits are in bytes).
+pub(crate) fn clip_bytes(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// How long shutdown may spend flushing before it gives up.
 pub const SHUTDOWN_BUDGET: Duration = Duration::from_millis(4500);
 
@@ -121,10 +134,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                     value: addr.to_string(),
                     expected: format!("a free address to listen on ({e})"),
                 })?;
-        drop(listener);
         let shared = exposition.clone();
         tokio::spawn(async move {
-            if let Err(e) = prometheus::serve(addr, shared, stop_rx).await {
+            if let Err(e) = prometheus::serve(listener, shared, stop_rx).await {
                 tracing::error!("Prometheus endpoint stopped: {e}");
             }
         });

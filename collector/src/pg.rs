@@ -292,7 +292,12 @@ fn extract_keys(dsn: &str, keys: &[&str]) -> (String, std::collections::HashMap<
         for pair in query.split('&') {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             if keys.contains(&k) {
-                found.insert(k.to_string(), percent_decode(v));
+                found.insert(
+                    k.to_string(),
+                    percent_encoding::percent_decode_str(v)
+                        .decode_utf8_lossy()
+                        .into_owned(),
+                );
             } else {
                 kept.push(pair);
             }
@@ -367,24 +372,6 @@ fn kv_pairs(s: &str) -> Vec<(String, String, &str)> {
         out.push((key, value, &s[start..i.min(b.len())]));
     }
     out
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The DSN with any password replaced, for error messages.
@@ -572,7 +559,10 @@ impl Source {
         let client = self.client.as_ref().expect("connected");
         let ms = timeout.as_millis().max(1);
         if self.session_timeout != Some(timeout) {
-            let set = format!("/* pglog */ SET statement_timeout = {ms}");
+            let set = format!(
+                "{} SET statement_timeout = {ms}",
+                pglog_logparse::PGLOG_MARKER
+            );
             self.own_transactions += 1;
             match tokio::time::timeout(timeout + Duration::from_secs(1), client.simple_query(&set))
                 .await

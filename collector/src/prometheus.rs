@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::fmt::Write;
-use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 
 use http_body_util::Full;
@@ -124,12 +123,13 @@ fn escape(v: &str) -> String {
 }
 
 pub async fn serve(
-    addr: SocketAddr,
+    listener: TcpListener,
     shared: Shared,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let listener = TcpListener::bind(addr).await?;
-    tracing::info!("serving /metrics on http://{addr}");
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!("serving /metrics on http://{addr}");
+    }
     let mut stop = shutdown.clone();
     loop {
         let (stream, _) = tokio::select! {

@@ -970,6 +970,30 @@ fn records_in(dir: &std::path::Path) -> u64 {
     r["input"]["records"].as_u64().unwrap() + r["input"]["malformed"].as_u64().unwrap()
 }
 
+/// `pglog collect` shipping `log_dir` to `group` in moto, with `extra` flags.
+fn start_shipping(
+    pg: &Pg,
+    moto: &Moto,
+    log_dir: &std::path::Path,
+    state: &std::path::Path,
+    group: &str,
+    extra: &[&str],
+) -> Daemon {
+    let dsn = pg.dsn();
+    let mut args = vec![
+        "--dsn",
+        &dsn,
+        "--log-dir",
+        log_dir.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--log-group",
+        group,
+    ];
+    args.extend_from_slice(extra);
+    Daemon::start(&args, &moto.env())
+}
+
 fn ship_once(pg: &Pg, moto: &Moto, log_dir: &std::path::Path, state: &std::path::Path) -> String {
     ship_once_to(pg, moto, log_dir, state, "/pglog/test")
 }
@@ -981,25 +1005,21 @@ fn ship_once_to(
     state: &std::path::Path,
     group: &str,
 ) -> String {
-    let d = Daemon::start(
+    let d = start_shipping(
+        pg,
+        moto,
+        log_dir,
+        state,
+        group,
         &[
-            "--dsn",
-            &pg.dsn(),
             "--once",
             "--cloudwatch",
             "false",
             "--xray",
             "false",
-            "--log-dir",
-            log_dir.to_str().unwrap(),
-            "--state-dir",
-            state.to_str().unwrap(),
-            "--log-group",
-            group,
             "--log-retention-days",
             "7",
         ],
-        &moto.env(),
     );
     let (status, _, stderr) = d.wait(Duration::from_secs(120));
     // A stopped server makes the metric part of the run fail (exit 1); the
@@ -1086,24 +1106,20 @@ async fn log_shipping_survives_kill_9() {
     let moto = Moto::start_new();
     pg.pgbench(&["-i", "-s", "1", "-q"]);
     pg.pgbench(&["-n", "-c", "4", "-t", "800"]);
-    let mut d = Daemon::start(
+    let mut d = start_shipping(
+        &pg,
+        &moto,
+        &log_dir,
+        state.path(),
+        "/pglog/test",
         &[
-            "--dsn",
-            &pg.dsn(),
             "--interval",
             "1s",
             "--cloudwatch",
             "false",
             "--xray",
             "false",
-            "--log-dir",
-            log_dir.to_str().unwrap(),
-            "--state-dir",
-            state.path().to_str().unwrap(),
-            "--log-group",
-            "/pglog/test",
         ],
-        &moto.env(),
     );
     let t = Instant::now();
     // The checkpoint appears once the first batch is accepted: kill then,
@@ -1213,10 +1229,13 @@ async fn live_log_metrics() {
     let moto = Moto::start_new();
     let state = tempfile::tempdir().unwrap();
     let log_dir = pg.data_dir().join("log");
-    let d = Daemon::start(
+    let d = start_shipping(
+        &pg,
+        &moto,
+        &log_dir,
+        state.path(),
+        "/pglog/postgresql",
         &[
-            "--dsn",
-            &pg.dsn(),
             "--once",
             "--instance",
             "lm",
@@ -1224,14 +1243,9 @@ async fn live_log_metrics() {
             "false",
             "--storage-resolution",
             "1",
-            "--log-dir",
-            log_dir.to_str().unwrap(),
-            "--state-dir",
-            state.path().to_str().unwrap(),
             "--slow-query-ms",
             "250",
         ],
-        &moto.env(),
     );
     let (status, _, stderr) = d.wait(Duration::from_secs(120));
     assert!(status.success(), "{stderr}");
@@ -1292,26 +1306,22 @@ async fn rotation_while_shipping() {
     let state = tempfile::tempdir().unwrap();
     let moto = Moto::start_new();
     pg.pgbench(&["-i", "-s", "1", "-q"]);
-    let d = Daemon::start(
+    let d = start_shipping(
+        &pg,
+        &moto,
+        &log_dir,
+        state.path(),
+        "/pglog/test",
         &[
-            "--dsn",
-            &pg.dsn(),
             "--interval",
             "1s",
             "--xray",
             "false",
             "--instance",
             "rot",
-            "--log-dir",
-            log_dir.to_str().unwrap(),
-            "--state-dir",
-            state.path().to_str().unwrap(),
-            "--log-group",
-            "/pglog/test",
             "--prefix",
             "%m [%p] ",
         ],
-        &moto.env(),
     );
     for _ in 0..2 {
         pg.pgbench(&["-n", "-c", "2", "-T", "2"]);

@@ -18,9 +18,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
-/// The comment every query of pglog's own collector starts with; such
-/// statements are left out of the analysis.
-pub const PGLOG_MARKER: &str = "/* pglog */";
+pub use pglog_logparse::{is_own_query, PGLOG_MARKER};
 
 /// How many distinct lexed texts the cache holds before it starts over.
 const CACHE_CAP: usize = 100_000;
@@ -116,11 +114,6 @@ fn parse_key(lexed: &str, lexed_hash: u64) -> QueryKey {
             parse_failed: true,
         },
     }
-}
-
-/// Is this one of pglog's own queries?
-pub fn is_own_query(sql: &str) -> bool {
-    sql.trim_start().starts_with(PGLOG_MARKER)
 }
 
 /// The lexed text with its blanked literals numbered `$1`, `$2`, ... as the

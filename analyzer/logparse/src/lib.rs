@@ -32,6 +32,15 @@ pub use format::{FormatError, InputFormat, LogReader, ReaderBuilder};
 pub use prefix::{Prefix, PrefixError};
 pub use record::{LogRecord, Malformed, MalformedKind, Severity, Short, SqlState};
 
+/// The comment every statement of pglog's own collector starts with, so the
+/// analyzer and the collector's log metrics can leave them out.
+pub const PGLOG_MARKER: &str = "/* pglog */";
+
+/// Is this one of pglog's own statements?
+pub fn is_own_query(sql: &str) -> bool {
+    sql.trim_start().starts_with(PGLOG_MARKER)
+}
+
 /// What a reader yields: a record, or a stretch of input that was not one.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {

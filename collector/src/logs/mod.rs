@@ -73,7 +73,6 @@ pub async fn run(
     );
     tailer.slow_ms = opts.slow_query_ms;
     let mut client = LogsClient::new(&sdk, opts.group.clone(), opts.retention_days);
-    let mut opened: HashMap<String, ()> = HashMap::new();
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     tracing::info!(dir = %opts.dir.display(), group = %opts.group, "shipping the server log");
     loop {
@@ -82,50 +81,33 @@ pub async fn run(
         let mut shipped_any = false;
         'files: for batch in batches {
             let mut events = &batch.events[..];
-            if !opened.contains_key(&batch.stream) {
-                let since = events
-                    .iter()
-                    .map(|e| e.timestamp_ms)
-                    .min()
-                    .map(|t| t - 1000);
-                let present = match client.open_stream(&batch.stream, since).await {
-                    Ok(p) => p,
-                    Err(e) => {
-                        tracing::warn!("{e}");
-                        failed = true;
-                        break 'files;
-                    }
-                };
-                opened.insert(batch.stream.clone(), ());
-                // A batch accepted just before a crash, before its checkpoint
-                // was written: its records are in the stream already.
-                let mut present: HashMap<(i64, String), usize> =
-                    present.into_iter().fold(HashMap::new(), |mut m, k| {
-                        *m.entry(k).or_default() += 1;
-                        m
-                    });
-                let mut skip = 0;
-                for e in events {
-                    match present.get_mut(&(e.timestamp_ms, e.message.clone())) {
-                        Some(n) if *n > 0 => {
-                            *n -= 1;
-                            skip += 1;
-                        }
-                        _ => break,
-                    }
+            let since = events
+                .iter()
+                .map(|e| e.timestamp_ms)
+                .min()
+                .map(|t| t - 1000);
+            let present = match client.open_stream(&batch.stream, since).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!("{e}");
+                    failed = true;
+                    break 'files;
                 }
-                if skip > 0 {
-                    let end = events[skip - 1].end;
-                    tracing::info!(stream = %batch.stream, "{skip} records were shipped before the last stop; not sending them again");
-                    stats
-                        .duplicates_skipped
-                        .fetch_add(skip as u64, Ordering::Relaxed);
-                    if let Some(mark) = tailer.shipped(&batch.key, end)? {
-                        marks.files.insert(batch.key.clone(), mark);
-                        marks.save(&opts.state_dir)?;
-                    }
-                    events = &events[skip..];
+            };
+            // A batch accepted just before a crash, before its checkpoint was
+            // written: its records are in the stream already.
+            let skip = present.map_or(0, |p| already_shipped(events, p));
+            if skip > 0 {
+                let end = events[skip - 1].end;
+                tracing::info!(stream = %batch.stream, "{skip} records were shipped before the last stop; not sending them again");
+                stats
+                    .duplicates_skipped
+                    .fetch_add(skip as u64, Ordering::Relaxed);
+                if let Some(mark) = tailer.shipped(&batch.key, end)? {
+                    marks.files.insert(batch.key.clone(), mark);
+                    marks.save(&opts.state_dir)?;
                 }
+                events = &events[skip..];
             }
             stats
                 .malformed
@@ -186,4 +168,24 @@ pub async fn run(
             _ = stop.changed(), if !once => return Ok(!failed),
         }
     }
+}
+
+/// How many of `events`, from the first, are among `present` (the stream's
+/// events, as time and text).
+fn already_shipped(events: &[tail::LogEvent], present: Vec<(i64, String)>) -> usize {
+    let mut left: HashMap<(i64, String), usize> = HashMap::new();
+    for p in present {
+        *left.entry(p).or_default() += 1;
+    }
+    let mut skip = 0;
+    for e in events {
+        match left.get_mut(&(e.timestamp_ms, e.message.clone())) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                skip += 1;
+            }
+            _ => break,
+        }
+    }
+    skip
 }

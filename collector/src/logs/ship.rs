@@ -2,8 +2,8 @@
 //! and PutLogEvents batches within the API's limits. A batch is always a
 //! prefix of a file's unshipped records, so one offset says what is done.
 
-use std::collections::HashMap;
-use std::time::{Duration, SystemTime};
+use std::collections::HashSet;
+use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_cloudwatchlogs::Client;
@@ -26,7 +26,7 @@ pub struct LogsClient {
     client: Client,
     group: String,
     retention_days: Option<i32>,
-    streams: HashMap<String, ()>,
+    streams: HashSet<String>,
     group_ready: bool,
 }
 
@@ -58,7 +58,7 @@ impl LogsClient {
             client: Client::new(sdk),
             group,
             retention_days,
-            streams: HashMap::new(),
+            streams: HashSet::new(),
             group_ready: false,
         }
     }
@@ -94,17 +94,18 @@ impl LogsClient {
         Ok(())
     }
 
-    /// Makes the stream if needed. Returns the events already in it from
-    /// `since_ms` on, when it existed, so a batch sent before a crash but
-    /// not checkpointed is not sent twice.
+    /// Makes the stream if needed, the first time this run ships to it, and
+    /// returns the events already in it from `since_ms` on (none when it
+    /// is new), so a batch sent before a crash but not checkpointed is not
+    /// sent twice. `None` when the stream was opened before in this run.
     pub async fn open_stream(
         &mut self,
         stream: &str,
         since_ms: Option<i64>,
-    ) -> Result<Vec<(i64, String)>, ShipError> {
+    ) -> Result<Option<Vec<(i64, String)>>, ShipError> {
         self.ensure_group().await?;
-        if self.streams.contains_key(stream) {
-            return Ok(Vec::new());
+        if self.streams.contains(stream) {
+            return Ok(None);
         }
         let created = match self
             .client
@@ -152,17 +153,14 @@ impl LogsClient {
                 token = next;
             }
         }
-        self.streams.insert(stream.to_string(), ());
-        Ok(present)
+        self.streams.insert(stream.to_string());
+        Ok(Some(present))
     }
 
     /// Sends `events` (one batch, in file order) to `stream`. Events outside
     /// the accepted time window are left out and counted.
     pub async fn put(&mut self, stream: &str, events: &[LogEvent]) -> Result<usize, ShipError> {
-        let now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as i64;
+        let now = super::signals::now_ms();
         let oldest = now - MAX_AGE.as_millis() as i64;
         let newest = now + MAX_AHEAD.as_millis() as i64;
         let mut out: Vec<InputLogEvent> = Vec::with_capacity(events.len());
@@ -172,14 +170,7 @@ impl LogsClient {
                 skipped += 1;
                 continue;
             }
-            let mut msg = e.message.as_str();
-            if msg.len() > MAX_EVENT_BYTES {
-                let mut cut = MAX_EVENT_BYTES;
-                while !msg.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                msg = &msg[..cut];
-            }
+            let msg = crate::clip_bytes(&e.message, MAX_EVENT_BYTES);
             out.push(
                 InputLogEvent::builder()
                     .timestamp(e.timestamp_ms)

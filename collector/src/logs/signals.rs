@@ -97,10 +97,7 @@ pub fn signal(event: &Event, slow_ms: f64) -> Option<Signal> {
         }
         EventKind::AuthFailure => return Some(Signal::AuthFailure),
         EventKind::Query(s) | EventKind::StatementStep(s) => {
-            let own = s
-                .text
-                .as_deref()
-                .is_some_and(|t| t.trim_start().starts_with("/* pglog */"));
+            let own = s.text.as_deref().is_some_and(pglog_logparse::is_own_query);
             if !own && s.duration_ms.is_some_and(|d| d >= slow_ms) {
                 return Some(Signal::SlowQuery);
             }

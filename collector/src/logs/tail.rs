@@ -220,17 +220,6 @@ impl Tailer {
             stream: t.stream.clone(),
         }))
     }
-
-    /// Moves a file's read position past records found already shipped.
-    pub fn skip_to(&mut self, key: &str, end: u64) {
-        if let Some(t) = self.files.get_mut(key) {
-            t.offset = t.offset.max(end);
-        }
-    }
-
-    pub fn offset(&self, key: &str) -> Option<u64> {
-        self.files.get(key).map(|t| t.offset)
-    }
 }
 
 fn is_log_name(name: &str) -> bool {
@@ -347,12 +336,7 @@ fn read_new(
         if !is_record {
             malformed += 1;
         }
-        let ts = time.or(last_time).unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_millis() as i64
-        });
+        let ts = time.or(last_time).unwrap_or_else(signals::now_ms);
         last_time = Some(ts);
         let signal = record.and_then(|r| signals::signal(&t.classifier.classify(r), slow_ms));
         events.push(LogEvent {

@@ -266,14 +266,7 @@ impl Pg {
         run_ok(
             pg_server_cmd("pg_basebackup")
                 .current_dir(dir.path())
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &self.port.to_string(),
-                    "-U",
-                    "postgres",
-                ])
+                .args(self.client_args())
                 .arg("-D")
                 .arg(&data)
                 .args(["-R", "-X", "stream", "-c", "fast", "--no-sync"]),
@@ -437,18 +430,26 @@ impl Pg {
             .unwrap_or_else(|e| panic!("psql on port {}: {e}\nSQL: {sql}", self.port))
     }
 
+    /// Host, port and user for the client programs (psql, pgbench,
+    /// pg_basebackup).
+    fn client_args(&self) -> [String; 6] {
+        [
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+        ]
+        .map(String::from)
+    }
+
     /// Like [`Pg::psql`], but returns psql's stderr as the error.
     pub fn try_psql(&self, sql: &str) -> Result<String, String> {
         let out = run(Command::new(pg_bin("psql"))
-            .args(["-XAtq", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
-            .args([
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-            ])
+            .args(["-XAtq", "-v", "ON_ERROR_STOP=1"])
+            .args(self.client_args())
+            .args(["-d", "postgres"])
             .args(["-c", sql])
             .env("PGCONNECT_TIMEOUT", "10"));
         if out.status.success() {
@@ -466,14 +467,7 @@ impl Pg {
     pub fn pgbench(&self, args: &[&str]) -> u64 {
         let out = run_ok(
             Command::new(pg_bin("pgbench"))
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &self.port.to_string(),
-                    "-U",
-                    "postgres",
-                ])
+                .args(self.client_args())
                 .args(args)
                 .arg("postgres"),
         );
