@@ -6,6 +6,7 @@
 pub mod catalogue;
 pub mod config;
 pub mod cycle;
+pub mod dashboard;
 pub mod logs;
 pub mod pg;
 pub mod prometheus;

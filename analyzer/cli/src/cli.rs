@@ -34,6 +34,9 @@ pub enum Command {
     /// Run SQL metrics against a PostgreSQL server on a schedule and ship
     /// them to CloudWatch, X-Ray and a Prometheus endpoint.
     Collect(CollectArgs),
+    /// Print the CloudWatch dashboard JSON for the metrics `pglog collect`
+    /// ships: one row of panels per instance, its role in the row header.
+    Dashboard(DashboardArgs),
     /// The metric catalogue `pglog collect` runs.
     Metrics {
         #[command(subcommand)]
@@ -51,6 +54,24 @@ pub enum MetricsCommand {
         #[arg(long, env = "PGLOG_METRICS")]
         metrics: Option<PathBuf>,
     },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DashboardArgs {
+    /// The CloudWatch namespace the collectors ship to.
+    #[arg(long, env = "PGLOG_NAMESPACE", default_value = "PgLog")]
+    pub namespace: String,
+    /// An instance's DBInstance dimension and deployed role, in row order:
+    /// NAME=primary or NAME=standby. Repeat for each host.
+    #[arg(long = "instance", value_name = "NAME=ROLE", value_parser = pglog_collector::dashboard::parse_instance)]
+    pub instances: Vec<pglog_collector::dashboard::DashboardInstance>,
+    /// The region of the metrics (each widget names it).
+    #[arg(long, env = "AWS_REGION")]
+    pub region: Option<String>,
+    /// Print the panel layout instead (what Terraform's pglog-definitions
+    /// module builds the same dashboard from).
+    #[arg(long, conflicts_with_all = ["instances", "region"])]
+    pub layout: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::cli::{CollectArgs, ListFormat, MetricsCommand};
+use crate::cli::{CollectArgs, DashboardArgs, ListFormat, MetricsCommand};
 
 /// `--once` ran but something did not work (exit status 1).
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +81,23 @@ pub fn metrics(command: &MetricsCommand) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
+    use pglog_collector::dashboard;
+    let layout = dashboard::layout(&pglog_collector::catalogue::Catalogue::built_in())?;
+    let value = if args.layout {
+        serde_json::to_value(&layout)?
+    } else {
+        let Some(region) = args.region.as_deref() else {
+            anyhow::bail!("--region: give the region of the metrics (or set AWS_REGION)");
+        };
+        dashboard::body(&layout, &args.namespace, region, &args.instances)?
+    };
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &value)?;
+    writeln!(out)?;
     Ok(())
 }
 

@@ -35,6 +35,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Collect(args) => collect::run(&args),
         Command::Metrics { command } => collect::metrics(&command),
+        Command::Dashboard(args) => collect::dashboard(&args),
         Command::Analyze(args) => {
             let (mut opts, output) = args.to_options()?;
             // Logs read back from CloudWatch Logs land in files first, so they
