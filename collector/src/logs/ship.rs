@@ -77,7 +77,16 @@ impl LogsClient {
             let exists = e
                 .as_service_error()
                 .is_some_and(|s| s.is_resource_already_exists_exception());
-            if !exists {
+            // A least-privilege role (terraform/modules/pglog-collector) may
+            // not create groups: the group is made with the infrastructure,
+            // and a missing one shows up at CreateLogStream.
+            let not_allowed = e
+                .as_service_error()
+                .and_then(aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata::code)
+                .is_some_and(|c| c == "AccessDeniedException");
+            if not_allowed {
+                tracing::debug!(group = %self.group, "not allowed to create the log group; using it as it is");
+            } else if !exists {
                 return Err(classify("CloudWatch Logs CreateLogGroup", &e));
             }
         }

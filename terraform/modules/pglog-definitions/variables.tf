@@ -3,8 +3,8 @@ variable "name" {
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name))
-    error_message = "name: use 3 to 32 lowercase letters, digits and '-', starting with a letter (it becomes part of S3 bucket and IAM role names), e.g. \"orders-db\"."
+    condition     = can(regex("^[a-z][a-z0-9-]{1,26}[a-z0-9]$", var.name))
+    error_message = "name: use 3 to 28 lowercase letters, digits and '-', starting with a letter (it becomes part of S3 bucket and IAM role names), e.g. \"orders-db\"."
   }
 }
 

@@ -1,0 +1,244 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+# Names and input validation are shared with the dashboard and alarms and
+# tested offline.
+module "definitions" {
+  source = "../pglog-definitions"
+
+  name      = var.name
+  namespace = var.namespace
+  region    = data.aws_region.current.name
+  instances = var.instances
+}
+
+locals {
+  names      = module.definitions.names
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+  kms_key    = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
+
+  # Known before the group exists, so the key policy can name it.
+  log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.names.log_group}"
+
+  artifact_object_arn = var.artifact_s3_uri == null ? null : "arn:${local.partition}:s3:::${trimprefix(var.artifact_s3_uri, "s3://")}"
+}
+
+resource "aws_kms_key" "this" {
+  count = var.kms_key_arn == null ? 1 : 0
+
+  description             = "pglog ${var.name}: the shipped PostgreSQL log and the monitoring password"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.key[0].json
+  tags                    = var.tags
+}
+
+resource "aws_kms_alias" "this" {
+  count = var.kms_key_arn == null ? 1 : 0
+
+  name          = "alias/${var.name}-pglog"
+  target_key_id = aws_kms_key.this[0].key_id
+}
+
+data "aws_iam_policy_document" "key" {
+  count = var.kms_key_arn == null ? 1 : 0
+
+  # Key policy: "*" means this key. The account administers it and IAM
+  # policies (the collector role's kms:Decrypt) can grant its use.
+  statement {
+    sid    = "AccountAdministers"
+    effect = "Allow"
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+    actions = [
+      "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:Decrypt",
+      "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation",
+      "kms:EnableKey", "kms:EnableKeyRotation", "kms:Encrypt", "kms:GenerateDataKey",
+      "kms:GenerateDataKeyWithoutPlaintext", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
+      "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListResourceTags", "kms:PutKeyPolicy",
+      "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:RetireGrant", "kms:RevokeGrant",
+      "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
+      "kms:UpdateKeyDescription",
+    ]
+    resources = ["*"]
+  }
+
+  # Key policy: "*" means this key. CloudWatch Logs may use it for this one
+  # group only.
+  statement {
+    sid    = "LogsEncryptsTheGroup"
+    effect = "Allow"
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]
+    resources = ["*"]
+    condition {
+      test     = "ArnEquals"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = [local.log_group_arn]
+    }
+  }
+}
+
+# The collector ships here; it is not allowed to create groups, so the
+# retention and key set here stay.
+resource "aws_cloudwatch_log_group" "this" {
+  # checkov:skip=CKV_AWS_338: retention is the log_retention_days input (default 30 days); the nightly report keeps the day's analysis in S3 for longer
+  name              = local.names.log_group
+  retention_in_days = var.log_retention_days
+  kms_key_id        = local.kms_key
+  tags              = var.tags
+}
+
+resource "aws_ssm_parameter" "password" {
+  name        = local.names.password_parameter
+  description = "Password of the ${var.db_user} role pglog collect logs in as"
+  type        = "SecureString"
+  key_id      = local.kms_key
+  value       = var.db_password
+  tags        = var.tags
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = local.names.collector_role
+  description        = "pglog collector on the ${var.name} database hosts"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = (var.artifact_s3_uri == null) != (var.artifact_url == null)
+      error_message = "Give exactly one of artifact_s3_uri (s3://BUCKET/KEY) or artifact_url (https://...) for the pglog binary."
+    }
+  }
+}
+
+resource "aws_iam_instance_profile" "this" {
+  name = local.names.collector_role
+  role = aws_iam_role.this.name
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "collector" {
+  # AWS rule: cloudwatch:PutMetricData has no resource-level permissions, so
+  # Resource must be "*"; the namespace condition is what narrows it.
+  statement {
+    sid       = "PutMetricsInNamespace"
+    effect    = "Allow"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = [var.namespace]
+    }
+  }
+
+  # AWS rule: xray:PutTraceSegments and xray:PutTelemetryRecords have no
+  # resource-level permissions, so Resource must be "*".
+  statement {
+    sid       = "PutTraces"
+    effect    = "Allow"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "ManageTheLogGroup"
+    effect    = "Allow"
+    actions   = ["logs:PutRetentionPolicy"]
+    resources = [local.log_group_arn]
+  }
+
+  # One stream per host and file. GetLogEvents reads a stream back after a
+  # crash between a send and its checkpoint, so nothing is sent twice.
+  statement {
+    sid       = "ShipToTheLogGroup"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:GetLogEvents"]
+    resources = ["${local.log_group_arn}:log-stream:*"]
+  }
+
+  statement {
+    sid       = "ReadTheMonitoringPassword"
+    effect    = "Allow"
+    actions   = ["ssm:GetParameter"]
+    resources = [aws_ssm_parameter.password.arn]
+  }
+
+  statement {
+    sid       = "DecryptThePasswordThroughSsm"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt"]
+    resources = [local.kms_key]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["ssm.${local.region}.amazonaws.com"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.artifact_object_arn == null ? [] : [local.artifact_object_arn]
+    content {
+      sid       = "DownloadTheBinary"
+      effect    = "Allow"
+      actions   = ["s3:GetObject"]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "collector" {
+  name   = "pglog-collector"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.collector.json
+}
+
+locals {
+  user_data = {
+    for i in var.instances : i.name => templatefile("${path.module}/collector.sh.tftpl", {
+      instance           = i.name
+      namespace          = var.namespace
+      region             = local.region
+      interval           = var.interval
+      db_user            = var.db_user
+      db_name            = var.db_name
+      db_port            = var.db_port
+      log_dir            = var.log_dir == null ? "" : var.log_dir
+      log_group          = local.names.log_group
+      log_retention_days = var.log_retention_days
+      slow_query_ms      = var.slow_query_ms
+      password_parameter = aws_ssm_parameter.password.name
+      artifact_s3_uri    = var.artifact_s3_uri == null ? "" : var.artifact_s3_uri
+      artifact_url       = var.artifact_url == null ? "" : var.artifact_url
+      artifact_sha256    = var.artifact_sha256
+      # The unit the repository ships, unchanged; the host-specific part is
+      # a drop-in next to it.
+      service_unit = file("${path.module}/../../../collector/deploy/pglog-collector.service")
+    })
+  }
+}
