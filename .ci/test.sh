@@ -37,7 +37,19 @@ trap 'rm -f "$log"' EXIT
 set +e
 cargo test --workspace --locked 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# terraform/: fmt, checkov, `terraform test` and the .tf parsing tests (all
+# offline); checkov and python-hcl2 go into target/tf-venv.
+bash terraform/check.sh 2>&1 | tee -a "$log"
+tf_status=${PIPESTATUS[0]}
 set -e
-# One closing line for the whole workspace (cargo prints one per test binary).
-awk '/^test result:/ { p += $4; f += $6; s += $8 } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
-exit "$status"
+# One closing line for everything (cargo prints one per test binary,
+# `terraform test` one per module, unittest one for terraform/tests).
+awk '
+  /^test result:/ { p += $4; f += $6; s += $8 }
+  /^Success! [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
+  /^Failure! [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
+  /^Ran [0-9]+ tests? in/ { ran = $2 }
+  /^OK/ && ran { p += ran; ran = 0 }
+  /^FAILED \(/ && ran { n = 0; if (match($0, /failures=[0-9]+/)) n += substr($0, RSTART + 9, RLENGTH - 9); if (match($0, /errors=[0-9]+/)) n += substr($0, RSTART + 7, RLENGTH - 7); f += n; p += ran - n; ran = 0 }
+  END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+[ "$status" -eq 0 ] && [ "$tf_status" -eq 0 ]

@@ -1,0 +1,233 @@
+"""Offline checks of terraform/ that need no AWS provider.
+
+Run by terraform/check.sh (from .ci/test.sh) with python-hcl2 installed and
+PGLOG_BIN pointing at a built pglog binary:
+
+    PGLOG_BIN=target/debug/pglog python -m unittest discover -s terraform/tests
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+
+import hcl2
+
+TERRAFORM = Path(__file__).resolve().parent.parent
+DEFINITIONS = TERRAFORM / "modules" / "pglog-definitions"
+PGLOG = os.environ.get("PGLOG_BIN", str(TERRAFORM.parent / "target" / "debug" / "pglog"))
+
+# Actions AWS only grants on Resource "*" (no resource-level permissions).
+STAR_RESOURCE_ACTIONS = {
+    "cloudwatch:PutMetricData",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+}
+# AWS managed policies a module may attach, and why.
+MANAGED_POLICIES = {
+    # Session Manager instead of SSH (the issue's choice for the example).
+    "AmazonSSMManagedInstanceCore",
+}
+
+
+def tf_files():
+    return sorted(p for p in TERRAFORM.rglob("*.tf") if ".terraform" not in p.parts)
+
+
+def one(v):
+    """python-hcl2 wraps attribute values in a list; unwrap one level."""
+    return v[0] if isinstance(v, list) and len(v) == 1 else v
+
+
+def as_list(v):
+    v = one(v)
+    return v if isinstance(v, list) else [v]
+
+
+def policy_documents():
+    """(file, name, [statement dicts]) for every aws_iam_policy_document."""
+    for path in tf_files():
+        with path.open() as f:
+            doc = hcl2.load(f)
+        for block in doc.get("data", []):
+            for name, body in block.get("aws_iam_policy_document", {}).items():
+                statements = list(body.get("statement", []))
+                for dyn in body.get("dynamic", []):
+                    if "statement" in dyn:
+                        statements.extend(dyn["statement"].get("content", []))
+                yield path, name, statements
+
+
+def pglog(*args):
+    return subprocess.run([PGLOG, *args], check=True, capture_output=True, text=True).stdout
+
+
+def catalogue_names():
+    return {m["name"] for m in json.loads(pglog("metrics", "list", "--format", "json"))}
+
+
+def apply_definitions(variables):
+    """Applies pglog-definitions (no provider, so offline) and returns its outputs."""
+    work = Path(tempfile.mkdtemp(prefix="pglog-tf-"))
+    try:
+        args = "\n".join(f"  {k} = {json.dumps(v)}" for k, v in variables.items())
+        (work / "main.tf").write_text(
+            f'module "d" {{\n  source = "{DEFINITIONS}"\n{args}\n}}\n'
+            'output "body" { value = module.d.dashboard_body }\n'
+            'output "alarms" { value = module.d.alarms }\n'
+        )
+        env = {**os.environ, "TF_IN_AUTOMATION": "1"}
+        for cmd in (["init", "-backend=false", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
+            subprocess.run(["terraform", *cmd], cwd=work, env=env, check=True, capture_output=True)
+        out = subprocess.run(
+            ["terraform", "output", "-json"], cwd=work, env=env, check=True, capture_output=True, text=True
+        ).stdout
+        return {k: v["value"] for k, v in json.loads(out).items()}
+    finally:
+        shutil.rmtree(work)
+
+
+class Parse(unittest.TestCase):
+    def test_every_tf_file_parses(self):
+        files = tf_files()
+        self.assertGreater(len(files), 20)
+        for path in files:
+            with self.subTest(file=str(path.relative_to(TERRAFORM))), path.open() as f:
+                hcl2.load(f)
+
+    def test_policies_are_policy_documents_only(self):
+        # Hand-written JSON policies would escape the IAM checks below.
+        for path in tf_files():
+            text = path.read_text()
+            with self.subTest(file=str(path.relative_to(TERRAFORM))):
+                self.assertNotRegex(text, r'"?Action"?\s*[=:]', "write IAM policies as aws_iam_policy_document")
+
+
+class Iam(unittest.TestCase):
+    def test_allow_statements_name_actions_and_resources(self):
+        seen = 0
+        for path, name, statements in policy_documents():
+            for st in statements:
+                seen += 1
+                where = f"{path.relative_to(TERRAFORM)}: {name} {one(st.get('sid', ''))}"
+                if one(st.get("effect", "Allow")) == "Deny":
+                    continue  # a Deny narrows; wildcards there only forbid more
+                actions = as_list(st.get("actions", []))
+                with self.subTest(statement=where):
+                    self.assertTrue(actions, "an Allow statement lists its actions")
+                    # Literal lists only, so this test sees what is granted.
+                    for a in actions:
+                        self.assertNotIn("${", a, "list the actions literally")
+                    for a in actions:
+                        self.assertNotIn("*", a, f"wildcard action {a}")
+                    self.assertNotIn("not_actions", st)
+                    self.assertNotIn("not_resources", st)
+                    resources = as_list(st.get("resources", []))
+                    if "*" not in resources:
+                        continue
+                    key_policy = "principals" in st and all(a.startswith("kms:") for a in actions)
+                    if key_policy:
+                        continue  # in a key policy "*" means the key itself
+                    self.assertLessEqual(
+                        set(actions), STAR_RESOURCE_ACTIONS,
+                        'Resource "*" only for actions AWS grants on no narrower resource',
+                    )
+                    if "cloudwatch:PutMetricData" in actions:
+                        variables = [one(c.get("variable")) for c in st.get("condition", [])]
+                        self.assertIn("cloudwatch:namespace", variables, "PutMetricData is conditioned on the namespace")
+        self.assertGreater(seen, 15)
+
+    def test_every_star_resource_is_documented(self):
+        # The comment right above the statement says which AWS rule needs it.
+        for path in tf_files():
+            lines = path.read_text().splitlines()
+            for i, line in enumerate(lines):
+                if not re.search(r'resources\s*=\s*\["\*"\]', line):
+                    continue
+                start = i
+                while start > 0 and not re.match(r'\s*(statement\s*\{|dynamic\s+"statement")', lines[start]):
+                    start -= 1
+                above = []
+                j = start - 1
+                while j >= 0 and lines[j].strip().startswith("#"):
+                    above.append(lines[j])
+                    j -= 1
+                with self.subTest(file=str(path.relative_to(TERRAFORM)), line=i + 1):
+                    text = " ".join(above)
+                    self.assertTrue(
+                        "AWS rule" in text or 'Key policy: "*" means this key' in text,
+                        f'no comment documents Resource "*" above line {start + 1}',
+                    )
+
+    def test_only_documented_managed_policies_are_attached(self):
+        for path in tf_files():
+            for arn in re.findall(r'arn:aws:iam::aws:policy/([A-Za-z0-9/_-]+)', path.read_text()):
+                with self.subTest(file=str(path.relative_to(TERRAFORM)), policy=arn):
+                    self.assertIn(arn.split("/")[-1], MANAGED_POLICIES)
+
+
+class Catalogue(unittest.TestCase):
+    def test_metrics_named_in_terraform_are_in_the_catalogue(self):
+        names = catalogue_names()
+        found = set()
+        for path in tf_files():
+            text = path.read_text()
+            found.update(re.findall(r'\bmetric(?:_name)?\s*=\s*"([A-Za-z0-9]+)"', text))
+            found.update(re.findall(r'MetricName=\\+"([A-Za-z0-9]+)', text))
+            found.update(re.findall(r'SELECT\s+[A-Z]+\(([A-Za-z0-9]+)\)', text))
+        layout = json.loads((DEFINITIONS / "dashboard-layout.json").read_text())
+        found.update(s["metric"] for p in layout["panels"] for s in p["series"])
+        self.assertGreater(len(found), 15)
+        self.assertEqual(found - names, set(), "metrics not in `pglog metrics list`")
+
+    def test_applied_alarms_and_dashboard_name_catalogue_metrics(self):
+        names = catalogue_names()
+        out = apply_definitions({
+            "name": "check", "region": "us-east-1",
+            "instances": [{"name": "p", "role": "primary"}, {"name": "s", "role": "standby"}],
+        })
+        for alarm in out["alarms"].values():
+            with self.subTest(alarm=alarm["name"]):
+                self.assertIn(alarm["metric"], names)
+                if alarm["expression"]:
+                    self.assertRegex(alarm["expression"], rf'^SELECT [A-Z]+\({alarm["metric"]}\) FROM ')
+        body = json.loads(out["body"])
+        searched = {
+            re.search(r'MetricName="([^"]+)"', m[0]["expression"]).group(1)
+            for w in body["widgets"] if w["type"] == "metric" for m in w["properties"]["metrics"]
+        }
+        self.assertLessEqual(searched, names)
+        for wanted in ["TransactionsLast10Minutes", "ReplicationLagBytes", "ReplicationLagSeconds", "Connections",
+                       "LocksWaiting", "LongestTransactionSeconds", "LogErrors", "Checkpoints", "XidWraparoundAge"]:
+            self.assertIn(wanted, searched, f"the dashboard shows {wanted}")
+
+
+class Dashboard(unittest.TestCase):
+    def test_committed_layout_is_current(self):
+        committed = json.loads((DEFINITIONS / "dashboard-layout.json").read_text())
+        self.assertEqual(
+            committed, json.loads(pglog("dashboard", "--layout")),
+            "regenerate: pglog dashboard --layout > terraform/modules/pglog-definitions/dashboard-layout.json",
+        )
+
+    def test_terraform_body_equals_pglog_dashboard(self):
+        instances = [
+            {"name": "orders-db-primary", "role": "primary"},
+            {"name": "orders-db-standby-1", "role": "standby"},
+            {"name": "orders-db-standby-2", "role": "standby"},
+        ]
+        out = apply_definitions({
+            "name": "orders-db", "namespace": "Prod/Postgres", "region": "ap-southeast-2", "instances": instances,
+        })
+        args = ["dashboard", "--namespace", "Prod/Postgres", "--region", "ap-southeast-2"]
+        for i in instances:
+            args += ["--instance", f'{i["name"]}={i["role"]}']
+        self.assertEqual(json.loads(out["body"]), json.loads(pglog(*args)))
+
+
+if __name__ == "__main__":
+    unittest.main()
