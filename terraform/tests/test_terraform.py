@@ -229,5 +229,25 @@ class Dashboard(unittest.TestCase):
         self.assertEqual(json.loads(out["body"]), json.loads(pglog(*args)))
 
 
+class Docs(unittest.TestCase):
+    def test_every_variable_and_output_is_documented(self):
+        readme = (TERRAFORM / "README.md").read_text()
+        roots = sorted(TERRAFORM.glob("modules/*")) + sorted(TERRAFORM.glob("examples/*"))
+        self.assertGreater(len(roots), 6)
+        for root in roots:
+            rel = str(root.relative_to(TERRAFORM))
+            heading = f"### `{rel}`"
+            self.assertIn(heading, readme, f"terraform/README.md has no section for {rel}")
+            section = readme.split(heading, 1)[1].split("\n### ", 1)[0]
+            for path in sorted(root.glob("*.tf")):
+                with path.open() as f:
+                    doc = hcl2.load(f)
+                for kind in ("variable", "output"):
+                    for block in doc.get(kind, []):
+                        for name in block:
+                            with self.subTest(module=rel, **{kind: name}):
+                                self.assertIn(f"| `{name}` |", section, f"document {kind} {name} of {rel}")
+
+
 if __name__ == "__main__":
     unittest.main()

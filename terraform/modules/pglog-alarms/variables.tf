@@ -18,7 +18,7 @@ variable "instances" {
 }
 
 variable "sns_topic_arn" {
-  description = "SNS topic every alarm, OK and insufficient-data action goes to."
+  description = "SNS topic every alarm and OK notification goes to."
   type        = string
 
   validation {

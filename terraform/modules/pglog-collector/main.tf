@@ -199,6 +199,11 @@ data "aws_iam_policy_document" "collector" {
       variable = "kms:ViaService"
       values   = ["ssm.${local.region}.amazonaws.com"]
     }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:PARAMETER_ARN"
+      values   = [aws_ssm_parameter.password.arn]
+    }
   }
 
   dynamic "statement" {
