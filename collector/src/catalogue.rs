@@ -144,6 +144,10 @@ pub struct MetricInfo {
     pub unit: String,
     pub kind: Kind,
     pub dimensions: Vec<String>,
+    /// Each exact set of dimensions the metric is sent with (a primary's
+    /// replication lag has `Standby`, a standby's has not). CloudWatch
+    /// treats each set as a different metric.
+    pub dimension_sets: Vec<Vec<String>>,
     pub roles: Vec<Role>,
     pub queries: Vec<String>,
     pub help: String,
@@ -304,6 +308,7 @@ impl Catalogue {
                 unit: "None".into(),
                 kind: Kind::Gauge,
                 dimensions: vec!["DBInstance".into()],
+                dimension_sets: vec![vec!["DBInstance".into()]],
                 roles: vec![Role::Primary, Role::Standby],
                 queries: vec![],
                 help: "1 when the database answered this cycle, 0 when it did not".into(),
@@ -313,6 +318,7 @@ impl Catalogue {
                 unit: "Count".into(),
                 kind: Kind::Gauge,
                 dimensions: vec!["DBInstance".into()],
+                dimension_sets: vec![vec!["DBInstance".into()]],
                 roles: vec![Role::Primary, Role::Standby],
                 queries: vec![],
                 help: "1 each time the collector starts (its CloudWatch health check)".into(),
@@ -324,6 +330,9 @@ impl Catalogue {
                 dims.extend(q.labels.iter().cloned());
                 match out.iter_mut().find(|m| m.name == v.metric) {
                     Some(m) => {
+                        if !m.dimension_sets.contains(&dims) {
+                            m.dimension_sets.push(dims.clone());
+                        }
                         for d in dims {
                             if !m.dimensions.contains(&d) {
                                 m.dimensions.push(d);
@@ -340,6 +349,7 @@ impl Catalogue {
                         name: v.metric.clone(),
                         unit: v.unit.clone(),
                         kind: v.kind,
+                        dimension_sets: vec![dims.clone()],
                         dimensions: dims,
                         roles: q.roles.clone(),
                         queries: vec![q.id.clone()],

@@ -49,6 +49,9 @@ pub struct Panel {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Series {
     pub metric: String,
+    /// The exact dimension set searched (the SEARCH schema); a metric sent
+    /// with two sets is two series.
+    pub dimensions: Vec<String>,
     pub stat: String,
     /// A CloudWatch (dynamic) label; empty keeps CloudWatch's own.
     pub label: String,
@@ -190,7 +193,8 @@ pub fn layout(catalogue: &Catalogue) -> Result<Layout, DashboardError> {
     let mut panels = Vec::with_capacity(PANELS.len());
     for (i, (title, stacked, series, annotations)) in PANELS.iter().enumerate() {
         let mut y_label = None;
-        for (metric, _, _) in series.iter() {
+        let mut expanded = Vec::new();
+        for (metric, stat, label) in series.iter() {
             let info = metrics
                 .iter()
                 .find(|m| m.name == *metric)
@@ -199,6 +203,14 @@ pub fn layout(catalogue: &Catalogue) -> Result<Layout, DashboardError> {
                 "None" => String::new(),
                 unit => unit.to_string(),
             });
+            for dims in &info.dimension_sets {
+                expanded.push(Series {
+                    metric: metric.to_string(),
+                    dimensions: dims.clone(),
+                    stat: stat.to_string(),
+                    label: label.to_string(),
+                });
+            }
         }
         let i = i as u32;
         panels.push(Panel {
@@ -210,14 +222,7 @@ pub fn layout(catalogue: &Catalogue) -> Result<Layout, DashboardError> {
             stacked: *stacked,
             period: PERIOD,
             y_label: y_label.unwrap_or_default(),
-            series: series
-                .iter()
-                .map(|(metric, stat, label)| Series {
-                    metric: metric.to_string(),
-                    stat: stat.to_string(),
-                    label: label.to_string(),
-                })
-                .collect(),
+            series: expanded,
             annotations: annotations
                 .iter()
                 .map(|(label, value)| Annotation {
@@ -273,9 +278,10 @@ fn valid_namespace(ns: &str) -> bool {
 }
 
 /// The dashboard body: per instance a header naming its role, then the
-/// layout's panels, each metric found by a SEARCH on the instance so the
-/// series follow a failover (the `Role` dimension changes) and every label
-/// value (`State`, `Standby`, ...) shows up without being listed.
+/// layout's panels, each series a SEARCH of the metric's exact dimension set
+/// on the instance, so the series follow a failover (the `Role` value
+/// changes) and every label value (`State`, `Standby`, ...) shows up
+/// without being listed.
 pub fn body(
     layout: &Layout,
     namespace: &str,
@@ -313,8 +319,8 @@ pub fn body(
                 .map(|(j, s)| {
                     json!([{
                         "expression": format!(
-                            "SEARCH('Namespace=\"{}\" MetricName=\"{}\" DBInstance=\"{}\"', '{}', {})",
-                            namespace, s.metric, inst.name, s.stat, p.period
+                            "SEARCH('{{\"{}\",{}}} MetricName=\"{}\" DBInstance=\"{}\"', '{}', {})",
+                            namespace, s.dimensions.join(","), s.metric, inst.name, s.stat, p.period
                         ),
                         "id": format!("e{}", j + 1),
                         "label": s.label,
@@ -383,11 +389,17 @@ mod tests {
         assert_eq!(widgets.len(), 2 * 13);
         assert_eq!(widgets[13]["properties"]["markdown"], "## db2 · standby");
         assert_eq!(widgets[13]["y"], l.row_height);
-        let lag = &widgets[13 + 5]["properties"]["metrics"][0][0]["expression"];
+        // A primary sends lag per standby, a standby its own: two schemas.
+        let lag = &widgets[13 + 5]["properties"]["metrics"];
         assert_eq!(
-            lag,
-            "SEARCH('Namespace=\"PgLog\" MetricName=\"ReplicationLagSeconds\" DBInstance=\"db2\"', 'Maximum', 60)"
+            lag[0][0]["expression"],
+            "SEARCH('{\"PgLog\",DBInstance,Role,Standby} MetricName=\"ReplicationLagSeconds\" DBInstance=\"db2\"', 'Maximum', 60)"
         );
+        assert_eq!(
+            lag[1][0]["expression"],
+            "SEARCH('{\"PgLog\",DBInstance,Role} MetricName=\"ReplicationLagSeconds\" DBInstance=\"db2\"', 'Maximum', 60)"
+        );
+        assert_eq!(lag[1][0]["id"], "e2");
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub fn catalogue() -> Vec<MetricInfo> {
         unit: unit.into(),
         kind: Kind::Counter,
         dimensions: dims.iter().map(|d| d.to_string()).collect(),
+        dimension_sets: vec![dims.iter().map(|d| d.to_string()).collect()],
         roles: vec![Role::Primary, Role::Standby],
         queries: vec!["log".into()],
         help: help.into(),

@@ -32,10 +32,11 @@ locals {
               period  = p.period
               metrics = [
                 for j, s in p.series : [{
-                  # SEARCH on the instance: the series follow a failover
-                  # (the Role dimension changes) and every State, Standby or
-                  # SQLSTATE class appears without being listed.
-                  expression = format("SEARCH('Namespace=\"%s\" MetricName=\"%s\" DBInstance=\"%s\"', '%s', %d)", var.namespace, s.metric, inst.name, s.stat, p.period)
+                  # SEARCH of the metric's exact dimension set on the
+                  # instance: the series follow a failover (the Role value
+                  # changes) and every State, Standby or SQLSTATE class
+                  # appears without being listed.
+                  expression = format("SEARCH('{\"%s\",%s} MetricName=\"%s\" DBInstance=\"%s\"', '%s', %d)", var.namespace, join(",", s.dimensions), s.metric, inst.name, s.stat, p.period)
                   id         = "e${j + 1}"
                   label      = s.label
                   period     = p.period

@@ -45,8 +45,15 @@ run "every_metric_is_searched_on_its_own_instance_and_region" {
     error_message = "Every metric widget must name the region."
   }
   assert {
-    condition     = strcontains(output.dashboard_body, "SEARCH('Namespace=\\\"PgLog\\\" MetricName=\\\"ReplicationLagSeconds\\\" DBInstance=\\\"orders-db-standby-1\\\"', 'Maximum', 60)")
-    error_message = "The standby's replication lag panel must search its ReplicationLagSeconds."
+    condition = toset(flatten([
+      for w in jsondecode(output.dashboard_body).widgets : [
+        for m in w.properties.metrics : m[0].expression
+      ] if w.type == "metric" && w.y >= jsondecode(file("dashboard-layout.json")).row_height && try(w.properties.title, "") == "Replication lag (seconds)"
+      ])) == toset([
+      "SEARCH('{\"PgLog\",DBInstance,Role,Standby} MetricName=\"ReplicationLagSeconds\" DBInstance=\"orders-db-standby-1\"', 'Maximum', 60)",
+      "SEARCH('{\"PgLog\",DBInstance,Role} MetricName=\"ReplicationLagSeconds\" DBInstance=\"orders-db-standby-1\"', 'Maximum', 60)",
+    ])
+    error_message = "The standby's lag panel must search both dimension sets of ReplicationLagSeconds (per standby on a primary, its own on a standby)."
   }
 }
 
@@ -58,7 +65,7 @@ run "namespace_reaches_every_expression" {
   }
 
   assert {
-    condition     = !strcontains(output.dashboard_body, "Namespace=\\\"PgLog\\\"") && strcontains(output.dashboard_body, "Namespace=\\\"Prod/Postgres\\\"")
+    condition     = !strcontains(output.dashboard_body, "{\\\"PgLog\\\",") && strcontains(output.dashboard_body, "{\\\"Prod/Postgres\\\",")
     error_message = "The namespace variable must be used in every SEARCH."
   }
 }
