@@ -51,7 +51,7 @@ awk '
   /^Success! [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
   /^Failure! [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
   /^Ran [0-9]+ tests? in/ { ran = $2 }
-  /^OK/ && ran { p += ran; ran = 0 }
+  /^OK/ && ran { k = 0; if (match($0, /skipped=[0-9]+/)) k = substr($0, RSTART + 8, RLENGTH - 8); p += ran - k; s += k; ran = 0 }
   /^FAILED \(/ && ran { n = 0; if (match($0, /failures=[0-9]+/)) n += substr($0, RSTART + 9, RLENGTH - 9); if (match($0, /errors=[0-9]+/)) n += substr($0, RSTART + 7, RLENGTH - 7); f += n; p += ran - n; ran = 0 }
   END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 [ "$status" -eq 0 ] && [ "$tf_status" -eq 0 ]
