@@ -107,7 +107,7 @@ resource "aws_ssm_parameter" "replicator_password" {
   name        = "/pglog/${var.name}/replicator-password"
   description = "Password of the PostgreSQL replicator role (streaming replication) of ${var.name}"
   type        = "SecureString"
-  key_id      = aws_kms_key.infra.arn
+  key_id      = module.infra_key.arn
   value       = random_password.replicator.result
 
   tags = var.tags
@@ -126,7 +126,7 @@ data "aws_iam_policy_document" "hosts_boot" {
   statement {
     sid       = "DecryptReplicationPassword"
     actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.infra.arn]
+    resources = [module.infra_key.arn]
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
@@ -158,7 +158,7 @@ resource "aws_ebs_volume" "data" {
   iops              = 3000
   throughput        = 125
   encrypted         = true
-  kms_key_id        = aws_kms_key.infra.arn
+  kms_key_id        = module.infra_key.arn
 
   tags = merge(var.tags, { Name = "${each.key}-pgdata", DBInstance = each.key })
 }
@@ -168,7 +168,7 @@ resource "aws_volume_attachment" "data" {
 
   device_name = "/dev/sdf"
   volume_id   = aws_ebs_volume.data[each.key].id
-  instance_id = merge({ (local.primary_name) = aws_instance.primary.id }, { for n, i in aws_instance.standby : n => i.id })[each.key]
+  instance_id = aws_instance.db[each.key].id
   # Stop the host first so PostgreSQL shuts down cleanly before the disk goes.
   stop_instance_before_detaching = true
 }
@@ -221,74 +221,17 @@ locals {
 
 # --- Instances ------------------------------------------------------------------------
 
-resource "aws_instance" "primary" {
-  ami                         = data.aws_ssm_parameter.al2023_arm64.insecure_value
-  instance_type               = var.instance_type
-  subnet_id                   = aws_subnet.private[0].id
-  private_ip                  = local.primary_ip
-  vpc_security_group_ids      = [aws_security_group.db.id]
-  associate_public_ip_address = false
-  iam_instance_profile        = module.collector.instance_profile_name
-  monitoring                  = true
-  ebs_optimized               = true
+# The primary and the standbys alike. The standbys need not wait for the
+# primary: their boot script waits up to 20 minutes for it to accept
+# connections, far longer than the primary's own boot takes.
+resource "aws_instance" "db" {
+  for_each = local.hosts
 
-  user_data_base64            = local.user_data_base64[local.primary_name]
-  user_data_replace_on_change = false
-
-  metadata_options {
-    http_endpoint               = "enabled"
-    http_tokens                 = "required"
-    http_put_response_hop_limit = 1
-    instance_metadata_tags      = "disabled"
-  }
-
-  root_block_device {
-    volume_type           = "gp3"
-    volume_size           = var.root_volume_size_gb
-    encrypted             = true
-    kms_key_id            = aws_kms_key.infra.arn
-    delete_on_termination = true
-    # Not volume_tags: those would also overwrite the attached data volume's tags.
-    tags = merge(var.tags, { Name = "${local.primary_name}-root", DBInstance = local.primary_name })
-  }
-
-  tags = merge(var.tags, { Name = local.primary_name, DBInstance = local.primary_name, Role = "primary" })
-
-  lifecycle {
-    # A newer AMI or boot script must not replace a database host behind
-    # one's back (cloud-init runs the boot script once per instance anyway).
-    # Roll them out with `terraform apply -replace=aws_instance.primary`.
-    ignore_changes = [ami, user_data_base64]
-
-    precondition {
-      condition     = length(local.user_data_base64[local.primary_name]) <= 21848
-      error_message = "The primary's compressed user data is over EC2's 16 KiB limit; shorten the boot scripts."
-    }
-    precondition {
-      condition     = alltrue([for p in local.user_data_parts[local.primary_name] : !strcontains(p.content, local.part_delimiter)])
-      error_message = "A boot script contains the line ${local.part_delimiter}, which ends the embedded scripts in user-data.sh.tftpl; change the delimiter."
-    }
-  }
-
-  # The boot script needs the endpoints, the routes to S3 and its role's policies.
-  depends_on = [
-    aws_ec2_subnet_cidr_reservation.primary,
-    aws_vpc_endpoint.interface,
-    aws_vpc_endpoint.s3,
-    aws_route_table_association.private,
-    aws_iam_role_policy.hosts_boot,
-    aws_iam_role_policy_attachment.ssm_core,
-    module.collector,
-    module.nightly_report,
-  ]
-}
-
-resource "aws_instance" "standby" {
-  for_each = local.standbys
-
-  ami                         = data.aws_ssm_parameter.al2023_arm64.insecure_value
-  instance_type               = var.instance_type
-  subnet_id                   = aws_subnet.private[each.value.az_index].id
+  ami           = data.aws_ssm_parameter.al2023_arm64.insecure_value
+  instance_type = var.instance_type
+  subnet_id     = aws_subnet.private[each.value.az_index].id
+  # The primary at its fixed address; the standbys wherever AWS puts them.
+  private_ip                  = each.value.role == "primary" ? local.primary_ip : null
   vpc_security_group_ids      = [aws_security_group.db.id]
   associate_public_ip_address = false
   iam_instance_profile        = module.collector.instance_profile_name
@@ -309,15 +252,18 @@ resource "aws_instance" "standby" {
     volume_type           = "gp3"
     volume_size           = var.root_volume_size_gb
     encrypted             = true
-    kms_key_id            = aws_kms_key.infra.arn
+    kms_key_id            = module.infra_key.arn
     delete_on_termination = true
-    tags                  = merge(var.tags, { Name = "${each.key}-root", DBInstance = each.key })
+    # Not volume_tags: those would also overwrite the attached data volume's tags.
+    tags = merge(var.tags, { Name = "${each.key}-root", DBInstance = each.key })
   }
 
-  tags = merge(var.tags, { Name = each.key, DBInstance = each.key, Role = "standby" })
+  tags = merge(var.tags, { Name = each.key, DBInstance = each.key, Role = each.value.role })
 
   lifecycle {
-    # See aws_instance.primary.
+    # A newer AMI or boot script must not replace a database host behind
+    # one's back (cloud-init runs the boot script once per instance anyway).
+    # Roll them out with `terraform apply -replace='aws_instance.db["NAME"]'`.
     ignore_changes = [ami, user_data_base64]
 
     precondition {
@@ -330,15 +276,17 @@ resource "aws_instance" "standby" {
     }
   }
 
-  # The standby waits for the primary at boot; creating it afterwards saves
-  # most of that wait.
+  # The boot script needs the endpoints, the routes to S3 and its role's
+  # policies. The reservation keeps AWS from giving the primary's address to
+  # another host first.
   depends_on = [
-    aws_instance.primary,
+    aws_ec2_subnet_cidr_reservation.primary,
     aws_vpc_endpoint.interface,
     aws_vpc_endpoint.s3,
     aws_route_table_association.private,
     aws_iam_role_policy.hosts_boot,
     aws_iam_role_policy_attachment.ssm_core,
     module.collector,
+    module.nightly_report,
   ]
 }

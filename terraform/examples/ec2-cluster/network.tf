@@ -213,7 +213,7 @@ data "aws_iam_policy_document" "s3_endpoint" {
 resource "aws_cloudwatch_log_group" "flow_logs" {
   name              = local.flow_log_group_name
   retention_in_days = var.flow_log_retention_days
-  kms_key_id        = aws_kms_key.infra.arn
+  kms_key_id        = module.infra_key.arn
 
   tags = var.tags
 }

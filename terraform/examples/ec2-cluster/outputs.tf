@@ -10,30 +10,27 @@ output "availability_zones" {
 
 output "primary_instance_id" {
   description = "EC2 instance ID of the PostgreSQL primary."
-  value       = aws_instance.primary.id
+  value       = aws_instance.db[local.primary_name].id
 }
 
 output "primary_private_ip" {
   description = "Private IP of the PostgreSQL primary (fixed: a replaced primary keeps it)."
-  value       = aws_instance.primary.private_ip
+  value       = aws_instance.db[local.primary_name].private_ip
 }
 
 output "standby_instance_ids" {
   description = "EC2 instance IDs of the streaming standbys, by DBInstance name."
-  value       = { for n, i in aws_instance.standby : n => i.id }
+  value       = { for n, i in aws_instance.db : n => i.id if local.hosts[n].role == "standby" }
 }
 
 output "standby_private_ips" {
   description = "Private IPs of the streaming standbys, by DBInstance name."
-  value       = { for n, i in aws_instance.standby : n => i.private_ip }
+  value       = { for n, i in aws_instance.db : n => i.private_ip if local.hosts[n].role == "standby" }
 }
 
 output "ssm_session_commands" {
   description = "Session Manager commands that open a shell on each host (no SSH: the hosts have no key pair and no port 22)."
-  value = merge(
-    { (local.primary_name) = "aws ssm start-session --region ${var.region} --target ${aws_instance.primary.id}" },
-    { for n, i in aws_instance.standby : n => "aws ssm start-session --region ${var.region} --target ${i.id}" },
-  )
+  value       = { for n, i in aws_instance.db : n => "aws ssm start-session --region ${var.region} --target ${i.id}" }
 }
 
 output "dashboard_name" {

@@ -70,7 +70,7 @@ module "nightly_report" {
 resource "aws_sns_topic" "alarms" {
   name              = local.alarm_topic_name
   display_name      = "pglog ${var.name}"
-  kms_master_key_id = aws_kms_key.alarms.arn
+  kms_master_key_id = module.alarms_key.arn
 
   tags = var.tags
 }

@@ -18,7 +18,7 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.name
-  kms_key    = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
+  kms_key    = var.kms_key_arn != null ? var.kms_key_arn : module.key[0].arn
 
   # Known before the group exists, so the key policy can name it.
   log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.names.log_group}"
@@ -26,65 +26,25 @@ locals {
   artifact_object_arn = var.artifact_s3_uri == null ? null : "arn:${local.partition}:s3:::${trimprefix(var.artifact_s3_uri, "s3://")}"
 }
 
-resource "aws_kms_key" "this" {
-  count = var.kms_key_arn == null ? 1 : 0
+module "key" {
+  source = "../pglog-kms-key"
+  count  = var.kms_key_arn == null ? 1 : 0
 
-  description             = "pglog ${var.name}: the shipped PostgreSQL log and the monitoring password"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.key[0].json
-  tags                    = var.tags
-}
-
-resource "aws_kms_alias" "this" {
-  count = var.kms_key_arn == null ? 1 : 0
-
-  name          = "alias/${var.name}-pglog"
-  target_key_id = aws_kms_key.this[0].key_id
-}
-
-data "aws_iam_policy_document" "key" {
-  count = var.kms_key_arn == null ? 1 : 0
-
-  # Key policy: "*" means this key. The account administers it and IAM
-  # policies (the collector role's kms:Decrypt) can grant its use.
-  statement {
-    sid    = "AccountAdministers"
-    effect = "Allow"
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-    actions = [
-      "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:CreateGrant", "kms:Decrypt",
-      "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey", "kms:DisableKeyRotation",
-      "kms:EnableKey", "kms:EnableKeyRotation", "kms:Encrypt", "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus",
-      "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListResourceTags", "kms:PutKeyPolicy",
-      "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:RetireGrant", "kms:RevokeGrant",
-      "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
-      "kms:UpdateKeyDescription",
-    ]
-    resources = ["*"]
-  }
-
-  # Key policy: "*" means this key. CloudWatch Logs may use it for this one
-  # group only.
-  statement {
-    sid    = "LogsEncryptsTheGroup"
-    effect = "Allow"
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${local.region}.amazonaws.com"]
-    }
-    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]
-    resources = ["*"]
-    condition {
-      test     = "ArnEquals"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = [local.log_group_arn]
-    }
-  }
+  description = "pglog ${var.name}: the shipped PostgreSQL log and the monitoring password"
+  alias       = "${var.name}-pglog"
+  service_grants = [
+    {
+      # CloudWatch Logs may use it for this one group only. IAM policies (the
+      # collector role's kms:Decrypt) grant the rest.
+      sid     = "LogsEncryptsTheGroup"
+      service = "logs.${local.region}.amazonaws.com"
+      actions = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"]
+      conditions = [
+        { test = "ArnEquals", variable = "kms:EncryptionContext:aws:logs:arn", values = [local.log_group_arn] },
+      ]
+    },
+  ]
+  tags = var.tags
 }
 
 # The collector ships here; it is not allowed to create groups, so the

@@ -13,7 +13,7 @@ locals {
   log_group_name = "/ecs/${var.name}/${local.container_name}"
   # Known before the group exists, so the created key's policy can name it.
   log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
-  logs_kms_key  = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.logs[0].arn
+  logs_kms_key  = var.kms_key_arn != null ? var.kms_key_arn : module.logs_key[0].arn
 
   # SSM decrypts through KMS in the parameter's own region, which ECS allows to
   # differ from the task's.
@@ -83,93 +83,31 @@ locals {
   }
 }
 
-resource "aws_kms_key" "logs" {
-  count = var.kms_key_arn == null ? 1 : 0
+module "logs_key" {
+  source = "../pglog-kms-key"
+  count  = var.kms_key_arn == null ? 1 : 0
 
-  description             = "Encrypts the ${local.log_group_name} log group"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.logs_key[0].json
-  tags                    = var.tags
-}
-
-resource "aws_kms_alias" "logs" {
-  count = var.kms_key_arn == null ? 1 : 0
-
-  name          = "alias/${var.name}-pglog-sidecar-logs"
-  target_key_id = aws_kms_key.logs[0].key_id
-}
-
-data "aws_iam_policy_document" "logs_key" {
-  count = var.kms_key_arn == null ? 1 : 0
-
-  # Key policy: "*" means this key.
-  statement {
-    sid    = "AccountAdministers"
-    effect = "Allow"
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
-    }
-    actions = [
-      "kms:CancelKeyDeletion",
-      "kms:CreateAlias",
-      "kms:CreateGrant",
-      "kms:Decrypt",
-      "kms:DeleteAlias",
-      "kms:DescribeKey",
-      "kms:DisableKey",
-      "kms:DisableKeyRotation",
-      "kms:EnableKey",
-      "kms:EnableKeyRotation",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:GetKeyPolicy",
-      "kms:GetKeyRotationStatus",
-      "kms:ListGrants",
-      "kms:ListKeyPolicies",
-      "kms:ListKeyRotations",
-      "kms:ListResourceTags",
-      "kms:PutKeyPolicy",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-      "kms:RetireGrant",
-      "kms:RevokeGrant",
-      "kms:RotateKeyOnDemand",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:UpdateAlias",
-      "kms:UpdateKeyDescription",
-    ]
-    resources = ["*"]
-  }
-
-  # Key policy: "*" means this key.
-  statement {
-    sid    = "CloudWatchLogsUsesForThisGroup"
-    effect = "Allow"
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${local.region}.${local.dns_suffix}"]
-    }
-    actions = [
-      "kms:Decrypt",
-      "kms:DescribeKey",
-      "kms:Encrypt",
-      "kms:GenerateDataKey",
-      "kms:GenerateDataKeyWithoutPlaintext",
-      "kms:ReEncryptFrom",
-      "kms:ReEncryptTo",
-    ]
-    resources = ["*"]
-    condition {
-      test     = "ArnEquals"
-      variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = [local.log_group_arn]
-    }
-  }
+  description = "Encrypts the ${local.log_group_name} log group"
+  alias       = "${var.name}-pglog-sidecar-logs"
+  service_grants = [
+    {
+      sid     = "CloudWatchLogsUsesForThisGroup"
+      service = "logs.${local.region}.${local.dns_suffix}"
+      actions = [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+      ]
+      conditions = [
+        { test = "ArnEquals", variable = "kms:EncryptionContext:aws:logs:arn", values = [local.log_group_arn] },
+      ]
+    },
+  ]
+  tags = var.tags
 }
 
 # The collector's own stdout/stderr (start-up errors, delivery warnings).

@@ -1,9 +1,7 @@
-data "aws_caller_identity" "current" {}
-
 data "aws_partition" "current" {}
 
 locals {
-  kms_key_arn = var.kms_key_arn != null ? var.kms_key_arn : aws_kms_key.this[0].arn
+  kms_key_arn = var.kms_key_arn != null ? var.kms_key_arn : module.key[0].arn
 
   # The bucket's own region: the S3 endpoint that calls KMS for it, and the
   # region the host's AWS CLI must use.
