@@ -68,8 +68,12 @@ def pglog(*args):
     return subprocess.run([PGLOG, *args], check=True, capture_output=True, text=True).stdout
 
 
+def catalogue():
+    return {m["name"]: m for m in json.loads(pglog("metrics", "list", "--format", "json"))}
+
+
 def catalogue_names():
-    return {m["name"] for m in json.loads(pglog("metrics", "list", "--format", "json"))}
+    return set(catalogue())
 
 
 def apply_definitions(variables):
@@ -225,6 +229,24 @@ class Catalogue(unittest.TestCase):
 
 
 class Dashboard(unittest.TestCase):
+    def test_every_series_searches_a_dimension_set_the_collector_sends(self):
+        # A SEARCH schema matches one exact dimension set; a set the
+        # collector never sends would draw an empty graph.
+        metrics = catalogue()
+        layout = json.loads((DEFINITIONS / "dashboard-layout.json").read_text())
+        for p in layout["panels"]:
+            for s in p["series"]:
+                with self.subTest(panel=p["title"], metric=s["metric"]):
+                    self.assertIn(s["dimensions"], metrics[s["metric"]]["dimension_sets"])
+            covered = {(s["metric"], tuple(s["dimensions"])) for s in p["series"]}
+            for name in {s["metric"] for s in p["series"]}:
+                with self.subTest(panel=p["title"], metric=name):
+                    self.assertEqual(
+                        {d for m, d in covered if m == name},
+                        {tuple(d) for d in metrics[name]["dimension_sets"]},
+                        "every dimension set of a panel's metric is drawn",
+                    )
+
     def test_committed_layout_is_current(self):
         committed = json.loads((DEFINITIONS / "dashboard-layout.json").read_text())
         self.assertEqual(
