@@ -247,6 +247,22 @@ class Dashboard(unittest.TestCase):
                         "every dimension set of a panel's metric is drawn",
                     )
 
+    def test_region_defaults_to_the_aws_profile(self):
+        with tempfile.TemporaryDirectory() as home:
+            config = Path(home) / "config"
+            config.write_text("[default]\nregion = sa-east-1\n")
+            env = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE")}
+            env.update(AWS_CONFIG_FILE=str(config), AWS_SHARED_CREDENTIALS_FILE=str(Path(home) / "none"),
+                       AWS_EC2_METADATA_DISABLED="true")
+            out = subprocess.run([PGLOG, "dashboard", "--instance", "db=primary"], env=env,
+                                 check=True, capture_output=True, text=True).stdout
+            regions = {w["properties"]["region"] for w in json.loads(out)["widgets"] if w["type"] == "metric"}
+            self.assertEqual(regions, {"sa-east-1"})
+            config.write_text("")
+            r = subprocess.run([PGLOG, "dashboard", "--instance", "db=primary"], env=env, capture_output=True, text=True)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("--region", r.stderr)
+
     def test_committed_layout_is_current(self):
         committed = json.loads((DEFINITIONS / "dashboard-layout.json").read_text())
         self.assertEqual(

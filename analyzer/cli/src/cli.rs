@@ -65,7 +65,8 @@ pub struct DashboardArgs {
     /// NAME=primary or NAME=standby. Repeat for each host.
     #[arg(long = "instance", value_name = "NAME=ROLE", value_parser = pglog_collector::dashboard::parse_instance)]
     pub instances: Vec<pglog_collector::dashboard::DashboardInstance>,
-    /// The region of the metrics (each widget names it).
+    /// The region of the metrics (each widget names it) [default: the AWS
+    /// chain: AWS_REGION, the profile, instance metadata].
     #[arg(long, env = "AWS_REGION")]
     pub region: Option<String>,
     /// Print the panel layout instead (what Terraform's pglog-definitions

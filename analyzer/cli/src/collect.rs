@@ -90,10 +90,19 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
     let value = if args.layout {
         serde_json::to_value(&layout)?
     } else {
-        let Some(region) = args.region.as_deref() else {
-            anyhow::bail!("--region: give the region of the metrics (or set AWS_REGION)");
+        let region = match args.region.clone() {
+            Some(r) => r,
+            None => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(pglog_collector::sink::aws::default_region())
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--region: give the region of the metrics (none in AWS_REGION or the AWS profile)"
+                    )
+                })?,
         };
-        dashboard::body(&layout, &args.namespace, region, &args.instances)?
+        dashboard::body(&layout, &args.namespace, &region, &args.instances)?
     };
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &value)?;

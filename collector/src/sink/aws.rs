@@ -35,6 +35,12 @@ pub async fn sdk_config(region: Option<&str>) -> SdkConfig {
     loader.load().await
 }
 
+/// The region the standard AWS chain gives (environment, profile, instance
+/// metadata), as the collector would use it.
+pub async fn default_region() -> Option<String> {
+    sdk_config(None).await.region().map(|r| r.to_string())
+}
+
 /// Throttling, server errors, timeouts and transport failures are worth
 /// another try; a rejected request is not.
 pub fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
