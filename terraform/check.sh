@@ -3,7 +3,9 @@
 # `terraform test` of the provider-free modules, and the Python tests that
 # parse the .tf files and compare the dashboard with `pglog dashboard`.
 #   PGLOG_BIN   the pglog binary (default target/debug/pglog)
-#   TF_VENV     a venv with checkov and python-hcl2 (made when missing)
+#   TF_VENV     a venv with checkov, python-hcl2 and the AWS CLI (made when missing)
+#   PGLOG_MOTO_VENV  a venv with moto[server] (made when missing), the AWS
+#               emulator the boot scripts' tests call
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,9 +15,14 @@ export TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
 
 command -v terraform >/dev/null || { echo "terraform/check.sh: terraform is not installed (needs 1.6 or newer)" >&2; exit 1; }
 [ -x "$PGLOG_BIN" ] || cargo build -q -p pglog
-if [ ! -x "$venv/bin/checkov" ] || ! "$venv/bin/python" -c 'import hcl2' 2>/dev/null; then
+if [ ! -x "$venv/bin/checkov" ] || [ ! -x "$venv/bin/aws" ] || ! "$venv/bin/python" -c 'import hcl2' 2>/dev/null; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q 'checkov==3.3.30' 'python-hcl2==8.1.4'
+    "$venv/bin/pip" install -q 'checkov==3.3.30' 'python-hcl2==8.1.4' 'awscli==1.36.40'
+fi
+export PGLOG_MOTO_VENV="${PGLOG_MOTO_VENV:-$PWD/target/moto-venv}"
+if [ ! -x "$PGLOG_MOTO_VENV/bin/moto_server" ]; then
+    python3 -m venv "$PGLOG_MOTO_VENV"
+    "$PGLOG_MOTO_VENV/bin/pip" install -q 'moto[server]==5.2.5'
 fi
 
 echo "== terraform fmt"

@@ -10,9 +10,12 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
+import time
 import unittest
+import urllib.request
 from pathlib import Path
 
 TERRAFORM = Path(__file__).resolve().parent.parent
@@ -176,6 +179,143 @@ class UserData(unittest.TestCase):
         self.assertLess(len(gzip.compress(data)), 16 * 1024)
         for part in ("10-postgresql.sh", "20-pglog-collector.sh", "30-pglog-nightly-report.sh"):
             self.assertIn(part, self.scripts["primary_user_data"])
+
+
+def moto_venv():
+    return Path(os.environ.get("PGLOG_MOTO_VENV", REPO / "target" / "moto-venv"))
+
+
+MOTO = {}
+
+
+def setUpModule():
+    """One moto server on loopback for the scripts that call AWS."""
+    work = Path(tempfile.mkdtemp(prefix="pglog-moto-"))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = (work / "moto.log").open("w")
+    proc = subprocess.Popen([str(moto_venv() / "bin" / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    aws_bin = shutil.which("aws", path=os.path.dirname(os.sys.executable))
+    assert aws_bin, "the AWS CLI is installed into the checks' venv by terraform/check.sh"
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1", "AWS_CONFIG_FILE": "/dev/null",
+        "PATH": f"{Path(PGLOG).parent}:{Path(aws_bin).parent}:/usr/bin:/bin",
+    }
+    MOTO.update(work=work, proc=proc, log=log, env=env)
+
+
+def tearDownModule():
+    if MOTO:
+        MOTO["proc"].terminate()
+        MOTO["proc"].wait()
+        MOTO["log"].close()
+        shutil.rmtree(MOTO["work"])
+
+
+def aws(*args):
+    return subprocess.run(["aws", *args], env=MOTO["env"], check=True, capture_output=True, text=True).stdout
+
+
+class PasswordFetch(unittest.TestCase):
+    """fetch-password, run for real against SSM on moto."""
+
+    def test_the_parameter_becomes_a_pgpass_line_only_the_owner_reads(self):
+        key = json.loads(aws("kms", "create-key"))["KeyMetadata"]["Arn"]
+        password = "pa:ss\\w0rd!"
+        aws("ssm", "put-parameter", "--name", "/pglog/demo/monitor-password", "--type", "SecureString",
+            "--key-id", key, "--value", password)
+        script = heredoc(render({"c": tpl(COLLECTOR_TPL, collector_vars("demo-primary"))})["c"], "FETCH")
+        with tempfile.TemporaryDirectory() as run:
+            r = subprocess.run(["bash", "-c", script], env={**MOTO["env"], "RUNTIME_DIRECTORY": run},
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            pgpass = Path(run) / "pgpass"
+            # libpq's escaping: backslash and colon get a backslash.
+            self.assertEqual(pgpass.read_text(), "127.0.0.1:5432:*:pglog_monitor:pa\\:ss\\\\w0rd!\n")
+            self.assertEqual(pgpass.stat().st_mode & 0o777, 0o600)
+            self.assertEqual(pgpass.stat().st_uid, Path(run).stat().st_uid)
+            self.assertNotIn("w0rd", r.stdout + r.stderr)
+
+
+class NightlyReport(unittest.TestCase):
+    """The nightly report script, run for real: pglog on the sample logs,
+    uploads through the AWS CLI to a moto server on loopback."""
+
+    DAY = "2026-11-30"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = Path(tempfile.mkdtemp(prefix="pglog-nightly-"))
+        cls.env = MOTO["env"]
+        cls.key = json.loads(aws("kms", "create-key"))["KeyMetadata"]["Arn"]
+        aws("s3api", "create-bucket", "--bucket", "demo-reports",
+            "--create-bucket-configuration", "LocationConstraint=eu-west-1")
+        # The day's csvlog files as the example's log_filename names them.
+        cls.log_dir = cls.work / "log dir's"
+        cls.log_dir.mkdir()
+        for i, host in enumerate(["primary", "replica"]):
+            shutil.copy(REPO / "sample-logs" / host / "postgresql.csv",
+                        cls.log_dir / f"postgresql-{cls.DAY}_00000{i}.csv")
+        (cls.log_dir / "postgresql-2026-11-29_000000.csv").write_text("")
+        values = {
+            "bucket": "demo-reports", "kms_key_arn": cls.key, "region": "eu-west-1", "instance": "demo-primary",
+            "log_dir": str(cls.log_dir), "glob_format": "postgresql-%Y-%m-%d_*.csv", "schedule": "*-*-* 00:30:00 UTC",
+        }
+        rendered = render({"r": tpl(REPORT_TPL, {"q": {k: shell_quote(v) for k, v in values.items()},
+                                                  "schedule": values["schedule"]})})["r"]
+        cls.script = cls.work / "nightly-report"
+        cls.script.write_text(heredoc(rendered, "PGLOG_NIGHTLY_REPORT"))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work)
+
+    def run_script(self, *args):
+        return subprocess.run(["bash", str(self.script), *args], env=self.env, capture_output=True, text=True)
+
+    def test_a_day_is_analyzed_and_uploaded_with_its_state(self):
+        r = self.run_script(self.DAY)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        prefix = "s3://demo-reports/reports/demo-primary/2026/11/30/"
+        listing = aws("s3", "ls", prefix)
+        self.assertEqual(sorted(line.split()[-1] for line in listing.splitlines()),
+                         ["report.html", "report.json", "state.pglog"])
+        got = self.work / "got"
+        aws("s3", "cp", "--recursive", prefix, str(got))
+        head = json.loads(aws("s3api", "head-object", "--bucket", "demo-reports",
+                              "--key", "reports/demo-primary/2026/11/30/state.pglog"))
+        self.assertEqual((head["ServerSideEncryption"], head["SSEKMSKeyId"]), ("aws:kms", self.key))
+        uploaded = json.loads((got / "report.json").read_text())
+        files = sorted(str(p) for p in self.log_dir.glob(f"postgresql-{self.DAY}_*.csv"))
+        direct = json.loads(subprocess.run([PGLOG, "analyze", "--quiet", "--format", "json", *files],
+                                           check=True, capture_output=True, text=True).stdout)
+        self.assertEqual(uploaded["summary"], direct["summary"])
+        self.assertGreater(uploaded["summary"]["queries"], 1000)
+        self.assertIn("<html", (got / "report.html").read_text()[:2000].lower())
+        merged = subprocess.run([PGLOG, "merge", str(got / "state.pglog"), "--format", "json"],
+                                check=True, capture_output=True, text=True).stdout
+        self.assertEqual(json.loads(merged)["summary"]["queries"], direct["summary"]["queries"])
+
+    def test_a_day_without_log_files_fails_the_unit(self):
+        r = self.run_script("2026-11-28")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no log file matches", r.stderr)
+
+    def test_a_day_of_empty_files_is_nothing_to_report(self):
+        r = self.run_script("2026-11-29")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("nothing to report", r.stdout)
 
 
 if __name__ == "__main__":
