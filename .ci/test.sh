@@ -27,12 +27,8 @@ fi
 
 # The AWS emulator the collector tests ship to (the harness would create it
 # on first use too; doing it here keeps the pip output out of the tests).
-moto_venv=target/moto-venv
-if [ ! -x "$moto_venv/bin/moto_server" ]; then
-    python3 -m venv "$moto_venv"
-    "$moto_venv/bin/pip" install -q 'moto[server]==5.2.5'
-fi
-export PGLOG_MOTO_VENV="$PWD/$moto_venv"
+PGLOG_MOTO_VENV=$(bash .ci/moto-venv.sh)
+export PGLOG_MOTO_VENV
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -19,11 +19,8 @@ if [ ! -x "$venv/bin/checkov" ] || [ ! -x "$venv/bin/aws" ] || ! "$venv/bin/pyth
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q 'checkov==3.3.30' 'python-hcl2==8.1.4' 'awscli==1.36.40'
 fi
-export PGLOG_MOTO_VENV="${PGLOG_MOTO_VENV:-$PWD/target/moto-venv}"
-if [ ! -x "$PGLOG_MOTO_VENV/bin/moto_server" ]; then
-    python3 -m venv "$PGLOG_MOTO_VENV"
-    "$PGLOG_MOTO_VENV/bin/pip" install -q 'moto[server]==5.2.5'
-fi
+PGLOG_MOTO_VENV=$(bash .ci/moto-venv.sh)
+export PGLOG_MOTO_VENV
 
 echo "== terraform fmt"
 terraform fmt -check -recursive -diff terraform

@@ -9,13 +9,14 @@ PGLOG_BIN pointing at a built pglog binary:
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import unittest
 from pathlib import Path
 
 import hcl2
+
+import offline_root
 
 TERRAFORM = Path(__file__).resolve().parent.parent
 DEFINITIONS = TERRAFORM / "modules" / "pglog-definitions"
@@ -78,23 +79,12 @@ def catalogue_names():
 
 def apply_definitions(variables):
     """Applies pglog-definitions (no provider, so offline) and returns its outputs."""
-    work = Path(tempfile.mkdtemp(prefix="pglog-tf-"))
-    try:
-        args = "\n".join(f"  {k} = {json.dumps(v)}" for k, v in variables.items())
-        (work / "main.tf").write_text(
-            f'module "d" {{\n  source = "{DEFINITIONS}"\n{args}\n}}\n'
-            'output "body" { value = module.d.dashboard_body }\n'
-            'output "alarms" { value = module.d.alarms }\n'
-        )
-        env = {**os.environ, "TF_IN_AUTOMATION": "1"}
-        for cmd in (["init", "-backend=false", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
-            subprocess.run(["terraform", *cmd], cwd=work, env=env, check=True, capture_output=True)
-        out = subprocess.run(
-            ["terraform", "output", "-json"], cwd=work, env=env, check=True, capture_output=True, text=True
-        ).stdout
-        return {k: v["value"] for k, v in json.loads(out).items()}
-    finally:
-        shutil.rmtree(work)
+    args = "\n".join(f"  {k} = {json.dumps(v)}" for k, v in variables.items())
+    return offline_root.apply(
+        f'module "d" {{\n  source = "{DEFINITIONS}"\n{args}\n}}\n'
+        'output "body" { value = module.d.dashboard_body }\n'
+        'output "alarms" { value = module.d.alarms }\n'
+    )
 
 
 class Parse(unittest.TestCase):

@@ -18,6 +18,8 @@ import unittest
 import urllib.request
 from pathlib import Path
 
+import offline_root
+
 TERRAFORM = Path(__file__).resolve().parent.parent
 REPO = TERRAFORM.parent
 PGLOG = os.environ.get("PGLOG_BIN", str(REPO / "target" / "debug" / "pglog"))
@@ -71,20 +73,8 @@ def hcl(value):
 
 
 def render(outputs):
-    """outputs: name -> HCL expression; applies a provider-free root and returns the strings."""
-    work = Path(tempfile.mkdtemp(prefix="pglog-userdata-"))
-    try:
-        (work / "main.tf").write_text("".join(f'output "{k}" {{\n  value = {v}\n}}\n' for k, v in outputs.items()))
-        env = {**os.environ, "TF_IN_AUTOMATION": "1"}
-        for cmd in (["init", "-backend=false", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
-            r = subprocess.run(["terraform", *cmd], cwd=work, env=env, capture_output=True, text=True)
-            if r.returncode != 0:
-                raise AssertionError(f"terraform {cmd[0]} failed:\n{r.stderr}")
-        out = subprocess.run(["terraform", "output", "-json"], cwd=work, env=env,
-                             check=True, capture_output=True, text=True).stdout
-        return {k: v["value"] for k, v in json.loads(out).items()}
-    finally:
-        shutil.rmtree(work)
+    """outputs: name -> HCL expression; the rendered strings."""
+    return offline_root.apply("".join(f'output "{k}" {{\n  value = {v}\n}}\n' for k, v in outputs.items()))
 
 
 def tpl(path, variables):

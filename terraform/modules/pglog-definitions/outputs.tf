@@ -1,5 +1,5 @@
 output "names" {
-  description = "Resource names the deployment modules share: collector_role, log_group, password_parameter, dashboard, alarm_prefix, report_bucket_prefix."
+  description = "Resource names the deployment modules share: collector_role, log_group, password_parameter, dashboard."
   value       = local.names
 }
 
