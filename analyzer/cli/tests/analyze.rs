@@ -583,3 +583,8 @@ mod schema;
 /// The HTML report: self-contained, escaped, opened by a real browser.
 #[path = "analyze/html.rs"]
 mod html;
+
+/// Memory stays bounded whatever the input: huge statements, huge and
+/// multi-line records, floods of blank lines.
+#[path = "analyze/bounded.rs"]
+mod bounded;

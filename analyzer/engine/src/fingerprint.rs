@@ -13,6 +13,16 @@
 //! Statements pg_query rejects (syntax errors, texts cut short) keep the
 //! lexed text as their normalized form and a hash of it as fingerprint, and
 //! are marked `parse_failed`; they are never dropped.
+//!
+//! The parser's memory grows with the statement (a parse tree node per
+//! token, more for its normalization), and libpg_query ends the process when
+//! an allocation fails. So statements over [`PARSE_MAX_BYTES`] after lexing,
+//! or nested deeper than [`PARSE_MAX_DEPTH`], never reach it: they are
+//! grouped like rejected ones and marked `parse_skipped` with the reason.
+//! Texts over [`NORMALIZE_MAX_BYTES`] are fingerprinted by the parser but
+//! shown in the lexer's form, as pg_query's normalization costs far more
+//! memory than its fingerprint. Shown texts are clipped to
+//! [`NORMALIZED_MAX_CHARS`].
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
@@ -22,6 +32,21 @@ pub use pglog_logparse::{is_own_query, PGLOG_MARKER};
 
 /// How many distinct lexed texts the cache holds before it starts over.
 const CACHE_CAP: usize = 100_000;
+/// How many bytes of normalized text the cache holds before it starts over.
+const CACHE_TEXT_BYTES: usize = 32 << 20;
+
+/// The longest lexed text given to the parser. Measured with libpg_query 18:
+/// fingerprinting costs about 120 bytes of memory per byte of text, so this
+/// keeps a parse near 32 MB.
+pub const PARSE_MAX_BYTES: usize = 256 * 1024;
+/// The deepest bracket nesting given to the parser (PostgreSQL's own grammar
+/// stack gives up at 10,000; deep trees also mean deep recursion).
+pub const PARSE_MAX_DEPTH: usize = 1000;
+/// The longest lexed text whose display form comes from pg_query's
+/// normalization: on a long target list it needs about 4 KB per token.
+pub const NORMALIZE_MAX_BYTES: usize = 8 * 1024;
+/// The longest normalized text kept for a group; the rest is cut with `…`.
+pub const NORMALIZED_MAX_CHARS: usize = 16 * 1024;
 
 /// A statement's group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,11 +58,16 @@ pub struct QueryKey {
     pub normalized: Arc<str>,
     /// pg_query rejected the statement; `normalized` comes from the lexer.
     pub parse_failed: bool,
+    /// Why the statement was not given to pg_query (too long, too deep);
+    /// then `normalized` comes from the lexer.
+    pub parse_skipped: Option<Arc<str>>,
 }
 
 /// Fingerprints statements with a per-worker cache.
 pub struct Fingerprinter {
     cache: HashMap<u64, QueryKey, foldhash::fast::FixedState>,
+    /// Normalized bytes held by `cache`.
+    cache_text: usize,
     lexed: String,
     hasher: foldhash::fast::FixedState,
     /// pg_query calls made, for the cache-hit figure in benchmarks.
@@ -54,6 +84,7 @@ impl Fingerprinter {
     pub fn new() -> Fingerprinter {
         Fingerprinter {
             cache: HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed)),
+            cache_text: 0,
             lexed: String::with_capacity(1024),
             hasher: foldhash::fast::FixedState::with_seed(0x9e37),
             parser_calls: 0,
@@ -73,12 +104,23 @@ impl Fingerprinter {
         if let Some(k) = self.cache.get(&h) {
             return k.clone();
         }
-        if self.cache.len() >= CACHE_CAP {
+        let key = match skip_reason(&self.lexed) {
+            Some(reason) => fallback_key(&self.lexed, h, Some(reason)),
+            None => {
+                self.parser_calls += 1;
+                parse_key(&self.lexed, h)
+            }
+        };
+        if self.cache.len() >= CACHE_CAP || self.cache_text >= CACHE_TEXT_BYTES {
             self.cache.clear();
+            self.cache_text = 0;
         }
-        self.parser_calls += 1;
-        let key = parse_key(&self.lexed, h);
+        self.cache_text += key.normalized.len();
         self.cache.insert(h, key.clone());
+        // One huge statement must not keep its buffer's memory for the rest of the run.
+        if self.lexed.capacity() > 4 * PARSE_MAX_BYTES {
+            self.lexed = String::with_capacity(1024);
+        }
         key
     }
 
@@ -89,30 +131,91 @@ impl Fingerprinter {
     }
 }
 
-fn parse_key(lexed: &str, lexed_hash: u64) -> QueryKey {
-    match (
-        pg_query::fingerprint(lexed, 0, 0),
-        pg_query::normalize(lexed),
-    ) {
-        (Ok(fp), Ok(normalized)) => {
-            // The parser leaves constants of utility statements (DDL, SET)
-            // alone; show those with placeholders too, not as blanks.
-            let normalized = if normalized == lexed {
-                placeholders(lexed)
-            } else {
-                normalized
-            };
-            QueryKey {
-                fingerprint: fp.value,
-                normalized: normalized.trim().trim_end_matches(';').trim_end().into(),
-                parse_failed: false,
+/// Why `lexed` must not be given to the parser, if it must not.
+fn skip_reason(lexed: &str) -> Option<Arc<str>> {
+    if lexed.len() > PARSE_MAX_BYTES {
+        return Some(
+            format!(
+                "statement of {} bytes (after removing literals and comments) is over the parser's limit of {PARSE_MAX_BYTES}",
+                lexed.len()
+            )
+            .into(),
+        );
+    }
+    let depth = max_depth(lexed);
+    (depth > PARSE_MAX_DEPTH).then(|| {
+        format!("brackets nested {depth} deep, over the parser's limit of {PARSE_MAX_DEPTH}").into()
+    })
+}
+
+/// The deepest `(`/`[` nesting of a lexed text (literals are blanked, so
+/// brackets in strings do not count; quoted identifiers are rare enough).
+fn max_depth(lexed: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for &c in lexed.as_bytes() {
+        match c {
+            b'(' | b'[' => {
+                depth += 1;
+                max = max.max(depth);
             }
+            b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
         }
-        _ => QueryKey {
-            fingerprint: lexed_hash,
-            normalized: placeholders(lexed).into(),
-            parse_failed: true,
-        },
+    }
+    max
+}
+
+fn parse_key(lexed: &str, lexed_hash: u64) -> QueryKey {
+    let Ok(fp) = pg_query::fingerprint(lexed, 0, 0) else {
+        return fallback_key(lexed, lexed_hash, None);
+    };
+    let normalized = if lexed.len() > NORMALIZE_MAX_BYTES {
+        Ok(placeholders(lexed))
+    } else {
+        pg_query::normalize(lexed)
+    };
+    let Ok(normalized) = normalized else {
+        return fallback_key(lexed, lexed_hash, None);
+    };
+    // The parser leaves constants of utility statements (DDL, SET)
+    // alone; show those with placeholders too, not as blanks.
+    let normalized = if normalized == lexed {
+        placeholders(lexed)
+    } else {
+        normalized
+    };
+    QueryKey {
+        fingerprint: fp.value,
+        normalized: clip(normalized.trim().trim_end_matches(';').trim_end()).into(),
+        parse_failed: false,
+        parse_skipped: None,
+    }
+}
+
+/// The group of a text the parser rejected (`skipped` is `None`) or was
+/// not given.
+fn fallback_key(lexed: &str, lexed_hash: u64, skipped: Option<Arc<str>>) -> QueryKey {
+    // Numbering placeholders never shortens a text: clip first.
+    let head = match lexed.char_indices().nth(NORMALIZED_MAX_CHARS) {
+        Some((i, _)) => &lexed[..i],
+        None => lexed,
+    };
+    let mut normalized = clip(&placeholders(head));
+    if head.len() < lexed.len() && !normalized.ends_with('…') {
+        normalized.push('…');
+    }
+    QueryKey {
+        fingerprint: lexed_hash,
+        normalized: normalized.into(),
+        parse_failed: skipped.is_none(),
+        parse_skipped: skipped,
+    }
+}
+
+fn clip(s: &str) -> String {
+    match s.char_indices().nth(NORMALIZED_MAX_CHARS) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
     }
 }
 
@@ -469,5 +572,51 @@ mod tests {
                 .parse_failed
         );
         assert!(!f.key("SET statement_timeout = 5000").parse_failed);
+    }
+
+    #[test]
+    fn long_and_deep_statements_never_reach_the_parser() {
+        let mut f = Fingerprinter::new();
+        let cols = vec!["a"; PARSE_MAX_BYTES].join(",");
+        let long = f.key(&format!("SELECT {cols} FROM t"));
+        assert!(long
+            .parse_skipped
+            .as_deref()
+            .unwrap()
+            .contains("over the parser's limit"));
+        assert!(!long.parse_failed);
+        assert!(long.normalized.chars().count() <= NORMALIZED_MAX_CHARS + 1);
+        assert!(long.normalized.ends_with('…'));
+        let deep = f.key(&format!(
+            "SELECT {}1{}",
+            "(".repeat(PARSE_MAX_DEPTH + 1),
+            ")".repeat(PARSE_MAX_DEPTH + 1)
+        ));
+        assert!(deep
+            .parse_skipped
+            .as_deref()
+            .unwrap()
+            .contains("nested 1001 deep"));
+        assert_eq!(f.parser_calls, 0);
+        // Same text, same group; another text, another group.
+        assert_eq!(f.key(&format!("SELECT {cols} FROM t")), long);
+        assert_ne!(
+            f.key(&format!("SELECT {cols} FROM u")).fingerprint,
+            long.fingerprint
+        );
+    }
+
+    #[test]
+    fn long_statements_keep_the_parsers_fingerprint() {
+        // Over the normalization limit, under the parse limit: grouped by
+        // the parser as always, with literals and IN lists folded.
+        let mut f = Fingerprinter::new();
+        let cols = vec!["a"; NORMALIZE_MAX_BYTES / 2 + 10].join(",");
+        let a = f.key(&format!("SELECT {cols} FROM t WHERE x = 1"));
+        let b = f.key(&format!("SELECT {cols} FROM t WHERE x = 'y'"));
+        assert!(a.parse_skipped.is_none() && !a.parse_failed);
+        assert_eq!(a.fingerprint, b.fingerprint);
+        assert_eq!(f.parser_calls, 2);
+        assert!(a.normalized.ends_with("FROM t WHERE x = $1"));
     }
 }

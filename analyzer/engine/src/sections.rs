@@ -22,6 +22,10 @@ pub struct QueryReport {
     pub normalized: String,
     /// pg_query rejected the text; it was grouped by the fallback normalizer.
     pub parse_failed: bool,
+    /// Why the text was not given to pg_query (too long or too deeply
+    /// nested for a bounded parse); null when it was parsed. Such a group
+    /// is made by the fallback normalizer.
+    pub parse_skipped: Option<String>,
     pub calls: u64,
     pub total_ms: f64,
     pub min_ms: f64,
@@ -476,6 +480,7 @@ fn query_report(fp: u64, q: &QueryStats, all_ms: f64) -> QueryReport {
         fingerprint: fp_hex(fp),
         normalized: q.normalized.clone(),
         parse_failed: q.parse_failed,
+        parse_skipped: q.parse_skipped.clone(),
         calls: q.calls,
         total_ms: ms(q.total_us),
         min_ms: q.min_ms,

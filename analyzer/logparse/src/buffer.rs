@@ -5,6 +5,9 @@
 use std::io::{self, Read};
 
 const CHUNK: usize = 256 * 1024;
+/// How much of a line that is too long is kept, so that readers can tell
+/// what kind of line it was (a new message, or part of one).
+const LONG_HEAD: usize = 4096;
 
 pub struct ByteSource {
     inner: Box<dyn Read + Send>,
@@ -18,6 +21,8 @@ pub struct ByteSource {
     error: Option<io::Error>,
     /// Where the input starts in its file, when reading from the middle.
     base: u64,
+    /// The first bytes of the last line that was too long.
+    long_head: Vec<u8>,
 }
 
 /// A line handed out by [`ByteSource::next_line`].
@@ -25,7 +30,8 @@ pub struct Line<'a> {
     pub number: u64,
     /// Byte offset of the line's start in the (decompressed) input.
     pub offset: u64,
-    /// Without the `\n` (and a `\r` before it). Empty when `too_long`.
+    /// Without the `\n` (and a `\r` before it). When `too_long`, only its
+    /// first few KiB.
     pub bytes: &'a [u8],
     /// False for a last line that has no newline: the input was cut.
     pub terminated: bool,
@@ -43,6 +49,7 @@ impl ByteSource {
             bytes_read: 0,
             error: None,
             base: 0,
+            long_head: Vec::new(),
         }
     }
 
@@ -148,10 +155,13 @@ impl ByteSource {
                 self.start += len + 1;
                 self.line += 1;
                 if len > max_len {
+                    self.long_head.clear();
+                    self.long_head
+                        .extend_from_slice(&self.buf[s..s + len.min(LONG_HEAD)]);
                     return Ok(Some(Line {
                         number,
                         offset,
-                        bytes: &[],
+                        bytes: &self.long_head,
                         terminated: true,
                         too_long: true,
                     }));
@@ -193,6 +203,10 @@ impl ByteSource {
 
     fn skip_long_line(&mut self, offset: u64) -> io::Result<Line<'_>> {
         let number = self.line;
+        let avail = &self.buf[self.start..];
+        self.long_head.clear();
+        self.long_head
+            .extend_from_slice(&avail[..avail.len().min(LONG_HEAD)]);
         loop {
             let avail = &self.buf[self.start..];
             if let Some(i) = memchr::memchr(b'\n', avail) {
@@ -201,7 +215,7 @@ impl ByteSource {
                 return Ok(Line {
                     number,
                     offset,
-                    bytes: &[],
+                    bytes: &self.long_head,
                     terminated: true,
                     too_long: true,
                 });
@@ -211,7 +225,7 @@ impl ByteSource {
                 return Ok(Line {
                     number,
                     offset,
-                    bytes: &[],
+                    bytes: &self.long_head,
                     terminated: false,
                     too_long: true,
                 });

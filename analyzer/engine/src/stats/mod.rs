@@ -175,7 +175,13 @@ pub(crate) fn merge_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<Str
 /// off), cut at `max` characters.
 fn keep_text(l: &Limits, s: &str, max: usize) -> String {
     if l.redact {
-        truncate_chars(&pglog_logparse::redact::redact(s), max)
+        // Redact a little more than is kept (a credential may straddle the
+        // cut), not the whole of a text that may be many MB.
+        let head = match s.char_indices().nth(max + 256) {
+            Some((i, _)) => &s[..i],
+            None => s,
+        };
+        truncate_chars(&pglog_logparse::redact::redact(head), max)
     } else {
         truncate_chars(s, max)
     }
@@ -246,11 +252,7 @@ impl Folder {
             EventKind::StatementStep(s) => {
                 if let (Some(text), Some(ms)) = (s.text.as_deref(), s.duration_ms) {
                     let key = self.fingerprints.key(text);
-                    let q = self.stats.queries.entry(
-                        key.fingerprint,
-                        &key.normalized,
-                        key.parse_failed,
-                    );
+                    let q = self.stats.queries.entry(&key);
                     match s.kind {
                         StatementKind::Parse => q.parse.add(ms),
                         _ => q.bind.add(ms),
@@ -275,10 +277,7 @@ impl Folder {
                     Some(text) if is_own_query(text) => {}
                     Some(text) => {
                         let key = self.fingerprints.key(text);
-                        self.stats
-                            .queries
-                            .entry(key.fingerprint, &key.normalized, key.parse_failed)
-                            .offer_plan(l.plans, plan);
+                        self.stats.queries.entry(&key).offer_plan(l.plans, plan);
                     }
                     None => offer_plan(&mut self.stats.unattributed_plans, plan, l.plans * 4),
                 }
@@ -287,10 +286,7 @@ impl Folder {
                 self.stats.misc.cancel(reason.as_str());
                 if let Some(text) = r.statement.as_deref() {
                     let key = self.fingerprints.key(text);
-                    self.stats
-                        .queries
-                        .entry(key.fingerprint, &key.normalized, key.parse_failed)
-                        .cancels += 1;
+                    self.stats.queries.entry(&key).cancels += 1;
                 }
             }
             EventKind::Deadlock { sides } => {
@@ -314,10 +310,7 @@ impl Folder {
                     .record(&w.mode, &w.object, |c| c.waits += 1);
                 if let Some(text) = r.statement.as_deref() {
                     let key = self.fingerprints.key(text);
-                    self.stats
-                        .queries
-                        .entry(key.fingerprint, &key.normalized, key.parse_failed)
-                        .lock_waits += 1;
+                    self.stats.queries.entry(&key).lock_waits += 1;
                 }
             }
             EventKind::LockAcquired(w) => {
@@ -328,10 +321,7 @@ impl Folder {
                 });
                 if let Some(text) = r.statement.as_deref() {
                     let key = self.fingerprints.key(text);
-                    self.stats
-                        .queries
-                        .entry(key.fingerprint, &key.normalized, key.parse_failed)
-                        .lock_wait_us += queries::micros(ms);
+                    self.stats.queries.entry(&key).lock_wait_us += queries::micros(ms);
                 }
             }
             EventKind::TempFile { size, .. } => {
@@ -346,11 +336,7 @@ impl Folder {
                 match r.statement.as_deref() {
                     Some(text) if !is_own_query(text) => {
                         let key = self.fingerprints.key(text);
-                        let q = self.stats.queries.entry(
-                            key.fingerprint,
-                            &key.normalized,
-                            key.parse_failed,
-                        );
+                        let q = self.stats.queries.entry(&key);
                         q.temp_files += 1;
                         q.temp_bytes += size;
                     }
@@ -469,10 +455,7 @@ impl Folder {
         // DETAIL names the PREPARE) is a call of the prepared query.
         if starts_with_word(text, "PREPARE") {
             let key = self.fingerprints.key(text);
-            let q = self
-                .stats
-                .queries
-                .entry(key.fingerprint, &key.normalized, key.parse_failed);
+            let q = self.stats.queries.entry(&key);
             q.parse.add(ms);
             q.seen(time);
             self.stats.queries.prepares += 1;
@@ -497,10 +480,7 @@ impl Folder {
             application: r.application.as_deref(),
             user_database: &self.scratch,
         };
-        let q = self
-            .stats
-            .queries
-            .entry(key.fingerprint, &key.normalized, key.parse_failed);
+        let q = self.stats.queries.entry(&key);
         q.add_call(bucket, ms, time, &who, &l);
         q.offer_sample(l.samples, ms, || Sample {
             time_ms: time,
@@ -567,10 +547,7 @@ impl Folder {
             if let Some(text) = r.statement.as_deref() {
                 if !is_own_query(text) {
                     let key = self.fingerprints.key(text);
-                    self.stats
-                        .queries
-                        .entry(key.fingerprint, &key.normalized, key.parse_failed)
-                        .errors += 1;
+                    self.stats.queries.entry(&key).errors += 1;
                 }
             }
         }

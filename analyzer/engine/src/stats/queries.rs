@@ -3,6 +3,7 @@
 
 use super::sketch::{Bucket, Sketch};
 use super::{bump, truncate_chars, Limits};
+use crate::fingerprint::QueryKey;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::AddAssign;
@@ -76,6 +77,9 @@ pub struct QueryStats {
     pub normalized: String,
     /// pg_query rejected the text; it was grouped by the fallback normalizer.
     pub parse_failed: bool,
+    /// Why the text was not given to pg_query; it was grouped by the
+    /// fallback normalizer.
+    pub parse_skipped: Option<String>,
     pub calls: u64,
     pub total_us: u64,
     pub min_ms: f64,
@@ -230,6 +234,7 @@ impl QueryStats {
         if self.normalized.is_empty() {
             self.normalized.clone_from(&o.normalized);
             self.parse_failed = o.parse_failed;
+            self.parse_skipped.clone_from(&o.parse_skipped);
         }
         if o.calls > 0 {
             if self.calls == 0 {
@@ -310,17 +315,13 @@ pub struct QueryTable {
 }
 
 impl QueryTable {
-    pub fn entry(
-        &mut self,
-        fingerprint: u64,
-        normalized: &str,
-        parse_failed: bool,
-    ) -> &mut QueryStats {
+    pub fn entry(&mut self, key: &QueryKey) -> &mut QueryStats {
         self.by_fingerprint
-            .entry(fingerprint)
+            .entry(key.fingerprint)
             .or_insert_with(|| QueryStats {
-                normalized: normalized.to_string(),
-                parse_failed,
+                normalized: key.normalized.to_string(),
+                parse_failed: key.parse_failed,
+                parse_skipped: key.parse_skipped.as_deref().map(str::to_string),
                 ..QueryStats::default()
             })
     }

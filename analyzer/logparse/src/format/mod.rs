@@ -126,7 +126,7 @@ impl ReaderBuilder {
                         })?
                     }
                 };
-                Inner::Stderr(src, Stitcher::new(prefix))
+                Inner::Stderr(src, Stitcher::new(prefix, max))
             }
             InputFormat::Syslog => {
                 let prefix = match &self.prefix {
@@ -145,7 +145,7 @@ impl ReaderBuilder {
                         )?
                     }
                 };
-                Inner::Syslog(src, Stitcher::new(prefix))
+                Inner::Syslog(src, Stitcher::new(prefix, max))
             }
         };
         let format = if format == InputFormat::Auto {
@@ -276,9 +276,8 @@ impl LogReader {
 }
 
 fn push_syslog_line(st: &mut Stitcher, year: i64, line: LineIn<'_>) {
-    if line.too_long {
-        return st.push(line);
-    }
+    // A line that is too long comes with its head only, which still has
+    // the daemon's header.
     let Some(sl) = syslog::parse_header(line.bytes, year) else {
         // Not from the daemon at all: the stitcher reports it.
         return st.push(line);

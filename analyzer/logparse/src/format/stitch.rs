@@ -29,6 +29,13 @@ struct Pending {
     field: Field,
     closed: bool,
     problem: Option<(MalformedKind, &'static str)>,
+    /// Text bytes held so far, against the record size limit.
+    bytes: usize,
+    /// Lines joined into the record, its first included.
+    lines: u64,
+    /// Over the size limit: its text was dropped and further lines are
+    /// absorbed without being kept.
+    overflowed: bool,
 }
 
 /// One physical or logical line given to the stitcher.
@@ -66,6 +73,8 @@ impl<'a> LineIn<'a> {
 
 pub struct Stitcher {
     prefix: Prefix,
+    /// The longest record kept, in text bytes over all its lines.
+    max_record: usize,
     pending: VecDeque<Pending>,
     next_seq: u64,
     last_touched: Option<u64>,
@@ -73,9 +82,10 @@ pub struct Stitcher {
 }
 
 impl Stitcher {
-    pub fn new(prefix: Prefix) -> Stitcher {
+    pub fn new(prefix: Prefix, max_record: usize) -> Stitcher {
         Stitcher {
             prefix,
+            max_record,
             pending: VecDeque::new(),
             next_seq: 0,
             last_touched: None,
@@ -112,11 +122,8 @@ impl Stitcher {
 
     pub fn push(&mut self, line: LineIn<'_>) {
         if line.too_long {
-            self.malformed(
-                &line,
-                MalformedKind::TooLong,
-                "line longer than the record size limit",
-            );
+            self.push_too_long(&line);
+            self.release();
             return;
         }
         let tabbed = line.bytes.starts_with(b"\t");
@@ -148,6 +155,43 @@ impl Stitcher {
             );
         }
         self.release();
+    }
+
+    /// A line over the size limit (only its head is known): a message of its
+    /// own is reported alone; a DETAIL/STATEMENT or continuation line makes
+    /// its record too long, as the csv row or json line holding it would be.
+    fn push_too_long(&mut self, line: &LineIn<'_>) {
+        let tabbed = line.bytes.starts_with(b"\t");
+        if let Some(m) = (!tabbed)
+            .then(|| self.prefix.match_line(line.bytes))
+            .flatten()
+        {
+            // The head of a message or of its DETAIL/STATEMENT line: the
+            // record is too long, and takes its other lines as any does.
+            if self.push_prefixed(line, m) {
+                self.mark_overflowed();
+            }
+            return;
+        }
+        let text_like = std::str::from_utf8(line.bytes).is_ok_and(|t| !t.bytes().any(is_binary));
+        if (tabbed || text_like) && self.last_touched.is_some() {
+            self.mark_overflowed();
+            if let Some(idx) = self.last_touched.and_then(|s| self.index_of(s)) {
+                self.pending[idx].lines += 1;
+            }
+            return;
+        }
+        self.malformed(
+            line,
+            MalformedKind::TooLong,
+            "line longer than the record size limit",
+        );
+    }
+
+    fn mark_overflowed(&mut self) {
+        if let Some(idx) = self.last_touched.and_then(|s| self.index_of(s)) {
+            self.pending[idx].overflow();
+        }
     }
 
     fn push_prefixed(&mut self, line: &LineIn<'_>, m: PrefixMatch<'_>) -> bool {
@@ -182,12 +226,16 @@ impl Stitcher {
                 self.next_seq += 1;
                 let problem =
                     (!utf8_ok).then_some((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
+                let bytes = r.message.len();
                 self.pending.push_back(Pending {
                     seq,
                     record: r,
                     field: Field::Message,
                     closed: false,
                     problem,
+                    bytes,
+                    lines: 1,
+                    overflowed: false,
                 });
                 self.last_touched = Some(seq);
                 true
@@ -210,9 +258,10 @@ impl Stitcher {
                     );
                     return false;
                 };
+                let max = self.max_record;
                 let p = &mut self.pending[idx];
                 p.field = field;
-                append_field(&mut p.record, field, &text, true);
+                p.append(field, &text, true, max);
                 if !utf8_ok {
                     p.problem
                         .get_or_insert((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
@@ -248,8 +297,9 @@ impl Stitcher {
             self.malformed(line, MalformedKind::Orphan, why);
             return false;
         };
+        let max = self.max_record;
         let p = &mut self.pending[idx];
-        append_field(&mut p.record, p.field, &text, !split_chunk);
+        p.append(p.field, &text, !split_chunk, max);
         if !utf8_ok {
             p.problem
                 .get_or_insert((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
@@ -313,7 +363,16 @@ impl Stitcher {
                 line: p.record.line,
                 offset: p.record.offset,
                 kind,
-                reason: why.to_string(),
+                reason: if p.overflowed {
+                    format!(
+                        "record longer than the record size limit of {} bytes ({} line{})",
+                        self.max_record,
+                        p.lines,
+                        if p.lines == 1 { "" } else { "s" }
+                    )
+                } else {
+                    why.to_string()
+                },
             }),
         };
         self.out.push_back(item);
@@ -326,6 +385,38 @@ impl Stitcher {
             kind,
             reason: why.to_string(),
         }));
+    }
+}
+
+impl Pending {
+    /// Adds a line's text, unless the record is over the size limit: then
+    /// what it held is dropped and it is reported as too long.
+    fn append(&mut self, field: Field, text: &str, newline: bool, max: usize) {
+        self.lines += 1;
+        if self.overflowed {
+            return;
+        }
+        self.bytes += text.len() + usize::from(newline);
+        if self.bytes > max {
+            self.overflow();
+            return;
+        }
+        append_field(&mut self.record, field, text, newline);
+    }
+
+    /// Drops what the record held: it is reported as too long.
+    fn overflow(&mut self) {
+        if self.overflowed {
+            return;
+        }
+        self.overflowed = true;
+        self.problem = Some((MalformedKind::TooLong, "record longer than the size limit"));
+        let kept = LogRecord::new(self.record.line, self.record.severity, String::new());
+        self.record = LogRecord {
+            offset: self.record.offset,
+            pid: self.record.pid,
+            ..kept
+        };
     }
 }
 
