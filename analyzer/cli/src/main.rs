@@ -58,6 +58,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 b.finish();
             }
             let analysis = analysis?;
+            warn_changed(&analysis);
             if let Some(p) = &args.save_state {
                 save_state(&analysis, p)?;
             }
@@ -133,4 +134,19 @@ fn write_report(a: &Analysis, output: &OutputPlan, max_samples: usize) -> anyhow
         }
     }
     Ok(())
+}
+
+/// A file that changed while it was read gives a partial report of it: say so.
+fn warn_changed(analysis: &Analysis) {
+    for s in &analysis.sources {
+        if let Some(c) = &s.changed {
+            let end = c
+                .bytes_at_end
+                .map_or("gone".to_string(), |b| format!("{b} bytes"));
+            eprintln!(
+                "pglog: warning: {} changed while it was read ({}: {} bytes at the start, {end} at the end); its last records may be cut or missing",
+                s.path, c.change, c.bytes_at_start
+            );
+        }
+    }
 }

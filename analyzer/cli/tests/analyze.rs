@@ -588,3 +588,7 @@ mod html;
 /// multi-line records, floods of blank lines.
 #[path = "analyze/bounded.rs"]
 mod bounded;
+
+/// Honest edges: files that change while read, and the like.
+#[path = "analyze/edges.rs"]
+mod edges;

@@ -2,6 +2,7 @@
 //! Field names here are a published contract (`pglog.report/1`); add
 //! fields, never rename them.
 
+use crate::changes::FileChange;
 use crate::sections::Sections;
 use crate::stats::Stats;
 use crate::summary::{REQUIRED_EVENTS, REQUIRED_SEVERITIES};
@@ -45,6 +46,16 @@ pub struct InputReport {
     pub sources: Vec<FileReport>,
     /// Files found in directories that were not logs and were left out.
     pub skipped: Vec<SkippedFile>,
+    /// Files that changed while they were read (appended, truncated,
+    /// replaced): their records may be cut or missing at the end.
+    pub changed: Vec<ChangedFile>,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ChangedFile {
+    pub path: String,
+    #[serde(flatten)]
+    pub change: FileChange,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -65,6 +76,8 @@ pub struct FileReport {
     pub bytes: u64,
     pub records: u64,
     pub malformed: u64,
+    /// How the file changed while it was read; `null` when it did not.
+    pub changed: Option<FileChange>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -122,6 +135,15 @@ impl Report {
                 records: summary.records,
                 malformed: summary.malformed,
                 malformed_samples: samples,
+                changed: sources
+                    .iter()
+                    .filter_map(|s| {
+                        s.changed.clone().map(|change| ChangedFile {
+                            path: s.path.clone(),
+                            change,
+                        })
+                    })
+                    .collect(),
                 sources,
                 skipped,
             },

@@ -5,6 +5,7 @@
 //! own [`Stats`]; results merge in input order with `+=`, so the output does
 //! not depend on `jobs` or on where files were split.
 
+use crate::changes::{self, FileState};
 use crate::inputs::{expand_inputs, InputSpec};
 use crate::report::{FileReport, Report, SkippedFile};
 use crate::split::{plan_chunks, Chunk};
@@ -57,6 +58,13 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, AnalyzeError> {
 /// Reads all inputs of `opts` into mergeable statistics.
 pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
     let inputs = expand_inputs(&opts.inputs)?;
+    let at_start: Vec<Option<FileState>> = inputs
+        .iter()
+        .map(|i| match i {
+            InputSpec::File { path, .. } => FileState::of(path),
+            InputSpec::Stdin => None,
+        })
+        .collect();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
         .build()
@@ -100,9 +108,12 @@ pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
         ..Analysis::default()
     };
     let mut errors = Vec::new();
-    for r in outcomes {
+    for (r, (input, before)) in outcomes.into_iter().zip(inputs.iter().zip(&at_start)) {
         match r {
-            Ok(FileOutcome::Read(file, stats)) => {
+            Ok(FileOutcome::Read(mut file, stats)) => {
+                if let Some(before) = before {
+                    file.changed = changes::change_since(&input_path(input), before);
+                }
                 analysis.sources.push(file);
                 analysis.stats += &stats;
             }
@@ -251,7 +262,12 @@ fn plan_input(input: &InputSpec, opts: &AnalyzeOptions, jobs: usize) -> Result<P
         return Ok(Plan::Whole);
     }
     let prefix = reader.prefix().cloned();
-    let chunks = plan_chunks(path, format, prefix.as_ref(), size, chunk_bytes).map_err(open_err)?;
+    let chunks = match plan_chunks(path, format, prefix.as_ref(), size, chunk_bytes) {
+        Ok(c) => c,
+        // Cut while being planned: read what is left whole (and report the change).
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(Plan::Whole),
+        Err(e) => return Err(open_err(e)),
+    };
     if chunks.len() < 2 {
         return Ok(Plan::Whole);
     }
@@ -348,6 +364,7 @@ fn assemble(
         bytes: size,
         records: stats.summary.records,
         malformed: stats.summary.malformed,
+        changed: None,
     };
     Ok(FileOutcome::Read(file, stats))
 }
@@ -550,6 +567,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
         bytes,
         records: stats.summary.records,
         malformed: stats.summary.malformed,
+        changed: None,
     };
     Ok(FileOutcome::Read(file, stats))
 }
