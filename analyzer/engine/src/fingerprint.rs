@@ -99,12 +99,24 @@ impl Fingerprinter {
         if let Some(k) = self.cache.get(&self.hash(sql)) {
             return k.clone();
         }
-        lex_into(sql, &mut self.lexed);
-        let h = self.hash(&self.lexed);
+        let mut spill = Spill {
+            hasher: self.hasher.build_hasher(),
+            bytes: 0,
+        };
+        lex(sql, &mut self.lexed, Some(&mut spill));
+        let h = if spill.bytes == 0 {
+            self.hash(&self.lexed)
+        } else {
+            let mut h = self.hasher.build_hasher();
+            h.write(self.lexed.as_bytes());
+            h.write_u64(spill.hasher.finish());
+            h.write_usize(spill.bytes);
+            h.finish()
+        };
         if let Some(k) = self.cache.get(&h) {
             return k.clone();
         }
-        let key = match skip_reason(&self.lexed) {
+        let key = match skip_reason(&self.lexed, self.lexed.len() + spill.bytes) {
             Some(reason) => fallback_key(&self.lexed, h, Some(reason)),
             None => {
                 self.parser_calls += 1;
@@ -132,12 +144,11 @@ impl Fingerprinter {
 }
 
 /// Why `lexed` must not be given to the parser, if it must not.
-fn skip_reason(lexed: &str) -> Option<Arc<str>> {
-    if lexed.len() > PARSE_MAX_BYTES {
+fn skip_reason(lexed: &str, len: usize) -> Option<Arc<str>> {
+    if len > PARSE_MAX_BYTES {
         return Some(
             format!(
-                "statement of {} bytes (after removing literals and comments) is over the parser's limit of {PARSE_MAX_BYTES}",
-                lexed.len()
+                "statement of {len} bytes (after removing literals and comments) is over the parser's limit of {PARSE_MAX_BYTES}"
             )
             .into(),
         );
@@ -259,6 +270,37 @@ fn is_ident(c: u8) -> bool {
 
 /// Writes the lexed form of `sql` into `out` (cleared first).
 pub fn lex_into(sql: &str, out: &mut String) {
+    lex(sql, out, None);
+}
+
+/// Past this many lexed bytes, what lies between the kept head and tail is
+/// hashed and dropped instead of kept: such a text is too long to parse
+/// anyway, and a statement of many MB must not be copied whole.
+const SPILL_AT: usize = 2 * PARSE_MAX_BYTES;
+/// Kept at the start: more than the parser's limit, so the text is still
+/// known to be too long, and all that is shown of it.
+const SPILL_HEAD: usize = PARSE_MAX_BYTES + 1;
+/// Kept at the end: what `IN` list folding and the trailing `;` trim look back at.
+const SPILL_TAIL: usize = 64;
+
+/// What the lexer hashed and dropped of a long text.
+struct Spill {
+    hasher: foldhash::fast::FoldHasher<'static>,
+    bytes: usize,
+}
+
+impl Spill {
+    fn take(&mut self, o: &mut Vec<u8>) {
+        let end = o.len() - SPILL_TAIL;
+        self.hasher.write(&o[SPILL_HEAD..end]);
+        self.bytes += end - SPILL_HEAD;
+        o.drain(SPILL_HEAD..end);
+    }
+}
+
+/// Lexes `sql` into `out`; with `spill`, a long output keeps only its head
+/// and tail, and the rest goes to the spill's hash.
+fn lex(sql: &str, out: &mut String, mut spill: Option<&mut Spill>) {
     out.clear();
     let b = sql.as_bytes();
     // Bytes are only ever copied in whole runs between ASCII delimiters, so
@@ -267,6 +309,11 @@ pub fn lex_into(sql: &str, out: &mut String) {
     let mut i = 0;
     let mut space = false;
     while i < b.len() {
+        if o.len() >= SPILL_AT {
+            if let Some(sp) = spill.as_deref_mut() {
+                sp.take(&mut o);
+            }
+        }
         let c = b[i];
         match c {
             b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => {
@@ -618,5 +665,35 @@ mod tests {
         assert_eq!(a.fingerprint, b.fingerprint);
         assert_eq!(f.parser_calls, 2);
         assert!(a.normalized.ends_with("FROM t WHERE x = $1"));
+    }
+
+    #[test]
+    fn texts_of_many_mb_are_hashed_whole_but_not_kept() {
+        let mut f = Fingerprinter::new();
+        let text = |middle: &str| {
+            format!(
+                "SELECT {} {middle} {} FROM t",
+                vec!["a"; 1 << 20].join(","),
+                vec!["b"; 1 << 20].join(",")
+            )
+        };
+        let a = f.key(&text("x"));
+        assert!(a
+            .parse_skipped
+            .as_deref()
+            .unwrap()
+            .contains(&format!("statement of {} bytes", text("x").len())));
+        assert!(
+            f.lexed.capacity() < 4 * SPILL_AT,
+            "the lexed copy stays small"
+        );
+        assert_eq!(f.key(&text("x")), a);
+        // A difference in the dropped middle is still a different group.
+        assert_ne!(f.key(&text("y")).fingerprint, a.fingerprint);
+        // Literals are still folded there.
+        assert_eq!(
+            f.key(&text("'p'")).fingerprint,
+            f.key(&text("'q'")).fingerprint
+        );
     }
 }

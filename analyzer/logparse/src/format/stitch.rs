@@ -261,7 +261,7 @@ impl Stitcher {
                 let max = self.max_record;
                 let p = &mut self.pending[idx];
                 p.field = field;
-                p.append(field, &text, true, max);
+                p.append(field, text, true, max);
                 if !utf8_ok {
                     p.problem
                         .get_or_insert((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
@@ -299,7 +299,7 @@ impl Stitcher {
         };
         let max = self.max_record;
         let p = &mut self.pending[idx];
-        p.append(p.field, &text, !split_chunk, max);
+        p.append(p.field, text, !split_chunk, max);
         if !utf8_ok {
             p.problem
                 .get_or_insert((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
@@ -391,7 +391,7 @@ impl Stitcher {
 impl Pending {
     /// Adds a line's text, unless the record is over the size limit: then
     /// what it held is dropped and it is reported as too long.
-    fn append(&mut self, field: Field, text: &str, newline: bool, max: usize) {
+    fn append(&mut self, field: Field, text: String, newline: bool, max: usize) {
         self.lines += 1;
         if self.overflowed {
             return;
@@ -420,13 +420,13 @@ impl Pending {
     }
 }
 
-fn append_field(r: &mut LogRecord, field: Field, text: &str, newline: bool) {
+fn append_field(r: &mut LogRecord, field: Field, text: String, newline: bool) {
     let slot = match field {
         Field::Message => {
             if newline {
                 r.message.push('\n');
             }
-            r.message.push_str(text);
+            r.message.push_str(&text);
             return;
         }
         Field::Detail => &mut r.detail,
@@ -441,9 +441,10 @@ fn append_field(r: &mut LogRecord, field: Field, text: &str, newline: bool) {
             if newline {
                 s.push('\n');
             }
-            s.push_str(text);
+            s.push_str(&text);
         }
-        None => *slot = Some(text.to_string()),
+        // The line's text is the field: moved, not copied (it may be many MB).
+        None => *slot = Some(text),
     }
 }
 
