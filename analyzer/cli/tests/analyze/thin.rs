@@ -136,7 +136,11 @@ fn sample_cuts(file: &str, format: &'static str) -> Vec<ThinLog> {
     std::fs::create_dir_all(&dir).unwrap();
     let cut = |name: &str, bytes: &[u8], holds: Holds| ThinLog {
         what: format!("{name} of {file}"),
-        path: write(&dir, &format!("{name}-{}", file.replace('/', "-")), bytes),
+        path: write(
+            &dir,
+            &format!("{name}-{file}").replace([' ', '/'], "-"),
+            bytes,
+        ),
         input_format: "auto",
         holds,
     };
@@ -394,6 +398,17 @@ fn an_empty_input_fails_alike_for_every_input_format() {
             );
             assert!(!err.contains("--prefix"), "{format} {p}: {err}");
         }
+        let stdin = Command::new(env!("CARGO_BIN_EXE_pglog"))
+            .args(["analyze", "--input-format", format, "-"])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&stdin.stderr);
+        assert_eq!(stdin.status.code(), Some(2), "{format} -: {err}");
+        assert!(
+            err.contains("-: no log record: the input is empty"),
+            "{format} -: {err}"
+        );
     }
     // Found in a directory next to a log, an empty file is left out, said so.
     std::fs::remove_file(&empty_gz).unwrap();

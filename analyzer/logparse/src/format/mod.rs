@@ -50,7 +50,9 @@ pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
 pub enum FormatError {
     #[error("no line matches a known log_line_prefix; first line: {sample:?}. Give the server's setting with --prefix '<log_line_prefix>' (SHOW log_line_prefix;)")]
     UnknownPrefix { sample: String },
-    /// Nothing to detect a prefix from: the input has no byte at all.
+    /// Nothing to detect a prefix from: the input has no byte at all. (A
+    /// csv or json reader needs no detection; on an empty input it yields
+    /// nothing.)
     #[error("the input is empty")]
     Empty,
     /// Reading failed before a prefix could be detected (a damaged
