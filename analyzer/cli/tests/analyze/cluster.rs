@@ -200,6 +200,7 @@ impl Cluster {
             .args(["-p", &self.port.to_string()])
             .arg("-c")
             .arg(sql)
+            .env("PGCLIENTENCODING", "UTF8")
             .stdin(Stdio::null())
             .output()
             .expect("psql runs");

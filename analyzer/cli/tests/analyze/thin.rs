@@ -293,6 +293,10 @@ fn check_reports(log: &ThinLog, out: &Path) -> Vec<String> {
             problems.push(format!("html: section {id} missing"));
         }
     }
+    // A value the log did not give is `-`, not the template engine's `None`.
+    if html.contains(" None ") {
+        problems.push("html: `None` shown for a missing value".into());
+    }
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     if !md.starts_with("# PostgreSQL log report") {
         problems.push("md: no heading".into());
