@@ -323,15 +323,24 @@ pub(crate) fn ms(v: f64) -> String {
     }
 }
 
-/// The first `max` characters of `s` on one line. Control characters (an
-/// escape sequence in a logged query could drive the terminal) become `?`.
+/// A control character shown as `?`: an escape sequence in a logged query
+/// could drive the terminal, or hide text on a page.
+pub(crate) fn visible(c: char) -> char {
+    if c.is_control() {
+        '?'
+    } else {
+        c
+    }
+}
+
+/// The first `max` characters of `s` on one line, control characters `?`.
 pub(crate) fn one_line(s: &str, max: usize) -> String {
     let flat: String = s
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(visible)
         .collect();
     match flat.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &flat[..i]),

@@ -25,10 +25,23 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("pglog: error: {e:#}");
+            eprintln!("pglog: error: {}", message(&e));
             std::process::ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes, each said once: library errors already say
+/// the cause they wrap, which `{:#}` would print again.
+fn message(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    text
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

@@ -300,14 +300,20 @@ fn bad_prefix_escape_is_explained() {
     assert!(err.contains("%z") && err.contains("--prefix"), "{err}");
 }
 
-/// Byte offsets where records start, found by the parser's own line numbers
-/// (the csv/json first column is a timestamp; stderr lines start with the prefix).
+/// Byte offsets where records start (a jsonlog line; a csv row and a
+/// stderr line start with a timestamp; a syslog message's first chunk is
+/// numbered `[N-1]`).
 fn record_start_lines(text: &[u8], format: &str) -> Vec<usize> {
     let mut starts = Vec::new();
     let mut off = 0;
     for line in text.split_inclusive(|&c| c == b'\n') {
         let is_start = match format {
             "json" => line.starts_with(b"{"),
+            "syslog" => line
+                .windows(4)
+                .position(|w| w == b"]: [")
+                .and_then(|at| line[at + 4..].split(|&c| c == b']').next())
+                .is_some_and(|seq| seq.ends_with(b"-1")),
             _ => line.len() > 20 && line[..4].iter().all(u8::is_ascii_digit) && line[4] == b'-',
         };
         if is_start {
@@ -592,3 +598,12 @@ mod bounded;
 /// Honest edges: files that change while read, and the like.
 #[path = "analyze/edges.rs"]
 mod edges;
+
+/// Throwaway PostgreSQL clusters that write logs for the tests.
+#[path = "analyze/cluster.rs"]
+mod cluster;
+
+/// Thin logs (no queries, no errors, one record, a standby's) in every
+/// format, empty and undecodable inputs, and the error messages.
+#[path = "analyze/thin.rs"]
+mod thin;

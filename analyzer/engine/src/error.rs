@@ -1,3 +1,4 @@
+use crate::report::SkippedFile;
 use std::io;
 use std::path::PathBuf;
 
@@ -8,6 +9,15 @@ pub enum AnalyzeError {
     Open { path: PathBuf, source: io::Error },
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
+    /// A compressed input whose stream failed before its first record.
+    #[error("cannot decompress {path} ({compression}), no record could be read: {source}")]
+    Decompress {
+        path: PathBuf,
+        compression: &'static str,
+        source: io::Error,
+    },
+    #[error("{path}: no log record: the input is empty")]
+    Empty { path: PathBuf },
     #[error("{pattern}: no such file, and no file matches it as a pattern")]
     NoMatch { pattern: String },
     #[error("invalid glob pattern {pattern}: {message}")]
@@ -18,6 +28,23 @@ pub enum AnalyzeError {
     Unrecognized { path: PathBuf, message: String },
     #[error("no input given: name log files, directories, globs, or - for standard input")]
     NoInput,
+    /// Every input was left out as not a log.
+    #[error("no PostgreSQL log among the inputs; left out: {}", left_out(.skipped))]
+    NoLogs { skipped: Vec<SkippedFile> },
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<AnalyzeError>),
+}
+
+/// The files left out, with why; the first few of a long list.
+fn left_out(skipped: &[SkippedFile]) -> String {
+    const SHOWN: usize = 10;
+    let mut text: Vec<String> = skipped
+        .iter()
+        .take(SHOWN)
+        .map(|s| format!("{} ({})", s.path, s.reason))
+        .collect();
+    if skipped.len() > SHOWN {
+        text.push(format!("and {} more", skipped.len() - SHOWN));
+    }
+    text.join(", ")
 }

@@ -127,7 +127,9 @@ pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
         _ => return Err(AnalyzeError::Several(errors)),
     }
     if analysis.sources.is_empty() {
-        return Err(AnalyzeError::NoInput);
+        return Err(AnalyzeError::NoLogs {
+            skipped: analysis.skipped,
+        });
     }
     Ok(analysis)
 }
@@ -500,6 +502,15 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
         path: path.clone(),
         source,
     })?;
+    let compression = opened.compression;
+    let read_failed = |path: PathBuf, source| match compression {
+        source::Compression::None => AnalyzeError::Read { path, source },
+        c => AnalyzeError::Decompress {
+            path,
+            compression: c.as_str(),
+            source,
+        },
+    };
     let mut reader = match builder(opts).build(opened.reader) {
         Ok(r) => r,
         Err(FormatError::UnknownPrefix { .. }) if !explicit => {
@@ -508,7 +519,8 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
                 reason: "not a PostgreSQL log".into(),
             }))
         }
-        Err(FormatError::Io(source)) => return Err(AnalyzeError::Read { path, source }),
+        Err(FormatError::Empty) => return empty_input(input),
+        Err(FormatError::Io(source)) => return Err(read_failed(path, source)),
         Err(e) => {
             return Err(AnalyzeError::Unrecognized {
                 path,
@@ -533,6 +545,9 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
         }
     }
     if let Some(e) = reader.take_read_error() {
+        if folder.stats.summary.records == 0 {
+            return Err(read_failed(path, e));
+        }
         // A cut compressed stream or a failing disk: keep what was read.
         let m = Malformed {
             line: reader.line_number(),
@@ -547,7 +562,10 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
     }
     let stats = folder.finish();
     let bytes = reader.bytes_read();
-    if stats.summary.records == 0 && bytes > 0 {
+    if bytes == 0 {
+        return empty_input(input);
+    }
+    if stats.summary.records == 0 {
         if !explicit {
             return Ok(FileOutcome::Skipped(SkippedFile {
                 path: name,
@@ -570,6 +588,20 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
         changed: None,
     };
     Ok(FileOutcome::Read(file, stats))
+}
+
+/// An input without a byte: an error when named, whatever the format;
+/// left out when found in a directory.
+fn empty_input(input: &InputSpec) -> Result<FileOutcome, AnalyzeError> {
+    if is_explicit(input) {
+        return Err(AnalyzeError::Empty {
+            path: input_path(input),
+        });
+    }
+    Ok(FileOutcome::Skipped(SkippedFile {
+        path: input.display_name(),
+        reason: "empty file".into(),
+    }))
 }
 
 fn no_records_message(reader: &LogReader) -> String {

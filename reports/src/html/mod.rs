@@ -1,14 +1,15 @@
 //! The HTML report: one self-contained page (inline CSS and SVG charts, no
 //! script, font or image from anywhere) rendered with minijinja, whose
 //! auto-escaping covers every value taken from the log. Only the charts,
-//! which plotters drew from numbers, are inserted unescaped.
+//! which plotters drew from numbers, are inserted unescaped. Control
+//! characters in log text are shown as `?`, as in the terminal summary.
 
 mod charts;
 
 pub use charts::epoch_ms;
 
 use minijinja::value::Serde;
-use minijinja::{context, Environment, Value};
+use minijinja::{context, escape_formatter, Environment, Output, State, Value};
 use pglog_analyzer::{QueryReport, Report};
 use serde::Serialize;
 use std::io::{self, Write};
@@ -56,10 +57,43 @@ fn ranked<'a>(r: &'a Report, key: impl Fn(&QueryReport) -> f64) -> Vec<&'a Query
     v
 }
 
+/// Is `c` a control character the page must not carry raw? Escaping covers
+/// markup only; ESC, BEL and the like would reach the page as they are.
+/// Line breaks and tabs are text in `<pre>`.
+fn hidden_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\t' | '\r')
+}
+
+/// The default HTML-escaping formatter, after control characters in
+/// (unsafe) strings became `?`.
+fn format_value(
+    out: &mut Output,
+    state: &mut State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    match value.as_str() {
+        Some(s) if !value.is_safe() && s.chars().any(hidden_control) => {
+            let shown: String = s
+                .chars()
+                .map(|c| {
+                    if hidden_control(c) {
+                        crate::text::visible(c)
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            escape_formatter(out, state, &Value::from(shown))
+        }
+        _ => escape_formatter(out, state, value),
+    }
+}
+
 /// Writes the report as one HTML page.
 pub fn write_html<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> io::Result<()> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    env.set_formatter(format_value);
     // Counts as EXPLAIN prints them: `200000`, not `200000.0`; `-` for none.
     // Report times (UTC) shown in the chosen zone.
     env.add_filter("t", move |v: Value| -> String {
@@ -74,6 +108,14 @@ pub fn write_html<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> io::
             Ok(f) => format!("{f:.2}"),
             Err(_) if v.is_none() || v.is_undefined() => "-".to_string(),
             Err(_) => v.to_string(),
+        }
+    });
+    // A number with `digits` decimals; `-` when the log gave none (no
+    // timed query, no checkpoint, no session end).
+    env.add_filter("fixed", |v: Value, digits: usize| -> String {
+        match f64::try_from(v) {
+            Ok(f) => format!("{f:.digits$}"),
+            Err(_) => "-".to_string(),
         }
     });
     env.add_template("report.html", TEMPLATE)

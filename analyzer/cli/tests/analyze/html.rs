@@ -20,30 +20,33 @@ fn render(dir: &Path) -> (PathBuf, String) {
     (out, html)
 }
 
+/// The ids of the page's sections, each shown whatever the log holds.
+pub(super) const SECTIONS: &[&str] = &[
+    "overview",
+    "charts",
+    "top-queries",
+    "top-total",
+    "top-calls",
+    "top-p95",
+    "top-max",
+    "details",
+    "plans",
+    "errors",
+    "locks",
+    "temp",
+    "checkpoints",
+    "autovacuum",
+    "sessions",
+    "auth",
+    "audit",
+];
+
 #[test]
 fn the_page_is_self_contained_and_has_every_section() {
     let dir = tempfile::tempdir().unwrap();
     let (_, html) = render(dir.path());
     assert!(html.len() < 5 << 20, "{} bytes", html.len());
-    for id in [
-        "overview",
-        "charts",
-        "top-queries",
-        "top-total",
-        "top-calls",
-        "top-p95",
-        "top-max",
-        "details",
-        "plans",
-        "errors",
-        "locks",
-        "temp",
-        "checkpoints",
-        "autovacuum",
-        "sessions",
-        "auth",
-        "audit",
-    ] {
+    for id in SECTIONS {
         assert!(
             html.contains(&format!("id=\"{id}\"")),
             "section {id} missing"
@@ -124,23 +127,41 @@ fn chromium() -> String {
         .to_string()
 }
 
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+];
+
+/// The DOM of `page` after a headless Chromium loaded it, and what the page
+/// wrote to the browser console (script errors, blocked loads: nothing is
+/// expected).
+pub(super) fn open_in_chromium(page: &Path) -> (String, Vec<String>) {
+    let out = Command::new(chromium())
+        .args(CHROMIUM_FLAGS)
+        .args(["--enable-logging=stderr", "--v=0", "--dump-dom"])
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let console = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), console)
+}
+
 #[test]
 fn chromium_renders_the_page_and_runs_nothing_from_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let (page, html) = render(dir.path());
     let url = format!("file://{}", page.display());
-    let browser = chromium();
-    let flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-    ];
     let shot = dir.path().join("report.png");
-    let out = Command::new(&browser)
-        .args(flags)
+    let out = Command::new(chromium())
+        .args(CHROMIUM_FLAGS)
         .arg(format!("--screenshot={}", shot.display()))
         .arg("--window-size=1280,2400")
         .arg(&url)
@@ -159,13 +180,8 @@ fn chromium_renders_the_page_and_runs_nothing_from_the_log() {
     );
     // The DOM after load: the same elements the page was written with, no
     // script, and the log's markup still text.
-    let dom = Command::new(&browser)
-        .args(flags)
-        .arg("--dump-dom")
-        .arg(&url)
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let (dom, console) = open_in_chromium(&page);
+    assert!(console.is_empty(), "{console:?}");
     assert!(
         dom.contains("PostgreSQL log report"),
         "{}",

@@ -50,8 +50,24 @@ pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
 pub enum FormatError {
     #[error("no line matches a known log_line_prefix; first line: {sample:?}. Give the server's setting with --prefix '<log_line_prefix>' (SHOW log_line_prefix;)")]
     UnknownPrefix { sample: String },
+    /// Nothing to detect a prefix from: the input has no byte at all. (A
+    /// csv or json reader needs no detection; on an empty input it yields
+    /// nothing.)
+    #[error("the input is empty")]
+    Empty,
+    /// Reading failed before a prefix could be detected (a damaged
+    /// compressed stream, say): that, not the prefix, is the cause.
     #[error("{0}")]
     Io(#[from] io::Error),
+}
+
+/// Why no prefix was detected in the first bytes of `src`.
+fn undetected(src: &mut ByteSource, sample: String) -> FormatError {
+    match src.take_error() {
+        Some(e) => FormatError::Io(e),
+        None if src.at_eof() => FormatError::Empty,
+        None => FormatError::UnknownPrefix { sample },
+    }
 }
 
 /// Builds a [`LogReader`] (format, prefix and limits), then opens inputs with it.
@@ -120,11 +136,10 @@ impl ReaderBuilder {
                 let prefix = match (&self.prefix, format) {
                     (Some(p), _) => p.clone(),
                     (None, InputFormat::Rds) => Prefix::parse(RDS_PREFIX).expect("valid"),
-                    (None, _) => {
-                        detect_prefix(sniff_lines(head)).ok_or(FormatError::UnknownPrefix {
-                            sample: sample.clone(),
-                        })?
-                    }
+                    (None, _) => match detect_prefix(sniff_lines(head)) {
+                        Some(p) => p,
+                        None => return Err(undetected(&mut src, sample)),
+                    },
                 };
                 Inner::Stderr(src, Stitcher::new(prefix, max))
             }
@@ -138,11 +153,10 @@ impl ReaderBuilder {
                             .filter(|s| s.seq.is_none_or(|(_, chunk)| chunk == 1))
                             .map(|s| syslog::unescape(s.content).into_owned())
                             .collect();
-                        detect_prefix(contents.iter().map(Vec::as_slice)).ok_or(
-                            FormatError::UnknownPrefix {
-                                sample: sample.clone(),
-                            },
-                        )?
+                        match detect_prefix(contents.iter().map(Vec::as_slice)) {
+                            Some(p) => p,
+                            None => return Err(undetected(&mut src, sample)),
+                        }
                     }
                 };
                 Inner::Syslog(src, Stitcher::new(prefix, max))
