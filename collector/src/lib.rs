@@ -156,7 +156,9 @@ pub async fn run(
             Some(()) = reloads.requests.recv() => {
                 if let Some(new) = reload(&config, &reloads, &mut collector) {
                     if new.interval != config.interval {
+                        // The next cycle one new interval from now.
                         ticker = new_ticker(new.interval);
+                        ticker.reset();
                     }
                     metric_infos = new.catalogue.metrics();
                     config = new;
@@ -333,6 +335,12 @@ fn sink_metrics(
     }
     if let Some(s) = traces {
         extra.push(("pglog_xray_retries_after_timeout_total", "counter", "PutTraceSegments requests sent again after one timed out (X-Ray keeps one segment per id)", load(&s.stats.retries_after_timeout)));
+        extra.push((
+            "pglog_xray_segments_resent_after_timeout_total",
+            "counter",
+            "Segments in those requests",
+            load(&s.stats.resent_after_timeout),
+        ));
         extra.push((
             "pglog_xray_segments_buffered",
             "gauge",

@@ -261,6 +261,10 @@ impl<S: Shipper> Worker<S> {
                     "sending the {n} items of the request that timed out again, alone, with a {timeout:?} deadline; if the first request was stored, these {n} are stored twice"
                 );
             }
+            // The batch in flight still counts as pending.
+            self.stats
+                .buffered
+                .store((self.pending() + n) as u64, Ordering::Relaxed);
             let started = Instant::now();
             match self.shipper.ship(&batch, timeout).await {
                 Ok(()) => {

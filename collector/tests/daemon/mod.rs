@@ -145,6 +145,12 @@ impl Daemon {
         self.child.wait().unwrap();
     }
 
+    /// Sends `sig` (e.g. 1 for SIGHUP, 15 for SIGTERM) and returns at once.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc_kill(self.child.id() as i32, sig) };
+    }
+
     /// SIGTERM, then the exit status and how long the exit took.
     pub fn terminate(mut self) -> (ExitStatus, Duration) {
         let t = Instant::now();
