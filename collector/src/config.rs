@@ -290,89 +290,37 @@ impl Config {
     /// the queries change live; the rest at the next start.
     pub fn changes(&self, new: &Config) -> Vec<Change> {
         let mut out = Vec::new();
-        let mut key = |name: &str, old: String, new: String, live: bool| {
-            if old != new {
-                out.push(Change {
-                    what: format!("`{name}` changed from {old} to {new}"),
-                    live,
-                });
-            }
-        };
         if self.dsn != new.dsn {
-            key("dsn", "(hidden)".into(), "(hidden, changed)".into(), true);
+            out.push(Change {
+                what: "`dsn` changed".into(),
+                live: true,
+            });
         }
-        key(
-            "password_env",
-            format!("{:?}", self.password_env),
-            format!("{:?}", new.password_env),
-            true,
-        );
-        key(
-            "connect_timeout",
-            format!("{:?}", self.connect_timeout),
-            format!("{:?}", new.connect_timeout),
-            true,
-        );
-        key(
-            "interval",
-            format!("{:?}", self.interval),
-            format!("{:?}", new.interval),
-            true,
-        );
-        key(
-            "instance",
-            format!("{:?}", self.instance),
-            format!("{:?}", new.instance),
-            false,
-        );
-        key(
-            "namespace",
-            format!("{:?}", self.namespace),
-            format!("{:?}", new.namespace),
-            false,
-        );
-        key(
-            "region",
-            format!("{:?}", self.region),
-            format!("{:?}", new.region),
-            false,
-        );
-        key(
-            "listen",
-            format!("{:?}", self.listen),
-            format!("{:?}", new.listen),
-            false,
-        );
-        key(
-            "storage_resolution",
-            self.storage_resolution.to_string(),
-            new.storage_resolution.to_string(),
-            false,
-        );
-        key(
-            "buffer_max_datums",
-            self.buffer_max_datums.to_string(),
-            new.buffer_max_datums.to_string(),
-            false,
-        );
-        key(
-            "cloudwatch",
-            self.cloudwatch.to_string(),
-            new.cloudwatch.to_string(),
-            false,
-        );
-        key("xray", self.xray.to_string(), new.xray.to_string(), false);
-        key(
-            "xray_daemon",
-            format!("{:?}", self.xray_daemon),
-            format!("{:?}", new.xray_daemon),
-            false,
-        );
-        key(
-            "aws_attempt_timeout",
-            format!("{:?}", self.aws_attempt_timeout),
-            format!("{:?}", new.aws_attempt_timeout),
-            false,
+        macro_rules! compare {
+            ($($key:ident: $live:expr),* $(,)?) => {$(
+                let (old, now) = (format!("{:?}", self.$key), format!("{:?}", new.$key));
+                if old != now {
+                    out.push(Change {
+                        what: format!("`{}` changed from {old} to {now}", stringify!($key)),
+                        live: $live,
+                    });
+                }
+            )*};
+        }
+        compare!(
+            password_env: true,
+            connect_timeout: true,
+            interval: true,
+            instance: false,
+            namespace: false,
+            region: false,
+            listen: false,
+            storage_resolution: false,
+            buffer_max_datums: false,
+            cloudwatch: false,
+            xray: false,
+            xray_daemon: false,
+            aws_attempt_timeout: false,
         );
         // The log settings as one: any change needs a restart of the shipper.
         if format!("{:?}", self.logs) != format!("{:?}", new.logs) {

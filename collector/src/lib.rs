@@ -313,42 +313,34 @@ fn sink_metrics(
     let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64;
     let mut extra = Vec::new();
     if let Some(s) = metrics {
-        extra.push((
-            "pglog_cloudwatch_datums_dropped_total",
-            "counter",
-            "Datums dropped because the buffer was full",
-            load(&s.stats.dropped_full),
-        ));
-        extra.push((
-            "pglog_cloudwatch_datums_buffered",
-            "gauge",
-            "Datums waiting to be shipped",
-            load(&s.stats.buffered),
-        ));
-        extra.push(("pglog_cloudwatch_retries_after_timeout_total", "counter", "PutMetricData requests sent again after one timed out; each may have stored its datums twice", load(&s.stats.retries_after_timeout)));
-        extra.push((
-            "pglog_cloudwatch_datums_resent_after_timeout_total",
-            "counter",
-            "Datums in those requests: the most that can be stored twice",
-            load(&s.stats.resent_after_timeout),
-        ));
+        let st = &s.stats;
+        extra.extend(
+            [
+                ("pglog_cloudwatch_datums_dropped_total", "counter", "Datums dropped because the buffer was full", &st.dropped_full),
+                ("pglog_cloudwatch_datums_buffered", "gauge", "Datums waiting to be shipped", &st.buffered),
+                ("pglog_cloudwatch_retries_after_timeout_total", "counter", "PutMetricData requests sent again after one timed out; each may have stored its datums twice", &st.retries_after_timeout),
+                ("pglog_cloudwatch_datums_resent_after_timeout_total", "counter", "Datums in those requests: the most that can be stored twice", &st.resent_after_timeout),
+            ]
+            .map(|(name, kind, help, v)| (name, kind, help, load(v))),
+        );
     }
     if let Some(s) = traces {
-        extra.push(("pglog_xray_retries_after_timeout_total", "counter", "PutTraceSegments requests sent again after one timed out (X-Ray keeps one segment per id)", load(&s.stats.retries_after_timeout)));
-        extra.push((
-            "pglog_xray_segments_resent_after_timeout_total",
-            "counter",
-            "Segments in those requests",
-            load(&s.stats.resent_after_timeout),
-        ));
-        extra.push((
-            "pglog_xray_segments_buffered",
-            "gauge",
-            "Segments waiting to be shipped",
-            load(&s.stats.buffered),
-        ));
+        let st = &s.stats;
+        extra.extend(
+            [
+                ("pglog_xray_segments_buffered", "gauge", "Segments waiting to be shipped", &st.buffered),
+                ("pglog_xray_retries_after_timeout_total", "counter", "PutTraceSegments requests sent again after one timed out (X-Ray keeps one segment per id)", &st.retries_after_timeout),
+                ("pglog_xray_segments_resent_after_timeout_total", "counter", "Segments in those requests", &st.resent_after_timeout),
+            ]
+            .map(|(name, kind, help, v)| (name, kind, help, load(v))),
+        );
     }
-    extra.push(("pglog_logs_timeouts_total", "counter", "PutLogEvents requests that timed out; the stream is read back before their records are sent again", load(&logs.timeouts)));
+    extra.push((
+        "pglog_logs_timeouts_total",
+        "counter",
+        "PutLogEvents requests that timed out; the stream is read back before their records are sent again",
+        load(&logs.timeouts),
+    ));
     extra
 }
 

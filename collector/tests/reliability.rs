@@ -26,6 +26,12 @@ const LOG_METRICS: &[&str] = &[
     "AuthFailures",
 ];
 
+/// A metric file with one gauge query `id` whose column `v` is `metric`.
+fn gauge_query(id: &str, sql: &str, metric: &str, interval: Option<&str>) -> String {
+    let interval = interval.map_or(String::new(), |i| format!("interval = \"{i}\"\n"));
+    format!("[[query]]\nid = \"{id}\"\nsql = \"{sql}\"\nroles = [\"primary\"]\n{interval}[[query.value]]\ncolumn = \"v\"\nmetric = \"{metric}\"\nkind = \"gauge\"\nunit = \"None\"\nhelp = \"test\"\n")
+}
+
 /// The value of an unlabelled sample on `/metrics`.
 fn prom_value(text: &str, name: &str) -> f64 {
     let prefix = format!("{name} ");
@@ -188,9 +194,7 @@ fn sighup_reloads_the_settings_and_keeps_counters() {
     let dir = tempfile::tempdir().unwrap();
     let metrics = dir.path().join("extra.toml");
     let config = dir.path().join("collector.toml");
-    let query = |id: &str, sql: &str, metric: &str| {
-        format!("[[query]]\nid = \"{id}\"\nsql = \"{sql}\"\nroles = [\"primary\"]\n[[query.value]]\ncolumn = \"v\"\nmetric = \"{metric}\"\nkind = \"gauge\"\nunit = \"None\"\nhelp = \"test\"\n")
-    };
+    let query = |id: &str, sql: &str, metric: &str| gauge_query(id, sql, metric, None);
     let write_config = |interval: &str| {
         std::fs::write(
             &config,
@@ -292,7 +296,7 @@ fn values_that_are_not_numbers_are_warned_once_and_fail_once() {
     let metrics = dir.path().join("words.toml");
     std::fs::write(
         &metrics,
-        "[[query]]\nid = \"words\"\nsql = \"SELECT 'many'::text AS v\"\nroles = [\"primary\"]\n[[query.value]]\ncolumn = \"v\"\nmetric = \"Words\"\nkind = \"gauge\"\nunit = \"None\"\nhelp = \"test\"\n",
+        gauge_query("words", "SELECT 'many'::text AS v", "Words", None),
     )
     .unwrap();
     let m = metrics.to_str().unwrap();
@@ -392,7 +396,7 @@ fn prometheus_keeps_a_slower_querys_series_until_it_runs_again() {
     let metrics = dir.path().join("hourly.toml");
     std::fs::write(
         &metrics,
-        "[[query]]\nid = \"hourly\"\nsql = \"SELECT 5 AS v\"\nroles = [\"primary\"]\ninterval = \"1h\"\n[[query.value]]\ncolumn = \"v\"\nmetric = \"Hourly\"\nkind = \"gauge\"\nunit = \"None\"\nhelp = \"test\"\n",
+        gauge_query("hourly", "SELECT 5 AS v", "Hourly", Some("1h")),
     )
     .unwrap();
     let listen = format!("127.0.0.1:{}", free_port());
