@@ -194,8 +194,13 @@ impl<S: Shipper> Worker<S> {
 
     fn push(&mut self, items: Vec<S::Item>) {
         for item in items {
-            if self.buffer.len() >= self.capacity {
-                self.buffer.pop_front();
+            if self.pending() >= self.capacity {
+                // The oldest are those of the batch waiting to be retried.
+                if self.retrying.is_empty() {
+                    self.buffer.pop_front();
+                } else {
+                    self.retrying.remove(0);
+                }
                 let n = self.stats.dropped_full.fetch_add(1, Ordering::Relaxed) + 1;
                 if !self.dropping {
                     tracing::warn!(
