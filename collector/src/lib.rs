@@ -176,7 +176,11 @@ pub async fn run(
         outcome.cycles += 1;
         outcome.up = out.up;
         outcome.failed_queries = out.failed_queries;
-        let extra = sink_metrics(metrics_sink.as_ref(), trace_sink.as_ref(), &log_stats);
+        let extra = sink_metrics(
+            metrics_sink.as_ref(),
+            trace_sink.as_ref(),
+            log_task.is_some().then_some(&*log_stats),
+        );
         exposition.update(&out.datums, &out.not_due, &metric_infos, out.up, &extra);
         if config.dry_run {
             let doc = serde_json::json!({ "metrics": out.datums, "segments": [out.segment] });
@@ -308,7 +312,7 @@ impl std::fmt::Display for Undelivered {
 fn sink_metrics(
     metrics: Option<&SinkHandle<Datum>>,
     traces: Option<&SinkHandle<String>>,
-    logs: &logs::LogStats,
+    logs: Option<&logs::LogStats>,
 ) -> Vec<(&'static str, &'static str, &'static str, f64)> {
     let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64;
     let mut extra = Vec::new();
@@ -335,12 +339,14 @@ fn sink_metrics(
             .map(|(name, kind, help, v)| (name, kind, help, load(v))),
         );
     }
-    extra.push((
-        "pglog_logs_timeouts_total",
-        "counter",
-        "PutLogEvents requests that timed out; the stream is read back before their records are sent again",
-        load(&logs.timeouts),
-    ));
+    if let Some(logs) = logs {
+        extra.push((
+            "pglog_logs_timeouts_total",
+            "counter",
+            "PutLogEvents requests that timed out; the stream is read back before their records are sent again",
+            load(&logs.timeouts),
+        ));
+    }
     extra
 }
 

@@ -93,7 +93,7 @@ impl ConnectSpec {
             config.user(&user);
         }
         if config.get_hosts().is_empty() {
-            config.host(&std::env::var("PGHOST").unwrap_or_else(|_| "localhost".into()));
+            config.host(std::env::var("PGHOST").unwrap_or_else(|_| "localhost".into()));
         }
         let host = match config.get_hosts().first() {
             Some(Host::Tcp(h)) => h.clone(),

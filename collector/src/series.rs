@@ -247,12 +247,14 @@ impl Series {
                             g.sum
                         };
                         let window = v.window.unwrap_or(Duration::from_secs(600));
-                        Some(self.window_sum(
-                            &v.metric,
-                            &g.dims,
-                            g.start.unwrap_or(now),
-                            now,
+                        let slice = Slice {
+                            start: g.start.unwrap_or(now),
+                            end: now,
                             amount,
+                        };
+                        Some(self.window_sum(
+                            window_key(&v.metric, &g.dims),
+                            slice,
                             window,
                             g.reset,
                         ))
@@ -275,40 +277,22 @@ impl Series {
         }
     }
 
-    /// Adds `amount`, counted over (start, now], to the window of this
-    /// series and returns the amount within the trailing `window`, prorating
+    /// Adds `slice` (its amount counted over (start, end]) to the window
+    /// `key` and returns the amount within the trailing `window`, prorating
     /// the slice that straddles its start. No slice is below zero: a
     /// shortfall is owed by the next slices, except across a reset (the
     /// server lost what would have made it up).
-    fn window_sum(
-        &mut self,
-        metric: &str,
-        dims: &[(String, String)],
-        start: Instant,
-        now: Instant,
-        amount: f64,
-        window: Duration,
-        reset: bool,
-    ) -> f64 {
-        let mut key = metric.to_string();
-        for (k, v) in dims {
-            key.push('\u{1}');
-            key.push_str(k);
-            key.push('=');
-            key.push_str(v);
-        }
+    fn window_sum(&mut self, key: String, mut slice: Slice, window: Duration, reset: bool) -> f64 {
         let owed = self.owed.entry(key.clone()).or_default();
         if reset {
             *owed = 0.0;
         }
-        let amount = amount - *owed;
+        let amount = slice.amount - *owed;
         *owed = (-amount).max(0.0);
+        slice.amount = amount.max(0.0);
+        let now = slice.end;
         let slices = self.windows.entry(key).or_default();
-        slices.push_back(Slice {
-            start,
-            end: now,
-            amount: amount.max(0.0),
-        });
+        slices.push_back(slice);
         let from = now.checked_sub(window);
         while let (Some(first), Some(from)) = (slices.front(), from) {
             if first.end <= from {
@@ -333,6 +317,18 @@ impl Series {
             .sum::<f64>()
             .max(0.0)
     }
+}
+
+/// One window per metric and dimensions.
+fn window_key(metric: &str, dims: &[(String, String)]) -> String {
+    let mut key = metric.to_string();
+    for (k, v) in dims {
+        key.push('\u{1}');
+        key.push_str(k);
+        key.push('=');
+        key.push_str(v);
+    }
+    key
 }
 
 fn number(cell: Option<&str>) -> Option<f64> {

@@ -65,7 +65,10 @@ pub fn signal(event: &Event, slow_ms: f64) -> Option<Signal> {
 /// shipper, which adds what CloudWatch Logs accepted, and the cycle, which
 /// drains them.
 #[derive(Clone, Default)]
-pub struct LogCounts(Arc<Mutex<BTreeMap<(i64, &'static str, Vec<(String, String)>), f64>>>);
+pub struct LogCounts(Arc<Mutex<BTreeMap<CountKey, f64>>>);
+
+/// (minute, metric, extra dimensions)
+type CountKey = (i64, &'static str, Vec<(String, String)>);
 
 impl LogCounts {
     pub fn add(&self, time_ms: i64, s: &Signal) {

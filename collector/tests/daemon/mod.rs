@@ -202,7 +202,7 @@ extern "C" {
 }
 
 /// The datums of a cycle document named `metric`, as (dimensions, value).
-pub fn datums<'a>(cycle: &'a Value, metric: &str) -> Vec<(Vec<(String, String)>, f64)> {
+pub fn datums(cycle: &Value, metric: &str) -> Vec<(Vec<(String, String)>, f64)> {
     cycle["metrics"]
         .as_array()
         .unwrap()
