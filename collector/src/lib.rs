@@ -333,7 +333,7 @@ fn sink_metrics(
         extra.extend(
             [
                 ("pglog_xray_segments_buffered", "gauge", "Segments waiting to be shipped", &st.buffered),
-                ("pglog_xray_retries_after_timeout_total", "counter", "PutTraceSegments requests sent again after one timed out (X-Ray keeps one segment per id)", &st.retries_after_timeout),
+                ("pglog_xray_retries_after_timeout_total", "counter", "PutTraceSegments requests sent again after one timed out (X-Ray overwrites a segment sent again under its id)", &st.retries_after_timeout),
                 ("pglog_xray_segments_resent_after_timeout_total", "counter", "Segments in those requests", &st.resent_after_timeout),
             ]
             .map(|(name, kind, help, v)| (name, kind, help, load(v))),

@@ -51,7 +51,7 @@ fn number_between(text: &str, before: &str, after: &str) -> u64 {
         .unwrap_or_else(|| panic!("no `{before}N{after}` in:\n{text}"))
 }
 
-/// 30 s of AWS answering 2.5 s after a 1 s attempt timeout (the issue's
+/// 30 s of AWS answering 2 s after a 1 s attempt timeout (the issue's
 /// 20 s against 10 s, scaled down), then AWS fast again. Every request that
 /// timed out was stored by moto, as a late AWS would. Read back from moto:
 /// every cycle's datums, segment and log records arrived; a datum is
@@ -65,7 +65,7 @@ async fn slow_aws_stores_each_datum_once_per_acknowledged_batch() {
     let log_dir = pg.data_dir().join("log");
     let state = tempfile::tempdir().unwrap();
     let moto = Moto::start_new();
-    let proxy = SlowProxy::start(moto.port(), Duration::from_millis(2500));
+    let proxy = SlowProxy::start(moto.port(), Duration::from_secs(2));
     let listen = format!("127.0.0.1:{}", free_port());
     let dsn = pg.dsn();
     let d = Daemon::start(

@@ -1,10 +1,10 @@
 //! X-Ray segments: PutTraceSegments in batches, or UDP to a local X-Ray
 //! daemon / ADOT collector.
 //!
-//! A segment sent again after a timeout keeps its id. X-Ray keeps one
-//! segment per id: a segment sent again under its id replaces the first
-//! (that is how in-progress segments are completed), so on AWS the retry
-//! does not add a segment to the trace. (The moto emulator keeps both.)
+//! A segment sent again after a timeout keeps its id (unique within its
+//! trace), and X-Ray overwrites a segment with a document sent again under
+//! its id (the API documents this for completing an in-progress segment), so
+//! on AWS the retry replaces rather than adds. (The moto emulator keeps both.)
 
 use std::time::Duration;
 
