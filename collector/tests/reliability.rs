@@ -11,7 +11,7 @@ use std::time::Duration;
 use daemon::{datums, value, Daemon};
 use harness::{
     eventually, free_port, http_get, list_metrics, log_events, metric_stat_values, Moto, Pg,
-    SlowProxy, LOGGING,
+    Prometheus, SlowProxy, LOGGING,
 };
 
 /// Metrics counted from the log per minute of the records' time: two cycles
@@ -388,7 +388,8 @@ fn transactions_window_is_exact_across_a_crash_restart() {
 }
 
 /// A query that runs every hour keeps its series on `/metrics`, with the
-/// time it was read, through the cycles in between.
+/// time it was read, through the cycles in between, and a real Prometheus
+/// scraping every second does not mark it stale.
 #[test]
 fn prometheus_keeps_a_slower_querys_series_until_it_runs_again() {
     let pg = Pg::primary();
@@ -438,5 +439,22 @@ fn prometheus_keeps_a_slower_querys_series_until_it_runs_again() {
     let body = http_get(&listen, "/metrics");
     let line = format!("pglog_hourly{{db_instance=\"prom\",role=\"primary\"}} 5 {read_at}\n");
     assert!(body.contains(&line), "{line} missing:\n{body}");
+
+    // Prometheus, scraping while the query is not due: the series is still
+    // there, with the time it was read.
+    let prometheus = Prometheus::start(&listen);
+    harness::wait_until("a few scrapes", Duration::from_secs(30), || {
+        !prometheus.query("pglog_up").is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(4));
+    let hourly = prometheus.query("pglog_hourly");
+    assert_eq!(hourly.len(), 1, "{hourly:?}");
+    assert_eq!(hourly[0]["value"][1], "5", "{hourly:?}");
+    let at = prometheus.query("timestamp(pglog_hourly)");
+    assert_eq!(
+        at[0]["value"][1],
+        format!("{}", read_at as f64 / 1000.0),
+        "{at:?}"
+    );
     assert!(d.terminate().0.success());
 }

@@ -1,5 +1,6 @@
-//! Integration-test harness: throwaway PostgreSQL 15 clusters and a moto
-//! server that emulates CloudWatch and X-Ray.
+//! Integration-test harness: throwaway PostgreSQL 15 clusters, a moto
+//! server that emulates CloudWatch and X-Ray (directly or behind a proxy
+//! that answers late), and a Prometheus server that scrapes the collector.
 //!
 //! Everything binds to 127.0.0.1 on free ports and lives in temp dirs, so
 //! tests can run in parallel. Nothing here sets process-wide environment
@@ -10,6 +11,8 @@
 //!   `/usr/lib/postgresql/15/bin`).
 //! - `PGLOG_MOTO_VENV`: a Python venv with `moto[server]` installed (default
 //!   `<workspace>/target/moto-venv`, created on first use).
+//! - `PGLOG_PROMETHEUS`: the Prometheus binary (default `prometheus` on the
+//!   PATH, Debian's package).
 //!
 //! PostgreSQL refuses to run as root. When the tests run as root, the server
 //! binaries run as the unprivileged user `pgtest` (created if missing) through
@@ -1111,4 +1114,87 @@ async fn proxy_connection(
     };
     // A client that gave up has closed its side: the late answer is dropped.
     tokio::join!(up, down);
+}
+
+// ---------------------------------------------------------------------------
+// Prometheus scraping the collector
+// ---------------------------------------------------------------------------
+
+/// A Prometheus server (`prometheus` from the Debian package, or
+/// `PGLOG_PROMETHEUS`) on a free loopback port, scraping `target` (host:port)
+/// every second, with its data in a temp dir. Dropping it kills the process.
+pub struct Prometheus {
+    dir: TempDir,
+    port: u16,
+    child: Child,
+}
+
+impl Prometheus {
+    pub fn start(target: &str) -> Prometheus {
+        let bin = std::env::var("PGLOG_PROMETHEUS").unwrap_or_else(|_| "prometheus".into());
+        let dir = tempfile::Builder::new()
+            .prefix("pglog-prometheus-")
+            .tempdir()
+            .expect("temp dir");
+        let config = dir.path().join("prometheus.yml");
+        fs::write(
+            &config,
+            format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: pglog\n    static_configs:\n      - targets: ['{target}']\n"),
+        )
+        .unwrap();
+        for attempt in 1..=PORT_ATTEMPTS {
+            let port = free_port();
+            let log = File::create(dir.path().join("prometheus.log")).unwrap();
+            let mut child = Command::new(&bin)
+                .arg(format!("--config.file={}", config.display()))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.path().join("data").display()
+                ))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot run {bin} (apt-get install prometheus): {e}"));
+            let deadline = Instant::now() + START_TIMEOUT;
+            while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+                if http_get_ok(port) {
+                    return Prometheus { dir, port, child };
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            if attempt == PORT_ATTEMPTS {
+                panic!(
+                    "prometheus did not start:\n{}",
+                    read_lossy(&dir.path().join("prometheus.log"))
+                );
+            }
+        }
+        unreachable!()
+    }
+
+    /// The result of an instant query (`data.result`).
+    pub fn query(&self, expr: &str) -> Vec<serde_json::Value> {
+        let answer = http_get(
+            &format!("127.0.0.1:{}", self.port),
+            &format!("/api/v1/query?query={expr}"),
+        );
+        let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        let doc: serde_json::Value = serde_json::from_str(body)
+            .unwrap_or_else(|e| panic!("Prometheus answer is not JSON ({e}): {answer}"));
+        doc["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
