@@ -251,10 +251,22 @@ pub async fn run(
     };
     if let Some(s) = metrics_sink {
         s.send(last_counts);
+        let stats = s.stats.clone();
         left.datums = s.close(deadline).await;
+        report_resent(
+            &stats,
+            "PutMetricData",
+            "datums may be stored twice in CloudWatch",
+        );
     }
     if let Some(s) = trace_sink {
+        let stats = s.stats.clone();
         left.segments = s.close(deadline).await;
+        report_resent(
+            &stats,
+            "PutTraceSegments",
+            "segments were sent again under their ids",
+        );
     }
     outcome.delivered = left.is_empty();
     if outcome.delivered {
@@ -269,6 +281,15 @@ pub async fn run(
         );
     }
     Ok(outcome)
+}
+
+/// At exit: how much was sent again after a timeout, if anything.
+fn report_resent(stats: &sink::SinkStats, request: &str, consequence: &str) {
+    let retries = stats.retries_after_timeout.load(Ordering::Relaxed);
+    if retries > 0 {
+        let items = stats.resent_after_timeout.load(Ordering::Relaxed);
+        tracing::warn!("{retries} {request} requests were sent again after a timeout: up to {items} {consequence}");
+    }
 }
 
 fn new_ticker(interval: Duration) -> tokio::time::Interval {

@@ -110,6 +110,12 @@ async fn slow_aws_stores_each_datum_once_per_acknowledged_batch() {
         stderr.contains("again, alone") && stderr.contains("stored twice"),
         "{stderr}"
     );
+    // The exit says how much may be stored twice.
+    let said = number_between(
+        &stderr,
+        "after a timeout: up to ",
+        " datums may be stored twice",
+    );
     let cycles = number_between(&stderr, "stopped after ", " cycles");
     eprintln!("{cycles} cycles");
 
@@ -142,6 +148,7 @@ async fn slow_aws_stores_each_datum_once_per_acknowledged_batch() {
     eprintln!("CloudWatch: {series} series, {twice} datums stored twice, {retries} batches ({resent} datums) sent again after a timeout");
     assert!(twice >= 1.0, "moto stored the request that timed out");
     assert!(twice <= resent, "{twice} stored twice, {resent} counted");
+    assert_eq!(said as f64, resent, "{stderr}");
     assert!(
         (1.0..=3.0).contains(&retries),
         "{retries} retries after a timeout"
