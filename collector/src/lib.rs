@@ -94,8 +94,10 @@ pub async fn run(
         let sdk = sink::aws::sdk_config(config.region.as_deref(), backstop).await;
         if config.cloudwatch {
             let cw = CloudWatch::new(&sdk, config.namespace.clone(), config.storage_resolution);
-            health_check(&cw, &config).await?;
-            metrics_sink = Some(SinkHandle::spawn(cw, config.buffer_max_datums, attempt));
+            let unsent = health_check(&cw, &config).await?;
+            let sink = SinkHandle::spawn(cw, config.buffer_max_datums, attempt);
+            sink.send(unsent.into_iter().collect());
+            metrics_sink = Some(sink);
         }
         if let Some(opts) = config.logs.clone() {
             let counts = log_counts.clone();
@@ -424,9 +426,10 @@ fn reload(old: &Config, reloads: &Reloads, collector: &mut Collector) -> Option<
 
 /// One write before the first cycle: a datum that counts collector starts.
 /// A rejected write (credentials, permissions, namespace) stops the start
-/// with the reason; an unreachable endpoint only warns, as the buffer will
-/// carry the data until it answers.
-async fn health_check(cw: &CloudWatch, config: &Config) -> anyhow::Result<()> {
+/// with the reason; an unreachable endpoint only warns, and the datum is
+/// returned to go out with the buffer. A write that timed out may have been
+/// stored, so it is not sent again.
+async fn health_check(cw: &CloudWatch, config: &Config) -> anyhow::Result<Option<Datum>> {
     let datum = Datum {
         metric: catalogue::COLLECTOR_STARTS.into(),
         unit: "Count".into(),
@@ -434,14 +437,18 @@ async fn health_check(cw: &CloudWatch, config: &Config) -> anyhow::Result<()> {
         dimensions: vec![("DBInstance".into(), config.instance.clone())],
         timestamp: SystemTime::now(),
     };
-    match cw.ship(&[datum], config.aws_attempt_timeout).await {
+    match cw.ship(std::slice::from_ref(&datum), config.aws_attempt_timeout).await {
         Ok(()) => {
             tracing::info!("CloudWatch health check passed (namespace {})", config.namespace);
-            Ok(())
+            Ok(None)
+        }
+        Err(e) if e.timed_out => {
+            tracing::warn!("CloudWatch health check: {e}; it may have been stored, so it is not sent again");
+            Ok(None)
         }
         Err(e) if e.retryable => {
             tracing::warn!("CloudWatch health check: {e}; buffering until it answers");
-            Ok(())
+            Ok(Some(datum))
         }
         Err(e) => Err(anyhow::anyhow!("CloudWatch health check failed: {e}; check the credentials, the cloudwatch:PutMetricData permission and the region")),
     }

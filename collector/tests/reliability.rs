@@ -138,6 +138,21 @@ async fn slow_aws_stores_each_datum_once_per_acknowledged_batch() {
         }
         series += 1;
     }
+    // The start's health check timed out: it may have been stored, so it
+    // was not sent again.
+    let starts = metric_stat_values(
+        &cw,
+        "PgLog",
+        "CollectorStarts",
+        &[("DBInstance", "slow")],
+        "SampleCount",
+    )
+    .await;
+    assert_eq!(
+        starts.iter().map(|(_, n)| n).sum::<f64>(),
+        1.0,
+        "{starts:?}"
+    );
     let up = metric_stat_values(&cw, "PgLog", "Up", &[("DBInstance", "slow")], "SampleCount").await;
     assert_eq!(up.len() as u64, cycles, "an Up datum per cycle: {up:?}");
     let retries = prom_value(&metrics, "pglog_cloudwatch_retries_after_timeout_total");
@@ -291,6 +306,10 @@ fn sigterm_says_how_much_was_not_delivered() {
     let segments = number_between(&stderr, " datums, ", " segments");
     let records = number_between(&stderr, " segments, ", " log events");
     eprintln!("not delivered: {datums} datums, {segments} segments, {records} log records");
+    assert!(
+        stderr.contains("health check") && stderr.contains("buffering until it answers"),
+        "{stderr}"
+    );
     assert!(datums > 0 && segments > 0 && records > 0, "{stderr}");
 }
 
