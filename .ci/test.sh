@@ -13,6 +13,8 @@ dpkg-query -W -f='${Status}' libclang-dev 2>/dev/null | grep -q 'install ok inst
 # The collector tests: a moto server in a Python venv, certificates made with openssl.
 python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v openssl >/dev/null || need_apt+=(openssl)
+# A real Prometheus scrapes the collector's /metrics in a collector test.
+command -v prometheus >/dev/null || need_apt+=(prometheus)
 # terraform/check.sh lints the rendered boot scripts.
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 # A real browser opens the HTML report in the tests.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 
 const BUILT_IN: &str = include_str!("../metrics.toml");
 
@@ -299,6 +299,32 @@ impl Catalogue {
         Ok(Catalogue { queries })
     }
 
+    /// The queries added, removed or changed in `new`, by id.
+    pub fn changes(&self, new: &Catalogue) -> Vec<String> {
+        let find = |c: &Catalogue, id: &str| {
+            c.queries
+                .iter()
+                .find(|q| q.id == id)
+                .map(|q| format!("{q:?}"))
+        };
+        let mut out = Vec::new();
+        for q in &new.queries {
+            match find(self, &q.id) {
+                None => out.push(format!("query `{}` added", q.id)),
+                Some(old) if old != format!("{q:?}") => {
+                    out.push(format!("query `{}` changed", q.id))
+                }
+                Some(_) => {}
+            }
+        }
+        for q in &self.queries {
+            if find(new, &q.id).is_none() {
+                out.push(format!("query `{}` removed", q.id));
+            }
+        }
+        out
+    }
+
     /// Every metric name with its unit and dimensions, `Up` first, the
     /// metrics counted from the shipped log last.
     pub fn metrics(&self) -> Vec<MetricInfo> {
@@ -358,9 +384,68 @@ impl Catalogue {
                 }
             }
         }
-        out.extend(crate::logs::signals::catalogue());
+        out.extend(log_metrics());
         out
     }
+}
+
+/// The metrics counted from the shipped log (`logs::signals`), as
+/// `pglog metrics list` shows them.
+fn log_metrics() -> Vec<MetricInfo> {
+    let m = |name: &str, unit: &str, dims: &[&str], help: &str| MetricInfo {
+        name: name.into(),
+        unit: unit.into(),
+        kind: Kind::Counter,
+        dimensions: dims.iter().map(|d| d.to_string()).collect(),
+        dimension_sets: vec![dims.iter().map(|d| d.to_string()).collect()],
+        roles: vec![Role::Primary, Role::Standby],
+        queries: vec!["log".into()],
+        help: help.into(),
+    };
+    vec![
+        m(
+            "LogErrors",
+            "Count",
+            &["DBInstance", "Severity", "SqlStateClass"],
+            "ERROR, FATAL and PANIC records per minute, by severity and SQLSTATE class",
+        ),
+        m(
+            "SlowQueries",
+            "Count",
+            &["DBInstance"],
+            "Statements logged with a duration over slow_query_ms, per minute",
+        ),
+        m(
+            "Deadlocks",
+            "Count",
+            &["DBInstance"],
+            "Deadlocks logged per minute",
+        ),
+        m(
+            "LockWaits",
+            "Count",
+            &["DBInstance"],
+            "Lock waits logged (log_lock_waits) per minute",
+        ),
+        m(
+            "TempFileBytes",
+            "Bytes",
+            &["DBInstance"],
+            "Temporary file bytes logged (log_temp_files) per minute",
+        ),
+        m(
+            "Checkpoints",
+            "Count",
+            &["DBInstance"],
+            "Checkpoints and restartpoints started per minute",
+        ),
+        m(
+            "AuthFailures",
+            "Count",
+            &["DBInstance"],
+            "Authentication failures per minute",
+        ),
+    ]
 }
 
 /// CloudWatch's StandardUnit values.

@@ -10,19 +10,7 @@ use serde::Deserialize;
 
 use crate::catalogue::{self, Catalogue};
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("config key `{key}`: `{value}` is not valid; expected {expected}")]
-    Invalid {
-        key: String,
-        value: String,
-        expected: String,
-    },
-    #[error("config key `{key}` is missing; {fix}")]
-    Missing { key: String, fix: String },
-    #[error("{file}: {message}")]
-    File { file: String, message: String },
-}
+pub use crate::error::ConfigError;
 
 /// Keys as they appear in the config file (and, upper-cased with a
 /// `PGLOG_` prefix, in the environment).
@@ -50,6 +38,7 @@ pub struct Overrides {
     pub log_prefix: Option<String>,
     pub state_dir: Option<PathBuf>,
     pub slow_query_ms: Option<f64>,
+    pub aws_attempt_timeout: Option<String>,
 }
 
 impl Overrides {
@@ -77,6 +66,7 @@ impl Overrides {
             log_prefix: self.log_prefix.or(lower.log_prefix),
             state_dir: self.state_dir.or(lower.state_dir),
             slow_query_ms: self.slow_query_ms.or(lower.slow_query_ms),
+            aws_attempt_timeout: self.aws_attempt_timeout.or(lower.aws_attempt_timeout),
         }
     }
 
@@ -108,6 +98,9 @@ pub struct Config {
     pub xray_daemon: Option<SocketAddr>,
     pub connect_timeout: Duration,
     pub password_env: Option<String>,
+    /// How long a request to AWS may take before it is retried (longer
+    /// after a timeout, see `retry::AttemptDeadline`).
+    pub aws_attempt_timeout: Duration,
     /// Log shipping, when a log directory is given.
     pub logs: Option<crate::logs::LogOptions>,
     /// Print what would be sent instead of sending it.
@@ -122,6 +115,14 @@ impl Config {
             key: "dsn".into(),
             fix: "give --dsn, PGLOG_DSN or `dsn = \"host=... user=... dbname=...\"` in the config file".into(),
         })?;
+        if let Some(var) = &o.password_env {
+            if std::env::var_os(var).is_none() {
+                return Err(ConfigError::Missing {
+                    key: "password_env".into(),
+                    fix: format!("it names the environment variable `{var}`, which is not set; set it to the password or remove password_env"),
+                });
+            }
+        }
         crate::pg::ConnectSpec::parse(&dsn, None)?;
         let instance = match o.instance {
             Some(i) if i.trim().is_empty() => {
@@ -149,6 +150,10 @@ impl Config {
         let connect_timeout = match o.connect_timeout {
             Some(v) => catalogue::duration("connect_timeout", &v)?,
             None => Duration::from_secs(5),
+        };
+        let aws_attempt_timeout = match o.aws_attempt_timeout {
+            Some(v) => catalogue::duration("aws_attempt_timeout", &v)?,
+            None => crate::sink::aws::DEFAULT_ATTEMPT_TIMEOUT,
         };
         let listen = o
             .listen
@@ -233,6 +238,7 @@ impl Config {
                     prefix,
                     poll: Duration::from_secs(1),
                     hold: Duration::from_secs(5),
+                    attempt_timeout: aws_attempt_timeout,
                     slow_query_ms: match o.slow_query_ms {
                         Some(ms) if ms.is_finite() && ms >= 0.0 => ms,
                         Some(ms) => {
@@ -262,10 +268,74 @@ impl Config {
             xray_daemon,
             connect_timeout,
             password_env: o.password_env,
+            aws_attempt_timeout,
             logs,
             dry_run,
             once,
         })
+    }
+}
+
+/// One difference between the running settings and reloaded ones.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub what: String,
+    /// Applied without a restart.
+    pub live: bool,
+}
+
+impl Config {
+    /// What differs in `new`, for the log of a reload. The DSN's value is
+    /// not shown (it may hold a password). The connection, the interval and
+    /// the queries change live; the rest at the next start.
+    pub fn changes(&self, new: &Config) -> Vec<Change> {
+        let mut out = Vec::new();
+        if self.dsn != new.dsn {
+            out.push(Change {
+                what: "`dsn` changed".into(),
+                live: true,
+            });
+        }
+        macro_rules! compare {
+            ($($key:ident: $live:expr),* $(,)?) => {$(
+                let (old, now) = (format!("{:?}", self.$key), format!("{:?}", new.$key));
+                if old != now {
+                    out.push(Change {
+                        what: format!("`{}` changed from {old} to {now}", stringify!($key)),
+                        live: $live,
+                    });
+                }
+            )*};
+        }
+        compare!(
+            password_env: true,
+            connect_timeout: true,
+            interval: true,
+            instance: false,
+            namespace: false,
+            region: false,
+            listen: false,
+            storage_resolution: false,
+            buffer_max_datums: false,
+            cloudwatch: false,
+            xray: false,
+            xray_daemon: false,
+            aws_attempt_timeout: false,
+        );
+        // The log settings as one: any change needs a restart of the shipper.
+        if format!("{:?}", self.logs) != format!("{:?}", new.logs) {
+            out.push(Change {
+                what: "the log shipping settings (log_*, state_dir, slow_query_ms) changed".into(),
+                live: false,
+            });
+        }
+        out.extend(
+            self.catalogue
+                .changes(&new.catalogue)
+                .into_iter()
+                .map(|what| Change { what, live: true }),
+        );
+        out
     }
 }
 

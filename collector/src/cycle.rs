@@ -8,9 +8,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value as Json};
 
 use crate::catalogue::{Catalogue, Role, UP};
-use crate::clip_bytes;
 use crate::pg::{QueryError, ServerInfo, Source};
-use crate::series::{Datum, Series};
+use crate::series::{Datum, OwnTransactions, Series};
+use crate::text::clip_bytes;
 
 pub const SEGMENT_NAME: &str = "pglog-collector";
 
@@ -21,8 +21,10 @@ pub struct CycleOutput {
     pub segment: Json,
     pub up: bool,
     pub role: Option<Role>,
-    /// Queries that failed or timed out.
+    /// Queries that failed or timed out, or gave values that are not numbers.
     pub failed_queries: usize,
+    /// Metrics of the queries not due this cycle: their last values still hold.
+    pub not_due: Vec<String>,
 }
 
 pub struct Collector {
@@ -53,6 +55,22 @@ impl Collector {
         }
     }
 
+    /// A reloaded catalogue; counters and windows of the queries kept go on.
+    pub fn set_catalogue(&mut self, catalogue: Catalogue) {
+        self.catalogue = catalogue;
+    }
+
+    pub fn set_interval(&mut self, interval: std::time::Duration) {
+        self.interval = interval;
+    }
+
+    /// A reloaded connection setting: the next cycle connects anew. The
+    /// counters go on unless it reaches another server.
+    pub fn set_source(&mut self, mut source: Source) {
+        source.own_transactions = self.source.own_transactions;
+        self.source = source;
+    }
+
     pub async fn cycle(&mut self) -> CycleOutput {
         let wall = SystemTime::now();
         let start = Instant::now();
@@ -77,6 +95,7 @@ impl Collector {
                     up: false,
                     role: None,
                     failed_queries: 0,
+                    not_due: Vec::new(),
                 };
             }
         };
@@ -110,6 +129,7 @@ impl Collector {
         let mut subsegments = Vec::new();
         let mut failed = 0;
         let mut up = true;
+        let mut not_due = Vec::new();
         for q in &self.catalogue.queries {
             if !q.runs_on(role, info.version_num) {
                 continue;
@@ -121,6 +141,7 @@ impl Collector {
                 .get(&q.id)
                 .is_some_and(|t| start.duration_since(*t) + every / 10 < every)
             {
+                not_due.extend(q.values.iter().map(|v| v.metric.clone()));
                 continue;
             }
             let sql = q.marked_sql();
@@ -147,11 +168,20 @@ impl Collector {
             match result {
                 Ok(rows) => {
                     self.last_run.insert(q.id.clone(), Instant::now());
-                    let own = self.source.own_transactions;
-                    datums.extend(
-                        self.series
-                            .datums(q, &rows, &base, own, Instant::now(), wall),
-                    );
+                    let own = OwnTransactions {
+                        total: self.source.own_transactions,
+                        at_connect: self.source.own_at_connect,
+                    };
+                    let data = self
+                        .series
+                        .datums(q, &rows, &base, own, Instant::now(), wall);
+                    datums.extend(data.datums);
+                    if data.not_numeric > 0 {
+                        failed += 1;
+                        sub["fault"] = json!(true);
+                        sub["cause"] =
+                            cause(&format!("{} values are not numbers", data.not_numeric));
+                    }
                 }
                 Err(e) => {
                     failed += 1;
@@ -186,6 +216,7 @@ impl Collector {
             up,
             role: Some(role),
             failed_queries: failed,
+            not_due,
         }
     }
 }

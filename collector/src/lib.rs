@@ -7,12 +7,14 @@ pub mod catalogue;
 pub mod config;
 pub mod cycle;
 pub mod dashboard;
+pub mod error;
 pub mod logs;
 pub mod pg;
 pub mod prometheus;
 pub mod retry;
 pub mod series;
 pub mod sink;
+mod text;
 
 use std::future::Future;
 use std::io::Write;
@@ -30,19 +32,6 @@ use crate::series::Datum;
 use crate::sink::cloudwatch::CloudWatch;
 use crate::sink::xray::{XRayApi, XRayDaemon};
 use crate::sink::{Shipper, SinkHandle};
-
-/// The longest prefix of `text` of at most `max` bytes that ends on a
-/// character boundary (AWS limits are in bytes).
-pub(crate) fn clip_bytes(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
 
 /// How long shutdown may spend flushing before it gives up.
 pub const SHUTDOWN_BUDGET: Duration = Duration::from_millis(4500);
@@ -67,9 +56,21 @@ impl Outcome {
     }
 }
 
+/// SIGHUP: each message on `requests` asks for the settings to be read
+/// again, which `load` does (the config file, the metric file, the flags).
+pub struct Reloads {
+    pub requests: tokio::sync::mpsc::UnboundedReceiver<()>,
+    pub load: Box<dyn Fn() -> Result<Config, ConfigError> + Send>,
+}
+
 /// Runs until `shutdown` resolves (or after one cycle with `once`), then
-/// flushes what is buffered within [`SHUTDOWN_BUDGET`].
-pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::Result<Outcome> {
+/// flushes what is buffered within [`SHUTDOWN_BUDGET`]. A reload request
+/// applies the new settings between cycles, keeping buffers and counters.
+pub async fn run(
+    mut config: Config,
+    shutdown: impl Future<Output = ()>,
+    mut reloads: Reloads,
+) -> anyhow::Result<Outcome> {
     let spec = ConnectSpec::parse(&config.dsn, config.password_env.as_deref())?;
     tracing::info!(url = %spec.url, instance = %config.instance, "collecting every {:?}", config.interval);
     let source = Source::new(spec, config.connect_timeout);
@@ -79,7 +80,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         config.instance.clone(),
         config.interval,
     );
-    let metric_infos = config.catalogue.metrics();
+    let mut metric_infos = config.catalogue.metrics();
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let log_stats = std::sync::Arc::new(logs::LogStats::default());
@@ -87,12 +88,16 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     let mut log_task = None;
     let mut metrics_sink: Option<SinkHandle<Datum>> = None;
     let mut trace_sink: Option<SinkHandle<String>> = None;
+    let attempt = config.aws_attempt_timeout;
     if !config.dry_run {
-        let sdk = sink::aws::sdk_config(config.region.as_deref()).await;
+        let backstop = attempt * retry::MAX_GROWTH;
+        let sdk = sink::aws::sdk_config(config.region.as_deref(), backstop).await;
         if config.cloudwatch {
             let cw = CloudWatch::new(&sdk, config.namespace.clone(), config.storage_resolution);
-            health_check(&cw, &config).await?;
-            metrics_sink = Some(SinkHandle::spawn(cw, config.buffer_max_datums));
+            let unsent = health_check(&cw, &config).await?;
+            let sink = SinkHandle::spawn(cw, config.buffer_max_datums, attempt);
+            sink.send(unsent.into_iter().collect());
+            metrics_sink = Some(sink);
         }
         if let Some(opts) = config.logs.clone() {
             let counts = log_counts.clone();
@@ -116,8 +121,9 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                         .await
                         .with_context(|| format!("xray_daemon {addr}"))?,
                     capacity,
+                    attempt,
                 ),
-                None => SinkHandle::spawn(XRayApi::new(&sdk), capacity),
+                None => SinkHandle::spawn(XRayApi::new(&sdk), capacity, attempt),
             });
         }
     }
@@ -144,12 +150,23 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     }
 
     let mut outcome = Outcome::default();
-    let mut ticker = tokio::time::interval(config.interval);
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut ticker = new_ticker(config.interval);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
+            Some(()) = reloads.requests.recv() => {
+                if let Some(new) = reload(&config, &reloads, &mut collector) {
+                    if new.interval != config.interval {
+                        // The next cycle one new interval from now.
+                        ticker = new_ticker(new.interval);
+                        ticker.reset();
+                    }
+                    metric_infos = new.catalogue.metrics();
+                    config = new;
+                }
+                continue;
+            }
             _ = ticker.tick() => {}
         }
         let mut out = tokio::select! {
@@ -161,22 +178,12 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
         outcome.cycles += 1;
         outcome.up = out.up;
         outcome.failed_queries = out.failed_queries;
-        let mut extra = Vec::new();
-        if let Some(s) = &metrics_sink {
-            extra.push((
-                "pglog_cloudwatch_datums_dropped_total",
-                "counter",
-                "Datums dropped because the buffer was full",
-                s.stats.dropped_full.load(Ordering::Relaxed) as f64,
-            ));
-            extra.push((
-                "pglog_cloudwatch_datums_buffered",
-                "gauge",
-                "Datums waiting to be shipped",
-                s.stats.buffered.load(Ordering::Relaxed) as f64,
-            ));
-        }
-        exposition.update(&out.datums, &metric_infos, out.up, &extra);
+        let extra = sink_metrics(
+            metrics_sink.as_ref(),
+            trace_sink.as_ref(),
+            log_task.is_some().then_some(&*log_stats),
+        );
+        exposition.update(&out.datums, &out.not_due, &metric_infos, out.up, &extra);
         if config.dry_run {
             let doc = serde_json::json!({ "metrics": out.datums, "segments": [out.segment] });
             let mut stdout = std::io::stdout().lock();
@@ -197,7 +204,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
 
     let _ = stop_tx.send(true);
     let deadline = Instant::now() + SHUTDOWN_BUDGET;
-    let mut delivered = true;
+    let mut left = Undelivered::default();
     // The log shipper first, so the counts of its last records still go out
     // with the metrics.
     if let Some(task) = log_task {
@@ -213,16 +220,17 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
                 .ok()
         };
         match ended {
-            Some(Ok(Ok(true))) => {}
-            Some(Ok(Ok(false))) => {
+            Some(Ok(Ok(0))) => {}
+            Some(Ok(Ok(n))) => {
                 tracing::warn!("log shipping: not caught up");
-                delivered = false;
+                left.log_events = Some(n);
             }
             Some(Ok(Err(e))) => {
                 tracing::error!("log shipping stopped: {e:#}");
-                delivered = false;
+                left.log_events = None;
+                left.log_failed = true;
             }
-            _ => delivered = false,
+            _ => left.log_failed = true,
         }
         tracing::info!(
             "log shipping: {} records shipped, {} not records, {} already shipped before",
@@ -245,23 +253,183 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> anyhow::
     };
     if let Some(s) = metrics_sink {
         s.send(last_counts);
-        delivered &= s.close(deadline).await;
+        let stats = s.stats.clone();
+        left.datums = s.close(deadline).await;
+        report_resent(
+            &stats,
+            "PutMetricData",
+            "datums may be stored twice in CloudWatch",
+        );
     }
     if let Some(s) = trace_sink {
-        delivered &= s.close(deadline).await;
+        let stats = s.stats.clone();
+        left.segments = s.close(deadline).await;
+        report_resent(
+            &stats,
+            "PutTraceSegments",
+            "segments were sent again under their ids",
+        );
     }
-    if !delivered {
-        tracing::warn!("exiting with data not delivered");
+    outcome.delivered = left.is_empty();
+    if outcome.delivered {
+        tracing::info!(
+            "stopped after {} cycles; everything was delivered",
+            outcome.cycles
+        );
+    } else {
+        tracing::warn!(
+            "stopped after {} cycles; exiting with data not delivered: {left}",
+            outcome.cycles
+        );
     }
-    outcome.delivered = delivered;
     Ok(outcome)
+}
+
+/// At exit: how much was sent again after a timeout, if anything.
+fn report_resent(stats: &sink::SinkStats, request: &str, consequence: &str) {
+    let retries = stats.retries_after_timeout.load(Ordering::Relaxed);
+    if retries > 0 {
+        let items = stats.resent_after_timeout.load(Ordering::Relaxed);
+        tracing::warn!("{retries} {request} requests were sent again after a timeout: up to {items} {consequence}");
+    }
+}
+
+fn new_ticker(interval: Duration) -> tokio::time::Interval {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ticker
+}
+
+/// What shutdown could not deliver.
+#[derive(Debug, Default)]
+struct Undelivered {
+    datums: u64,
+    segments: u64,
+    /// Records read but not shipped; the checkpoint keeps them for the next start.
+    log_events: Option<u64>,
+    /// The log shipper did not stop in time or stopped on an error.
+    log_failed: bool,
+}
+
+impl Undelivered {
+    fn is_empty(&self) -> bool {
+        self.datums == 0
+            && self.segments == 0
+            && self.log_events.unwrap_or(0) == 0
+            && !self.log_failed
+    }
+}
+
+impl std::fmt::Display for Undelivered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} datums, {} segments, ", self.datums, self.segments)?;
+        match (self.log_events, self.log_failed) {
+            (_, true) => write!(f, "log events: unknown (the log shipper did not finish); the checkpoint keeps them for the next start"),
+            (Some(n), false) if n > 0 => write!(f, "{n} log events (the checkpoint keeps them for the next start)"),
+            _ => write!(f, "0 log events"),
+        }
+    }
+}
+
+/// The sinks' counters as `/metrics` shows them.
+fn sink_metrics(
+    metrics: Option<&SinkHandle<Datum>>,
+    traces: Option<&SinkHandle<String>>,
+    logs: Option<&logs::LogStats>,
+) -> Vec<(&'static str, &'static str, &'static str, f64)> {
+    let load = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed) as f64;
+    let mut extra = Vec::new();
+    if let Some(s) = metrics {
+        let st = &s.stats;
+        extra.extend(
+            [
+                ("pglog_cloudwatch_datums_dropped_total", "counter", "Datums dropped because the buffer was full", &st.dropped_full),
+                ("pglog_cloudwatch_datums_buffered", "gauge", "Datums waiting to be shipped", &st.buffered),
+                ("pglog_cloudwatch_retries_after_timeout_total", "counter", "PutMetricData requests sent again after one timed out; each may have stored its datums twice", &st.retries_after_timeout),
+                ("pglog_cloudwatch_datums_resent_after_timeout_total", "counter", "Datums in those requests: the most that can be stored twice", &st.resent_after_timeout),
+            ]
+            .map(|(name, kind, help, v)| (name, kind, help, load(v))),
+        );
+    }
+    if let Some(s) = traces {
+        let st = &s.stats;
+        extra.extend(
+            [
+                ("pglog_xray_segments_buffered", "gauge", "Segments waiting to be shipped", &st.buffered),
+                ("pglog_xray_retries_after_timeout_total", "counter", "PutTraceSegments requests sent again after one timed out (X-Ray overwrites a segment sent again under its id)", &st.retries_after_timeout),
+                ("pglog_xray_segments_resent_after_timeout_total", "counter", "Segments in those requests", &st.resent_after_timeout),
+            ]
+            .map(|(name, kind, help, v)| (name, kind, help, load(v))),
+        );
+    }
+    if let Some(logs) = logs {
+        extra.push((
+            "pglog_logs_timeouts_total",
+            "counter",
+            "PutLogEvents requests that timed out; the stream is read back before their records are sent again",
+            load(&logs.timeouts),
+        ));
+    }
+    extra
+}
+
+/// Reads the settings again and applies what can change while running;
+/// None (the running settings stay) when the new ones are wrong.
+fn reload(old: &Config, reloads: &Reloads, collector: &mut Collector) -> Option<Config> {
+    let new = match (reloads.load)() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("SIGHUP: the new settings are rejected, the running ones stay: {e}");
+            return None;
+        }
+    };
+    let connection_changed = old.dsn != new.dsn
+        || old.password_env != new.password_env
+        || old.connect_timeout != new.connect_timeout;
+    if connection_changed {
+        match ConnectSpec::parse(&new.dsn, new.password_env.as_deref()) {
+            Ok(spec) => collector.set_source(Source::new(spec, new.connect_timeout)),
+            Err(e) => {
+                tracing::error!(
+                    "SIGHUP: the new settings are rejected, the running ones stay: {e}"
+                );
+                return None;
+            }
+        }
+    }
+    let changes = old.changes(&new);
+    if changes.is_empty() {
+        tracing::info!("SIGHUP: settings read again; nothing changed");
+        return Some(new);
+    }
+    for change in &changes {
+        if change.live {
+            tracing::info!("SIGHUP: {}", change.what);
+        } else {
+            tracing::warn!(
+                "SIGHUP: {}; this takes effect at the next start",
+                change.what
+            );
+        }
+    }
+    collector.set_catalogue(new.catalogue.clone());
+    collector.set_interval(new.interval);
+    // Keys that need a restart keep their running values.
+    let mut applied = old.clone();
+    applied.dsn = new.dsn;
+    applied.password_env = new.password_env;
+    applied.connect_timeout = new.connect_timeout;
+    applied.interval = new.interval;
+    applied.catalogue = new.catalogue;
+    Some(applied)
 }
 
 /// One write before the first cycle: a datum that counts collector starts.
 /// A rejected write (credentials, permissions, namespace) stops the start
-/// with the reason; an unreachable endpoint only warns, as the buffer will
-/// carry the data until it answers.
-async fn health_check(cw: &CloudWatch, config: &Config) -> anyhow::Result<()> {
+/// with the reason; an unreachable endpoint only warns, and the datum is
+/// returned to go out with the buffer. A write that timed out may have been
+/// stored, so it is not sent again.
+async fn health_check(cw: &CloudWatch, config: &Config) -> anyhow::Result<Option<Datum>> {
     let datum = Datum {
         metric: catalogue::COLLECTOR_STARTS.into(),
         unit: "Count".into(),
@@ -269,14 +437,18 @@ async fn health_check(cw: &CloudWatch, config: &Config) -> anyhow::Result<()> {
         dimensions: vec![("DBInstance".into(), config.instance.clone())],
         timestamp: SystemTime::now(),
     };
-    match cw.ship(&[datum]).await {
+    match cw.ship(std::slice::from_ref(&datum), config.aws_attempt_timeout).await {
         Ok(()) => {
             tracing::info!("CloudWatch health check passed (namespace {})", config.namespace);
-            Ok(())
+            Ok(None)
+        }
+        Err(e) if e.timed_out => {
+            tracing::warn!("CloudWatch health check: {e}; it may have been stored, so it is not sent again");
+            Ok(None)
         }
         Err(e) if e.retryable => {
             tracing::warn!("CloudWatch health check: {e}; buffering until it answers");
-            Ok(())
+            Ok(Some(datum))
         }
         Err(e) => Err(anyhow::anyhow!("CloudWatch health check failed: {e}; check the credentials, the cloudwatch:PutMetricData permission and the region")),
     }

@@ -11,7 +11,7 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Client, SimpleQueryMessage};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::config::ConfigError;
+use crate::error::ConfigError;
 use crate::retry::Backoff;
 
 /// libpq's sslmode values; tokio-postgres knows only the first three.
@@ -93,7 +93,7 @@ impl ConnectSpec {
             config.user(&user);
         }
         if config.get_hosts().is_empty() {
-            config.host(&std::env::var("PGHOST").unwrap_or_else(|_| "localhost".into()));
+            config.host(std::env::var("PGHOST").unwrap_or_else(|_| "localhost".into()));
         }
         let host = match config.get_hosts().first() {
             Some(Host::Tcp(h)) => h.clone(),
@@ -482,7 +482,11 @@ pub struct Source {
     /// Transactions the collector itself has run, so they can be left out
     /// of the server's transaction counts.
     pub own_transactions: u64,
+    /// `own_transactions` when the current connection was made.
+    pub own_at_connect: u64,
     pub last_error: Option<String>,
+    /// The last connection was dropped because the server stopped answering.
+    replacing_stalled: bool,
 }
 
 impl Source {
@@ -495,7 +499,9 @@ impl Source {
             backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(30)),
             next_attempt: Instant::now(),
             own_transactions: 0,
+            own_at_connect: 0,
             last_error: None,
+            replacing_stalled: false,
         }
     }
 
@@ -530,7 +536,12 @@ impl Source {
                         tracing::debug!("database connection ended: {e}");
                     }
                 });
-                tracing::info!(url = %self.spec.url, "connected");
+                if std::mem::take(&mut self.replacing_stalled) {
+                    tracing::info!(url = %self.spec.url, "connected: a new connection replaces the one that stalled");
+                } else {
+                    tracing::info!(url = %self.spec.url, "connected");
+                }
+                self.own_at_connect = self.own_transactions;
                 self.client = Some(client);
                 self.session_timeout = None;
                 self.backoff.reset();
@@ -596,6 +607,12 @@ impl Source {
     /// The server did not answer in time: cancel on its side and start
     /// over with a new connection, whose state is known.
     async fn stuck(&mut self, timeout: Duration) -> QueryError {
+        tracing::warn!(
+            url = %self.spec.url,
+            "the server gave no answer within {:?} (statement_timeout {timeout:?} and a second): cancelling the query and replacing the connection",
+            timeout + Duration::from_secs(1)
+        );
+        self.replacing_stalled = true;
         if let (Some(client), Ok(tls)) = (self.client.take(), self.spec.tls_connector()) {
             let token = client.cancel_token();
             let _ = tokio::time::timeout(Duration::from_secs(1), token.cancel_query(tls)).await;

@@ -1,6 +1,8 @@
-//! `/metrics` in the Prometheus text format (the last cycle's values, the
-//! same ones CloudWatch gets), `/healthz` (the process answers) and
-//! `/readyz` (the last cycle reached the database).
+//! `/metrics` in the Prometheus text format (the last values CloudWatch
+//! got, each with the time it was read), `/healthz` (the process answers)
+//! and `/readyz` (the last cycle reached the database). A query that runs
+//! less often than every cycle keeps its last values, with their time,
+//! until it runs again, so Prometheus does not mark its series stale.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -20,30 +22,43 @@ use crate::series::Datum;
 pub struct Exposition {
     text: String,
     ready: bool,
+    /// The datums served, by metric.
+    last: BTreeMap<String, Vec<Datum>>,
 }
 
 #[derive(Clone, Default)]
 pub struct Shared(Arc<RwLock<Exposition>>);
 
 impl Shared {
-    /// Replaces what `/metrics` serves with this cycle's datums.
+    /// Serves this cycle's datums, and the last ones of the metrics in
+    /// `not_due` (their query did not run this cycle).
     pub fn update(
         &self,
         datums: &[Datum],
+        not_due: &[String],
         catalogue: &[MetricInfo],
         up: bool,
         extra: &[(&str, &str, &str, f64)],
     ) {
-        let mut by_metric: BTreeMap<&str, Vec<&Datum>> = BTreeMap::new();
+        let fresh: std::collections::BTreeSet<&str> =
+            datums.iter().map(|d| d.metric.as_str()).collect();
+        let mut e = self.0.write().unwrap();
+        let mut by_metric: BTreeMap<String, Vec<Datum>> = std::mem::take(&mut e.last)
+            .into_iter()
+            .filter(|(m, _)| not_due.contains(m) && !fresh.contains(m.as_str()))
+            .collect();
         for d in datums {
-            by_metric.entry(&d.metric).or_default().push(d);
+            by_metric
+                .entry(d.metric.clone())
+                .or_default()
+                .push(d.clone());
         }
         let mut text = String::new();
-        for (metric, ds) in by_metric {
+        for (metric, ds) in &by_metric {
             let name = prom_name(metric);
             let help = catalogue
                 .iter()
-                .find(|m| m.name == metric)
+                .find(|m| &m.name == metric)
                 .map(|m| m.help.as_str())
                 .unwrap_or("");
             let _ = writeln!(
@@ -58,7 +73,12 @@ impl Shared {
                     .iter()
                     .map(|(k, v)| format!("{}=\"{}\"", label_name(k), escape(v)))
                     .collect();
-                let _ = writeln!(text, "{name}{{{}}} {}", labels.join(","), d.value);
+                let ms = d
+                    .timestamp
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_millis();
+                let _ = writeln!(text, "{name}{{{}}} {} {ms}", labels.join(","), d.value);
             }
         }
         for (name, kind, help, value) in extra {
@@ -67,9 +87,9 @@ impl Shared {
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
             );
         }
-        let mut e = self.0.write().unwrap();
         e.text = text;
         e.ready = up;
+        e.last = by_metric;
     }
 }
 
@@ -180,6 +200,41 @@ fn respond(req: &Request<hyper::body::Incoming>, shared: &Shared) -> Response<Fu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn datum(metric: &str, value: f64, secs: u64) -> Datum {
+        Datum {
+            metric: metric.into(),
+            unit: "None".into(),
+            value,
+            dimensions: vec![("DBInstance".into(), "db".into())],
+            timestamp: std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+        }
+    }
+
+    #[test]
+    fn a_slower_query_keeps_its_last_values_with_their_time() {
+        let shared = Shared::default();
+        let text = || shared.0.read().unwrap().text.clone();
+        shared.update(
+            &[datum("Up", 1.0, 100), datum("DatabaseSizeBytes", 7.0, 100)],
+            &[],
+            &[],
+            true,
+            &[],
+        );
+        // The size query is not due: its value stays, stamped 100 s.
+        let not_due = vec!["DatabaseSizeBytes".to_string()];
+        shared.update(&[datum("Up", 1.0, 160)], &not_due, &[], true, &[]);
+        let t = text();
+        assert!(
+            t.contains("pglog_database_size_bytes{db_instance=\"db\"} 7 100000\n"),
+            "{t}"
+        );
+        assert!(t.contains("pglog_up{db_instance=\"db\"} 1 160000\n"), "{t}");
+        // It ran and gave nothing: gone.
+        shared.update(&[datum("Up", 1.0, 220)], &[], &[], true, &[]);
+        assert!(!text().contains("database_size"), "{}", text());
+    }
 
     #[test]
     fn names() {

@@ -47,7 +47,30 @@ struct Slice {
 pub struct Series {
     last: HashMap<String, Last>,
     windows: HashMap<String, VecDeque<Slice>>,
+    /// Per window: what a slice came out below zero, taken from the next
+    /// ones (the server publishes our own transactions up to a second
+    /// late, so the next slice holds what this one lacked).
+    owed: HashMap<String, f64>,
     own_at_last_run: HashMap<String, u64>,
+    /// Metrics already warned about for a value that is not a number.
+    warned_not_numeric: std::collections::HashSet<String>,
+}
+
+/// The collector's own transactions: all it ran, and how many it had run
+/// when the current connection was made (a server that restarted counts
+/// only those since).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OwnTransactions {
+    pub total: u64,
+    pub at_connect: u64,
+}
+
+/// What one query's rows gave.
+#[derive(Debug, Default)]
+pub struct QueryData {
+    pub datums: Vec<Datum>,
+    /// Cells of value columns that held text that is not a number.
+    pub not_numeric: usize,
 }
 
 #[derive(Default)]
@@ -58,6 +81,8 @@ struct Group {
     seconds: f64,
     start: Option<Instant>,
     have: bool,
+    /// A counter of the group was reset since it was last read.
+    reset: bool,
 }
 
 impl Series {
@@ -66,6 +91,7 @@ impl Series {
     pub fn clear(&mut self) {
         self.last.clear();
         self.windows.clear();
+        self.owed.clear();
     }
 
     /// Increase of one counter since it was last read, or None the first
@@ -77,7 +103,7 @@ impl Series {
         value: f64,
         reset: Option<&str>,
         now: Instant,
-    ) -> Option<(f64, Instant)> {
+    ) -> Option<(f64, Instant, bool)> {
         let prev = self.last.insert(
             key,
             Last {
@@ -87,26 +113,31 @@ impl Series {
             },
         )?;
         let was_reset = value < prev.value || prev.reset.as_deref() != reset;
-        Some((if was_reset { value } else { value - prev.value }, prev.at))
+        Some((
+            if was_reset { value } else { value - prev.value },
+            prev.at,
+            was_reset,
+        ))
     }
 
-    /// Datums for one query's rows. `base` holds DBInstance and Role;
-    /// `own_transactions` is the collector's running count of its own.
+    /// Datums for one query's rows. `base` holds DBInstance and Role.
     pub fn datums(
         &mut self,
         query: &Query,
         rows: &Rows,
         base: &[(String, String)],
-        own_transactions: u64,
+        own: OwnTransactions,
         now: Instant,
         wall: SystemTime,
-    ) -> Vec<Datum> {
-        let own_before = self
-            .own_at_last_run
-            .insert(query.id.clone(), own_transactions);
-        let own_since = own_before
-            .map(|b| own_transactions.saturating_sub(b))
+    ) -> QueryData {
+        let own_before = self.own_at_last_run.insert(query.id.clone(), own.total);
+        let own_since = own_before.map(|b| own.total.saturating_sub(b)).unwrap_or(0) as f64;
+        // After a reset the server counts only what came after it: at most
+        // our own transactions on this connection.
+        let own_since_reset = own_before
+            .map(|b| own.total.saturating_sub(b.max(own.at_connect)))
             .unwrap_or(0) as f64;
+        let mut not_numeric = 0;
         let label_idx: Vec<Option<usize>> = query.labels.iter().map(|l| rows.index(l)).collect();
         let key_idx: Vec<Option<usize>> = query.keys.iter().map(|k| rows.index(k)).collect();
         let reset_idx = query.reset.as_deref().and_then(|r| rows.index(r));
@@ -132,7 +163,16 @@ impl Series {
                     v.truncate(1024);
                     dims.push((name.clone(), v));
                 }
-                let Some(raw) = number(row.get(col).and_then(|c| c.as_deref())) else {
+                let text = row.get(col).and_then(|c| c.as_deref());
+                let Some(raw) = number(text) else {
+                    // NULL means no value; text that is not a number is a
+                    // wrong query, said once per metric and counted.
+                    if let Some(text) = text {
+                        not_numeric += 1;
+                        if self.warned_not_numeric.insert(v.metric.clone()) {
+                            tracing::warn!(query = %query.id, "column `{}` of {} holds `{}`, not a number; its values are left out", v.column, v.metric, crate::text::clip_bytes(text, 80));
+                        }
+                    }
                     continue;
                 };
                 let series = || {
@@ -165,8 +205,11 @@ impl Series {
                         g.have = true;
                     }
                     Kind::Counter | Kind::Rate | Kind::Window => {
-                        if let Some((d, since)) = self.delta(series(), raw, reset.as_deref(), now) {
+                        if let Some((d, since, was_reset)) =
+                            self.delta(series(), raw, reset.as_deref(), now)
+                        {
                             g.sum += d;
+                            g.reset |= was_reset;
                             g.seconds = g.seconds.max(now.duration_since(since).as_secs_f64());
                             g.start = Some(g.start.map_or(since, |s| s.min(since)));
                             g.have = true;
@@ -183,7 +226,7 @@ impl Series {
                             reset.as_deref(),
                             now,
                         );
-                        if let (Some((p, _)), Some((w, _))) = (part, whole) {
+                        if let (Some((p, _, _)), Some((w, _, _))) = (part, whole) {
                             g.sum += p;
                             g.total += w;
                             g.have = true;
@@ -197,22 +240,23 @@ impl Series {
                     Kind::Rate => (g.seconds > 0.0).then(|| g.sum / g.seconds),
                     Kind::Ratio => (g.total > 0.0).then(|| 100.0 * g.sum / g.total),
                     Kind::Window => {
-                        // Not clamped per slice: the server publishes our own
-                        // transactions up to a second late, so a slice can be
-                        // negative and the next one makes up for it.
+                        let own = if g.reset { own_since_reset } else { own_since };
                         let amount = if v.minus_own_transactions {
-                            g.sum - own_since
+                            g.sum - own
                         } else {
                             g.sum
                         };
                         let window = v.window.unwrap_or(Duration::from_secs(600));
-                        Some(self.window_sum(
-                            &v.metric,
-                            &g.dims,
-                            g.start.unwrap_or(now),
-                            now,
+                        let slice = Slice {
+                            start: g.start.unwrap_or(now),
+                            end: now,
                             amount,
+                        };
+                        Some(self.window_sum(
+                            window_key(&v.metric, &g.dims),
+                            slice,
                             window,
+                            g.reset,
                         ))
                     }
                 };
@@ -227,34 +271,28 @@ impl Series {
                 }
             }
         }
-        out
+        QueryData {
+            datums: out,
+            not_numeric,
+        }
     }
 
-    /// Adds `amount`, counted over (start, now], to the window of this
-    /// series and returns the amount within the trailing `window`, prorating
-    /// the slice that straddles its start.
-    fn window_sum(
-        &mut self,
-        metric: &str,
-        dims: &[(String, String)],
-        start: Instant,
-        now: Instant,
-        amount: f64,
-        window: Duration,
-    ) -> f64 {
-        let mut key = metric.to_string();
-        for (k, v) in dims {
-            key.push('\u{1}');
-            key.push_str(k);
-            key.push('=');
-            key.push_str(v);
+    /// Adds `slice` (its amount counted over (start, end]) to the window
+    /// `key` and returns the amount within the trailing `window`, prorating
+    /// the slice that straddles its start. No slice is below zero: a
+    /// shortfall is owed by the next slices, except across a reset (the
+    /// server lost what would have made it up).
+    fn window_sum(&mut self, key: String, mut slice: Slice, window: Duration, reset: bool) -> f64 {
+        let owed = self.owed.entry(key.clone()).or_default();
+        if reset {
+            *owed = 0.0;
         }
+        let amount = slice.amount - *owed;
+        *owed = (-amount).max(0.0);
+        slice.amount = amount.max(0.0);
+        let now = slice.end;
         let slices = self.windows.entry(key).or_default();
-        slices.push_back(Slice {
-            start,
-            end: now,
-            amount,
-        });
+        slices.push_back(slice);
         let from = now.checked_sub(window);
         while let (Some(first), Some(from)) = (slices.front(), from) {
             if first.end <= from {
@@ -279,6 +317,18 @@ impl Series {
             .sum::<f64>()
             .max(0.0)
     }
+}
+
+/// One window per metric and dimensions.
+fn window_key(metric: &str, dims: &[(String, String)]) -> String {
+    let mut key = metric.to_string();
+    for (k, v) in dims {
+        key.push('\u{1}');
+        key.push_str(k);
+        key.push('=');
+        key.push_str(v);
+    }
+    key
 }
 
 fn number(cell: Option<&str>) -> Option<f64> {
@@ -318,39 +368,122 @@ mod tests {
                 q,
                 &rows(&cols, &[&["a", "100", "r1"], &["b", "5", ""]]),
                 &[],
-                0,
+                own(0),
                 t0,
                 wall
             )
+            .datums
             .is_empty());
         // a: +50, b: reset to 3 (its marker changed) counts 3, own 10 left out.
-        let d = s.datums(
-            q,
-            &rows(&cols, &[&["a", "150", "r1"], &["b", "3", "r2"]]),
-            &[],
-            10,
-            t0 + Duration::from_secs(300),
-            wall,
-        );
+        let d = s
+            .datums(
+                q,
+                &rows(&cols, &[&["a", "150", "r1"], &["b", "3", "r2"]]),
+                &[],
+                own(10),
+                t0 + Duration::from_secs(300),
+                wall,
+            )
+            .datums;
         assert_eq!(d[0].value, 43.0);
         // 600 s later, half of a 10-minute slice of 100 plus the first one gone.
-        let d = s.datums(
-            q,
-            &rows(&cols, &[&["a", "250", "r1"], &["b", "3", "r2"]]),
-            &[],
-            10,
-            t0 + Duration::from_secs(900),
-            wall,
-        );
+        let d = s
+            .datums(
+                q,
+                &rows(&cols, &[&["a", "250", "r1"], &["b", "3", "r2"]]),
+                &[],
+                own(10),
+                t0 + Duration::from_secs(900),
+                wall,
+            )
+            .datums;
         assert_eq!(d[0].value, 100.0);
+        let d = s
+            .datums(
+                q,
+                &rows(&cols, &[&["a", "250", "r1"], &["b", "3", "r2"]]),
+                &[],
+                own(10),
+                t0 + Duration::from_secs(1200),
+                wall,
+            )
+            .datums;
+        assert!((d[0].value - 50.0).abs() < 1e-9, "{}", d[0].value);
+    }
+
+    fn own(total: u64) -> OwnTransactions {
+        OwnTransactions {
+            total,
+            at_connect: 0,
+        }
+    }
+
+    /// The transactions window of one cycle: (xacts, own total, own at connect).
+    fn window_after(
+        s: &mut Series,
+        q: &Query,
+        t0: Instant,
+        step: u64,
+        xacts: &str,
+        own: (u64, u64),
+    ) -> f64 {
         let d = s.datums(
             q,
-            &rows(&cols, &[&["a", "250", "r1"], &["b", "3", "r2"]]),
+            &rows(&["datname", "xacts", "stats_reset"], &[&["a", xacts, ""]]),
             &[],
-            10,
-            t0 + Duration::from_secs(1200),
-            wall,
+            OwnTransactions {
+                total: own.0,
+                at_connect: own.1,
+            },
+            t0 + Duration::from_secs(step),
+            SystemTime::now(),
         );
-        assert!((d[0].value - 50.0).abs() < 1e-9, "{}", d[0].value);
+        d.datums[0].value
+    }
+
+    #[test]
+    fn windows_never_go_down_and_survive_a_crash_restart() {
+        let cat = Catalogue::built_in();
+        let q = cat.queries.iter().find(|q| q.id == "transactions").unwrap();
+        let mut s = Series::default();
+        let t0 = Instant::now();
+        s.datums(
+            q,
+            &rows(&["datname", "xacts", "stats_reset"], &[&["a", "1000", ""]]),
+            &[],
+            own(0),
+            t0,
+            SystemTime::now(),
+        );
+        // 100 by users, 20 of our own, 5 of which the server has not published yet.
+        assert_eq!(window_after(&mut s, q, t0, 1, "1115", (20, 0)), 95.0);
+        // Nothing by users: our late 5 arrive with 10 of 20 more. The slice
+        // is 0, not -5; 5 are owed.
+        assert_eq!(window_after(&mut s, q, t0, 2, "1130", (40, 0)), 95.0);
+        // All published: the 5 owed are taken, the window is exact.
+        assert_eq!(window_after(&mut s, q, t0, 3, "1160", (60, 0)), 100.0);
+        // A crash restart: the server's counts start over (3 since), the
+        // connection is new (made when we had run 70), and what was owed is
+        // gone with the server's counts. 80 - 70 = 10 ran on this connection.
+        assert_eq!(window_after(&mut s, q, t0, 4, "13", (80, 70)), 103.0);
+        // 50 more by users after the restart.
+        assert_eq!(window_after(&mut s, q, t0, 5, "83", (100, 70)), 153.0);
+    }
+
+    #[test]
+    fn text_that_is_not_a_number_is_counted() {
+        let cat = Catalogue::built_in();
+        let q = cat.queries.iter().find(|q| q.id == "transactions").unwrap();
+        let mut s = Series::default();
+        let bad = rows(
+            &["datname", "xacts", "stats_reset"],
+            &[&["a", "lots", ""], &["b", "7", ""]],
+        );
+        let d = s.datums(q, &bad, &[], own(0), Instant::now(), SystemTime::now());
+        assert_eq!(d.not_numeric, 1);
+        let mut null = bad.clone();
+        null.rows[0][1] = None;
+        let d = s.datums(q, &null, &[], own(0), Instant::now(), SystemTime::now());
+        assert_eq!(d.not_numeric, 0, "NULL is no value, not a wrong one");
     }
 }

@@ -5,7 +5,10 @@ use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use std::time::{Duration, Instant};
 
 use daemon::{datums, dim, value, Daemon};
-use harness::{eventually, list_metrics, metric_stat_values, metric_values, Moto, Pg};
+use harness::{
+    eventually, http_get, list_metrics, log_events, metric_stat_values, metric_values, Moto, Pg,
+    LOGGING,
+};
 
 /// The harness itself: a primary with a streaming standby, pgbench, and a
 /// moto server that stores CloudWatch and X-Ray data and can be restarted.
@@ -268,19 +271,6 @@ async fn ships_metrics_traces_and_prometheus() {
     eprintln!("collector peak RSS: {rss} KiB");
 }
 
-fn http_get(addr: &str, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
 /// The database killed and restarted: Up goes 0 then back to 1 and the
 /// daemon lives on. The standby promoted: its Role follows without a restart.
 #[test]
@@ -527,6 +517,27 @@ fn config_precedence_and_errors() {
         None,
     );
     assert!(e.contains("dsn") && !e.contains("hunter2"), "{e}");
+    let e = fails(
+        &[
+            "--dsn",
+            &primary.dsn(),
+            "--password-env",
+            "PGLOG_TEST_PASSWORD_NOT_SET",
+        ],
+        None,
+    );
+    assert!(
+        e.contains("`password_env`") && e.contains("PGLOG_TEST_PASSWORD_NOT_SET"),
+        "{e}"
+    );
+    let e = fails(
+        &["--dsn", &primary.dsn(), "--aws-attempt-timeout", "soon"],
+        None,
+    );
+    assert!(
+        e.contains("`aws_attempt_timeout`") && e.contains("soon"),
+        "{e}"
+    );
 }
 
 /// The password from PGPASSFILE (never from the DSN), and it is not logged.
@@ -847,6 +858,13 @@ fn hung_backend_does_not_hang_the_cycle() {
     });
     let pids = primary.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pglog-collector' AND pid <> 0");
     assert!(pids == "1" || pids == "2", "{pids}");
+    // Both steps are logged: the timeout firing, and the new connection.
+    let log = d.stderr();
+    assert!(
+        log.contains("gave no answer within 6s") && log.contains("replacing the connection"),
+        "{log}"
+    );
+    assert!(log.contains("replaces the one that stalled"), "{log}");
     assert!(d.terminate().0.success());
 }
 
@@ -914,46 +932,6 @@ async fn full_buffer_drops_the_oldest() {
 }
 
 /// Every event of a log group, per stream, oldest first.
-async fn log_events(moto: &Moto, group: &str) -> Vec<(String, i64, String)> {
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&moto.sdk_config().await);
-    let streams = logs
-        .describe_log_streams()
-        .log_group_name(group)
-        .send()
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    for s in streams.log_streams() {
-        let name = s.log_stream_name().unwrap().to_string();
-        let mut token: Option<String> = None;
-        loop {
-            let page = logs
-                .get_log_events()
-                .log_group_name(group)
-                .log_stream_name(&name)
-                .start_from_head(true)
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .unwrap();
-            let n = page.events().len();
-            out.extend(page.events().iter().map(|e| {
-                (
-                    name.clone(),
-                    e.timestamp().unwrap(),
-                    e.message().unwrap().to_string(),
-                )
-            }));
-            let next = page.next_forward_token().map(str::to_string);
-            if n == 0 || next == token {
-                break;
-            }
-            token = next;
-        }
-    }
-    out
-}
-
 /// Records in a log directory, as `pglog analyze` counts them.
 fn records_in(dir: &std::path::Path) -> u64 {
     let out = std::process::Command::new(daemon::pglog_bin())
@@ -1034,8 +1012,6 @@ fn ship_once_to(
     );
     stderr
 }
-
-const LOGGING: &str = "logging_collector = on\nlog_destination = 'csvlog'\nlog_directory = 'log'\nlog_filename = 'postgresql-%Y%m%d-%H%M%S.log'\nlog_statement = 'all'\nlog_min_duration_statement = 0\nlc_messages = 'C'\n";
 
 /// The server's csvlog shipped to CloudWatch Logs in several runs, across a
 /// rotation, and once more after the checkpoint was set back (as after a

@@ -83,7 +83,7 @@ pub enum ListFormat {
 
 /// Every key of the config file is also a flag and a `PGLOG_*` variable;
 /// flags win over the environment, which wins over the file.
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct CollectArgs {
     /// A TOML file with any of the keys below (dsn, instance, namespace, ...).
     #[arg(long, env = "PGLOG_CONFIG")]
@@ -161,6 +161,10 @@ pub struct CollectArgs {
     /// Where the log-shipping checkpoint is kept [default: /var/lib/pglog].
     #[arg(long, env = "PGLOG_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
+    /// How long a request to AWS may take before it is retried; a retry
+    /// after a timeout gets longer [default: 10s].
+    #[arg(long, env = "PGLOG_AWS_ATTEMPT_TIMEOUT")]
+    pub aws_attempt_timeout: Option<String>,
     /// Run one cycle, ship it and exit: 0 when everything worked, 1 when not.
     #[arg(long)]
     pub once: bool,
@@ -193,6 +197,7 @@ impl CollectArgs {
             log_prefix: self.log_prefix.clone(),
             state_dir: self.state_dir.clone(),
             slow_query_ms: self.slow_query_ms,
+            aws_attempt_timeout: self.aws_attempt_timeout.clone(),
         };
         let file = match &self.config {
             Some(p) => pglog_collector::Overrides::from_file(p)?,

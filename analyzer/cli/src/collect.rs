@@ -26,7 +26,14 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let once = config.once;
-    let outcome = runtime.block_on(pglog_collector::run(config, shutdown_signal()))?;
+    let reload_args = args.clone();
+    let outcome = runtime.block_on(async move {
+        let reloads = pglog_collector::Reloads {
+            requests: reload_requests(),
+            load: Box::new(move || reload_args.to_config()),
+        };
+        pglog_collector::run(config, shutdown_signal(), reloads).await
+    })?;
     // Tasks still running (a stuck connection attempt) must not hold the exit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     if once && !outcome.worked() {
@@ -43,6 +50,22 @@ pub fn run(args: &CollectArgs) -> anyhow::Result<()> {
         return Err(CycleFailed.into());
     }
     Ok(())
+}
+
+/// SIGHUP, as systemd's `ExecReload` sends it: read the settings again.
+fn reload_requests() -> tokio::sync::mpsc::UnboundedReceiver<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reading the settings again");
+            if tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 async fn shutdown_signal() {

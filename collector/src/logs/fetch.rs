@@ -12,7 +12,7 @@ use std::time::Duration;
 use aws_sdk_cloudwatchlogs::Client;
 
 use crate::retry::Backoff;
-use crate::sink::aws::{classify, sdk_config};
+use crate::sink::aws::{classify, sdk_config, DEFAULT_ATTEMPT_TIMEOUT};
 
 #[derive(Debug, Clone)]
 pub struct FetchOptions {
@@ -31,7 +31,7 @@ pub struct Fetched {
 
 /// Writes the group's events in the window into `dir`, a file per stream.
 pub async fn fetch(opts: &FetchOptions, dir: &Path) -> anyhow::Result<Fetched> {
-    let sdk = sdk_config(opts.region.as_deref()).await;
+    let sdk = sdk_config(opts.region.as_deref(), DEFAULT_ATTEMPT_TIMEOUT).await;
     let client = Client::new(&sdk);
     let mut writers: HashMap<String, (PathBuf, BufWriter<std::fs::File>)> = HashMap::new();
     let mut token: Option<String> = None;

@@ -36,6 +36,8 @@ pub struct LogOptions {
     pub hold: Duration,
     /// Statements at least this slow count as SlowQueries.
     pub slow_query_ms: f64,
+    /// How long a request may take at first.
+    pub attempt_timeout: Duration,
 }
 
 #[derive(Debug, Default)]
@@ -45,10 +47,14 @@ pub struct LogStats {
     pub malformed: AtomicU64,
     pub duplicates_skipped: AtomicU64,
     pub rejected: AtomicU64,
+    /// PutLogEvents requests that timed out; their records are looked up
+    /// in the stream before anything is sent again.
+    pub timeouts: AtomicU64,
 }
 
 /// Ships until `stop` turns true (or, with `once`, until everything in the
-/// directory now has been shipped). Returns whether it ended caught up.
+/// directory now has been shipped). Returns how many records it last read
+/// were left unshipped (0: it ended caught up).
 pub async fn run(
     opts: LogOptions,
     sdk: aws_config::SdkConfig,
@@ -57,7 +63,7 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
     stats: Arc<LogStats>,
     counts: signals::LogCounts,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<u64> {
     let mut marks = Checkpoint::load(&opts.state_dir)?;
     std::fs::create_dir_all(&opts.state_dir)
         .map_err(|e| anyhow::anyhow!("state_dir {}: {e}", opts.state_dir.display()))?;
@@ -72,11 +78,17 @@ pub async fn run(
         opts.hold,
     );
     tailer.slow_ms = opts.slow_query_ms;
-    let mut client = LogsClient::new(&sdk, opts.group.clone(), opts.retention_days);
+    let mut client = LogsClient::new(
+        &sdk,
+        opts.group.clone(),
+        opts.retention_days,
+        opts.attempt_timeout,
+    );
     let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(30));
     tracing::info!(dir = %opts.dir.display(), group = %opts.group, "shipping the server log");
     loop {
         let batches = tokio::task::block_in_place(|| tailer.poll(&marks))?;
+        let mut unshipped: u64 = batches.iter().map(|b| b.events.len() as u64).sum();
         let mut failed = false;
         let mut shipped_any = false;
         'files: for batch in batches {
@@ -99,7 +111,8 @@ pub async fn run(
             let skip = present.map_or(0, |p| already_shipped(events, p));
             if skip > 0 {
                 let end = events[skip - 1].end;
-                tracing::info!(stream = %batch.stream, "{skip} records were shipped before the last stop; not sending them again");
+                tracing::info!(stream = %batch.stream, "{skip} records are in the stream already (shipped before the last stop, or by a request that timed out); not sending them again");
+                unshipped -= skip as u64;
                 stats
                     .duplicates_skipped
                     .fetch_add(skip as u64, Ordering::Relaxed);
@@ -117,6 +130,14 @@ pub async fn run(
                 let chunk = &events[..n];
                 match client.put(&batch.stream, chunk).await {
                     Ok(_) => {}
+                    Err(e) if e.timed_out => {
+                        stats.timeouts.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(
+                            "{e}; the stream is read back before these {n} records are sent again"
+                        );
+                        failed = true;
+                        break 'files;
+                    }
                     Err(e) if e.retryable => {
                         tracing::warn!("{e}; will retry");
                         failed = true;
@@ -142,6 +163,7 @@ pub async fn run(
                     Ordering::Relaxed,
                 );
                 shipped_any = true;
+                unshipped -= n as u64;
                 events = &events[n..];
             }
         }
@@ -152,7 +174,7 @@ pub async fn run(
             // --once waits out the hold for a last record not yet known
             // to be whole (a quiet file releases it).
             if once && !shipped_any && !tailer.holding {
-                return Ok(true);
+                return Ok(0);
             }
             if shipped_any {
                 Duration::ZERO
@@ -161,11 +183,11 @@ pub async fn run(
             }
         };
         if once && failed && backoff.attempts() > 5 {
-            return Ok(false);
+            return Ok(unshipped.max(1));
         }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = stop.changed(), if !once => return Ok(!failed),
+            _ = stop.changed(), if !once => return Ok(unshipped),
         }
     }
 }

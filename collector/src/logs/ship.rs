@@ -1,15 +1,21 @@
 //! CloudWatch Logs: the group and streams made if missing, retention set,
 //! and PutLogEvents batches within the API's limits. A batch is always a
 //! prefix of a file's unshipped records, so one offset says what is done.
+//!
+//! PutLogEvents has no idempotency token, so a batch whose request timed
+//! out (and may have been stored) is not simply sent again: the stream is
+//! read back first, as after a crash, and the records already there are
+//! skipped.
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_cloudwatchlogs::Client;
 
 use super::tail::LogEvent;
-use crate::sink::aws::classify;
+use crate::retry::AttemptDeadline;
+use crate::sink::aws::{attempt, classify};
 use crate::sink::ShipError;
 
 pub const MAX_EVENTS: usize = 10_000;
@@ -28,6 +34,7 @@ pub struct LogsClient {
     retention_days: Option<i32>,
     streams: HashSet<String>,
     group_ready: bool,
+    deadline: AttemptDeadline,
 }
 
 /// How many of `events` (a prefix) go in the next request.
@@ -53,6 +60,7 @@ impl LogsClient {
         sdk: &aws_config::SdkConfig,
         group: String,
         retention_days: Option<i32>,
+        attempt_timeout: Duration,
     ) -> LogsClient {
         LogsClient {
             client: Client::new(sdk),
@@ -60,7 +68,36 @@ impl LogsClient {
             retention_days,
             streams: HashSet::new(),
             group_ready: false,
+            deadline: AttemptDeadline::new(attempt_timeout),
         }
+    }
+
+    /// Runs one request under the current deadline, which grows when a
+    /// request times out and comes back down with fast answers.
+    async fn timed<
+        T,
+        E: aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata + std::error::Error + 'static,
+    >(
+        &mut self,
+        what: &str,
+        request: impl std::future::Future<
+            Output = Result<
+                T,
+                aws_sdk_cloudwatchlogs::error::SdkError<
+                    E,
+                    aws_sdk_cloudwatchlogs::config::http::HttpResponse,
+                >,
+            >,
+        >,
+    ) -> Result<T, ShipError> {
+        let started = Instant::now();
+        let out = attempt(what, self.deadline.current(), request).await;
+        match &out {
+            Ok(_) => self.deadline.answered(started.elapsed()),
+            Err(e) if e.timed_out => self.deadline.timed_out(),
+            Err(_) => {}
+        }
+        out
     }
 
     async fn ensure_group(&mut self) -> Result<(), ShipError> {
@@ -137,7 +174,7 @@ impl LogsClient {
         if let (false, Some(since)) = (created, since_ms) {
             let mut token: Option<String> = None;
             loop {
-                let out = self
+                let request = self
                     .client
                     .get_log_events()
                     .log_group_name(&self.group)
@@ -145,9 +182,8 @@ impl LogsClient {
                     .start_time(since)
                     .start_from_head(true)
                     .set_next_token(token.clone())
-                    .send()
-                    .await
-                    .map_err(|e| classify("CloudWatch Logs GetLogEvents", &e))?;
+                    .send();
+                let out = self.timed("CloudWatch Logs GetLogEvents", request).await?;
                 let n = out.events().len();
                 present.extend(out.events().iter().map(|e| {
                     (
@@ -167,7 +203,9 @@ impl LogsClient {
     }
 
     /// Sends `events` (one batch, in file order) to `stream`. Events outside
-    /// the accepted time window are left out and counted.
+    /// the accepted time window are left out and counted. After a timeout
+    /// the stream counts as not opened, so the next [`Self::open_stream`]
+    /// reads back what the request stored.
     pub async fn put(&mut self, stream: &str, events: &[LogEvent]) -> Result<usize, ShipError> {
         let now = super::signals::now_ms();
         let oldest = now - MAX_AGE.as_millis() as i64;
@@ -179,7 +217,7 @@ impl LogsClient {
                 skipped += 1;
                 continue;
             }
-            let msg = crate::clip_bytes(&e.message, MAX_EVENT_BYTES);
+            let msg = crate::text::clip_bytes(&e.message, MAX_EVENT_BYTES);
             out.push(
                 InputLogEvent::builder()
                     .timestamp(e.timestamp_ms)
@@ -197,15 +235,22 @@ impl LogsClient {
         // The API wants a batch in time order; the file's order can differ
         // by a few milliseconds between backends.
         out.sort_by_key(|e| e.timestamp());
-        let resp = self
+        let request = self
             .client
             .put_log_events()
             .log_group_name(&self.group)
             .log_stream_name(stream)
             .set_log_events(Some(out))
-            .send()
-            .await
-            .map_err(|e| classify("CloudWatch Logs PutLogEvents", &e))?;
+            .send();
+        let resp = match self.timed("CloudWatch Logs PutLogEvents", request).await {
+            Ok(r) => r,
+            Err(e) => {
+                if e.timed_out {
+                    self.streams.remove(stream);
+                }
+                return Err(e);
+            }
+        };
         if let Some(r) = resp.rejected_log_events_info() {
             tracing::warn!(stream, "CloudWatch Logs rejected some events: {r:?}");
         }

@@ -10,7 +10,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pglog_logparse::{Event, EventKind};
 
-use crate::catalogue::{Kind, MetricInfo, Role};
 use crate::series::Datum;
 
 /// What one record contributes.
@@ -26,64 +25,6 @@ pub enum Signal {
     TempFileBytes(u64),
     Checkpoint,
     AuthFailure,
-}
-
-/// The log metrics, as `pglog metrics list` shows them.
-pub fn catalogue() -> Vec<MetricInfo> {
-    let m = |name: &str, unit: &str, dims: &[&str], help: &str| MetricInfo {
-        name: name.into(),
-        unit: unit.into(),
-        kind: Kind::Counter,
-        dimensions: dims.iter().map(|d| d.to_string()).collect(),
-        dimension_sets: vec![dims.iter().map(|d| d.to_string()).collect()],
-        roles: vec![Role::Primary, Role::Standby],
-        queries: vec!["log".into()],
-        help: help.into(),
-    };
-    vec![
-        m(
-            "LogErrors",
-            "Count",
-            &["DBInstance", "Severity", "SqlStateClass"],
-            "ERROR, FATAL and PANIC records per minute, by severity and SQLSTATE class",
-        ),
-        m(
-            "SlowQueries",
-            "Count",
-            &["DBInstance"],
-            "Statements logged with a duration over slow_query_ms, per minute",
-        ),
-        m(
-            "Deadlocks",
-            "Count",
-            &["DBInstance"],
-            "Deadlocks logged per minute",
-        ),
-        m(
-            "LockWaits",
-            "Count",
-            &["DBInstance"],
-            "Lock waits logged (log_lock_waits) per minute",
-        ),
-        m(
-            "TempFileBytes",
-            "Bytes",
-            &["DBInstance"],
-            "Temporary file bytes logged (log_temp_files) per minute",
-        ),
-        m(
-            "Checkpoints",
-            "Count",
-            &["DBInstance"],
-            "Checkpoints and restartpoints started per minute",
-        ),
-        m(
-            "AuthFailures",
-            "Count",
-            &["DBInstance"],
-            "Authentication failures per minute",
-        ),
-    ]
 }
 
 /// The signal of one classified record, if it has one.
@@ -124,7 +65,10 @@ pub fn signal(event: &Event, slow_ms: f64) -> Option<Signal> {
 /// shipper, which adds what CloudWatch Logs accepted, and the cycle, which
 /// drains them.
 #[derive(Clone, Default)]
-pub struct LogCounts(Arc<Mutex<BTreeMap<(i64, &'static str, Vec<(String, String)>), f64>>>);
+pub struct LogCounts(Arc<Mutex<BTreeMap<CountKey, f64>>>);
+
+/// (minute, metric, extra dimensions)
+type CountKey = (i64, &'static str, Vec<(String, String)>);
 
 impl LogCounts {
     pub fn add(&self, time_ms: i64, s: &Signal) {

@@ -1,7 +1,8 @@
 //! The AWS SDK set up the standard way (credentials and region from the
 //! default chain, endpoint from AWS_ENDPOINT_URL*), with the SDK's own
 //! retries off so the sinks' backoff and buffer decide, and timeouts so a
-//! slow AWS cannot hold a sink.
+//! slow AWS cannot hold a sink. Each request runs under the sink's own
+//! deadline ([`attempt`]); the SDK's attempt timeout is only a backstop.
 
 use std::time::Duration;
 
@@ -14,7 +15,11 @@ use aws_smithy_http_client::tls;
 
 use super::ShipError;
 
-pub async fn sdk_config(region: Option<&str>) -> SdkConfig {
+/// The attempt timeout when none is configured.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `attempt_timeout` bounds every request the SDK makes.
+pub async fn sdk_config(region: Option<&str>, attempt_timeout: Duration) -> SdkConfig {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
@@ -26,7 +31,7 @@ pub async fn sdk_config(region: Option<&str>) -> SdkConfig {
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(3))
-                .operation_attempt_timeout(Duration::from_secs(10))
+                .operation_attempt_timeout(attempt_timeout)
                 .build(),
         );
     if let Some(r) = region {
@@ -38,7 +43,27 @@ pub async fn sdk_config(region: Option<&str>) -> SdkConfig {
 /// The region the standard AWS chain gives (environment, profile, instance
 /// metadata), as the collector would use it.
 pub async fn default_region() -> Option<String> {
-    sdk_config(None).await.region().map(|r| r.to_string())
+    sdk_config(None, DEFAULT_ATTEMPT_TIMEOUT)
+        .await
+        .region()
+        .map(|r| r.to_string())
+}
+
+/// Runs one request under `deadline`: a request still unanswered then is
+/// dropped and reported as timed out.
+pub async fn attempt<T, E: ProvideErrorMetadata + std::error::Error + 'static>(
+    what: &str,
+    deadline: Duration,
+    request: impl std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Result<T, ShipError> {
+    match tokio::time::timeout(deadline, request).await {
+        Ok(r) => r.map_err(|e| classify(what, &e)),
+        Err(_) => Err(ShipError {
+            retryable: true,
+            timed_out: true,
+            message: format!("{what}: no answer within {deadline:?}"),
+        }),
+    }
 }
 
 /// Throttling, server errors, timeouts and transport failures are worth
@@ -47,6 +72,7 @@ pub fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
     what: &str,
     e: &SdkError<E, HttpResponse>,
 ) -> ShipError {
+    let timed_out = matches!(e, SdkError::TimeoutError(_));
     let (retryable, detail) = match e {
         SdkError::TimeoutError(_) => (true, "timed out".to_string()),
         SdkError::DispatchFailure(d) => (
@@ -84,6 +110,7 @@ pub fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
     };
     ShipError {
         retryable,
+        timed_out,
         message: format!("{what}: {detail}"),
     }
 }

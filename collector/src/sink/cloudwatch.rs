@@ -5,7 +5,9 @@
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
 use aws_sdk_cloudwatch::Client;
 
-use super::{aws::classify, BatchLimits, ShipError, Shipper};
+use std::time::Duration;
+
+use super::{aws::attempt, BatchLimits, ShipError, Shipper};
 use crate::series::Datum;
 
 pub struct CloudWatch {
@@ -67,15 +69,16 @@ impl Shipper for CloudWatch {
         200 + 3 * d.metric.len() + dims
     }
 
-    async fn ship(&self, items: &[Datum]) -> Result<(), ShipError> {
+    async fn ship(&self, items: &[Datum], timeout: Duration) -> Result<(), ShipError> {
         let data: Vec<MetricDatum> = items.iter().map(|d| self.datum(d)).collect();
-        self.client
+        let request = self
+            .client
             .put_metric_data()
             .namespace(&self.namespace)
             .set_metric_data(Some(data))
-            .send()
+            .send();
+        attempt("CloudWatch PutMetricData", timeout, request)
             .await
             .map(|_| ())
-            .map_err(|e| classify("CloudWatch PutMetricData", &e))
     }
 }

@@ -2,6 +2,13 @@
 //! within the shipper's limits, with retries on a jittered backoff. When
 //! the buffer is full the oldest items are dropped, counted and logged, so
 //! an outage costs the oldest data, never the collector.
+//!
+//! A batch that failed is retried alone, exactly as it was, until it is
+//! acknowledged or rejected: an acknowledged batch is never sent again and
+//! a retry never carries more than that batch. A request that timed out may
+//! have been stored all the same (the answer was late, not lost); its retry
+//! gets a longer deadline ([`AttemptDeadline`]) and is counted, so a
+//! duplicate stays bounded to that one batch and shows on `/metrics`.
 
 pub mod aws;
 pub mod cloudwatch;
@@ -15,7 +22,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::retry::Backoff;
+use crate::retry::{AttemptDeadline, Backoff};
 
 /// What one request may carry.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +37,21 @@ pub struct ShipError {
     /// Throttling, 5xx, timeouts and connection failures are retried;
     /// anything else (a rejected request) would fail again.
     pub retryable: bool,
+    /// The request went out but no answer came in time: the service may
+    /// have stored it.
+    pub timed_out: bool,
     pub message: String,
+}
+
+impl ShipError {
+    /// A failure before or without a request reaching the service.
+    pub fn new(retryable: bool, message: String) -> ShipError {
+        ShipError {
+            retryable,
+            timed_out: false,
+            message,
+        }
+    }
 }
 
 #[allow(async_fn_in_trait)]
@@ -40,9 +61,12 @@ pub trait Shipper: Send + Sync + 'static {
     fn limits(&self) -> BatchLimits;
     /// An upper estimate of the item's size in a request.
     fn size(&self, item: &Self::Item) -> usize;
+    /// Sends one batch; a request not answered within `timeout` fails with
+    /// `timed_out`.
     fn ship(
         &self,
         items: &[Self::Item],
+        timeout: Duration,
     ) -> impl std::future::Future<Output = Result<(), ShipError>> + Send;
 }
 
@@ -54,6 +78,11 @@ pub struct SinkStats {
     pub rejected: AtomicU64,
     pub failed_attempts: AtomicU64,
     pub buffered: AtomicU64,
+    /// Batches sent again after a request that timed out: each may be
+    /// stored twice where the service does not recognise a repeat.
+    pub retries_after_timeout: AtomicU64,
+    /// Items in those batches: the most that can be stored twice.
+    pub resent_after_timeout: AtomicU64,
 }
 
 enum Msg<T> {
@@ -68,7 +97,13 @@ pub struct SinkHandle<T> {
 }
 
 impl<T: Send + 'static> SinkHandle<T> {
-    pub fn spawn<S: Shipper<Item = T>>(shipper: S, capacity: usize) -> SinkHandle<T> {
+    /// `attempt_timeout`: how long a request may take at first (see
+    /// [`AttemptDeadline`]).
+    pub fn spawn<S: Shipper<Item = T>>(
+        shipper: S,
+        capacity: usize,
+        attempt_timeout: Duration,
+    ) -> SinkHandle<T> {
         let (tx, rx) = mpsc::unbounded_channel();
         let stats = Arc::new(SinkStats::default());
         let worker = Worker {
@@ -79,6 +114,9 @@ impl<T: Send + 'static> SinkHandle<T> {
             next_attempt: Instant::now(),
             stats: stats.clone(),
             dropping: false,
+            retrying: Vec::new(),
+            after_timeout: false,
+            deadline: AttemptDeadline::new(attempt_timeout),
         };
         let task = tokio::spawn(worker.run(rx));
         SinkHandle { tx, task, stats }
@@ -97,15 +135,16 @@ impl<T: Send + 'static> SinkHandle<T> {
         rx.await.unwrap_or(false)
     }
 
-    /// Ships what is buffered, retrying until `deadline`, then stops.
-    pub async fn close(self, deadline: Instant) -> bool {
+    /// Ships what is buffered, retrying until `deadline`, then stops;
+    /// returns how many items were left undelivered.
+    pub async fn close(self, deadline: Instant) -> u64 {
         drop(self.tx);
         let stats = self.stats.clone();
         let mut task = self.task;
         if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
             task.abort();
         }
-        stats.buffered.load(Ordering::Relaxed) == 0
+        stats.buffered.load(Ordering::Relaxed)
     }
 }
 
@@ -117,12 +156,17 @@ struct Worker<S: Shipper> {
     next_attempt: Instant,
     stats: Arc<SinkStats>,
     dropping: bool,
+    /// The batch whose last attempt failed, to be sent again alone.
+    retrying: Vec<S::Item>,
+    /// That attempt timed out.
+    after_timeout: bool,
+    deadline: AttemptDeadline,
 }
 
 impl<S: Shipper> Worker<S> {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg<S::Item>>) {
         loop {
-            let wake = if self.buffer.is_empty() {
+            let wake = if self.pending() == 0 {
                 Instant::now() + Duration::from_secs(3600)
             } else {
                 self.next_attempt
@@ -133,7 +177,7 @@ impl<S: Shipper> Worker<S> {
                     Some(Msg::Items(items)) => self.push(items),
                     Some(Msg::Flush(reply)) => {
                         self.drain().await;
-                        let _ = reply.send(self.buffer.is_empty());
+                        let _ = reply.send(self.pending() == 0);
                     }
                     None => break,
                 },
@@ -141,7 +185,7 @@ impl<S: Shipper> Worker<S> {
             }
         }
         // Closing: keep trying until the caller's deadline aborts us.
-        while !self.buffer.is_empty() {
+        while self.pending() > 0 {
             if !self.drain().await {
                 tokio::time::sleep_until(self.next_attempt).await;
             }
@@ -150,8 +194,13 @@ impl<S: Shipper> Worker<S> {
 
     fn push(&mut self, items: Vec<S::Item>) {
         for item in items {
-            if self.buffer.len() >= self.capacity {
-                self.buffer.pop_front();
+            if self.pending() >= self.capacity {
+                // The oldest are those of the batch waiting to be retried.
+                if self.retrying.is_empty() {
+                    self.buffer.pop_front();
+                } else {
+                    self.retrying.remove(0);
+                }
                 let n = self.stats.dropped_full.fetch_add(1, Ordering::Relaxed) + 1;
                 if !self.dropping {
                     tracing::warn!(
@@ -164,29 +213,67 @@ impl<S: Shipper> Worker<S> {
             }
             self.buffer.push_back(item);
         }
-        self.stats
-            .buffered
-            .store(self.buffer.len() as u64, Ordering::Relaxed);
+        self.count_pending();
     }
 
-    /// Ships batches until the buffer is empty (true) or an attempt fails
+    fn pending(&self) -> usize {
+        self.buffer.len() + self.retrying.len()
+    }
+
+    fn count_pending(&self) {
+        self.stats
+            .buffered
+            .store(self.pending() as u64, Ordering::Relaxed);
+    }
+
+    /// The failed batch if there is one, else the next batch cut from the
+    /// front of the buffer within the shipper's limits.
+    fn next_batch(&mut self) -> Vec<S::Item> {
+        if !self.retrying.is_empty() {
+            return std::mem::take(&mut self.retrying);
+        }
+        let limits = self.shipper.limits();
+        let mut n = 0;
+        let mut bytes = 0;
+        for item in self.buffer.iter() {
+            let size = self.shipper.size(item);
+            if n == limits.max_items || (n > 0 && bytes + size > limits.max_bytes) {
+                break;
+            }
+            n += 1;
+            bytes += size;
+        }
+        self.buffer.drain(..n).collect()
+    }
+
+    /// Ships batches until nothing is pending (true) or an attempt fails
     /// in a way worth retrying (false: wait for `next_attempt`).
     async fn drain(&mut self) -> bool {
-        let limits = self.shipper.limits();
-        while !self.buffer.is_empty() {
-            let mut n = 0;
-            let mut bytes = 0;
-            for item in self.buffer.iter() {
-                let size = self.shipper.size(item);
-                if n == limits.max_items || (n > 0 && bytes + size > limits.max_bytes) {
-                    break;
-                }
-                n += 1;
-                bytes += size;
+        while self.pending() > 0 {
+            let resend = std::mem::take(&mut self.after_timeout);
+            let batch = self.next_batch();
+            let n = batch.len();
+            let timeout = self.deadline.current();
+            if resend {
+                self.stats
+                    .retries_after_timeout
+                    .fetch_add(1, Ordering::Relaxed);
+                self.stats
+                    .resent_after_timeout
+                    .fetch_add(n as u64, Ordering::Relaxed);
+                tracing::warn!(
+                    sink = S::NAME,
+                    "sending the {n} items of the request that timed out again, alone, with a {timeout:?} deadline; if the first request was stored, these {n} are stored twice"
+                );
             }
-            let batch: Vec<S::Item> = self.buffer.drain(..n).collect();
-            match self.shipper.ship(&batch).await {
+            // The batch in flight still counts as pending.
+            self.stats
+                .buffered
+                .store((self.pending() + n) as u64, Ordering::Relaxed);
+            let started = Instant::now();
+            match self.shipper.ship(&batch, timeout).await {
                 Ok(()) => {
+                    self.deadline.answered(started.elapsed());
                     self.stats.shipped.fetch_add(n as u64, Ordering::Relaxed);
                     if self.backoff.attempts() > 0 {
                         tracing::info!(
@@ -199,23 +286,22 @@ impl<S: Shipper> Worker<S> {
                     self.dropping = false;
                 }
                 Err(e) if e.retryable => {
-                    // Put the batch back in front, in order.
-                    for item in batch.into_iter().rev() {
-                        self.buffer.push_front(item);
+                    if e.timed_out {
+                        self.deadline.timed_out();
+                        self.after_timeout = true;
                     }
+                    self.retrying = batch;
                     self.stats.failed_attempts.fetch_add(1, Ordering::Relaxed);
                     let delay = self.backoff.next_delay();
-                    if self.backoff.attempts() == 1 {
+                    if self.backoff.attempts() == 1 || e.timed_out {
                         tracing::warn!(
                             sink = S::NAME,
-                            "{e}; retrying, {} items buffered",
-                            self.buffer.len()
+                            "{e}; retrying these {n} items alone, {} items pending",
+                            self.pending()
                         );
                     }
                     self.next_attempt = Instant::now() + delay;
-                    self.stats
-                        .buffered
-                        .store(self.buffer.len() as u64, Ordering::Relaxed);
+                    self.count_pending();
                     return false;
                 }
                 Err(e) => {
@@ -226,9 +312,7 @@ impl<S: Shipper> Worker<S> {
                     );
                 }
             }
-            self.stats
-                .buffered
-                .store(self.buffer.len() as u64, Ordering::Relaxed);
+            self.count_pending();
         }
         true
     }

@@ -1,10 +1,17 @@
 //! X-Ray segments: PutTraceSegments in batches, or UDP to a local X-Ray
 //! daemon / ADOT collector.
+//!
+//! A segment sent again after a timeout keeps its id (unique within its
+//! trace), and X-Ray overwrites a segment with a document sent again under
+//! its id (the API documents this for completing an in-progress segment), so
+//! on AWS the retry replaces rather than adds. (The moto emulator keeps both.)
+
+use std::time::Duration;
 
 use aws_sdk_xray::Client;
 use tokio::net::UdpSocket;
 
-use super::{aws::classify, BatchLimits, ShipError, Shipper};
+use super::{aws::attempt, BatchLimits, ShipError, Shipper};
 
 pub struct XRayApi {
     client: Client,
@@ -33,29 +40,28 @@ impl Shipper for XRayApi {
         doc.len() + 16
     }
 
-    async fn ship(&self, docs: &[String]) -> Result<(), ShipError> {
-        let out = self
+    async fn ship(&self, docs: &[String], timeout: Duration) -> Result<(), ShipError> {
+        let request = self
             .client
             .put_trace_segments()
             .set_trace_segment_documents(Some(docs.to_vec()))
-            .send()
-            .await
-            .map_err(|e| classify("X-Ray PutTraceSegments", &e))?;
+            .send();
+        let out = attempt("X-Ray PutTraceSegments", timeout, request).await?;
         let unprocessed = out.unprocessed_trace_segments();
         if unprocessed.is_empty() {
             return Ok(());
         }
         let first = &unprocessed[0];
-        Err(ShipError {
-            retryable: false,
-            message: format!(
+        Err(ShipError::new(
+            false,
+            format!(
                 "X-Ray refused {} of {} segments (first: {} {})",
                 unprocessed.len(),
                 docs.len(),
                 first.error_code().unwrap_or(""),
                 first.message().unwrap_or("")
             ),
-        })
+        ))
     }
 }
 
@@ -92,16 +98,13 @@ impl Shipper for XRayDaemon {
         doc.len()
     }
 
-    async fn ship(&self, docs: &[String]) -> Result<(), ShipError> {
+    async fn ship(&self, docs: &[String], _timeout: Duration) -> Result<(), ShipError> {
         for doc in docs {
             let packet = format!("{{\"format\": \"json\", \"version\": 1}}\n{doc}");
             self.socket
                 .send(packet.as_bytes())
                 .await
-                .map_err(|e| ShipError {
-                    retryable: true,
-                    message: format!("X-Ray daemon: {e}"),
-                })?;
+                .map_err(|e| ShipError::new(true, format!("X-Ray daemon: {e}")))?;
         }
         Ok(())
     }

@@ -145,6 +145,12 @@ impl Daemon {
         self.child.wait().unwrap();
     }
 
+    /// Sends `sig` (e.g. 1 for SIGHUP, 15 for SIGTERM) and returns at once.
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc_kill(self.child.id() as i32, sig) };
+    }
+
     /// SIGTERM, then the exit status and how long the exit took.
     pub fn terminate(mut self) -> (ExitStatus, Duration) {
         let t = Instant::now();
@@ -196,7 +202,7 @@ extern "C" {
 }
 
 /// The datums of a cycle document named `metric`, as (dimensions, value).
-pub fn datums<'a>(cycle: &'a Value, metric: &str) -> Vec<(Vec<(String, String)>, f64)> {
+pub fn datums(cycle: &Value, metric: &str) -> Vec<(Vec<(String, String)>, f64)> {
     cycle["metrics"]
         .as_array()
         .unwrap()

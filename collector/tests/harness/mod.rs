@@ -1,5 +1,6 @@
-//! Integration-test harness: throwaway PostgreSQL 15 clusters and a moto
-//! server that emulates CloudWatch and X-Ray.
+//! Integration-test harness: throwaway PostgreSQL 15 clusters, a moto
+//! server that emulates CloudWatch and X-Ray (directly or behind a proxy
+//! that answers late), and a Prometheus server that scrapes the collector.
 //!
 //! Everything binds to 127.0.0.1 on free ports and lives in temp dirs, so
 //! tests can run in parallel. Nothing here sets process-wide environment
@@ -10,6 +11,8 @@
 //!   `/usr/lib/postgresql/15/bin`).
 //! - `PGLOG_MOTO_VENV`: a Python venv with `moto[server]` installed (default
 //!   `<workspace>/target/moto-venv`, created on first use).
+//! - `PGLOG_PROMETHEUS`: the Prometheus binary (default `prometheus` on the
+//!   PATH, Debian's package).
 //!
 //! PostgreSQL refuses to run as root. When the tests run as root, the server
 //! binaries run as the unprivileged user `pgtest` (created if missing) through
@@ -642,17 +645,13 @@ impl Moto {
     /// Environment for a child process (the collector) that should talk to
     /// this server through the standard AWS SDK variables.
     pub fn env(&self) -> Vec<(String, String)> {
-        [
-            ("AWS_ENDPOINT_URL", self.endpoint()),
-            ("AWS_ACCESS_KEY_ID", AWS_ACCESS_KEY_ID.into()),
-            ("AWS_SECRET_ACCESS_KEY", AWS_SECRET_ACCESS_KEY.into()),
-            ("AWS_REGION", AWS_REGION.into()),
-            // No instance-metadata lookups from a test process.
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        aws_env(&self.endpoint())
+    }
+
+    /// Like [`Moto::env`], for an endpoint where nothing listens: AWS
+    /// unreachable.
+    pub fn unreachable_env() -> Vec<(String, String)> {
+        aws_env(&format!("http://127.0.0.1:{}", free_port()))
     }
 
     pub fn log_path(&self) -> PathBuf {
@@ -795,6 +794,79 @@ impl Drop for Moto {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A server configuration that writes a csvlog of every statement.
+pub const LOGGING: &str = "logging_collector = on\nlog_destination = 'csvlog'\nlog_directory = 'log'\nlog_filename = 'postgresql-%Y%m%d-%H%M%S.log'\nlog_statement = 'all'\nlog_min_duration_statement = 0\nlc_messages = 'C'\n";
+
+/// Every event of a CloudWatch Logs group, as (stream, time, message).
+pub async fn log_events(moto: &Moto, group: &str) -> Vec<(String, i64, String)> {
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&moto.sdk_config().await);
+    let streams = logs
+        .describe_log_streams()
+        .log_group_name(group)
+        .send()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for s in streams.log_streams() {
+        let name = s.log_stream_name().unwrap().to_string();
+        let mut token: Option<String> = None;
+        loop {
+            let page = logs
+                .get_log_events()
+                .log_group_name(group)
+                .log_stream_name(&name)
+                .start_from_head(true)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .unwrap();
+            let n = page.events().len();
+            out.extend(page.events().iter().map(|e| {
+                (
+                    name.clone(),
+                    e.timestamp().unwrap(),
+                    e.message().unwrap().to_string(),
+                )
+            }));
+            let next = page.next_forward_token().map(str::to_string);
+            if n == 0 || next == token {
+                break;
+            }
+            token = next;
+        }
+    }
+    out
+}
+
+/// The whole HTTP answer (head and body) to `GET path` at `addr`.
+pub fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// The standard AWS SDK variables for a child process, with `endpoint`.
+fn aws_env(endpoint: &str) -> Vec<(String, String)> {
+    [
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_ACCESS_KEY_ID", AWS_ACCESS_KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", AWS_SECRET_ACCESS_KEY),
+        ("AWS_REGION", AWS_REGION),
+        // No instance-metadata lookups from a test process.
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
 }
 
 /// True if something on the port answers an HTTP GET.
@@ -940,4 +1012,189 @@ pub async fn list_metrics(
     metrics.sort();
     metrics.dedup();
     metrics
+}
+
+// ---------------------------------------------------------------------------
+// A slow AWS: moto behind a proxy that answers late
+// ---------------------------------------------------------------------------
+
+/// A TCP proxy on loopback in front of moto that holds each response for
+/// `delay` after moto answered: AWS that stores a request but answers after
+/// the client gave up. Requests reach moto at once, so a request whose
+/// client timed out is stored all the same. The delay can be changed (0:
+/// a plain proxy) while it runs; it runs until the test process ends.
+pub struct SlowProxy {
+    port: u16,
+    delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl SlowProxy {
+    pub fn start(upstream: u16, delay: Duration) -> SlowProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let delay_ms =
+            std::sync::Arc::new(std::sync::atomic::AtomicU64::new(delay.as_millis() as u64));
+        let delays = delay_ms.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                loop {
+                    let Ok((client, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    tokio::spawn(proxy_connection(client, upstream, delays.clone()));
+                }
+            });
+        });
+        SlowProxy { port, delay_ms }
+    }
+
+    pub fn set_delay(&self, delay: Duration) {
+        self.delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// [`Moto::env`] with the endpoint pointing at the proxy.
+    pub fn env(&self) -> Vec<(String, String)> {
+        aws_env(&format!("http://127.0.0.1:{}", self.port))
+    }
+}
+
+/// Copies one connection both ways; the first bytes of each answer (after
+/// request bytes went up) wait for the delay.
+async fn proxy_connection(
+    client: tokio::net::TcpStream,
+    upstream: u16,
+    delay_ms: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await else {
+        return;
+    };
+    let (mut client_rx, mut client_tx) = client.into_split();
+    let (mut server_rx, mut server_tx) = server.into_split();
+    let asked = std::sync::Arc::new(AtomicBool::new(false));
+    let asked_up = asked.clone();
+    let up = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match client_rx.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    asked_up.store(true, Ordering::SeqCst);
+                    if server_tx.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = server_tx.shutdown().await;
+    };
+    let down = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match server_rx.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if asked.swap(false, Ordering::SeqCst) {
+                        let ms = delay_ms.load(Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                    }
+                    if client_tx.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    };
+    // A client that gave up has closed its side: the late answer is dropped.
+    tokio::join!(up, down);
+}
+
+// ---------------------------------------------------------------------------
+// Prometheus scraping the collector
+// ---------------------------------------------------------------------------
+
+/// A Prometheus server (`prometheus` from the Debian package, or
+/// `PGLOG_PROMETHEUS`) on a free loopback port, scraping `target` (host:port)
+/// every second, with its data in a temp dir. Dropping it kills the process.
+pub struct Prometheus {
+    dir: TempDir,
+    port: u16,
+    child: Child,
+}
+
+impl Prometheus {
+    pub fn start(target: &str) -> Prometheus {
+        let bin = std::env::var("PGLOG_PROMETHEUS").unwrap_or_else(|_| "prometheus".into());
+        let dir = tempfile::Builder::new()
+            .prefix("pglog-prometheus-")
+            .tempdir()
+            .expect("temp dir");
+        let config = dir.path().join("prometheus.yml");
+        fs::write(
+            &config,
+            format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: pglog\n    static_configs:\n      - targets: ['{target}']\n"),
+        )
+        .unwrap();
+        for attempt in 1..=PORT_ATTEMPTS {
+            let port = free_port();
+            let log = File::create(dir.path().join("prometheus.log")).unwrap();
+            let mut child = Command::new(&bin)
+                .arg(format!("--config.file={}", config.display()))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    dir.path().join("data").display()
+                ))
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot run {bin} (apt-get install prometheus): {e}"));
+            let deadline = Instant::now() + START_TIMEOUT;
+            while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+                if http_get_ok(port) {
+                    return Prometheus { dir, port, child };
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            if attempt == PORT_ATTEMPTS {
+                panic!(
+                    "prometheus did not start:\n{}",
+                    read_lossy(&dir.path().join("prometheus.log"))
+                );
+            }
+        }
+        unreachable!()
+    }
+
+    /// The result of an instant query (`data.result`).
+    pub fn query(&self, expr: &str) -> Vec<serde_json::Value> {
+        let answer = http_get(
+            &format!("127.0.0.1:{}", self.port),
+            &format!("/api/v1/query?query={expr}"),
+        );
+        let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        let doc: serde_json::Value = serde_json::from_str(body)
+            .unwrap_or_else(|e| panic!("Prometheus answer is not JSON ({e}): {answer}"));
+        doc["data"]["result"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
