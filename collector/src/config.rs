@@ -75,8 +75,13 @@ impl Overrides {
             file: path.display().to_string(),
             message: format!("cannot read the config file: {e}"),
         })?;
-        toml::from_str(&text).map_err(|e| ConfigError::File {
-            file: path.display().to_string(),
+        Overrides::parse(&text, &path.display().to_string())
+    }
+
+    /// Reads the config file's text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Overrides, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::File {
+            file: file.to_string(),
             message: e.to_string(),
         })
     }

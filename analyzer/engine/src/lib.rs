@@ -27,5 +27,5 @@ pub use report::{
 };
 pub use run::{analyze, run_analysis, Analysis};
 pub use sections::*;
-pub use state::{load_state, save_state, StateError, STATE_VERSION};
+pub use state::{load_state, read_state, save_state, StateError, STATE_VERSION};
 pub use summary::Summary;

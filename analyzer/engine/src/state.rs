@@ -48,11 +48,15 @@ pub fn save_state(a: &Analysis, path: &Path) -> Result<(), StateError> {
 }
 
 pub fn load_state(path: &Path) -> Result<Analysis, StateError> {
-    let io_err = |source| StateError::Io {
+    let file = File::open(path).map_err(|source| StateError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let mut r = BufReader::new(File::open(path).map_err(io_err)?);
+    })?;
+    read_state(BufReader::new(file), path)
+}
+
+/// Decodes a state from any byte stream; `path` names it in errors.
+pub fn read_state<R: Read>(mut r: R, path: &Path) -> Result<Analysis, StateError> {
     let mut head = [0u8; 12];
     if r.read_exact(&mut head).is_err() || &head[..8] != MAGIC {
         return Err(StateError::NotState {
