@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Cuts the seed corpus of every fuzz target from the repository's own files
+# (sample-logs/, a state written by `pglog analyze --save-state`, the
+# collector's catalogue and example configs) into fuzz/seeds/TARGET/.
+# Nothing it writes is committed; run it again after the samples change.
+#
+#   fuzz/seed.sh [PGLOG_BINARY]   (default: target/debug/pglog, built if missing)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+out=fuzz/seeds
+samples=sample-logs
+rm -rf "$out"
+mkdir -p "$out"
+
+# Consecutive slices of LINES lines of FILE, each with HEADER as its first
+# line when one is given (the stderr and syslog targets read the
+# log_line_prefix from there). Slices stay under the targets' -max_len.
+slices() {
+    local target=$1 name=$2 file=$3 lines=$4 header=${5-}
+    local dir=$out/$target tmp
+    mkdir -p "$dir"
+    tmp=$(mktemp -d)
+    split -l "$lines" -d -a 3 "$file" "$tmp/s"
+    for s in "$tmp"/s*; do
+        if [ "$#" -ge 5 ]; then
+            { printf '%s\n' "$header"; cat "$s"; } | head -c 60000 > "$dir/$name-$(basename "$s")"
+        else
+            head -c 60000 "$s" > "$dir/$name-$(basename "$s")"
+        fi
+    done
+    rm -rf "$tmp"
+}
+
+primary_prefix='%m [%p] %q%u@%d/%a '
+replica_prefix='%m [%p] '
+rds_prefix='%t:%r:%u@%d:[%p]:'
+
+for host in primary replica rds; do
+    slices read_csv "$host" "$samples/$host/postgresql.csv" 60
+    slices read_json "$host" "$samples/$host/postgresql.json" 40
+done
+
+slices read_stderr primary "$samples/primary/postgresql.log" 100 "$primary_prefix"
+slices read_stderr replica "$samples/replica/postgresql.log" 100 "$replica_prefix"
+slices read_stderr rds "$samples/rds/postgresql.log" 100 "$rds_prefix"
+# An empty first line: the reader detects the prefix.
+slices read_stderr detected "$samples/replica/postgresql.log" 100 ""
+slices read_rds rds "$samples/rds/postgresql.log" 40
+slices read_syslog rds "$samples/rds/postgresql.syslog" 40 "$rds_prefix"
+slices read_syslog detected "$samples/rds/postgresql.syslog" 40 ""
+
+for host in primary replica rds; do
+    for f in "$samples/$host"/postgresql.*; do
+        slices detect_prefix "$host-${f##*.}" "$f" 200
+    done
+done
+# Compressed inputs take the same path after their magic bytes.
+for tool in gzip bzip2 xz zstd; do
+    if command -v "$tool" >/dev/null; then
+        head -n 200 "$samples/replica/postgresql.log" | "$tool" -c > "$out/detect_prefix/replica-log.$tool"
+    fi
+done
+
+# auto_explain plans as the server logged them, text and JSON, from the
+# jsonlog files (one record per line, the plan after `plan:`).
+mkdir -p "$out/plan_text" "$out/plan_json"
+python3 - "$out" "$samples"/*/postgresql.json <<'PY'
+import json, sys
+out, files = sys.argv[1], sys.argv[2:]
+n = 0
+for path in files:
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            msg = json.loads(line).get("message", "")
+            at = msg.find("plan:")
+            if not msg.startswith("duration:") or at < 0:
+                continue
+            plan = msg[at + len("plan:"):].lstrip("\n ")
+            kind = "plan_json" if plan.startswith("{") else "plan_text"
+            n += 1
+            with open(f"{out}/{kind}/{n:04}", "w", encoding="utf-8") as p:
+                p.write(plan)
+PY
+
+# States of the small sample logs, written by the real binary.
+pglog=${1:-target/debug/pglog}
+if [ ! -x "$pglog" ]; then
+    cargo build --locked -q -p pglog --bin pglog
+fi
+mkdir -p "$out/state"
+for host in replica rds; do
+    for f in "$samples/$host"/postgresql.{log,csv,json}; do
+        "$pglog" analyze --format json --save-state "$out/state/$host-${f##*.}" "$f" >/dev/null
+    done
+done
+# The same states as payloads (a 0 byte, then the postcard bytes): the
+# target frames and compresses them (see fuzz_targets/state.rs).
+if command -v zstd >/dev/null; then
+    for f in "$out"/state/*; do
+        { printf '\0'; tail -c +13 "$f" | zstd -dc; } > "$f.payload"
+    done
+else
+    echo "seed.sh: no zstd tool, so no payload seeds for the state target" >&2
+fi
+
+mkdir -p "$out/collector_catalogue" "$out/collector_config"
+cp collector/metrics.toml "$out/collector_catalogue/metrics.toml"
+# Each [[query]] of the catalogue alone, so mutations start from small files.
+awk -v dir="$out/collector_catalogue" '/^\[\[query\]\]/ { n++ } n { print > (dir "/query-" n ".toml") }' collector/metrics.toml
+cp collector/deploy/collector.toml.example "$out/collector_config/example.toml"
+# The example with every commented-out key set.
+sed -E 's/^# ([a-z_]+ = )/\1/' collector/deploy/collector.toml.example > "$out/collector_config/example-all.toml"
+# The config the terraform module's boot script writes, with example values.
+sed -n "/^cat > \/etc\/pglog\/collector.toml <<'CONFIG'/,/^CONFIG/p" terraform/modules/pglog-collector/collector.sh.tftpl \
+    | sed -e '1d;$d' -e '/^%{/d' -e 's/\${db_port}/5432/; s/\${interval}/60s/; s/\${log_retention_days}/30/; s/\${slow_query_ms}/1000/' \
+        -e 's/\${[a-z_]*}/example/g' > "$out/collector_config/terraform.toml"
+
+for d in "$out"/*/; do
+    printf '%-20s %4d seeds\n' "$(basename "$d")" "$(find "$d" -type f | wc -l)"
+done
