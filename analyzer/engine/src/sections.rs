@@ -616,13 +616,13 @@ fn deadlock_report(d: &DeadlockSample) -> DeadlockReport {
 
 impl Sections {
     pub fn build(stats: &Stats) -> Sections {
+        // Totals saturate (see stats::add_to), so their sum does too.
         let all_ms = ms(stats
             .queries
             .by_fingerprint
             .values()
             .map(|q| q.total_us)
-            .sum::<u64>()
-            + stats.queries.other.total_us);
+            .fold(stats.queries.other.total_us, u64::saturating_add));
         let mut queries: Vec<QueryReport> = stats
             .queries
             .by_fingerprint

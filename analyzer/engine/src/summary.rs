@@ -70,7 +70,10 @@ impl Summary {
         match &e.kind {
             EventKind::Query(_) => self.queries += 1,
             EventKind::Plan(_) => self.plans += 1,
-            EventKind::TempFile { size, .. } => self.temp_file_bytes += size,
+            // Saturates, as the totals in stats do: a log may hold any size.
+            EventKind::TempFile { size, .. } => {
+                self.temp_file_bytes = self.temp_file_bytes.saturating_add(*size)
+            }
             _ => {}
         }
         crate::stats::bump(&mut self.events, e.kind.key(), 1);
@@ -111,7 +114,7 @@ impl AddAssign for Summary {
             *self.sqlstates.entry(k).or_default() += v;
         }
         self.sqlstates_inferred += o.sqlstates_inferred;
-        self.temp_file_bytes += o.temp_file_bytes;
+        self.temp_file_bytes = self.temp_file_bytes.saturating_add(o.temp_file_bytes);
         for (k, v) in o.events {
             *self.events.entry(k).or_default() += v;
         }

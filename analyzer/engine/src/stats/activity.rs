@@ -2,7 +2,7 @@
 //! checkpoints, maintenance, sessions, authentication, cancellations, audit.
 //! Every type merges with `+=` (through `merge`), independent of split.
 
-use super::{bump, merge_counts, Limits};
+use super::{add_to, bump, merge_counts, Limits};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -90,7 +90,7 @@ impl LockCell {
     fn merge(&mut self, o: &LockCell) {
         self.waits += o.waits;
         self.acquired += o.acquired;
-        self.wait_us += o.wait_us;
+        add_to(&mut self.wait_us, o.wait_us);
     }
 }
 
@@ -175,12 +175,12 @@ pub struct TempStats {
 impl TempStats {
     pub fn merge(&mut self, o: &TempStats) {
         self.files += o.files;
-        self.bytes += o.bytes;
+        add_to(&mut self.bytes, o.bytes);
         self.max_file_bytes = self.max_file_bytes.max(o.max_file_bytes);
         self.unattributed_files += o.unattributed_files;
-        self.unattributed_bytes += o.unattributed_bytes;
+        add_to(&mut self.unattributed_bytes, o.unattributed_bytes);
         for (h, b) in &o.bytes_by_hour {
-            *self.bytes_by_hour.entry(*h).or_default() += b;
+            add_to(self.bytes_by_hour.entry(*h).or_default(), *b);
         }
     }
 }
@@ -198,7 +198,8 @@ impl SumMax {
     pub fn add(&mut self, v: Option<f64>) {
         if let Some(v) = v {
             self.count += 1;
-            self.sum_milli += (v * 1000.0).round() as i64;
+            // Saturates like the totals in `add_to` (logged values are not negative).
+            self.sum_milli = self.sum_milli.saturating_add((v * 1000.0).round() as i64);
             self.max = self.max.max(v);
         }
     }
@@ -209,7 +210,7 @@ impl SumMax {
 
     fn merge(&mut self, o: &SumMax) {
         self.count += o.count;
-        self.sum_milli += o.sum_milli;
+        self.sum_milli = self.sum_milli.saturating_add(o.sum_milli);
         self.max = self.max.max(o.max);
     }
 }
@@ -243,9 +244,9 @@ impl CheckpointStats {
         self.total_s.merge(&o.total_s);
         self.distance_kb.merge(&o.distance_kb);
         self.buffers_written.merge(&o.buffers_written);
-        self.wal_added += o.wal_added;
-        self.wal_removed += o.wal_removed;
-        self.wal_recycled += o.wal_recycled;
+        add_to(&mut self.wal_added, o.wal_added);
+        add_to(&mut self.wal_removed, o.wal_removed);
+        add_to(&mut self.wal_recycled, o.wal_recycled);
         self.too_frequent_warnings += o.too_frequent_warnings;
         for (h, n) in &o.by_hour {
             *self.by_hour.entry(*h).or_default() += n;
@@ -271,8 +272,8 @@ impl TableMaintenance {
         self.analyzes += o.analyzes;
         self.vacuum_s.merge(&o.vacuum_s);
         self.analyze_s.merge(&o.analyze_s);
-        self.tuples_removed += o.tuples_removed;
-        self.pages_removed += o.pages_removed;
+        add_to(&mut self.tuples_removed, o.tuples_removed);
+        add_to(&mut self.pages_removed, o.pages_removed);
         self.aggressive += o.aggressive;
         self.wraparound += o.wraparound;
     }

@@ -69,11 +69,11 @@ pub struct Minute {
 impl Minute {
     fn merge(&mut self, o: &Minute) {
         self.queries += o.queries;
-        self.query_us += o.query_us;
+        add_to(&mut self.query_us, o.query_us);
         self.latency += &o.latency;
         self.errors += o.errors;
         self.connections += o.connections;
-        self.temp_bytes += o.temp_bytes;
+        add_to(&mut self.temp_bytes, o.temp_bytes);
         self.checkpoints += o.checkpoints;
     }
 }
@@ -154,6 +154,14 @@ fn offer_plan(v: &mut Vec<PlanSample>, p: PlanSample, n: usize) {
         v.insert(pos, p);
         v.truncate(n);
     }
+}
+
+/// Adds `n` to a total of values read from the log (microseconds, bytes,
+/// tuples, WAL files). A forged or damaged log may hold any number, so
+/// totals saturate instead of overflowing; saturating addition of unsigned
+/// numbers is still associative, so merges give the same total in any order.
+pub(crate) fn add_to(total: &mut u64, n: u64) {
+    *total = total.saturating_add(n);
 }
 
 pub(crate) fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
@@ -317,32 +325,38 @@ impl Folder {
                 let ms = w.wait_ms.unwrap_or(0.0);
                 self.stats.locks.record(&w.mode, &w.object, |c| {
                     c.acquired += 1;
-                    c.wait_us += queries::micros(ms);
+                    add_to(&mut c.wait_us, queries::micros(ms));
                 });
                 if let Some(text) = r.statement.as_deref() {
                     let key = self.fingerprints.key(text);
-                    self.stats.queries.entry(&key).lock_wait_us += queries::micros(ms);
+                    add_to(
+                        &mut self.stats.queries.entry(&key).lock_wait_us,
+                        queries::micros(ms),
+                    );
                 }
             }
             EventKind::TempFile { size, .. } => {
                 let t = &mut self.stats.temp;
                 t.files += 1;
-                t.bytes += size;
+                add_to(&mut t.bytes, *size);
                 t.max_file_bytes = t.max_file_bytes.max(*size);
                 if let Some(tm) = time {
-                    *t.bytes_by_hour.entry(hour(tm)).or_default() += size;
-                    self.stats.minutes.entry(minute(tm)).or_default().temp_bytes += size;
+                    add_to(t.bytes_by_hour.entry(hour(tm)).or_default(), *size);
+                    add_to(
+                        &mut self.stats.minutes.entry(minute(tm)).or_default().temp_bytes,
+                        *size,
+                    );
                 }
                 match r.statement.as_deref() {
                     Some(text) if !is_own_query(text) => {
                         let key = self.fingerprints.key(text);
                         let q = self.stats.queries.entry(&key);
                         q.temp_files += 1;
-                        q.temp_bytes += size;
+                        add_to(&mut q.temp_bytes, *size);
                     }
                     _ => {
                         t.unattributed_files += 1;
-                        t.unattributed_bytes += size;
+                        add_to(&mut t.unattributed_bytes, *size);
                     }
                 }
             }
@@ -373,8 +387,8 @@ impl Folder {
                 if matches!(e.kind, EventKind::Autovacuum(_)) {
                     t.vacuums += 1;
                     t.vacuum_s.add(m.elapsed_s);
-                    t.tuples_removed += m.tuples_removed.unwrap_or(0);
-                    t.pages_removed += m.pages_removed.unwrap_or(0);
+                    add_to(&mut t.tuples_removed, m.tuples_removed.unwrap_or(0));
+                    add_to(&mut t.pages_removed, m.pages_removed.unwrap_or(0));
                     t.aggressive += m.aggressive as u64;
                     t.wraparound += m.wraparound as u64;
                 } else {
@@ -446,7 +460,7 @@ impl Folder {
         if let Some(tm) = time {
             let m = self.stats.minutes.entry(minute(tm)).or_default();
             m.queries += 1;
-            m.query_us += queries::micros(ms);
+            add_to(&mut m.query_us, queries::micros(ms));
             m.latency.add_at(bucket);
         }
         let text = s.text.as_deref().unwrap_or("");
@@ -578,9 +592,9 @@ fn add_checkpoint(
     c.total_s.add(s.total_s);
     c.distance_kb.add(s.distance_kb.map(|v| v as f64));
     c.buffers_written.add(s.buffers_written.map(|v| v as f64));
-    c.wal_added += s.wal_added.unwrap_or(0);
-    c.wal_removed += s.wal_removed.unwrap_or(0);
-    c.wal_recycled += s.wal_recycled.unwrap_or(0);
+    add_to(&mut c.wal_added, s.wal_added.unwrap_or(0));
+    add_to(&mut c.wal_removed, s.wal_removed.unwrap_or(0));
+    add_to(&mut c.wal_recycled, s.wal_recycled.unwrap_or(0));
     if let Some(t) = time {
         *c.by_hour.entry(hour(t)).or_default() += 1;
     }

@@ -2,7 +2,7 @@
 //! distinct queries.
 
 use super::sketch::{Bucket, Sketch};
-use super::{bump, truncate_chars, Limits};
+use super::{add_to, bump, truncate_chars, Limits};
 use crate::fingerprint::QueryKey;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -20,7 +20,7 @@ pub struct StepStats {
 impl StepStats {
     pub fn add(&mut self, ms: f64) {
         self.count += 1;
-        self.total_us += micros(ms);
+        add_to(&mut self.total_us, micros(ms));
         self.max_ms = self.max_ms.max(ms);
     }
 
@@ -37,7 +37,7 @@ pub fn micros(ms: f64) -> u64 {
 impl AddAssign<&StepStats> for StepStats {
     fn add_assign(&mut self, o: &StepStats) {
         self.count += o.count;
-        self.total_us += o.total_us;
+        add_to(&mut self.total_us, o.total_us);
         self.max_ms = self.max_ms.max(o.max_ms);
     }
 }
@@ -125,7 +125,7 @@ impl QueryStats {
             self.max_ms = self.max_ms.max(ms);
         }
         self.calls += 1;
-        self.total_us += micros(ms);
+        add_to(&mut self.total_us, micros(ms));
         self.sketch.add_at(bucket);
         bump_capped(
             &mut self.by_user,
@@ -154,7 +154,7 @@ impl QueryStats {
         if let Some(t) = time_ms {
             let h = self.hours.entry(t - t.rem_euclid(3_600_000)).or_default();
             h.calls += 1;
-            h.total_us += micros(ms);
+            add_to(&mut h.total_us, micros(ms));
         }
         self.seen(time_ms);
     }
@@ -246,7 +246,7 @@ impl QueryStats {
             }
         }
         self.calls += o.calls;
-        self.total_us += o.total_us;
+        add_to(&mut self.total_us, o.total_us);
         self.sketch += &o.sketch;
         merge_capped(&mut self.by_user, &o.by_user, limits.breakdown);
         merge_capped(&mut self.by_database, &o.by_database, limits.breakdown);
@@ -263,14 +263,14 @@ impl QueryStats {
         for (h, c) in &o.hours {
             let e = self.hours.entry(*h).or_default();
             e.calls += c.calls;
-            e.total_us += c.total_us;
+            add_to(&mut e.total_us, c.total_us);
         }
         self.parse += &o.parse;
         self.bind += &o.bind;
         self.temp_files += o.temp_files;
-        self.temp_bytes += o.temp_bytes;
+        add_to(&mut self.temp_bytes, o.temp_bytes);
         self.lock_waits += o.lock_waits;
-        self.lock_wait_us += o.lock_wait_us;
+        add_to(&mut self.lock_wait_us, o.lock_wait_us);
         self.errors += o.errors;
         self.cancels += o.cancels;
         self.seen(o.first_ms);
@@ -290,7 +290,9 @@ impl QueryStats {
     /// What to rank by when the table is full: total time, then calls.
     fn weight(&self) -> (u64, u64) {
         (
-            self.total_us + self.parse.total_us + self.bind.total_us,
+            self.total_us
+                .saturating_add(self.parse.total_us)
+                .saturating_add(self.bind.total_us),
             self.calls,
         )
     }
