@@ -22,7 +22,10 @@ fn gamma() -> f64 {
     (1.0 + RELATIVE_ERROR) / (1.0 - RELATIVE_ERROR)
 }
 
+/// Counters saturate, so that no forged state (`pglog merge`) makes them
+/// overflow; a real analysis never comes near 2^64 values.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SketchFields")]
 pub struct Sketch {
     /// Index of `counts[0]`.
     start: i32,
@@ -70,7 +73,8 @@ impl Sketch {
         } else if i >= self.start + self.counts.len() as i32 {
             self.counts.resize((i - self.start) as usize + 1, 0);
         }
-        self.counts[(i - self.start) as usize] += n;
+        let c = &mut self.counts[(i - self.start) as usize];
+        *c = c.saturating_add(n);
     }
 
     pub fn count(&self) -> u64 {
@@ -88,7 +92,7 @@ impl Sketch {
             if self.start + k as i32 > last {
                 break;
             }
-            n += c;
+            n = n.saturating_add(c);
         }
         n
     }
@@ -111,7 +115,7 @@ impl Sketch {
         }
         let mut seen = self.zeros;
         for (k, &c) in self.counts.iter().enumerate() {
-            seen += c;
+            seen = seen.saturating_add(c);
             if seen > rank {
                 let i = self.start + k as i32;
                 let g = gamma();
@@ -156,13 +160,66 @@ impl AddAssign<&Sketch> for Sketch {
         }
         self.min = self.min.min(o.min);
         self.max = self.max.max(o.max);
-        self.count += o.count;
-        self.zeros += o.zeros;
+        self.count = self.count.saturating_add(o.count);
+        self.zeros = self.zeros.saturating_add(o.zeros);
         for (k, &c) in o.counts.iter().enumerate() {
             if c > 0 {
                 self.add_bucket(o.start + k as i32, c);
             }
         }
+    }
+}
+
+/// [`Sketch`] as stored, checked before use: bucket indexes that no finite
+/// value has would make a merge allocate for every index in between, a
+/// minimum above the maximum breaks quantiles, and the histogram needs the
+/// buckets to add up to the count.
+#[derive(Deserialize)]
+struct SketchFields {
+    start: i32,
+    counts: Vec<u64>,
+    zeros: u64,
+    count: u64,
+    min: f64,
+    max: f64,
+}
+
+impl TryFrom<SketchFields> for Sketch {
+    type Error = String;
+
+    fn try_from(f: SketchFields) -> Result<Sketch, String> {
+        // Values at or below MIN_VALUE are zeros; f64::MAX has the top bucket.
+        let (lowest, highest) = (i64::from(bucket(MIN_VALUE)), i64::from(bucket(f64::MAX)));
+        let end = i64::from(f.start) + f.counts.len() as i64 - 1;
+        if !f.counts.is_empty() && (i64::from(f.start) < lowest || end > highest) {
+            return Err(format!(
+                "sketch buckets {}..={end} outside {lowest}..={highest}",
+                f.start
+            ));
+        }
+        let ordered = f.min <= f.max;
+        if f.count > 0 && !ordered {
+            return Err(format!("sketch minimum {} above maximum {}", f.min, f.max));
+        }
+        let held = f
+            .counts
+            .iter()
+            .try_fold(f.zeros, |n, &c| n.checked_add(c));
+        if held != Some(f.count) {
+            return Err(format!(
+                "sketch of {} values holds {}",
+                f.count,
+                held.map_or("more than 2^64".to_string(), |n| n.to_string())
+            ));
+        }
+        Ok(Sketch {
+            start: f.start,
+            counts: f.counts,
+            zeros: f.zeros,
+            count: f.count,
+            min: f.min,
+            max: f.max,
+        })
     }
 }
 
@@ -187,6 +244,65 @@ mod tests {
         }
         assert_eq!(s.quantile(0.0), Some(0.37));
         assert_eq!(s.quantile(1.0), Some(3700.0));
+    }
+
+    /// `s` written and read back as a state file holds it.
+    fn stored(s: &Sketch) -> Result<Sketch, postcard::Error> {
+        postcard::from_bytes(&postcard::to_stdvec(s).unwrap())
+    }
+
+    #[test]
+    fn a_stored_sketch_reads_back_the_same() {
+        let mut s = Sketch::default();
+        for v in [0.0, 1e-9, 0.5, 3.0, 1e300, f64::MAX] {
+            s.add(v);
+        }
+        assert_eq!(stored(&s).unwrap(), s);
+        assert_eq!(stored(&Sketch::default()).unwrap(), Sketch::default());
+    }
+
+    #[test]
+    fn stored_sketches_no_analysis_makes_are_refused() {
+        let one = |start: i32, counts: Vec<u64>, count: u64, min: f64, max: f64| Sketch {
+            start,
+            counts,
+            zeros: 0,
+            count,
+            min,
+            max,
+        };
+        let refused = [
+            // Buckets no finite value falls in: merged with a real sketch,
+            // the counters between them would take 16 GiB.
+            one(i32::MAX - 1, vec![1, 1], 2, 1.0, 2.0),
+            one(i32::MIN, vec![1], 1, 1.0, 1.0),
+            // Buckets that do not add up to the count (the histogram
+            // subtracted one from the other).
+            one(0, vec![3], 1, 1.0, 1.0),
+            one(0, vec![u64::MAX, 1], 0, 1.0, 1.0),
+            // Quantiles clamp between the minimum and the maximum.
+            one(0, vec![1], 1, 2.0, 1.0),
+            one(0, vec![1], 1, f64::NAN, 1.0),
+        ];
+        for s in refused {
+            assert!(stored(&s).is_err(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn merged_counts_saturate() {
+        let mut a = Sketch {
+            start: bucket(1.0),
+            counts: vec![u64::MAX],
+            zeros: 0,
+            count: u64::MAX,
+            min: 1.0,
+            max: 1.0,
+        };
+        a += &a.clone();
+        assert_eq!(a.count(), u64::MAX);
+        assert_eq!(a.count_at_most(1.0), u64::MAX);
+        assert_eq!(a.quantile(0.5), Some(1.0));
     }
 
     #[test]
