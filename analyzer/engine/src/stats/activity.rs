@@ -3,7 +3,7 @@
 //! Every type merges with `+=` (through `merge`), independent of split.
 
 use super::{add_to, bump, merge_counts, Limits};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
 /// An example occurrence of an error message.
@@ -297,11 +297,25 @@ pub struct SessionStats {
     pub disconnections: u64,
     pub session_ms: SumMax,
     /// Counts per [`SESSION_BUCKETS_S`] bucket, plus one for longer.
+    #[serde(deserialize_with = "session_histogram")]
     pub duration_histogram: Vec<u64>,
     /// Session starts (+1) and ends (-1) by epoch second, from
     /// `disconnection: session time` lines; the running sum gives the
     /// number of simultaneous sessions.
     pub deltas: BTreeMap<i64, i64>,
+}
+
+/// A stored session histogram has at most the buckets the report shows.
+fn session_histogram<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u64>, D::Error> {
+    let h = Vec::<u64>::deserialize(d)?;
+    let buckets = SESSION_BUCKETS_S.len() + 1;
+    if h.len() > buckets {
+        return Err(serde::de::Error::custom(format!(
+            "session histogram of {} buckets, not {buckets}",
+            h.len()
+        )));
+    }
+    Ok(h)
 }
 
 impl SessionStats {
@@ -330,8 +344,9 @@ impl SessionStats {
         let mut open = 0i64;
         for (&sec, &d) in &self.deltas {
             let before = open;
-            open += d;
-            let minute = sec.div_euclid(60) * 60_000;
+            // Saturating, as are the times: a forged state may hold any numbers.
+            open = open.saturating_add(d);
+            let minute = sec.div_euclid(60).saturating_mul(60_000);
             // A minute's peak counts sessions open at its start, too.
             match out.last_mut() {
                 Some(last) if last.0 == minute => last.1 = last.1.max(open),
@@ -345,10 +360,10 @@ impl SessionStats {
     pub fn peak(&self) -> (i64, Option<i64>) {
         let (mut open, mut best, mut at) = (0i64, 0i64, None);
         for (&sec, &d) in &self.deltas {
-            open += d;
+            open = open.saturating_add(d);
             if open > best {
                 best = open;
-                at = Some(sec * 1000);
+                at = Some(sec.saturating_mul(1000));
             }
         }
         (best, at)
