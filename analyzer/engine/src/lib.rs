@@ -17,6 +17,7 @@ mod split;
 mod state;
 pub mod stats;
 mod summary;
+mod totals;
 
 pub use error::AnalyzeError;
 pub use inputs::{expand_inputs, InputSpec};

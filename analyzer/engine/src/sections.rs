@@ -616,7 +616,7 @@ fn deadlock_report(d: &DeadlockSample) -> DeadlockReport {
 
 impl Sections {
     pub fn build(stats: &Stats) -> Sections {
-        // Totals saturate (see stats::add_to), so their sum does too.
+        // Totals saturate (see totals::add_to), so their sum does too.
         let all_ms = ms(stats
             .queries
             .by_fingerprint

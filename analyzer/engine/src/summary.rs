@@ -2,6 +2,7 @@
 //! with `+=`, so the totals do not depend on how the work was split.
 
 use crate::report::MalformedSample;
+use crate::totals::add_to;
 use pglog_logparse::{Event, EventKind, Malformed, Severity};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -70,10 +71,7 @@ impl Summary {
         match &e.kind {
             EventKind::Query(_) => self.queries += 1,
             EventKind::Plan(_) => self.plans += 1,
-            // Saturates, as the totals in stats do: a log may hold any size.
-            EventKind::TempFile { size, .. } => {
-                self.temp_file_bytes = self.temp_file_bytes.saturating_add(*size)
-            }
+            EventKind::TempFile { size, .. } => add_to(&mut self.temp_file_bytes, *size),
             _ => {}
         }
         crate::stats::bump(&mut self.events, e.kind.key(), 1);
@@ -103,20 +101,20 @@ impl Summary {
 
 impl AddAssign for Summary {
     fn add_assign(&mut self, o: Summary) {
-        self.records += o.records;
-        self.malformed += o.malformed;
-        self.queries += o.queries;
-        self.plans += o.plans;
+        add_to(&mut self.records, o.records);
+        add_to(&mut self.malformed, o.malformed);
+        add_to(&mut self.queries, o.queries);
+        add_to(&mut self.plans, o.plans);
         for (k, v) in o.severities {
-            *self.severities.entry(k).or_default() += v;
+            add_to(self.severities.entry(k).or_default(), v);
         }
         for (k, v) in o.sqlstates {
-            *self.sqlstates.entry(k).or_default() += v;
+            add_to(self.sqlstates.entry(k).or_default(), v);
         }
-        self.sqlstates_inferred += o.sqlstates_inferred;
-        self.temp_file_bytes = self.temp_file_bytes.saturating_add(o.temp_file_bytes);
+        add_to(&mut self.sqlstates_inferred, o.sqlstates_inferred);
+        add_to(&mut self.temp_file_bytes, o.temp_file_bytes);
         for (k, v) in o.events {
-            *self.events.entry(k).or_default() += v;
+            add_to(self.events.entry(k).or_default(), v);
         }
         self.first_time_ms = min_opt(self.first_time_ms, o.first_time_ms);
         self.zone = match (self.zone, o.zone) {

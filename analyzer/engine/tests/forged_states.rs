@@ -32,3 +32,24 @@ fn session_counts_at_the_ends_of_time_are_reported() {
     assert_eq!(sessions["peak_sessions"].as_i64(), Some(i64::MAX), "{sessions}");
     assert!(sessions["peak_at"].is_string(), "{sessions}");
 }
+
+#[test]
+fn a_forged_state_merged_with_itself_saturates() {
+    let mut a = Analysis::default();
+    a.stats.summary.records = u64::MAX - 1;
+    a.stats.summary.severities.insert("LOG".into(), u64::MAX);
+    a.stats.sessions.connections = u64::MAX;
+    a.stats.sessions.duration_histogram = vec![u64::MAX; 8];
+    a.stats.sessions.deltas = [(60, i64::MAX), (120, i64::MIN)].into();
+    a.stats.errors.total = u64::MAX;
+    let a = stored(&a).unwrap();
+    let mut merged = a.clone();
+    merged.merge(a);
+    assert_eq!(merged.stats.summary.records, u64::MAX);
+    assert_eq!(merged.stats.summary.severities["LOG"], u64::MAX);
+    assert_eq!(merged.stats.sessions.connections, u64::MAX);
+    assert_eq!(merged.stats.sessions.duration_histogram, vec![u64::MAX; 8]);
+    assert_eq!(merged.stats.sessions.deltas[&60], i64::MAX);
+    assert_eq!(merged.stats.errors.total, u64::MAX);
+    serde_json::to_value(merged.report(20)).expect("the merged report is built");
+}

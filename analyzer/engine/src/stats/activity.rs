@@ -2,7 +2,8 @@
 //! checkpoints, maintenance, sessions, authentication, cancellations, audit.
 //! Every type merges with `+=` (through `merge`), independent of split.
 
-use super::{add_to, bump, merge_counts, Limits};
+use super::{bump, merge_counts, Limits};
+use crate::totals::add_to;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
@@ -47,14 +48,14 @@ pub struct ErrorStats {
 
 impl ErrorStats {
     pub fn merge(&mut self, o: &ErrorStats, limits: &Limits) {
-        self.total += o.total;
+        add_to(&mut self.total, o.total);
         merge_counts(&mut self.by_severity, &o.by_severity);
         merge_counts(&mut self.by_sqlstate, &o.by_sqlstate);
         merge_counts(&mut self.by_class, &o.by_class);
         for (k, m) in &o.messages {
             self.add_message(k, m.clone(), limits);
         }
-        self.other_messages += o.other_messages;
+        add_to(&mut self.other_messages, o.other_messages);
         for (h, sev) in &o.by_hour {
             merge_counts(self.by_hour.entry(*h).or_default(), sev);
         }
@@ -62,7 +63,7 @@ impl ErrorStats {
 
     pub fn add_message(&mut self, key: &str, m: ErrorMessage, limits: &Limits) {
         if let Some(e) = self.messages.get_mut(key) {
-            e.count += m.count;
+            add_to(&mut e.count, m.count);
             if m.first_ms < e.first_ms && m.first_ms.is_some() || e.first_ms.is_none() {
                 e.first_ms = m.first_ms;
                 e.sample = m.sample;
@@ -71,7 +72,7 @@ impl ErrorStats {
         } else if self.messages.len() < limits.error_messages {
             self.messages.insert(key.to_string(), m);
         } else {
-            self.other_messages += m.count;
+            add_to(&mut self.other_messages, m.count);
         }
     }
 }
@@ -88,8 +89,8 @@ pub struct LockCell {
 
 impl LockCell {
     fn merge(&mut self, o: &LockCell) {
-        self.waits += o.waits;
-        self.acquired += o.acquired;
+        add_to(&mut self.waits, o.waits);
+        add_to(&mut self.acquired, o.acquired);
         add_to(&mut self.wait_us, o.wait_us);
     }
 }
@@ -153,7 +154,7 @@ impl LockStats {
         for (k, c) in &o.by_object {
             self.by_object.entry(k.clone()).or_default().merge(c);
         }
-        self.deadlocks += o.deadlocks;
+        add_to(&mut self.deadlocks, o.deadlocks);
         for d in &o.deadlock_samples {
             self.offer_deadlock(d.clone(), limits);
         }
@@ -174,10 +175,10 @@ pub struct TempStats {
 
 impl TempStats {
     pub fn merge(&mut self, o: &TempStats) {
-        self.files += o.files;
+        add_to(&mut self.files, o.files);
         add_to(&mut self.bytes, o.bytes);
         self.max_file_bytes = self.max_file_bytes.max(o.max_file_bytes);
-        self.unattributed_files += o.unattributed_files;
+        add_to(&mut self.unattributed_files, o.unattributed_files);
         add_to(&mut self.unattributed_bytes, o.unattributed_bytes);
         for (h, b) in &o.bytes_by_hour {
             add_to(self.bytes_by_hour.entry(*h).or_default(), *b);
@@ -209,7 +210,7 @@ impl SumMax {
     }
 
     fn merge(&mut self, o: &SumMax) {
-        self.count += o.count;
+        add_to(&mut self.count, o.count);
         self.sum_milli = self.sum_milli.saturating_add(o.sum_milli);
         self.max = self.max.max(o.max);
     }
@@ -238,7 +239,7 @@ pub struct CheckpointStats {
 impl CheckpointStats {
     pub fn merge(&mut self, o: &CheckpointStats) {
         merge_counts(&mut self.by_cause, &o.by_cause);
-        self.completed += o.completed;
+        add_to(&mut self.completed, o.completed);
         self.write_s.merge(&o.write_s);
         self.sync_s.merge(&o.sync_s);
         self.total_s.merge(&o.total_s);
@@ -247,9 +248,9 @@ impl CheckpointStats {
         add_to(&mut self.wal_added, o.wal_added);
         add_to(&mut self.wal_removed, o.wal_removed);
         add_to(&mut self.wal_recycled, o.wal_recycled);
-        self.too_frequent_warnings += o.too_frequent_warnings;
+        add_to(&mut self.too_frequent_warnings, o.too_frequent_warnings);
         for (h, n) in &o.by_hour {
-            *self.by_hour.entry(*h).or_default() += n;
+            add_to(self.by_hour.entry(*h).or_default(), *n);
         }
     }
 }
@@ -268,14 +269,14 @@ pub struct TableMaintenance {
 
 impl TableMaintenance {
     pub fn merge(&mut self, o: &TableMaintenance) {
-        self.vacuums += o.vacuums;
-        self.analyzes += o.analyzes;
+        add_to(&mut self.vacuums, o.vacuums);
+        add_to(&mut self.analyzes, o.analyzes);
         self.vacuum_s.merge(&o.vacuum_s);
         self.analyze_s.merge(&o.analyze_s);
         add_to(&mut self.tuples_removed, o.tuples_removed);
         add_to(&mut self.pages_removed, o.pages_removed);
-        self.aggressive += o.aggressive;
-        self.wraparound += o.wraparound;
+        add_to(&mut self.aggressive, o.aggressive);
+        add_to(&mut self.wraparound, o.wraparound);
     }
 }
 
@@ -370,23 +371,24 @@ impl SessionStats {
     }
 
     pub fn merge(&mut self, o: &SessionStats) {
-        self.received += o.received;
-        self.connections += o.connections;
+        add_to(&mut self.received, o.received);
+        add_to(&mut self.connections, o.connections);
         merge_counts(&mut self.by_user, &o.by_user);
         merge_counts(&mut self.by_database, &o.by_database);
         merge_counts(&mut self.by_application, &o.by_application);
         merge_counts(&mut self.by_host, &o.by_host);
-        self.disconnections += o.disconnections;
+        add_to(&mut self.disconnections, o.disconnections);
         self.session_ms.merge(&o.session_ms);
         if self.duration_histogram.len() < o.duration_histogram.len() {
             self.duration_histogram
                 .resize(o.duration_histogram.len(), 0);
         }
         for (i, n) in o.duration_histogram.iter().enumerate() {
-            self.duration_histogram[i] += n;
+            add_to(&mut self.duration_histogram[i], *n);
         }
         for (s, d) in &o.deltas {
-            *self.deltas.entry(*s).or_default() += d;
+            let e = self.deltas.entry(*s).or_default();
+            *e = e.saturating_add(*d);
         }
         self.deltas.retain(|_, d| *d != 0);
     }
@@ -404,7 +406,7 @@ pub struct AuthStats {
 
 impl AuthStats {
     pub fn merge(&mut self, o: &AuthStats) {
-        self.failures += o.failures;
+        add_to(&mut self.failures, o.failures);
         merge_counts(&mut self.by_user, &o.by_user);
         merge_counts(&mut self.by_database, &o.by_database);
         merge_counts(&mut self.by_host, &o.by_host);
@@ -427,7 +429,7 @@ impl MiscStats {
     pub fn merge(&mut self, o: &MiscStats) {
         merge_counts(&mut self.cancels, &o.cancels);
         merge_counts(&mut self.audit, &o.audit);
-        self.untimed_steps += o.untimed_steps;
+        add_to(&mut self.untimed_steps, o.untimed_steps);
     }
 
     pub fn cancel(&mut self, reason: &str) {

@@ -8,6 +8,7 @@ pub mod sketch;
 
 use crate::fingerprint::{is_own_query, Fingerprinter};
 use crate::summary::Summary;
+use crate::totals::add_to;
 use activity::*;
 use pglog_logparse::classify::statement::{PlanFormat, Statement, StatementKind};
 use pglog_logparse::{Event, EventKind};
@@ -68,13 +69,13 @@ pub struct Minute {
 
 impl Minute {
     fn merge(&mut self, o: &Minute) {
-        self.queries += o.queries;
+        add_to(&mut self.queries, o.queries);
         add_to(&mut self.query_us, o.query_us);
         self.latency += &o.latency;
-        self.errors += o.errors;
-        self.connections += o.connections;
+        add_to(&mut self.errors, o.errors);
+        add_to(&mut self.connections, o.connections);
         add_to(&mut self.temp_bytes, o.temp_bytes);
-        self.checkpoints += o.checkpoints;
+        add_to(&mut self.checkpoints, o.checkpoints);
     }
 }
 
@@ -156,17 +157,9 @@ fn offer_plan(v: &mut Vec<PlanSample>, p: PlanSample, n: usize) {
     }
 }
 
-/// Adds `n` to a total of values read from the log (microseconds, bytes,
-/// tuples, WAL files). A forged or damaged log may hold any number, so
-/// totals saturate instead of overflowing; saturating addition of unsigned
-/// numbers is still associative, so merges give the same total in any order.
-pub(crate) fn add_to(total: &mut u64, n: u64) {
-    *total = total.saturating_add(n);
-}
-
 pub(crate) fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
     match map.get_mut(key) {
-        Some(v) => *v += n,
+        Some(v) => add_to(v, n),
         None => {
             map.insert(key.to_string(), n);
         }

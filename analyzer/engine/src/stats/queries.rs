@@ -2,7 +2,8 @@
 //! distinct queries.
 
 use super::sketch::{Bucket, Sketch};
-use super::{add_to, bump, truncate_chars, Limits};
+use super::{bump, truncate_chars, Limits};
+use crate::totals::add_to;
 use crate::fingerprint::QueryKey;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -36,7 +37,7 @@ pub fn micros(ms: f64) -> u64 {
 
 impl AddAssign<&StepStats> for StepStats {
     fn add_assign(&mut self, o: &StepStats) {
-        self.count += o.count;
+        add_to(&mut self.count, o.count);
         add_to(&mut self.total_us, o.total_us);
         self.max_ms = self.max_ms.max(o.max_ms);
     }
@@ -245,7 +246,7 @@ impl QueryStats {
                 self.max_ms = self.max_ms.max(o.max_ms);
             }
         }
-        self.calls += o.calls;
+        add_to(&mut self.calls, o.calls);
         add_to(&mut self.total_us, o.total_us);
         self.sketch += &o.sketch;
         merge_capped(&mut self.by_user, &o.by_user, limits.breakdown);
@@ -262,17 +263,17 @@ impl QueryStats {
         );
         for (h, c) in &o.hours {
             let e = self.hours.entry(*h).or_default();
-            e.calls += c.calls;
+            add_to(&mut e.calls, c.calls);
             add_to(&mut e.total_us, c.total_us);
         }
         self.parse += &o.parse;
         self.bind += &o.bind;
-        self.temp_files += o.temp_files;
+        add_to(&mut self.temp_files, o.temp_files);
         add_to(&mut self.temp_bytes, o.temp_bytes);
-        self.lock_waits += o.lock_waits;
+        add_to(&mut self.lock_waits, o.lock_waits);
         add_to(&mut self.lock_wait_us, o.lock_wait_us);
-        self.errors += o.errors;
-        self.cancels += o.cancels;
+        add_to(&mut self.errors, o.errors);
+        add_to(&mut self.cancels, o.cancels);
         self.seen(o.first_ms);
         self.seen(o.last_ms);
         for s in &o.samples {
@@ -357,9 +358,9 @@ impl QueryTable {
             self.by_fingerprint.entry(*k).or_default().merge(q, limits);
         }
         self.other.merge(&o.other, limits);
-        self.evicted += o.evicted;
-        self.own_queries += o.own_queries;
-        self.prepares += o.prepares;
+        add_to(&mut self.evicted, o.evicted);
+        add_to(&mut self.own_queries, o.own_queries);
+        add_to(&mut self.prepares, o.prepares);
         self.enforce_cap(limits);
     }
 
