@@ -19,6 +19,8 @@ command -v prometheus >/dev/null || need_apt+=(prometheus)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 # A real browser opens the HTML report in the tests.
 command -v chromium >/dev/null || need_apt+=(chromium)
+# fuzz/seed.sh unpacks saved states into seeds for the state target.
+command -v zstd >/dev/null || need_apt+=(zstd)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
@@ -41,15 +43,22 @@ status=${PIPESTATUS[0]}
 # offline); checkov and python-hcl2 go into target/tf-venv.
 bash terraform/check.sh 2>&1 | tee -a "$log"
 tf_status=${PIPESTATUS[0]}
+# fuzz/: every fuzz target for a bounded time (see fuzz/README.md); a crash,
+# hang or memory blow-up fails the run. Its closing line counts one test
+# per target.
+bash fuzz/run.sh "${PGLOG_FUZZ_SECONDS:-20}" 2>&1 | tee -a "$log"
+fuzz_status=${PIPESTATUS[0]}
 set -e
 # One closing line for everything (cargo prints one per test binary,
-# `terraform test` one per module, unittest one for terraform/tests).
+# `terraform test` one per module, unittest one for terraform/tests,
+# fuzz/run.sh one for all targets).
 awk '
   /^test result:/ { p += $4; f += $6; s += $8 }
   /^Success! [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
+  /^fuzz: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
   /^Failure! [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }
   /^Ran [0-9]+ tests? in/ { ran = $2 }
   /^OK/ && ran { k = 0; if (match($0, /skipped=[0-9]+/)) k = substr($0, RSTART + 8, RLENGTH - 8); p += ran - k; s += k; ran = 0 }
   /^FAILED \(/ && ran { n = 0; if (match($0, /failures=[0-9]+/)) n += substr($0, RSTART + 9, RLENGTH - 9); if (match($0, /errors=[0-9]+/)) n += substr($0, RSTART + 7, RLENGTH - 7); f += n; p += ran - n; ran = 0 }
   END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
-[ "$status" -eq 0 ] && [ "$tf_status" -eq 0 ]
+[ "$status" -eq 0 ] && [ "$tf_status" -eq 0 ] && [ "$fuzz_status" -eq 0 ]

@@ -4,7 +4,7 @@
 # collector's catalogue and example configs) into fuzz/seeds/TARGET/.
 # Nothing it writes is committed; run it again after the samples change.
 #
-#   fuzz/seed.sh [PGLOG_BINARY]   (default: target/debug/pglog, built if missing)
+#   fuzz/seed.sh [PGLOG_BINARY]   (default: the debug build's, built if missing)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -84,7 +84,7 @@ for path in files:
 PY
 
 # States of the small sample logs, written by the real binary.
-pglog=${1:-target/debug/pglog}
+pglog=${1:-${CARGO_TARGET_DIR:-target}/debug/pglog}
 if [ ! -x "$pglog" ]; then
     cargo build --locked -q -p pglog --bin pglog
 fi
@@ -111,7 +111,9 @@ awk -v dir="$out/collector_catalogue" '/^\[\[query\]\]/ { n++ } n { print > (dir
 cp collector/deploy/collector.toml.example "$out/collector_config/example.toml"
 # The example with every commented-out key set.
 sed -E 's/^# ([a-z_]+ = )/\1/' collector/deploy/collector.toml.example > "$out/collector_config/example-all.toml"
-# The config the terraform module's boot script writes, with example values.
+# The config the terraform module's boot script writes, with example values
+# for its template variables.
+# shellcheck disable=SC2016
 sed -n "/^cat > \/etc\/pglog\/collector.toml <<'CONFIG'/,/^CONFIG/p" terraform/modules/pglog-collector/collector.sh.tftpl \
     | sed -e '1d;$d' -e '/^%{/d' -e 's/\${db_port}/5432/; s/\${interval}/60s/; s/\${log_retention_days}/30/; s/\${slow_query_ms}/1000/' \
         -e 's/\${[a-z_]*}/example/g' > "$out/collector_config/terraform.toml"
