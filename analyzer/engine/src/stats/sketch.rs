@@ -4,8 +4,9 @@
 //! γ = (1 + α) / (1 - α). A quantile is answered with the bucket's middle
 //! value, which is within a relative error α = 1% of the true quantile.
 //! Two sketches merge by adding bucket counts, so the result does not depend
-//! on how the input was split. Storage is one counter per occupied bucket
-//! range: a day of durations from 1 µs to 1 h needs under 1,100 buckets.
+//! on how the input was split. Storage is one counter per occupied bucket,
+//! so memory follows the number of distinct buckets, never the spread of
+//! the values: a day of durations from 1 µs to 1 h needs under 1,100.
 
 use serde::{Deserialize, Serialize};
 use std::ops::AddAssign;
@@ -27,9 +28,10 @@ fn gamma() -> f64 {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "SketchFields")]
 pub struct Sketch {
-    /// Index of `counts[0]`.
-    start: i32,
-    counts: Vec<u64>,
+    /// (bucket index, count) of the occupied buckets, by index. A range
+    /// of counters from the lowest to the highest index took 290 KB for
+    /// two values 10^306 apart, in every minute of a forged log.
+    buckets: Vec<(i32, u64)>,
     zeros: u64,
     count: u64,
     min: f64,
@@ -63,18 +65,13 @@ impl Sketch {
     }
 
     fn add_bucket(&mut self, i: i32, n: u64) {
-        if self.counts.is_empty() {
-            self.start = i;
-            self.counts.push(0);
-        } else if i < self.start {
-            let grow = (self.start - i) as usize;
-            self.counts.splice(0..0, std::iter::repeat_n(0, grow));
-            self.start = i;
-        } else if i >= self.start + self.counts.len() as i32 {
-            self.counts.resize((i - self.start) as usize + 1, 0);
+        match self.buckets.binary_search_by_key(&i, |&(k, _)| k) {
+            Ok(at) => {
+                let c = &mut self.buckets[at].1;
+                *c = c.saturating_add(n);
+            }
+            Err(at) => self.buckets.insert(at, (i, n)),
         }
-        let c = &mut self.counts[(i - self.start) as usize];
-        *c = c.saturating_add(n);
     }
 
     pub fn count(&self) -> u64 {
@@ -88,8 +85,8 @@ impl Sketch {
         }
         let last = bucket(v);
         let mut n = self.zeros;
-        for (k, &c) in self.counts.iter().enumerate() {
-            if self.start + k as i32 > last {
+        for &(i, c) in &self.buckets {
+            if i > last {
                 break;
             }
             n = n.saturating_add(c);
@@ -114,10 +111,9 @@ impl Sketch {
             return Some(self.min.max(0.0).min(MIN_VALUE));
         }
         let mut seen = self.zeros;
-        for (k, &c) in self.counts.iter().enumerate() {
+        for &(i, c) in &self.buckets {
             seen = seen.saturating_add(c);
             if seen > rank {
-                let i = self.start + k as i32;
                 let g = gamma();
                 let v = 2.0 * g.powi(i) / (g + 1.0);
                 return Some(v.clamp(self.min, self.max));
@@ -162,22 +158,19 @@ impl AddAssign<&Sketch> for Sketch {
         self.max = self.max.max(o.max);
         self.count = self.count.saturating_add(o.count);
         self.zeros = self.zeros.saturating_add(o.zeros);
-        for (k, &c) in o.counts.iter().enumerate() {
-            if c > 0 {
-                self.add_bucket(o.start + k as i32, c);
-            }
+        for &(i, c) in &o.buckets {
+            self.add_bucket(i, c);
         }
     }
 }
 
-/// [`Sketch`] as stored, checked before use: bucket indexes that no finite
-/// value has would make a merge allocate for every index in between, a
-/// minimum above the maximum breaks quantiles, and the histogram needs the
-/// buckets to add up to the count.
+/// [`Sketch`] as stored, checked before use: buckets out of order or that
+/// no finite value has, a minimum above the maximum (quantiles clamp
+/// between them), and buckets that do not add up to the count (the
+/// histogram subtracts one from the other) are a damaged state.
 #[derive(Deserialize)]
 struct SketchFields {
-    start: i32,
-    counts: Vec<u64>,
+    buckets: Vec<(i32, u64)>,
     zeros: u64,
     count: u64,
     min: f64,
@@ -189,22 +182,22 @@ impl TryFrom<SketchFields> for Sketch {
 
     fn try_from(f: SketchFields) -> Result<Sketch, String> {
         // Values at or below MIN_VALUE are zeros; f64::MAX has the top bucket.
-        let (lowest, highest) = (i64::from(bucket(MIN_VALUE)), i64::from(bucket(f64::MAX)));
-        let end = i64::from(f.start) + f.counts.len() as i64 - 1;
-        if !f.counts.is_empty() && (i64::from(f.start) < lowest || end > highest) {
-            return Err(format!(
-                "sketch buckets {}..={end} outside {lowest}..={highest}",
-                f.start
-            ));
+        let (lowest, highest) = (bucket(MIN_VALUE), bucket(f64::MAX));
+        let in_order = f.buckets.windows(2).all(|w| w[0].0 < w[1].0);
+        if !in_order {
+            return Err("sketch buckets out of order".to_string());
+        }
+        if let Some(&(i, _)) = f.buckets.iter().find(|(i, _)| !(lowest..=highest).contains(i)) {
+            return Err(format!("sketch bucket {i} outside {lowest}..={highest}"));
         }
         let ordered = f.min <= f.max;
         if f.count > 0 && !ordered {
             return Err(format!("sketch minimum {} above maximum {}", f.min, f.max));
         }
         let held = f
-            .counts
+            .buckets
             .iter()
-            .try_fold(f.zeros, |n, &c| n.checked_add(c));
+            .try_fold(f.zeros, |n, &(_, c)| n.checked_add(c));
         if held != Some(f.count) {
             return Err(format!(
                 "sketch of {} values holds {}",
@@ -213,8 +206,7 @@ impl TryFrom<SketchFields> for Sketch {
             ));
         }
         Ok(Sketch {
-            start: f.start,
-            counts: f.counts,
+            buckets: f.buckets,
             zeros: f.zeros,
             count: f.count,
             min: f.min,
@@ -263,26 +255,26 @@ mod tests {
 
     #[test]
     fn stored_sketches_no_analysis_makes_are_refused() {
-        let one = |start: i32, counts: Vec<u64>, count: u64, min: f64, max: f64| Sketch {
-            start,
-            counts,
+        let one = |buckets: Vec<(i32, u64)>, count: u64, min: f64, max: f64| Sketch {
+            buckets,
             zeros: 0,
             count,
             min,
             max,
         };
         let refused = [
-            // Buckets no finite value falls in: merged with a real sketch,
-            // the counters between them would take 16 GiB.
-            one(i32::MAX - 1, vec![1, 1], 2, 1.0, 2.0),
-            one(i32::MIN, vec![1], 1, 1.0, 1.0),
+            // Buckets no finite value falls in, or out of order.
+            one(vec![(i32::MAX, 1)], 1, 1.0, 2.0),
+            one(vec![(i32::MIN, 1)], 1, 1.0, 1.0),
+            one(vec![(2, 1), (1, 1)], 2, 1.0, 1.0),
+            one(vec![(1, 1), (1, 1)], 2, 1.0, 1.0),
             // Buckets that do not add up to the count (the histogram
             // subtracted one from the other).
-            one(0, vec![3], 1, 1.0, 1.0),
-            one(0, vec![u64::MAX, 1], 0, 1.0, 1.0),
+            one(vec![(0, 3)], 1, 1.0, 1.0),
+            one(vec![(0, u64::MAX), (1, 1)], 0, 1.0, 1.0),
             // Quantiles clamp between the minimum and the maximum.
-            one(0, vec![1], 1, 2.0, 1.0),
-            one(0, vec![1], 1, f64::NAN, 1.0),
+            one(vec![(0, 1)], 1, 2.0, 1.0),
+            one(vec![(0, 1)], 1, f64::NAN, 1.0),
         ];
         for s in refused {
             assert!(stored(&s).is_err(), "{s:?}");
@@ -290,10 +282,24 @@ mod tests {
     }
 
     #[test]
+    fn memory_follows_the_values_not_their_spread() {
+        let (mut a, mut b) = (Sketch::default(), Sketch::default());
+        a.add(1e-5);
+        b.add(1e300);
+        a += &b;
+        a.add(1e-5);
+        assert_eq!(a.buckets.len(), 2);
+        assert_eq!(a.count_at_most(1.0), 2);
+        for (q, exact) in [(0.5, 1e-5), (0.99, 1e300)] {
+            let got = a.quantile(q).unwrap();
+            assert!((got - exact).abs() <= exact * RELATIVE_ERROR, "q{q}: {got}");
+        }
+    }
+
+    #[test]
     fn merged_counts_saturate() {
         let mut a = Sketch {
-            start: bucket(1.0),
-            counts: vec![u64::MAX],
+            buckets: vec![(bucket(1.0), u64::MAX)],
             zeros: 0,
             count: u64::MAX,
             min: 1.0,
