@@ -611,3 +611,33 @@ fn formats_are_sniffed_from_content() {
         );
     }
 }
+
+#[test]
+fn a_checkpoint_message_with_other_characters_before_its_numbers() {
+    // The RDS sample's real record, with each "; " or ", " before a WAL
+    // count replaced by a two-byte character (found by fuzz/read_rds).
+    let log = std::fs::read_to_string(sample("rds/postgresql.log")).unwrap();
+    let line = log
+        .lines()
+        .find(|l| l.contains("checkpoint complete: "))
+        .expect("the sample has a checkpoint");
+    let garbled = line
+        .replace("); ", ")\u{51c}")
+        .replace("added, ", "added\u{51c}")
+        .replace("removed, ", "removed\u{51c}");
+    assert_ne!(garbled, line);
+    let mut reader = ReaderBuilder::new()
+        .format(InputFormat::Rds)
+        .build(Box::new(std::io::Cursor::new(format!("{garbled}\n"))))
+        .unwrap();
+    let Some(Item::Record(r)) = reader.next_item().unwrap() else {
+        panic!("one record")
+    };
+    let EventKind::CheckpointComplete(c) = Classifier::new().classify(r).kind else {
+        panic!("a checkpoint")
+    };
+    assert_eq!(
+        (c.wal_added, c.wal_removed, c.wal_recycled),
+        (Some(0), Some(0), Some(1))
+    );
+}

@@ -282,8 +282,8 @@ fn number_after(s: &str, key: &str) -> Option<f64> {
 fn number_before(s: &str, suffix: &str) -> Option<u64> {
     let i = s.find(suffix)?;
     let head = &s[..i];
-    let start = head
-        .rfind(|c: char| !c.is_ascii_digit())
-        .map_or(0, |p| p + 1);
-    head[start..].parse().ok()
+    // The digits end `head`; whatever precedes them may be any character.
+    head[head.trim_end_matches(|c: char| c.is_ascii_digit()).len()..]
+        .parse()
+        .ok()
 }
