@@ -7,7 +7,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn sample(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../sample-logs")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -84,7 +86,11 @@ fn durations_beyond_any_total_saturate() {
 #[test]
 fn temp_file_sizes_beyond_any_total_saturate() {
     let dir = tempfile::tempdir().unwrap();
-    let (log, n) = replace_numbers(&sample("rds/postgresql.log"), ", size ", &u64::MAX.to_string());
+    let (log, n) = replace_numbers(
+        &sample("rds/postgresql.log"),
+        ", size ",
+        &u64::MAX.to_string(),
+    );
     assert!(n >= 2, "the sample has temp files ({n})");
     let path = write(dir.path(), "huge-temp-files.log", &log);
 

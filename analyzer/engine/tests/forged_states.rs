@@ -14,7 +14,10 @@ fn stored(a: &Analysis) -> Result<Analysis, StateError> {
 fn a_session_histogram_with_more_buckets_than_the_report_is_damaged() {
     let mut a = Analysis::default();
     a.stats.sessions.duration_histogram = vec![1; 8];
-    assert!(stored(&a).is_ok(), "one count per bucket and one for longer");
+    assert!(
+        stored(&a).is_ok(),
+        "one count per bucket and one for longer"
+    );
     a.stats.sessions.duration_histogram = vec![1; 9];
     match stored(&a) {
         Err(StateError::Damaged { path, .. }) => assert!(path.ends_with("forged.state")),
@@ -29,7 +32,11 @@ fn session_counts_at_the_ends_of_time_are_reported() {
     let a = stored(&a).expect("a state of any deltas reads back");
     let report = serde_json::to_value(a.report(20)).unwrap();
     let sessions = &report["sessions"];
-    assert_eq!(sessions["peak_sessions"].as_i64(), Some(i64::MAX), "{sessions}");
+    assert_eq!(
+        sessions["peak_sessions"].as_i64(),
+        Some(i64::MAX),
+        "{sessions}"
+    );
     assert!(sessions["peak_at"].is_string(), "{sessions}");
 }
 

@@ -14,7 +14,8 @@ fn peak_rss_mb() -> u64 {
 
 #[test]
 fn two_durations_ten_to_the_300_apart_in_every_minute() {
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs/replica/postgresql.log");
+    let sample =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs/replica/postgresql.log");
     let text = std::fs::read_to_string(sample).unwrap();
     let record = text
         .lines()
@@ -30,7 +31,12 @@ fn two_durations_ten_to_the_300_apart_in_every_minute() {
     let minutes = 2000;
     let mut log = String::new();
     for m in 0..minutes {
-        let stamp = format!("2026-12-0{} {:02}:{:02}:00.000", 1 + m / 1440, m / 60 % 24, m % 60);
+        let stamp = format!(
+            "2026-12-0{} {:02}:{:02}:00.000",
+            1 + m / 1440,
+            m / 60 % 24,
+            m % 60
+        );
         for duration in ["0.002", huge.as_str()] {
             log.push_str(&format!("{stamp}{head}{duration}{tail}\n"));
         }
@@ -50,5 +56,9 @@ fn two_durations_ten_to_the_300_apart_in_every_minute() {
     let p99 = doc["latency"]["p99_ms"].as_f64().unwrap();
     assert!((p99 / 1e300 - 1.0).abs() <= 0.01, "p99 {p99}");
     let peak = peak_rss_mb();
-    assert!(peak < 256, "peak RSS {peak} MB for a log of {} records", 2 * minutes);
+    assert!(
+        peak < 256,
+        "peak RSS {peak} MB for a log of {} records",
+        2 * minutes
+    );
 }

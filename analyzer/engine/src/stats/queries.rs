@@ -3,8 +3,8 @@
 
 use super::sketch::{Bucket, Sketch};
 use super::{bump, truncate_chars, Limits};
-use crate::totals::add_to;
 use crate::fingerprint::QueryKey;
+use crate::totals::add_to;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::AddAssign;

@@ -187,7 +187,11 @@ impl TryFrom<SketchFields> for Sketch {
         if !in_order {
             return Err("sketch buckets out of order".to_string());
         }
-        if let Some(&(i, _)) = f.buckets.iter().find(|(i, _)| !(lowest..=highest).contains(i)) {
+        if let Some(&(i, _)) = f
+            .buckets
+            .iter()
+            .find(|(i, _)| !(lowest..=highest).contains(i))
+        {
             return Err(format!("sketch bucket {i} outside {lowest}..={highest}"));
         }
         let ordered = f.min <= f.max;
