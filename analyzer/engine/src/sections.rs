@@ -686,7 +686,11 @@ impl Sections {
         autovacuum.sort_by(|a, b| {
             (b.vacuum_s.sum + b.analyze_s.sum)
                 .total_cmp(&(a.vacuum_s.sum + a.analyze_s.sum))
-                .then((b.vacuums + b.analyzes).cmp(&(a.vacuums + a.analyzes)))
+                .then(
+                    // Counts saturate (totals::add_to), so their sums do too.
+                    (b.vacuums.saturating_add(b.analyzes))
+                        .cmp(&a.vacuums.saturating_add(a.analyzes)),
+                )
                 .then(a.table.cmp(&b.table))
         });
         let mut histogram: Vec<SessionBucket> = SESSION_BUCKETS_S

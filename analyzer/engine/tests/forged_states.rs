@@ -60,3 +60,36 @@ fn a_forged_state_merged_with_itself_saturates() {
     assert_eq!(merged.stats.errors.total, u64::MAX);
     serde_json::to_value(merged.report(20)).expect("the merged report is built");
 }
+
+#[test]
+fn maintenance_counts_and_input_sizes_near_the_top_are_reported() {
+    let mut a = Analysis::default();
+    for table in ["app.public.a", "app.public.b"] {
+        let m = a.stats.maintenance.entry(table.into()).or_default();
+        m.vacuums = u64::MAX;
+        m.analyzes = 1;
+    }
+    let a = stored(&a).unwrap();
+    let mut merged = a.clone();
+    merged.merge(a);
+    let file = pglog_analyzer::FileReport {
+        path: "forged.log".into(),
+        format: "csv".into(),
+        compression: "none".into(),
+        prefix: None,
+        bytes: u64::MAX,
+        records: 0,
+        malformed: 0,
+        changed: None,
+    };
+    merged.sources = vec![file.clone(), file];
+    let report = serde_json::to_value(merged.report(20)).unwrap();
+    assert_eq!(report["input"]["bytes"].as_u64(), Some(u64::MAX));
+    let tables: Vec<&str> = report["autovacuum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["table"].as_str().unwrap())
+        .collect();
+    assert_eq!(tables, ["app.public.a", "app.public.b"]);
+}
