@@ -30,13 +30,18 @@ const LOGS: &[&str] = &[
 
 /// Range sizes per log in CI, besides the smallest ones and the default.
 const CI_SIZES: usize = 3;
+/// The smallest range tried.
+const MIN_RANGE: u64 = 200;
+/// In CI, a run reads at most about this many ranges, which keeps the large
+/// logs' smallest ranges above a few hundred bytes.
+const CI_MAX_RANGES: u64 = 2000;
 
-/// `count` range sizes from 200 bytes to 64 KiB, spread evenly on a log
+/// `count` range sizes from `lo` bytes to 64 KiB, spread evenly on a log
 /// scale with a fixed pseudo-random jitter (the same on every run), the
 /// smallest first.
-fn range_sizes(count: usize, seed: u64) -> Vec<u64> {
+fn range_sizes(count: usize, seed: u64, lo: u64) -> Vec<u64> {
     let mut x = seed | 1;
-    let (lo, hi) = (200f64.ln(), 65536f64.ln());
+    let (lo, hi) = ((lo as f64).ln(), 65536f64.ln());
     (0..count)
         .map(|i| {
             x ^= x << 13;
@@ -49,11 +54,16 @@ fn range_sizes(count: usize, seed: u64) -> Vec<u64> {
         .collect()
 }
 
-fn sweep_count() -> usize {
-    std::env::var("PGLOG_SPLIT_SWEEP")
+/// The range sizes to try per log, and the smallest range for a log of
+/// `size` bytes.
+fn sweep(size: u64) -> (usize, u64) {
+    match std::env::var("PGLOG_SPLIT_SWEEP")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(CI_SIZES)
+    {
+        Some(n) => (n, MIN_RANGE),
+        None => (CI_SIZES, MIN_RANGE.max(size / CI_MAX_RANGES)),
+    }
 }
 
 /// The report of `path` read in ranges of `range` bytes (the default split
@@ -68,16 +78,17 @@ fn report(path: &Path, range: Option<u64>, jobs: usize) -> Value {
     analyze_path(path, &args)
 }
 
-/// Reads `path` whole, then at the smallest ranges, at `sweep_count()`
-/// sizes up to 64 KiB and at the default split, with 1, 2 and 3 threads,
-/// and asserts that every report equals the whole read, every field
-/// included.
+/// Reads `path` whole, then at the smallest ranges, at `sweep()` sizes up
+/// to 64 KiB and at the default split, with 1, 2 and 3 threads, and asserts
+/// that every report equals the whole read, every field included.
 fn assert_exact_at_any_split(path: &Path, seed: u64) {
     let size = std::fs::metadata(path).unwrap().len();
     let whole = report(path, Some(size + 1), 1);
     assert!(n(&whole, "/input/records") > 0, "{}", path.display());
-    let mut runs: Vec<(Option<u64>, usize)> = vec![(Some(200), 2), (Some(313), 3), (None, 2)];
-    for (i, r) in range_sizes(sweep_count(), seed).into_iter().enumerate() {
+    let (count, lo) = sweep(size);
+    let mut runs: Vec<(Option<u64>, usize)> =
+        vec![(Some(lo), 2), (Some(lo * 3 / 2 + 7), 3), (None, 2)];
+    for (i, r) in range_sizes(count, seed, lo).into_iter().enumerate() {
         runs.push((Some(r), 1 + i % 3));
     }
     for (range, jobs) in runs {
@@ -141,9 +152,19 @@ fn statements_far_from_their_duration_are_joined_at_the_default_warm_up() {
 
 #[test]
 fn range_sizes_cover_small_and_large_ranges() {
-    let sizes = range_sizes(40, 7);
-    assert!(sizes.iter().all(|&s| (200..=65536).contains(&s)));
+    let sizes = range_sizes(40, 7, MIN_RANGE);
+    assert!(sizes.iter().all(|&s| (MIN_RANGE..=65536).contains(&s)));
     assert!(sizes.windows(2).all(|w| w[0] <= w[1]));
     assert!(sizes[0] < 300 && sizes[39] > 50_000, "{sizes:?}");
-    assert_eq!(sizes, range_sizes(40, 7), "the same sizes on every run");
+    assert_eq!(
+        sizes,
+        range_sizes(40, 7, MIN_RANGE),
+        "the same sizes on every run"
+    );
+    // The small logs, where the concurrent sessions' pairs straddle most
+    // boundaries, are read at the smallest ranges in CI too.
+    let concurrent = std::fs::metadata(sample("concurrent/postgresql.log"))
+        .unwrap()
+        .len();
+    assert!(concurrent / CI_MAX_RANGES < 250, "{concurrent}");
 }

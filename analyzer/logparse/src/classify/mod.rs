@@ -3,11 +3,13 @@
 //! looked at here.
 
 pub mod activity;
+pub mod carry;
 pub mod sqlstate;
 pub mod statement;
 
 use crate::record::{LogRecord, Severity, SqlState};
 use activity::{AuditEntry, CheckpointStats, DeadlockSide, LockWait, MaintenanceStats};
+use carry::{Carry, Handoff, Needs, Tracker};
 use serde::Serialize;
 use statement::{Parsed, Plan, Statement, StatementKind};
 use std::collections::HashMap;
@@ -175,7 +177,7 @@ pub struct Event {
     pub sqlstate_inferred: bool,
 }
 
-#[derive(Default, Clone)]
+#[derive(Debug, Default, Clone)]
 struct SessionInfo {
     user: Option<crate::record::Short>,
     database: Option<crate::record::Short>,
@@ -185,15 +187,52 @@ struct SessionInfo {
 /// Classifies records in log order. It keeps a little state per process:
 /// statement text from `log_statement` waiting for its `duration:` line, and
 /// each session's user/database/application for its parallel workers.
+/// A log read in parts hands that state on (see [`carry`]).
 #[derive(Default)]
 pub struct Classifier {
     logged: HashMap<u32, Statement>,
     sessions: HashMap<u32, SessionInfo>,
+    tracker: Tracker,
 }
 
 impl Classifier {
+    /// A classifier for a log read from its start.
     pub fn new() -> Classifier {
         Classifier::default()
+    }
+
+    /// A classifier for a log read from the middle, whose earlier state is
+    /// not known: what depended on it is noted in [`Classifier::needs`].
+    pub fn mid_log() -> Classifier {
+        Classifier {
+            tracker: Tracker::mid_log(),
+            ..Classifier::default()
+        }
+    }
+
+    /// A classifier that goes on where `carry`, the exact state, was taken.
+    pub fn resume(carry: Carry) -> Classifier {
+        Classifier {
+            logged: carry.logged,
+            sessions: carry.sessions,
+            tracker: Tracker::default(),
+        }
+    }
+
+    /// From the next record on, keep what changes for [`Classifier::handoff`]
+    /// and note in [`Classifier::needs`] what depended on unknown state.
+    pub fn track_changes(&mut self) {
+        self.tracker.start();
+    }
+
+    /// What the records since [`Classifier::track_changes`] changed.
+    pub fn handoff(&self) -> Handoff {
+        self.tracker.handoff(&self.logged, &self.sessions)
+    }
+
+    /// What a [`Classifier::mid_log`] classifier answered without knowing.
+    pub fn needs(&self) -> Needs {
+        self.tracker.needs()
     }
 
     pub fn classify(&mut self, mut record: LogRecord) -> Event {
@@ -214,6 +253,8 @@ impl Classifier {
         if let (EventKind::Disconnection { .. }, Some(pid)) = (&kind, record.pid) {
             self.logged.remove(&pid);
             self.sessions.remove(&pid);
+            self.tracker.statement_changed(pid);
+            self.tracker.session_changed(pid, false);
         }
         Event {
             record,
@@ -227,17 +268,30 @@ impl Classifier {
     fn attribute(&mut self, r: &mut LogRecord) {
         let Some(pid) = r.pid else { return };
         if r.user.is_some() || r.database.is_some() {
+            // Without an application here, the session keeps the one it had.
+            let inherited = r.application.is_none()
+                && (!self.tracker.session_known(pid) || self.tracker.application_inherited(pid));
             let info = self.sessions.entry(pid).or_default();
             info.user.clone_from(&r.user);
             info.database.clone_from(&r.database);
             if r.application.is_some() {
                 info.application.clone_from(&r.application);
             }
-        } else if let Some(leader) = r.leader_pid.and_then(|l| self.sessions.get(&l)) {
-            r.user.clone_from(&leader.user);
-            r.database.clone_from(&leader.database);
-            if r.application.is_none() {
-                r.application.clone_from(&leader.application);
+            self.tracker.session_changed(pid, inherited);
+        } else if let Some(l) = r.leader_pid {
+            match self.sessions.get(&l) {
+                Some(leader) => {
+                    r.user.clone_from(&leader.user);
+                    r.database.clone_from(&leader.database);
+                    if r.application.is_none() {
+                        r.application.clone_from(&leader.application);
+                        if self.tracker.application_inherited(l) {
+                            self.tracker.need_application(l);
+                        }
+                    }
+                }
+                None if !self.tracker.session_known(l) => self.tracker.need_session(l),
+                None => {}
             }
         }
     }
@@ -267,18 +321,29 @@ impl Classifier {
                     (_, None) => {
                         if let Some(pid) = r.pid {
                             self.logged.insert(pid, s.clone());
+                            self.tracker.statement_changed(pid);
                         }
                         EventKind::StatementLogged(s)
                     }
                 }
             }
-            Parsed::DurationOnly(ms) => match r.pid.and_then(|pid| self.logged.remove(&pid)) {
-                Some(mut s) => {
-                    s.duration_ms = Some(ms);
-                    EventKind::Query(s)
+            Parsed::DurationOnly(ms) => {
+                let Some(pid) = r.pid else {
+                    return EventKind::Duration { ms };
+                };
+                let waiting = self.logged.remove(&pid);
+                if waiting.is_none() && !self.tracker.statement_known(pid) {
+                    self.tracker.need_statement(pid);
                 }
-                None => EventKind::Duration { ms },
-            },
+                self.tracker.statement_changed(pid);
+                match waiting {
+                    Some(mut s) => {
+                        s.duration_ms = Some(ms);
+                        EventKind::Query(s)
+                    }
+                    None => EventKind::Duration { ms },
+                }
+            }
         }
     }
 }
