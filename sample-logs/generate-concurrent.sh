@@ -6,7 +6,7 @@
 # a long statement whose duration comes hundreds of records after its text,
 # and parallel workers that log temporary files (without user and database,
 # with leader_pid) long after their leader's last record.
-# The split tests read it at many range sizes. Run as root; about 20 s.
+# The split tests read it at many range sizes. Run as root; about 10 s.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"

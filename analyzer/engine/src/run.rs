@@ -361,58 +361,13 @@ fn assemble(
         }
     }
     outcomes.sort_by_key(|c| c.chunk.start);
-
-    // In order: verify each range's start and warm-up, and carry the exact
-    // classifier state from range to range.
-    let mut carry = Carry::default();
-    let mut expected = 0u64;
-    let mut line_base = 0u64;
-    let mut warm_up_seen = None;
-    let mut parts = Vec::with_capacity(outcomes.len());
-    for mut out in outcomes {
-        let mut again = None;
-        if out.chunk.start != expected || out.stitch_warm_up_short {
-            // The planned boundary was not where the previous range's last
-            // record ended (e.g. inside a quoted csv field): read again from
-            // the verified boundary. (From the file's start when the
-            // stitching warm-up was too short.)
-            if expected >= out.chunk.end {
-                continue;
-            }
-            let chunk = Chunk {
-                start: expected,
-                warm_from: if out.stitch_warm_up_short {
-                    0
-                } else {
-                    out.chunk.warm_from
-                },
-                ..out.chunk
-            };
-            let resumed = ClassifierStart::Resumed(carry.clone());
-            out = read_chunk(&path, format, prefix.as_ref(), chunk, resumed, opts)?;
-        } else if !warm_up_held(&out, format, warm_up_seen) || carry.answers(&out.needs) {
-            again = Some(carry.clone());
-        }
-        warm_up_seen = out.chunk.next_warm_from.filter(|_| out.next_warm_up_seen);
-        carry.apply(&out.handoff);
-        expected = out.actual_end;
-        let base = line_base;
-        line_base += out.lines;
-        parts.push((out, base, again));
-    }
-    // The ranges that answered without state they needed are read again
-    // with it.
-    let parts: Vec<(ChunkOutcome, u64)> = parts
-        .into_par_iter()
-        .map(|(out, base, again)| match again {
-            None => Ok((out, base)),
-            Some(carry) => {
-                let resumed = ClassifierStart::Resumed(carry);
-                read_chunk(&path, format, prefix.as_ref(), out.chunk, resumed, opts)
-                    .map(|o| (o, base))
-            }
-        })
-        .collect::<Result<_, AnalyzeError>>()?;
+    let ranged = RangedFile {
+        path: &path,
+        format,
+        prefix: prefix.as_ref(),
+        opts,
+    };
+    let parts = ranged.read_again(ranged.verify_in_order(outcomes)?)?;
     let mut stats = Stats::new(opts.limits);
     for (mut out, base) in parts {
         for s in &mut out.stats.summary.malformed_samples {
@@ -436,6 +391,79 @@ fn assemble(
         changed: None,
     };
     Ok(FileOutcome::Read(file, stats))
+}
+
+/// A file read in ranges, whose outcomes are put together.
+struct RangedFile<'a> {
+    path: &'a Path,
+    format: InputFormat,
+    prefix: Option<&'a Prefix>,
+    opts: &'a AnalyzeOptions,
+}
+
+/// A range's outcome, the line number its lines start after, and the exact
+/// classifier state at its start when it must be read again with it.
+type Part = (ChunkOutcome, u64, Option<Carry>);
+
+impl RangedFile<'_> {
+    fn read(&self, chunk: Chunk, start: ClassifierStart) -> Result<ChunkOutcome, AnalyzeError> {
+        read_chunk(self.path, self.format, self.prefix, chunk, start, self.opts)
+    }
+
+    /// In order: verifies each range's start and warm-up, and carries the
+    /// exact classifier state from range to range.
+    fn verify_in_order(&self, outcomes: Vec<ChunkOutcome>) -> Result<Vec<Part>, AnalyzeError> {
+        let mut carry = Carry::default();
+        let mut expected = 0u64;
+        let mut line_base = 0u64;
+        let mut warm_up_seen = None;
+        let mut parts = Vec::with_capacity(outcomes.len());
+        for mut out in outcomes {
+            let mut again = None;
+            if out.chunk.start != expected || out.stitch_warm_up_short {
+                // The planned boundary was not where the previous range's
+                // last record ended (e.g. inside a quoted csv field): read
+                // again from the verified boundary. (From the file's start
+                // when the stitching warm-up was too short.)
+                if expected >= out.chunk.end {
+                    continue;
+                }
+                let chunk = Chunk {
+                    start: expected,
+                    warm_from: if out.stitch_warm_up_short {
+                        0
+                    } else {
+                        out.chunk.warm_from
+                    },
+                    ..out.chunk
+                };
+                out = self.read(chunk, ClassifierStart::Resumed(carry.clone()))?;
+            } else if !warm_up_held(&out, self.format, warm_up_seen) || carry.answers(&out.needs) {
+                again = Some(carry.clone());
+            }
+            warm_up_seen = out.chunk.next_warm_from.filter(|_| out.next_warm_up_seen);
+            carry.apply(&out.handoff);
+            expected = out.actual_end;
+            let base = line_base;
+            line_base += out.lines;
+            parts.push((out, base, again));
+        }
+        Ok(parts)
+    }
+
+    /// Reads the ranges that answered without state they needed again with
+    /// it, in parallel.
+    fn read_again(&self, parts: Vec<Part>) -> Result<Vec<(ChunkOutcome, u64)>, AnalyzeError> {
+        parts
+            .into_par_iter()
+            .map(|(out, base, again)| match again {
+                None => Ok((out, base)),
+                Some(carry) => self
+                    .read(out.chunk, ClassifierStart::Resumed(carry))
+                    .map(|o| (o, base)),
+            })
+            .collect()
+    }
 }
 
 /// Did the range's classifier warm-up start at a record? In jsonlog every
