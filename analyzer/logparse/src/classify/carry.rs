@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 /// The exact classifier state at a point of a log: each process's statement
 /// text waiting for its `duration:` line, and each session's user, database
 /// and application. The default is the state at the start of a log.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Carry {
     pub(super) logged: HashMap<u32, Statement>,
     pub(super) sessions: HashMap<u32, SessionInfo>,

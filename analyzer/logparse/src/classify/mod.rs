@@ -177,7 +177,7 @@ pub struct Event {
     pub sqlstate_inferred: bool,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 struct SessionInfo {
     user: Option<crate::record::Short>,
     database: Option<crate::record::Short>,
