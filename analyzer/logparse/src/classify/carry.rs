@@ -1,6 +1,6 @@
-//! The classifier's state carried from one part of a log to the next, so that
-//! a log read in parts classifies every record as a reading from its start
-//! would.
+//! The classifier's state, and how it is carried from one part of a log to
+//! the next, so that a log read in parts classifies every record as a
+//! reading from its start would.
 //!
 //! A classifier started in the middle of a log ([`Classifier::mid_log`])
 //! knows only what it read itself. Where an answer depends on a record
@@ -16,15 +16,17 @@
 
 use super::statement::Statement;
 use super::SessionInfo;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use crate::record::Short;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeSet, HashMap};
 
 /// The exact classifier state at a point of a log: each process's statement
 /// text waiting for its `duration:` line, and each session's user, database
 /// and application. The default is the state at the start of a log.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Carry {
-    pub(super) logged: HashMap<u32, Statement>,
-    pub(super) sessions: HashMap<u32, SessionInfo>,
+    logged: HashMap<u32, Statement>,
+    sessions: HashMap<u32, SessionInfo>,
 }
 
 /// Questions a mid-log classifier answered without knowing the state before
@@ -96,143 +98,217 @@ impl Carry {
     }
 }
 
-/// What a classifier started in the middle of a log has learnt itself.
+/// A process's statement text waiting for its `duration:` line. `None`
+/// records that it has none (kept only when reading part of a log).
+#[derive(Debug, Clone)]
+struct StatementSlot {
+    statement: Option<Statement>,
+    /// Set or cleared since the changes are tracked.
+    changed: bool,
+}
+
+#[derive(Debug, Clone)]
+struct SessionSlot {
+    /// `None`: the session ended (kept only when reading part of a log).
+    info: Option<SessionInfo>,
+    /// Set by records without an application only, in a mid-log classifier
+    /// that did not see the session before: the application is the one from
+    /// before its start.
+    application_inherited: bool,
+    changed: bool,
+}
+
+/// The classifier's state, with the bookkeeping for reading part of a log.
 #[derive(Debug, Default)]
-pub(super) struct MidLog {
-    /// Pids whose waiting statement a record read here set or cleared.
-    statements_known: HashSet<u32>,
-    /// Pids whose session a record read here set or ended.
-    sessions_known: HashSet<u32>,
-    /// Sessions set here only by records without an application: their
-    /// application is the one from before.
-    applications_inherited: HashSet<u32>,
+pub(super) struct State {
+    logged: HashMap<u32, StatementSlot>,
+    sessions: HashMap<u32, SessionSlot>,
+    /// Started in the middle of a log: what was not seen is unknown.
+    mid_log: bool,
+    /// Changes are kept for the handoff and needs are noted.
+    tracking: bool,
     needs: Needs,
 }
 
-/// Which pids' state changed since [`Tracker::start`].
-#[derive(Debug, Default)]
-pub(super) struct Changes {
-    logged: HashSet<u32>,
-    sessions: HashSet<u32>,
-}
-
-/// The bookkeeping of a classifier that reads part of a log.
-#[derive(Debug, Default)]
-pub(super) struct Tracker {
-    pub(super) mid_log: Option<MidLog>,
-    changes: Option<Changes>,
-}
-
-impl Tracker {
-    pub(super) fn mid_log() -> Tracker {
-        Tracker {
-            mid_log: Some(MidLog::default()),
-            changes: None,
+impl State {
+    pub(super) fn mid_log() -> State {
+        State {
+            mid_log: true,
+            ..State::default()
         }
     }
 
-    /// From now on, changes are kept for the handoff and unknown state is
-    /// noted in the needs.
-    pub(super) fn start(&mut self) {
-        self.changes.get_or_insert_with(Changes::default);
-    }
-
-    pub(super) fn statement_known(&self, pid: u32) -> bool {
-        self.mid_log
-            .as_ref()
-            .is_none_or(|m| m.statements_known.contains(&pid))
-    }
-
-    pub(super) fn session_known(&self, pid: u32) -> bool {
-        self.mid_log
-            .as_ref()
-            .is_none_or(|m| m.sessions_known.contains(&pid))
-    }
-
-    pub(super) fn application_inherited(&self, pid: u32) -> bool {
-        self.mid_log
-            .as_ref()
-            .is_some_and(|m| m.applications_inherited.contains(&pid))
-    }
-
-    pub(super) fn statement_changed(&mut self, pid: u32) {
-        if let Some(m) = &mut self.mid_log {
-            m.statements_known.insert(pid);
-        }
-        if let Some(c) = &mut self.changes {
-            c.logged.insert(pid);
+    pub(super) fn resume(carry: Carry) -> State {
+        let slot = |statement| StatementSlot {
+            statement: Some(statement),
+            changed: false,
+        };
+        State {
+            logged: carry
+                .logged
+                .into_iter()
+                .map(|(p, s)| (p, slot(s)))
+                .collect(),
+            sessions: carry
+                .sessions
+                .into_iter()
+                .map(|(p, info)| {
+                    let s = SessionSlot {
+                        info: Some(info),
+                        application_inherited: false,
+                        changed: false,
+                    };
+                    (p, s)
+                })
+                .collect(),
+            ..State::default()
         }
     }
 
-    /// `inherited`: the session's application is still the one from before.
-    pub(super) fn session_changed(&mut self, pid: u32, inherited: bool) {
-        if let Some(m) = &mut self.mid_log {
-            m.sessions_known.insert(pid);
-            if inherited {
-                m.applications_inherited.insert(pid);
-            } else {
-                m.applications_inherited.remove(&pid);
+    pub(super) fn track_changes(&mut self) {
+        self.tracking = true;
+    }
+
+    /// Ended state is remembered (as known, and for the handoff) only when
+    /// reading part of a log.
+    fn keeps_ended(&self) -> bool {
+        self.mid_log || self.tracking
+    }
+
+    /// A record of `pid` with its user or database.
+    pub(super) fn session_seen(
+        &mut self,
+        pid: u32,
+        user: &Option<Short>,
+        database: &Option<Short>,
+        application: &Option<Short>,
+    ) {
+        let (mid_log, tracking) = (self.mid_log, self.tracking);
+        let slot = match self.sessions.entry(pid) {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => v.insert(SessionSlot {
+                info: None,
+                application_inherited: mid_log,
+                changed: false,
+            }),
+        };
+        let info = slot.info.get_or_insert_with(SessionInfo::default);
+        info.user.clone_from(user);
+        info.database.clone_from(database);
+        // Without an application here, the session keeps the one it had.
+        if application.is_some() {
+            info.application.clone_from(application);
+            slot.application_inherited = false;
+        }
+        slot.changed |= tracking;
+    }
+
+    /// The session a parallel worker of `leader` takes its user, database
+    /// and (when `with_application`) application from.
+    pub(super) fn leader(&mut self, leader: u32, with_application: bool) -> Option<&SessionInfo> {
+        match self.sessions.get(&leader) {
+            Some(SessionSlot {
+                info: Some(info),
+                application_inherited,
+                ..
+            }) => {
+                if with_application && *application_inherited && self.tracking {
+                    self.needs.applications.insert(leader);
+                }
+                Some(info)
+            }
+            Some(_) => None,
+            None => {
+                if self.mid_log && self.tracking {
+                    self.needs.sessions.insert(leader);
+                }
+                None
             }
         }
-        if let Some(c) = &mut self.changes {
-            c.sessions.insert(pid);
+    }
+
+    /// Statement text of `pid` that waits for its `duration:` line.
+    pub(super) fn log_statement(&mut self, pid: u32, s: Statement) {
+        let changed = self.tracking;
+        self.logged.insert(
+            pid,
+            StatementSlot {
+                statement: Some(s),
+                changed,
+            },
+        );
+    }
+
+    /// The statement text a `duration:` line of `pid` ends.
+    pub(super) fn take_statement(&mut self, pid: u32) -> Option<Statement> {
+        if !self.keeps_ended() {
+            return self.logged.remove(&pid).and_then(|s| s.statement);
+        }
+        let tracking = self.tracking;
+        match self.logged.entry(pid) {
+            Entry::Occupied(o) => {
+                let slot = o.into_mut();
+                slot.changed |= tracking;
+                slot.statement.take()
+            }
+            Entry::Vacant(v) => {
+                if self.mid_log && tracking {
+                    self.needs.statements.insert(pid);
+                }
+                v.insert(StatementSlot {
+                    statement: None,
+                    changed: tracking,
+                });
+                None
+            }
         }
     }
 
-    fn need(&mut self, f: impl FnOnce(&mut Needs)) {
-        if let (Some(m), Some(_)) = (&mut self.mid_log, &self.changes) {
-            f(&mut m.needs);
+    /// `pid` disconnected: its statement and session end.
+    pub(super) fn disconnected(&mut self, pid: u32) {
+        if !self.keeps_ended() {
+            self.logged.remove(&pid);
+            self.sessions.remove(&pid);
+            return;
         }
-    }
-
-    pub(super) fn need_statement(&mut self, pid: u32) {
-        self.need(|n| {
-            n.statements.insert(pid);
-        });
-    }
-
-    pub(super) fn need_session(&mut self, pid: u32) {
-        self.need(|n| {
-            n.sessions.insert(pid);
-        });
-    }
-
-    pub(super) fn need_application(&mut self, pid: u32) {
-        self.need(|n| {
-            n.applications.insert(pid);
-        });
+        let changed = self.tracking;
+        self.logged.insert(
+            pid,
+            StatementSlot {
+                statement: None,
+                changed,
+            },
+        );
+        self.sessions.insert(
+            pid,
+            SessionSlot {
+                info: None,
+                application_inherited: false,
+                changed,
+            },
+        );
     }
 
     pub(super) fn needs(&self) -> Needs {
-        self.mid_log
-            .as_ref()
-            .map(|m| m.needs.clone())
-            .unwrap_or_default()
+        self.needs.clone()
     }
 
     /// The changed pids' current state.
-    pub(super) fn handoff(
-        &self,
-        logged: &HashMap<u32, Statement>,
-        sessions: &HashMap<u32, SessionInfo>,
-    ) -> Handoff {
-        let Some(c) = &self.changes else {
-            return Handoff::default();
-        };
+    pub(super) fn handoff(&self) -> Handoff {
         Handoff {
-            logged: c
+            logged: self
                 .logged
                 .iter()
-                .map(|p| (*p, logged.get(p).cloned()))
+                .filter(|(_, s)| s.changed)
+                .map(|(p, s)| (*p, s.statement.clone()))
                 .collect(),
-            sessions: c
+            sessions: self
                 .sessions
                 .iter()
-                .map(|p| {
-                    let s = sessions
-                        .get(p)
-                        .map(|i| (i.clone(), self.application_inherited(*p)));
-                    (*p, s)
+                .filter(|(_, s)| s.changed)
+                .map(|(p, s)| {
+                    let info = s.info.clone().map(|i| (i, s.application_inherited));
+                    (*p, info)
                 })
                 .collect(),
         }

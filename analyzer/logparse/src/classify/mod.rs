@@ -9,10 +9,9 @@ pub mod statement;
 
 use crate::record::{LogRecord, Severity, SqlState};
 use activity::{AuditEntry, CheckpointStats, DeadlockSide, LockWait, MaintenanceStats};
-use carry::{Carry, Handoff, Needs, Tracker};
+use carry::{Carry, Handoff, Needs, State};
 use serde::Serialize;
 use statement::{Parsed, Plan, Statement, StatementKind};
-use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -190,9 +189,7 @@ struct SessionInfo {
 /// A log read in parts hands that state on (see [`carry`]).
 #[derive(Default)]
 pub struct Classifier {
-    logged: HashMap<u32, Statement>,
-    sessions: HashMap<u32, SessionInfo>,
-    tracker: Tracker,
+    state: State,
 }
 
 impl Classifier {
@@ -205,34 +202,31 @@ impl Classifier {
     /// not known: what depended on it is noted in [`Classifier::needs`].
     pub fn mid_log() -> Classifier {
         Classifier {
-            tracker: Tracker::mid_log(),
-            ..Classifier::default()
+            state: State::mid_log(),
         }
     }
 
     /// A classifier that goes on where `carry`, the exact state, was taken.
     pub fn resume(carry: Carry) -> Classifier {
         Classifier {
-            logged: carry.logged,
-            sessions: carry.sessions,
-            tracker: Tracker::default(),
+            state: State::resume(carry),
         }
     }
 
     /// From the next record on, keep what changes for [`Classifier::handoff`]
     /// and note in [`Classifier::needs`] what depended on unknown state.
     pub fn track_changes(&mut self) {
-        self.tracker.start();
+        self.state.track_changes();
     }
 
     /// What the records since [`Classifier::track_changes`] changed.
     pub fn handoff(&self) -> Handoff {
-        self.tracker.handoff(&self.logged, &self.sessions)
+        self.state.handoff()
     }
 
     /// What a [`Classifier::mid_log`] classifier answered without knowing.
     pub fn needs(&self) -> Needs {
-        self.tracker.needs()
+        self.state.needs()
     }
 
     pub fn classify(&mut self, mut record: LogRecord) -> Event {
@@ -251,10 +245,7 @@ impl Classifier {
             self.message_kind(&record)
         };
         if let (EventKind::Disconnection { .. }, Some(pid)) = (&kind, record.pid) {
-            self.logged.remove(&pid);
-            self.sessions.remove(&pid);
-            self.tracker.statement_changed(pid);
-            self.tracker.session_changed(pid, false);
+            self.state.disconnected(pid);
         }
         Event {
             record,
@@ -268,30 +259,16 @@ impl Classifier {
     fn attribute(&mut self, r: &mut LogRecord) {
         let Some(pid) = r.pid else { return };
         if r.user.is_some() || r.database.is_some() {
-            // Without an application here, the session keeps the one it had.
-            let inherited = r.application.is_none()
-                && (!self.tracker.session_known(pid) || self.tracker.application_inherited(pid));
-            let info = self.sessions.entry(pid).or_default();
-            info.user.clone_from(&r.user);
-            info.database.clone_from(&r.database);
-            if r.application.is_some() {
-                info.application.clone_from(&r.application);
-            }
-            self.tracker.session_changed(pid, inherited);
+            self.state
+                .session_seen(pid, &r.user, &r.database, &r.application);
         } else if let Some(l) = r.leader_pid {
-            match self.sessions.get(&l) {
-                Some(leader) => {
-                    r.user.clone_from(&leader.user);
-                    r.database.clone_from(&leader.database);
-                    if r.application.is_none() {
-                        r.application.clone_from(&leader.application);
-                        if self.tracker.application_inherited(l) {
-                            self.tracker.need_application(l);
-                        }
-                    }
+            let with_application = r.application.is_none();
+            if let Some(leader) = self.state.leader(l, with_application) {
+                r.user.clone_from(&leader.user);
+                r.database.clone_from(&leader.database);
+                if with_application {
+                    r.application.clone_from(&leader.application);
                 }
-                None if !self.tracker.session_known(l) => self.tracker.need_session(l),
-                None => {}
             }
         }
     }
@@ -320,23 +297,14 @@ impl Classifier {
                     }
                     (_, None) => {
                         if let Some(pid) = r.pid {
-                            self.logged.insert(pid, s.clone());
-                            self.tracker.statement_changed(pid);
+                            self.state.log_statement(pid, s.clone());
                         }
                         EventKind::StatementLogged(s)
                     }
                 }
             }
             Parsed::DurationOnly(ms) => {
-                let Some(pid) = r.pid else {
-                    return EventKind::Duration { ms };
-                };
-                let waiting = self.logged.remove(&pid);
-                if waiting.is_none() && !self.tracker.statement_known(pid) {
-                    self.tracker.need_statement(pid);
-                }
-                self.tracker.statement_changed(pid);
-                match waiting {
+                match r.pid.and_then(|pid| self.state.take_statement(pid)) {
                     Some(mut s) => {
                         s.duration_ms = Some(ms);
                         EventKind::Query(s)
