@@ -14,7 +14,7 @@
 use crate::changes::{self, FileState};
 use crate::inputs::{expand_inputs, InputSpec};
 use crate::report::{FileReport, Report, SkippedFile};
-use crate::split::{plan_chunks, Chunk, STITCH_WARM_UP, STITCH_WINDOW};
+use crate::split::{plan_chunks, Chunk, STITCH_WARM_UP};
 use crate::stats::{Folder, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::classify::carry::{Carry, Handoff, Needs};
@@ -184,9 +184,6 @@ struct ChunkOutcome {
     needs: Needs,
     /// A record starts at `chunk.next_warm_from`.
     next_warm_up_seen: bool,
-    /// So many of the stderr warm-up's record starts were lines too long to
-    /// be records that the range's first records may lack lines.
-    stitch_warm_up_short: bool,
 }
 
 /// How a range's classifier starts.
@@ -420,21 +417,15 @@ impl RangedFile<'_> {
         let mut parts = Vec::with_capacity(outcomes.len());
         for mut out in outcomes {
             let mut again = None;
-            if out.chunk.start != expected || out.stitch_warm_up_short {
+            if out.chunk.start != expected {
                 // The planned boundary was not where the previous range's
                 // last record ended (e.g. inside a quoted csv field): read
-                // again from the verified boundary. (From the file's start
-                // when the stitching warm-up was too short.)
+                // again from the verified boundary.
                 if expected >= out.chunk.end {
                     continue;
                 }
                 let chunk = Chunk {
                     start: expected,
-                    warm_from: if out.stitch_warm_up_short {
-                        0
-                    } else {
-                        out.chunk.warm_from
-                    },
                     ..out.chunk
                 };
                 out = self.read(chunk, ClassifierStart::Resumed(carry.clone()))?;
@@ -545,7 +536,6 @@ fn read_chunk(
     // Text records before `chunk.start`: the first ones may lack lines
     // that joined records before `read_from`, so they do not prime.
     let mut warm_records = 0usize;
-    let mut warm_too_long = 0usize;
     let mut tracking = false;
     let mut next_warm_up_seen = false;
     loop {
@@ -587,9 +577,7 @@ fn read_chunk(
                 }
                 folder.add(&classifier.classify(r))
             }
-            Item::Malformed(m) if offset < chunk.start => {
-                warm_too_long += (m.kind == MalformedKind::TooLong) as usize;
-            }
+            Item::Malformed(_) if offset < chunk.start => {}
             Item::Malformed(m) => {
                 folder
                     .stats
@@ -621,9 +609,6 @@ fn read_chunk(
         handoff: classifier.handoff(),
         needs: classifier.needs(),
         next_warm_up_seen,
-        stitch_warm_up_short: !separate_warm_up
-            && chunk.warm_from > 0
-            && warm_too_long > STITCH_WARM_UP - STITCH_WINDOW,
     })
 }
 

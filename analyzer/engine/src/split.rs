@@ -17,7 +17,7 @@
 //! Up to [`WARM_UP_BYTES`] of it prime the classifier; what that does not
 //! settle is handed on exactly between ranges (see `run.rs`).
 
-pub use pglog_logparse::format::stitch::WINDOW as STITCH_WINDOW;
+use pglog_logparse::format::stitch::WINDOW as STITCH_WINDOW;
 use pglog_logparse::prefix::Label;
 use pglog_logparse::time::parse_pg_timestamp;
 use pglog_logparse::{InputFormat, Prefix};
@@ -31,7 +31,8 @@ pub const WARM_UP_BYTES: u64 = 1 << 20;
 /// Record starts before a stderr range. A line joins a record at most
 /// [`STITCH_WINDOW`] records back, so after that many records a reader that
 /// started in the middle holds the same records as one that started at the
-/// beginning; twice that leaves room for lines too long to be records.
+/// beginning (every candidate line is a record, too long or not); twice
+/// that is a margin.
 pub const STITCH_WARM_UP: usize = 2 * STITCH_WINDOW;
 /// Record starts are a few hundred bytes apart; a small window keeps
 /// planning cheap.
