@@ -168,3 +168,21 @@ fn range_sizes_cover_small_and_large_ranges() {
         .len();
     assert!(concurrent / CI_MAX_RANGES < 250, "{concurrent}");
 }
+
+#[test]
+fn logs_the_test_clusters_write_give_the_same_report_at_any_split() {
+    // Thin logs of real servers (a quiet primary, errors, a standby), a few
+    // records each: ranges hold a record or none.
+    let dir = super::thin::cluster_logs();
+    let mut read = 0;
+    for (i, name) in ["quiet", "errors", "standby"].iter().enumerate() {
+        for (j, ext) in ["csv", "json", "log"].iter().enumerate() {
+            assert_exact_at_any_split(
+                &dir.join(format!("{name}.{ext}")),
+                200 + 3 * i as u64 + j as u64,
+            );
+            read += 1;
+        }
+    }
+    assert_eq!(read, 9);
+}
