@@ -300,6 +300,18 @@ fn bad_prefix_escape_is_explained() {
     assert!(err.contains("%z") && err.contains("--prefix"), "{err}");
 }
 
+/// `text` with a line of binary garbage after every 97th line.
+fn with_garbage_lines(text: &[u8]) -> Vec<u8> {
+    let mut damaged = Vec::new();
+    for (i, line) in text.split_inclusive(|&c| c == b'\n').enumerate() {
+        damaged.extend_from_slice(line);
+        if i % 97 == 96 {
+            damaged.extend_from_slice(b"\x00\x01garbage\xff\xfe\n");
+        }
+    }
+    damaged
+}
+
 /// Byte offsets where records start (a jsonlog line; a csv row and a
 /// stderr line start with a timestamp; a syslog message's first chunk is
 /// numbered `[N-1]`).
@@ -607,3 +619,7 @@ mod cluster;
 /// format, empty and undecodable inputs, and the error messages.
 #[path = "analyze/thin.rs"]
 mod thin;
+
+/// The same report at any range size and thread count.
+#[path = "analyze/split.rs"]
+mod split;

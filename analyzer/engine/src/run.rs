@@ -4,13 +4,20 @@
 //! byte range of a large plain csvlog/jsonlog file. Each task folds into its
 //! own [`Stats`]; results merge in input order with `+=`, so the output does
 //! not depend on `jobs` or on where files were split.
+//!
+//! A range's classifier starts without the state of the records before its
+//! warm-up. The state is handed on exactly instead: each range reports what
+//! it changed and what it answered without knowing; in order, the exact
+//! state at each range's start is built, and a range whose answers it would
+//! have changed is read again resumed from it.
 
 use crate::changes::{self, FileState};
 use crate::inputs::{expand_inputs, InputSpec};
 use crate::report::{FileReport, Report, SkippedFile};
-use crate::split::{plan_chunks, Chunk};
+use crate::split::{plan_chunks, Chunk, STITCH_WARM_UP};
 use crate::stats::{Folder, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
+use pglog_logparse::classify::carry::{Carry, Handoff, Needs};
 use pglog_logparse::{
     source, Classifier, FormatError, InputFormat, Item, LogReader, Malformed, MalformedKind,
     Prefix, ReaderBuilder,
@@ -171,6 +178,20 @@ struct ChunkOutcome {
     actual_end: u64,
     /// Lines read in `[chunk.start, actual_end)`.
     lines: u64,
+    /// What the range's records changed in the classifier state.
+    handoff: Handoff,
+    /// What its classification depended on from before its warm-up.
+    needs: Needs,
+    /// A record starts at `chunk.next_warm_from`.
+    next_warm_up_seen: bool,
+}
+
+/// How a range's classifier starts.
+enum ClassifierStart {
+    /// Knowing nothing before the warm-up, which primes it.
+    Primed,
+    /// With the exact state at the range's start; no warm-up is classified.
+    Resumed(Carry),
 }
 
 fn input_path(input: &InputSpec) -> PathBuf {
@@ -215,10 +236,14 @@ impl<R: Read> Read for Counted<R> {
 }
 
 fn counted<R: Read + Send + 'static>(r: R, opts: &AnalyzeOptions) -> Box<dyn Read + Send> {
-    Box::new(Counted {
-        inner: r,
-        counter: opts.progress.clone(),
-    })
+    counted_by(r, opts.progress.clone())
+}
+
+fn counted_by<R: Read + Send + 'static>(
+    r: R,
+    counter: Option<Arc<AtomicU64>>,
+) -> Box<dyn Read + Send> {
+    Box::new(Counted { inner: r, counter })
 }
 
 fn open_input(path: &Path, opts: &AnalyzeOptions) -> io::Result<source::Input> {
@@ -288,10 +313,15 @@ fn run_task(
     opts: &AnalyzeOptions,
 ) -> Result<TaskOutcome, AnalyzeError> {
     match (task, plan) {
-        (Task::Chunk(c), Some(Plan::Chunks { format, prefix, .. })) => {
-            read_chunk(&input_path(input), *format, prefix.as_ref(), c, opts)
-                .map(TaskOutcome::Chunk)
-        }
+        (Task::Chunk(c), Some(Plan::Chunks { format, prefix, .. })) => read_chunk(
+            &input_path(input),
+            *format,
+            prefix.as_ref(),
+            c,
+            ClassifierStart::Primed,
+            opts,
+        )
+        .map(TaskOutcome::Chunk),
         _ => analyze_whole(input, opts).map(TaskOutcome::Whole),
     }
 }
@@ -328,30 +358,19 @@ fn assemble(
         }
     }
     outcomes.sort_by_key(|c| c.chunk.start);
-
+    let ranged = RangedFile {
+        path: &path,
+        format,
+        prefix: prefix.as_ref(),
+        opts,
+    };
+    let parts = ranged.read_again(ranged.verify_in_order(outcomes)?)?;
     let mut stats = Stats::new(opts.limits);
-    let mut expected = 0u64;
-    let mut line_base = 0u64;
-    for mut out in outcomes {
-        if out.chunk.start != expected {
-            // The planned boundary was not where the previous range's last
-            // record ended (e.g. inside a quoted csv field): read again from
-            // the verified boundary.
-            if expected >= out.chunk.end {
-                continue;
-            }
-            let chunk = Chunk {
-                start: expected,
-                ..out.chunk
-            };
-            out = read_chunk(&path, format, prefix.as_ref(), chunk, opts)?;
-        }
+    for (mut out, base) in parts {
         for s in &mut out.stats.summary.malformed_samples {
-            s.line += line_base;
+            s.line += base;
             s.file.clone_from(&name);
         }
-        line_base += out.lines;
-        expected = out.actual_end;
         stats += &out.stats;
     }
     if stats.summary.records == 0 {
@@ -371,17 +390,96 @@ fn assemble(
     Ok(FileOutcome::Read(file, stats))
 }
 
+/// A file read in ranges, whose outcomes are put together.
+struct RangedFile<'a> {
+    path: &'a Path,
+    format: InputFormat,
+    prefix: Option<&'a Prefix>,
+    opts: &'a AnalyzeOptions,
+}
+
+/// A range's outcome, the line number its lines start after, and the exact
+/// classifier state at its start when it must be read again with it.
+type Part = (ChunkOutcome, u64, Option<Carry>);
+
+impl RangedFile<'_> {
+    fn read(&self, chunk: Chunk, start: ClassifierStart) -> Result<ChunkOutcome, AnalyzeError> {
+        read_chunk(self.path, self.format, self.prefix, chunk, start, self.opts)
+    }
+
+    /// In order: verifies each range's start and warm-up, and carries the
+    /// exact classifier state from range to range.
+    fn verify_in_order(&self, outcomes: Vec<ChunkOutcome>) -> Result<Vec<Part>, AnalyzeError> {
+        let mut carry = Carry::default();
+        let mut expected = 0u64;
+        let mut line_base = 0u64;
+        let mut warm_up_seen = None;
+        let mut parts = Vec::with_capacity(outcomes.len());
+        for mut out in outcomes {
+            let mut again = None;
+            if out.chunk.start != expected {
+                // The planned boundary was not where the previous range's
+                // last record ended (e.g. inside a quoted csv field): read
+                // again from the verified boundary.
+                if expected >= out.chunk.end {
+                    continue;
+                }
+                let chunk = Chunk {
+                    start: expected,
+                    ..out.chunk
+                };
+                out = self.read(chunk, ClassifierStart::Resumed(carry.clone()))?;
+            } else if !warm_up_held(&out, self.format, warm_up_seen) || carry.answers(&out.needs) {
+                again = Some(carry.clone());
+            }
+            warm_up_seen = out.chunk.next_warm_from.filter(|_| out.next_warm_up_seen);
+            carry.apply(&out.handoff);
+            expected = out.actual_end;
+            let base = line_base;
+            line_base += out.lines;
+            parts.push((out, base, again));
+        }
+        Ok(parts)
+    }
+
+    /// Reads the ranges that answered without state they needed again with
+    /// it, in parallel.
+    fn read_again(&self, parts: Vec<Part>) -> Result<Vec<(ChunkOutcome, u64)>, AnalyzeError> {
+        parts
+            .into_par_iter()
+            .map(|(out, base, again)| match again {
+                None => Ok((out, base)),
+                Some(carry) => self
+                    .read(out.chunk, ClassifierStart::Resumed(carry))
+                    .map(|o| (o, base)),
+            })
+            .collect()
+    }
+}
+
+/// Did the range's classifier warm-up start at a record? In jsonlog every
+/// line is one, and stderr records are joined as from the file's start once
+/// the stitching warm-up is past. A csv candidate may lie inside a quoted
+/// field: the range before must have seen a record start there.
+fn warm_up_held(out: &ChunkOutcome, format: InputFormat, seen: Option<u64>) -> bool {
+    format != InputFormat::Csv
+        || out.chunk.warm_from >= out.chunk.start
+        || seen == Some(out.chunk.warm_from)
+}
+
 /// Reads the records that start in `[chunk.start, chunk.end)`, and on past
 /// `chunk.end` to the first record that starts there or later: its offset is
 /// the verified start of the next range. Records before `chunk.start` (the
-/// warm-up) only prime the classifier: statement text waiting for its
-/// `duration:` line, parallel workers' leaders, and for text logs the
-/// DETAIL/STATEMENT lines of records that started before the range.
+/// warm-up) join text logs' DETAIL/STATEMENT lines to records that started
+/// before the range, and when `start` is `Primed` they prime the classifier:
+/// statement text waiting for its `duration:` line, parallel workers'
+/// leaders. Bytes are counted for progress on the first read only.
 fn read_chunk(
     path: &Path,
     format: InputFormat,
     prefix: Option<&Prefix>,
     chunk: Chunk,
+    start: ClassifierStart,
     opts: &AnalyzeOptions,
 ) -> Result<ChunkOutcome, AnalyzeError> {
     let read_err = |source| AnalyzeError::Read {
@@ -404,14 +502,18 @@ fn read_chunk(
             },
         })
     };
-    let mut classifier = Classifier::new();
+    let (mut classifier, prime) = match start {
+        ClassifierStart::Primed => (Classifier::mid_log(), true),
+        ClassifierStart::Resumed(carry) => (Classifier::resume(carry), false),
+    };
+    let progress = opts.progress.clone().filter(|_| prime);
     // In csv a wrong warm-up start could leave the reader inside a quoted
     // field at `chunk.start`, so the warm-up has its own reader there. Text
     // log lines carry no such state, and one reader must see the lines on
     // both sides to join them.
     let separate_warm_up = matches!(format, InputFormat::Csv | InputFormat::Json);
     let read_from = if separate_warm_up {
-        if chunk.warm_from < chunk.start {
+        if prime && chunk.warm_from < chunk.start {
             let warm = open_at(chunk.warm_from)?.take(chunk.start - chunk.warm_from);
             let mut reader = reader_at(Box::new(warm), chunk.warm_from)?;
             while let Ok(Some(item)) = reader.next_item() {
@@ -424,13 +526,18 @@ fn read_chunk(
     } else {
         chunk.warm_from
     };
-    let mut reader = reader_at(counted(open_at(read_from)?, opts), read_from)?;
+    let mut reader = reader_at(counted_by(open_at(read_from)?, progress.clone()), read_from)?;
     let mut folder = Folder::new(opts.limits);
     let name = path.display().to_string();
     // The first item at or past `chunk.end`: (offset, line).
     let mut past_end: Option<(u64, u64)> = None;
     // The line number (in this reader) of the item at `chunk.start`.
     let mut start_line: Option<u64> = None;
+    // Text records before `chunk.start`: the first ones may lack lines
+    // that joined records before `read_from`, so they do not prime.
+    let mut warm_records = 0usize;
+    let mut tracking = false;
+    let mut next_warm_up_seen = false;
     loop {
         if let Some((offset, _)) = past_end {
             if !reader.unfinished_before(offset) {
@@ -447,21 +554,29 @@ fn read_chunk(
         if offset == chunk.start {
             start_line = Some(line);
         }
+        if Some(offset) == chunk.next_warm_from && matches!(item, Item::Record(_)) {
+            next_warm_up_seen = true;
+        }
         if offset >= chunk.end {
             if past_end.is_none_or(|(o, _)| offset < o) {
                 past_end = Some((offset, line));
-            }
-            if let Item::Record(r) = item {
-                // Keeps the classifier's order; its event belongs to the next range.
-                classifier.classify(r);
             }
             continue;
         }
         match item {
             Item::Record(r) if offset < chunk.start => {
-                classifier.classify(r);
+                warm_records += 1;
+                if prime && warm_records > STITCH_WARM_UP {
+                    classifier.classify(r);
+                }
             }
-            Item::Record(r) => folder.add(&classifier.classify(r)),
+            Item::Record(r) => {
+                if !tracking {
+                    classifier.track_changes();
+                    tracking = true;
+                }
+                folder.add(&classifier.classify(r))
+            }
             Item::Malformed(_) if offset < chunk.start => {}
             Item::Malformed(m) => {
                 folder
@@ -475,7 +590,7 @@ fn read_chunk(
         past_end.unwrap_or((reader.bytes_read() + read_from, reader.line_number()));
     // The progress counter saw bytes read past the end; they are counted
     // again by the next range. Take them back.
-    if let Some(c) = &opts.progress {
+    if let Some(c) = &progress {
         let read_to = reader.bytes_read() + read_from;
         let overlap = read_to.saturating_sub(actual_end) + chunk.start - read_from;
         c.fetch_sub(overlap, Ordering::Relaxed);
@@ -491,6 +606,9 @@ fn read_chunk(
         stats,
         actual_end,
         lines: end_line - start_line,
+        handoff: classifier.handoff(),
+        needs: classifier.needs(),
+        next_warm_up_seen,
     })
 }
 

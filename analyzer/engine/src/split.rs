@@ -10,7 +10,14 @@
 //! the range before reads on past its end to the first record that starts
 //! at or after it, and that record's offset must be the candidate. If it is
 //! not, the range is read again from the verified offset (see `run.rs`).
+//!
+//! Before each range is a warm-up that its worker reads first. In stderr
+//! logs it holds at least [`STITCH_WARM_UP`] record starts, so that lines are
+//! joined into records there exactly as in a reading from the file's start.
+//! Up to [`WARM_UP_BYTES`] of it prime the classifier; what that does not
+//! settle is handed on exactly between ranges (see `run.rs`).
 
+use pglog_logparse::format::stitch::WINDOW as STITCH_WINDOW;
 use pglog_logparse::prefix::Label;
 use pglog_logparse::time::parse_pg_timestamp;
 use pglog_logparse::{InputFormat, Prefix};
@@ -21,6 +28,12 @@ use std::path::Path;
 
 /// Bytes before a range that are read only to prime the classifier.
 pub const WARM_UP_BYTES: u64 = 1 << 20;
+/// Record starts before a stderr range. A line joins a record at most
+/// [`STITCH_WINDOW`] records back, so after that many records a reader that
+/// started in the middle holds the same records as one that started at the
+/// beginning (every candidate line is a record, too long or not); twice
+/// that is a margin.
+pub const STITCH_WARM_UP: usize = 2 * STITCH_WINDOW;
 /// Record starts are a few hundred bytes apart; a small window keeps
 /// planning cheap.
 const SCAN_WINDOW: usize = 64 << 10;
@@ -33,6 +46,10 @@ pub struct Chunk {
     pub end: u64,
     /// Where the warm-up read starts (`start` when there is none).
     pub warm_from: u64,
+    /// The next range's `warm_from`, when it lies in this range: the worker
+    /// says whether a record starts there (a csv candidate may lie inside a
+    /// quoted field).
+    pub next_warm_from: Option<u64>,
 }
 
 /// About four ranges per worker, between 4 MiB and 256 MiB each.
@@ -50,10 +67,15 @@ pub fn plan_chunks(
 ) -> io::Result<Vec<Chunk>> {
     let kind = Kind { format, prefix };
     let file = File::open(path)?;
+    let mut scan = Scanner {
+        file: &file,
+        kind,
+        buf: vec![0u8; SCAN_WINDOW],
+    };
     let mut starts = vec![0u64];
     let mut target = chunk_bytes.max(1);
     while target < size {
-        match next_candidate(&file, kind, target, size)? {
+        match scan.next_candidate(target, size)? {
             Some(b) if b > *starts.last().expect("non-empty") && b < size => {
                 starts.push(b);
                 target = b + chunk_bytes.max(1);
@@ -61,79 +83,136 @@ pub fn plan_chunks(
             _ => break,
         }
     }
-    let mut chunks = Vec::with_capacity(starts.len());
+    let mut chunks: Vec<Chunk> = Vec::with_capacity(starts.len());
     for (i, &start) in starts.iter().enumerate() {
         let end = starts.get(i + 1).copied().unwrap_or(u64::MAX);
         let warm_from = if i == 0 {
             0
         } else {
             let from = start.saturating_sub(WARM_UP_BYTES).max(starts[i - 1]);
-            next_candidate(&file, kind, from, start)?
+            let primed = scan
+                .next_candidate(from, start)?
                 .filter(|&w| w < start)
-                .unwrap_or(start)
+                .unwrap_or(start);
+            match format {
+                InputFormat::Csv | InputFormat::Json => primed,
+                _ => primed.min(scan.nth_candidate_before(start, STITCH_WARM_UP)?),
+            }
         };
+        if let Some(prev) = chunks.last_mut() {
+            prev.next_warm_from =
+                (warm_from >= prev.start && warm_from < start).then_some(warm_from);
+        }
         chunks.push(Chunk {
             start,
             end,
             warm_from,
+            next_warm_from: None,
         });
     }
     Ok(chunks)
 }
 
-/// The first candidate record start at or after `from` and before `limit`.
-fn next_candidate(file: &File, kind: Kind<'_>, from: u64, limit: u64) -> io::Result<Option<u64>> {
-    let mut buf = vec![0u8; SCAN_WINDOW];
-    let mut pos = from;
-    // A candidate is a line start: unless `from` is one, skip to the next.
-    let mut skip_line = from > 0 && {
-        let mut b = [0u8; 1];
-        file.read_exact_at(&mut b, from - 1)?;
-        b[0] != b'\n'
-    };
-    while pos < limit {
-        let n = read_at_most(file, &mut buf, pos)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        let window = &buf[..n];
-        let eof = n < buf.len();
-        let mut i = 0;
-        if skip_line {
-            match memchr::memchr(b'\n', window) {
-                Some(j) => i = j + 1,
-                None => {
-                    pos += n as u64;
-                    continue;
-                }
-            }
-            skip_line = false;
-        }
+/// Looks for candidate record starts, with one read buffer.
+struct Scanner<'a> {
+    file: &'a File,
+    kind: Kind<'a>,
+    buf: Vec<u8>,
+}
+
+impl Scanner<'_> {
+    /// The first candidate record start at or after `from` and before `limit`.
+    fn next_candidate(&mut self, from: u64, limit: u64) -> io::Result<Option<u64>> {
+        let mut first = None;
+        self.scan(from, limit, |at| {
+            first = Some(at);
+            false
+        })?;
+        Ok(first)
+    }
+
+    /// The `n`th candidate record start before `before`, counting back, or
+    /// the file's start when there are fewer.
+    fn nth_candidate_before(&mut self, before: u64, n: usize) -> io::Result<u64> {
+        let mut span = SCAN_WINDOW as u64 / 4;
         loop {
-            if pos + i as u64 >= limit {
-                return Ok(None);
+            let from = before.saturating_sub(span);
+            let mut found = Vec::new();
+            self.scan(from, before, |at| {
+                found.push(at);
+                true
+            })?;
+            if found.len() >= n {
+                return Ok(found[found.len() - n]);
             }
-            let line = &window[i..];
-            if line.len() < 64 && !eof {
-                // Too close to the window's end to judge: read again from here.
-                pos += i as u64;
-                break;
+            if from == 0 {
+                return Ok(0);
             }
-            if looks_like_record_start(kind, line) {
-                return Ok(Some(pos + i as u64));
-            }
-            match memchr::memchr(b'\n', line) {
-                Some(j) => i += j + 1,
-                None if eof => return Ok(None),
-                None => {
-                    pos += n as u64;
-                    skip_line = true;
-                    break;
-                }
-            }
+            span *= 4;
         }
     }
-    Ok(None)
+
+    /// Calls `found` with each candidate record start in `[from, limit)`,
+    /// in order, while it returns true.
+    fn scan(
+        &mut self,
+        from: u64,
+        limit: u64,
+        mut found: impl FnMut(u64) -> bool,
+    ) -> io::Result<()> {
+        let (file, kind) = (self.file, self.kind);
+        let buf = &mut self.buf;
+        let mut pos = from;
+        // A candidate is a line start: unless `from` is one, skip to the next.
+        let mut skip_line = from > 0 && {
+            let mut b = [0u8; 1];
+            file.read_exact_at(&mut b, from - 1)?;
+            b[0] != b'\n'
+        };
+        while pos < limit {
+            let n = read_at_most(file, buf, pos)?;
+            if n == 0 {
+                return Ok(());
+            }
+            let window = &buf[..n];
+            let eof = n < buf.len();
+            let mut i = 0;
+            if skip_line {
+                match memchr::memchr(b'\n', window) {
+                    Some(j) => i = j + 1,
+                    None => {
+                        pos += n as u64;
+                        continue;
+                    }
+                }
+                skip_line = false;
+            }
+            loop {
+                if pos + i as u64 >= limit {
+                    return Ok(());
+                }
+                let line = &window[i..];
+                if line.len() < 64 && !eof {
+                    // Too close to the window's end to judge: read again from here.
+                    pos += i as u64;
+                    break;
+                }
+                if looks_like_record_start(kind, line) && !found(pos + i as u64) {
+                    return Ok(());
+                }
+                match memchr::memchr(b'\n', line) {
+                    Some(j) => i += j + 1,
+                    None if eof => return Ok(()),
+                    None => {
+                        pos += n as u64;
+                        skip_line = true;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 fn read_at_most(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {

@@ -8,6 +8,9 @@ const CHUNK: usize = 256 * 1024;
 /// How much of a line that is too long is kept, so that readers can tell
 /// what kind of line it was (a new message, or part of one).
 const LONG_HEAD: usize = 4096;
+/// The first read is small and reads grow to `CHUNK`: a reader of a small
+/// range of a file reads little past it.
+const FIRST_CHUNK: usize = 16 * 1024;
 
 pub struct ByteSource {
     inner: Box<dyn Read + Send>,
@@ -105,7 +108,8 @@ impl ByteSource {
             self.start = 0;
         }
         let old_len = self.buf.len();
-        self.buf.resize(old_len + CHUNK, 0);
+        let want = (self.bytes_read as usize).clamp(FIRST_CHUNK, CHUNK);
+        self.buf.resize(old_len + want, 0);
         let n = loop {
             match self.inner.read(&mut self.buf[old_len..]) {
                 Ok(n) => break n,

@@ -43,7 +43,7 @@ fn first_difference(a: &Value, b: &Value, path: &str) -> Option<String> {
     }
 }
 
-fn assert_same(a: &Value, b: &Value, what: &str) {
+pub(crate) fn assert_same(a: &Value, b: &Value, what: &str) {
     if let Some(d) = first_difference(a, b, "") {
         panic!("{what}: {d}");
     }
@@ -397,15 +397,7 @@ fn no_progress_output_when_stderr_is_not_a_terminal() {
 fn damaged_lines_are_reported_at_the_same_place_for_any_split() {
     let dir = tempfile::tempdir().unwrap();
     for file in ["primary/postgresql.csv", "primary/postgresql.log"] {
-        // Every 97th line is followed by a line of binary garbage.
-        let text = std::fs::read(sample(file)).unwrap();
-        let mut damaged = Vec::new();
-        for (i, line) in text.split_inclusive(|&c| c == b'\n').enumerate() {
-            damaged.extend_from_slice(line);
-            if i % 97 == 96 {
-                damaged.extend_from_slice(b"\x00\x01garbage\xff\xfe\n");
-            }
-        }
+        let damaged = with_garbage_lines(&std::fs::read(sample(file)).unwrap());
         let p = dir.path().join(file.replace('/', "-"));
         std::fs::write(&p, &damaged).unwrap();
         let base = analyze_path(&p, &["-j", "1"]);

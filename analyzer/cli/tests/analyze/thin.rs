@@ -70,7 +70,7 @@ hot_standby = on";
 /// statements, a base backup's checkpoint, the shutdown) and `standby.*`
 /// (a standby's recovery and streaming, with the RDS prefix), each as
 /// `.log`, `.csv` and `.json`.
-fn cluster_logs() -> &'static Path {
+pub(super) fn cluster_logs() -> &'static Path {
     static LOGS: OnceLock<PathBuf> = OnceLock::new();
     LOGS.get_or_init(|| {
         let mut primary = Cluster::init(&format!(

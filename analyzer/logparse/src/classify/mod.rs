@@ -3,14 +3,15 @@
 //! looked at here.
 
 pub mod activity;
+pub mod carry;
 pub mod sqlstate;
 pub mod statement;
 
 use crate::record::{LogRecord, Severity, SqlState};
 use activity::{AuditEntry, CheckpointStats, DeadlockSide, LockWait, MaintenanceStats};
+use carry::{Carry, Handoff, Needs, State};
 use serde::Serialize;
 use statement::{Parsed, Plan, Statement, StatementKind};
-use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -175,7 +176,7 @@ pub struct Event {
     pub sqlstate_inferred: bool,
 }
 
-#[derive(Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq)]
 struct SessionInfo {
     user: Option<crate::record::Short>,
     database: Option<crate::record::Short>,
@@ -185,15 +186,47 @@ struct SessionInfo {
 /// Classifies records in log order. It keeps a little state per process:
 /// statement text from `log_statement` waiting for its `duration:` line, and
 /// each session's user/database/application for its parallel workers.
+/// A log read in parts hands that state on (see [`carry`]).
 #[derive(Default)]
 pub struct Classifier {
-    logged: HashMap<u32, Statement>,
-    sessions: HashMap<u32, SessionInfo>,
+    state: State,
 }
 
 impl Classifier {
+    /// A classifier for a log read from its start.
     pub fn new() -> Classifier {
         Classifier::default()
+    }
+
+    /// A classifier for a log read from the middle, whose earlier state is
+    /// not known: what depended on it is noted in [`Classifier::needs`].
+    pub fn mid_log() -> Classifier {
+        Classifier {
+            state: State::mid_log(),
+        }
+    }
+
+    /// A classifier that goes on where `carry`, the exact state, was taken.
+    pub fn resume(carry: Carry) -> Classifier {
+        Classifier {
+            state: State::resume(carry),
+        }
+    }
+
+    /// From the next record on, keep what changes for [`Classifier::handoff`]
+    /// and note in [`Classifier::needs`] what depended on unknown state.
+    pub fn track_changes(&mut self) {
+        self.state.track_changes();
+    }
+
+    /// What the records since [`Classifier::track_changes`] changed.
+    pub fn handoff(&self) -> Handoff {
+        self.state.handoff()
+    }
+
+    /// What a [`Classifier::mid_log`] classifier answered without knowing.
+    pub fn needs(&self) -> Needs {
+        self.state.needs()
     }
 
     pub fn classify(&mut self, mut record: LogRecord) -> Event {
@@ -212,8 +245,7 @@ impl Classifier {
             self.message_kind(&record)
         };
         if let (EventKind::Disconnection { .. }, Some(pid)) = (&kind, record.pid) {
-            self.logged.remove(&pid);
-            self.sessions.remove(&pid);
+            self.state.disconnected(pid);
         }
         Event {
             record,
@@ -227,17 +259,16 @@ impl Classifier {
     fn attribute(&mut self, r: &mut LogRecord) {
         let Some(pid) = r.pid else { return };
         if r.user.is_some() || r.database.is_some() {
-            let info = self.sessions.entry(pid).or_default();
-            info.user.clone_from(&r.user);
-            info.database.clone_from(&r.database);
-            if r.application.is_some() {
-                info.application.clone_from(&r.application);
-            }
-        } else if let Some(leader) = r.leader_pid.and_then(|l| self.sessions.get(&l)) {
-            r.user.clone_from(&leader.user);
-            r.database.clone_from(&leader.database);
-            if r.application.is_none() {
-                r.application.clone_from(&leader.application);
+            self.state
+                .session_seen(pid, &r.user, &r.database, &r.application);
+        } else if let Some(l) = r.leader_pid {
+            let with_application = r.application.is_none();
+            if let Some(leader) = self.state.leader(l, with_application) {
+                r.user.clone_from(&leader.user);
+                r.database.clone_from(&leader.database);
+                if with_application {
+                    r.application.clone_from(&leader.application);
+                }
             }
         }
     }
@@ -266,19 +297,21 @@ impl Classifier {
                     }
                     (_, None) => {
                         if let Some(pid) = r.pid {
-                            self.logged.insert(pid, s.clone());
+                            self.state.log_statement(pid, s.clone());
                         }
                         EventKind::StatementLogged(s)
                     }
                 }
             }
-            Parsed::DurationOnly(ms) => match r.pid.and_then(|pid| self.logged.remove(&pid)) {
-                Some(mut s) => {
-                    s.duration_ms = Some(ms);
-                    EventKind::Query(s)
+            Parsed::DurationOnly(ms) => {
+                match r.pid.and_then(|pid| self.state.take_statement(pid)) {
+                    Some(mut s) => {
+                        s.duration_ms = Some(ms);
+                        EventKind::Query(s)
+                    }
+                    None => EventKind::Duration { ms },
                 }
-                None => EventKind::Duration { ms },
-            },
+            }
         }
     }
 }

@@ -188,7 +188,8 @@ impl CsvReader {
             src,
             rdr: csv_core::Reader::new(),
             max_record,
-            fields: vec![0; 64 * 1024],
+            // Grown on demand: a reader of a small range needs little.
+            fields: vec![0; 4 * 1024],
             ends: vec![0; MAX_FIELDS + 8],
             fast_copy: Vec::with_capacity(4096),
             fast_spans: Spans::new(),

@@ -40,6 +40,9 @@ impl InputFormat {
 
 /// How much of the start of an input is looked at to pick a format and prefix.
 const SNIFF_BYTES: usize = 256 * 1024;
+/// What is read first when the format and prefix are given: enough for the
+/// sample line. (A reader of a small range of a file reads little past it.)
+const SAMPLE_BYTES: usize = 16 * 1024;
 const SNIFF_LINES: usize = 2000;
 
 /// The default cap on one record: statements of many MB exist, unbounded ones must not.
@@ -121,7 +124,12 @@ impl ReaderBuilder {
     /// Sniffs the start of `input` and returns a reader for it.
     pub fn build(&self, input: Box<dyn Read + Send>) -> Result<LogReader, FormatError> {
         let mut src = ByteSource::with_base(input, self.base_offset);
-        src.fill_to(SNIFF_BYTES)?;
+        let sniffs = match self.format {
+            InputFormat::Auto => true,
+            InputFormat::Stderr | InputFormat::Syslog => self.prefix.is_none(),
+            InputFormat::Csv | InputFormat::Json | InputFormat::Rds => false,
+        };
+        src.fill_to(if sniffs { SNIFF_BYTES } else { SAMPLE_BYTES })?;
         let head = src.available();
         let sample = first_line(head);
         let format = match self.format {

@@ -10,7 +10,7 @@ use crate::Item;
 use std::collections::VecDeque;
 
 /// How many records may wait for more lines before the oldest is emitted.
-const WINDOW: usize = 32;
+pub const WINDOW: usize = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
