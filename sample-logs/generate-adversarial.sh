@@ -15,44 +15,12 @@
 set -euo pipefail
 
 OUT=${1:?usage: generate-adversarial.sh OUT_DIR}
-BIN=/usr/lib/postgresql/15/bin
-OS_USER=pgtest
-
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-[ -x "$BIN/initdb" ] || { apt-get update -qq; apt-get install -y -qq postgresql-15; }
-id "$OS_USER" >/dev/null 2>&1 || useradd -m "$OS_USER"
+# shellcheck source=sample-logs/throwaway-server.sh
+. "$(cd "$(dirname "$0")" && pwd)/throwaway-server.sh"
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-WORK=$(mktemp -d /tmp/pglog-adversarial.XXXXXX)
-chmod 755 "$WORK"
-chown "$OS_USER" "$WORK"
-D=$WORK/data
-cleanup() {
-    [ -f "$D/postmaster.pid" ] && runuser -u "$OS_USER" -- "$BIN/pg_ctl" -D "$D" stop -m immediate >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-pg() { runuser -u "$OS_USER" -- "$@"; }
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-
-pg "$BIN/initdb" -D "$D" -A trust -U postgres >/dev/null
-cat >> "$D/postgresql.conf" <<CONF
-port = $PORT
-listen_addresses = ''
-unix_socket_directories = '$WORK'
-logging_collector = on
-log_destination = 'stderr,csvlog,jsonlog'
-log_directory = 'log'
-log_filename = 'postgresql.log'
-log_rotation_age = 0
-log_rotation_size = 0
-log_line_prefix = '%m [%p] %q%u@%d/%a '
-log_timezone = 'UTC'
-lc_messages = 'C'
-log_min_duration_statement = 0
-CONF
-pg "$BIN/pg_ctl" -D "$D" -l "$WORK/startup.out" -w start >/dev/null
+start_server adversarial "log_min_duration_statement = 0"
 
 # The statements, written by Python so that no shell holds them.
 python3 - "$WORK" <<'PY'
@@ -72,7 +40,7 @@ sql() { pg env PGAPPNAME=adversarial "$BIN/psql" -X -q -h "$WORK" -p "$PORT" -U 
 sql -c "CREATE TABLE t (a int)"
 for f in targets plus array lines; do sql -f "$WORK/$f.sql"; done
 sql -c "SELECT 1"
-pg "$BIN/pg_ctl" -D "$D" -m fast -w stop >/dev/null
+stop_server
 
 mkdir -p "$OUT/real" "$OUT/big"
 for ext in log csv json; do cp "$D/log/postgresql.$ext" "$OUT/real/postgresql.$ext"; done

@@ -10,40 +10,10 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
-BIN=/usr/lib/postgresql/15/bin
-OS_USER=pgtest
+# shellcheck source=sample-logs/throwaway-server.sh
+. "$HERE/throwaway-server.sh"
 
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-[ -x "$BIN/initdb" ] || { apt-get update -qq; apt-get install -y -qq postgresql-15; }
-id "$OS_USER" >/dev/null 2>&1 || useradd -m "$OS_USER"
-
-WORK=$(mktemp -d /tmp/pglog-concurrent.XXXXXX)
-chmod 755 "$WORK"
-chown "$OS_USER" "$WORK"
-D=$WORK/data
-cleanup() {
-    [ -f "$D/postmaster.pid" ] && runuser -u "$OS_USER" -- "$BIN/pg_ctl" -D "$D" stop -m immediate >/dev/null 2>&1 || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-pg() { runuser -u "$OS_USER" -- "$@"; }
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-
-pg "$BIN/initdb" -D "$D" -A trust -U postgres >/dev/null
-cat >> "$D/postgresql.conf" <<EOF
-port = $PORT
-listen_addresses = ''
-unix_socket_directories = '$WORK'
-logging_collector = on
-log_destination = 'stderr,csvlog,jsonlog'
-log_directory = 'log'
-log_filename = 'postgresql.log'
-log_rotation_age = 0
-log_rotation_size = 0
-log_line_prefix = '%m [%p] %q%u@%d/%a '
-log_timezone = 'UTC'
-lc_messages = 'C'
-log_statement = 'all'
+start_server concurrent "log_statement = 'all'
 log_duration = on
 log_connections = on
 log_disconnections = on
@@ -52,9 +22,7 @@ autovacuum = off
 max_parallel_workers_per_gather = 2
 parallel_setup_cost = 0
 parallel_tuple_cost = 0
-min_parallel_table_scan_size = 0
-EOF
-pg "$BIN/pg_ctl" -D "$D" -l "$WORK/startup.out" -w start >/dev/null
+min_parallel_table_scan_size = 0"
 
 psql_as() {  # APP SQL...: a session over the socket
     local app=$1; shift
@@ -75,7 +43,7 @@ psql_as reporting -c "SET work_mem = '64kB'" -c "SELECT pg_sleep(0.8)" \
 pg env PGAPPNAME=pgbench "$BIN/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c 4 -j 2 -t 40 -M simple postgres >/dev/null 2>&1 &
 pg env PGAPPNAME=pgbench "$BIN/pgbench" -h "$WORK" -p "$PORT" -U postgres -n -c 2 -j 1 -t 30 -M extended postgres >/dev/null 2>&1 &
 wait
-pg "$BIN/pg_ctl" -D "$D" -m fast -w stop >/dev/null
+stop_server
 
 rm -rf "${HERE:?}/concurrent"
 mkdir -p "$HERE/concurrent"
