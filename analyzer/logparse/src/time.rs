@@ -53,14 +53,15 @@ pub fn parse_pg_timestamp(s: &[u8]) -> Option<(LogTime, usize)> {
 /// Parses `%n`: seconds since the epoch with a fractional part.
 pub fn parse_epoch(s: &[u8]) -> Option<(LogTime, usize)> {
     let (secs, mut pos) = parse_uint(s)?;
-    let mut ms = secs as i64 * 1000;
+    // A number too large for a time is not one (found by fuzz/read_syslog).
+    let mut ms = i64::try_from(secs).ok()?.checked_mul(1000)?;
     if s.get(pos) == Some(&b'.') {
         pos += 1;
         let (frac_ms, n) = parse_fraction_ms(&s[pos..]);
         if n == 0 {
             return None;
         }
-        ms += frac_ms;
+        ms = ms.checked_add(frac_ms)?;
         pos += n;
     }
     Some((
@@ -229,6 +230,17 @@ pub fn zone_offset_minutes(zone: &[u8]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_epoch_too_large_for_a_time_is_not_one() {
+        assert_eq!(
+            parse_epoch(b"1795428000.123 x").unwrap().0.epoch_ms,
+            1_795_428_000_123
+        );
+        assert!(parse_epoch(b"9223372036854776 x").is_none());
+        assert!(parse_epoch(b"9223372036854775.999 x").is_none());
+        assert!(parse_epoch(b"18446744073709551615 x").is_none());
+    }
 
     #[test]
     fn parses_pg_forms() {
