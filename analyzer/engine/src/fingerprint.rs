@@ -24,6 +24,7 @@
 //! memory than its fingerprint. Shown texts are clipped to
 //! [`NORMALIZED_MAX_CHARS`].
 
+use crate::text::{head_chars, truncate_chars};
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
@@ -197,7 +198,11 @@ fn parse_key(lexed: &str, lexed_hash: u64) -> QueryKey {
     };
     QueryKey {
         fingerprint: fp.value,
-        normalized: clip(normalized.trim().trim_end_matches(';').trim_end()).into(),
+        normalized: truncate_chars(
+            normalized.trim().trim_end_matches(';').trim_end(),
+            NORMALIZED_MAX_CHARS,
+        )
+        .into(),
         parse_failed: false,
         parse_skipped: None,
     }
@@ -207,11 +212,8 @@ fn parse_key(lexed: &str, lexed_hash: u64) -> QueryKey {
 /// not given.
 fn fallback_key(lexed: &str, lexed_hash: u64, skipped: Option<Arc<str>>) -> QueryKey {
     // Numbering placeholders never shortens a text: clip first.
-    let head = match lexed.char_indices().nth(NORMALIZED_MAX_CHARS) {
-        Some((i, _)) => &lexed[..i],
-        None => lexed,
-    };
-    let mut normalized = clip(&placeholders(head));
+    let head = head_chars(lexed, NORMALIZED_MAX_CHARS);
+    let mut normalized = truncate_chars(&placeholders(head), NORMALIZED_MAX_CHARS);
     if head.len() < lexed.len() && !normalized.ends_with('…') {
         normalized.push('…');
     }
@@ -220,13 +222,6 @@ fn fallback_key(lexed: &str, lexed_hash: u64, skipped: Option<Arc<str>>) -> Quer
         normalized: normalized.into(),
         parse_failed: skipped.is_none(),
         parse_skipped: skipped,
-    }
-}
-
-fn clip(s: &str) -> String {
-    match s.char_indices().nth(NORMALIZED_MAX_CHARS) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
     }
 }
 

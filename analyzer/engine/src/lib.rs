@@ -17,6 +17,7 @@ mod split;
 mod state;
 pub mod stats;
 mod summary;
+mod text;
 mod totals;
 
 pub use error::AnalyzeError;

@@ -8,6 +8,7 @@ pub mod sketch;
 
 use crate::fingerprint::{is_own_query, Fingerprinter};
 use crate::summary::Summary;
+use crate::text::{head_chars, truncate_chars};
 use crate::totals::add_to;
 use activity::*;
 use pglog_logparse::classify::statement::{PlanFormat, Statement, StatementKind};
@@ -178,20 +179,10 @@ fn keep_text(l: &Limits, s: &str, max: usize) -> String {
     if l.redact {
         // Redact a little more than is kept (a credential may straddle the
         // cut), not the whole of a text that may be many MB.
-        let head = match s.char_indices().nth(max + 256) {
-            Some((i, _)) => &s[..i],
-            None => s,
-        };
+        let head = head_chars(s, max + 256);
         truncate_chars(&pglog_logparse::redact::redact(head), max)
     } else {
         truncate_chars(s, max)
-    }
-}
-
-pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
     }
 }
 

@@ -2,8 +2,9 @@
 //! distinct queries.
 
 use super::sketch::{Bucket, Sketch};
-use super::{bump, truncate_chars, Limits};
+use super::{bump, Limits};
 use crate::fingerprint::QueryKey;
+use crate::text::truncate_chars;
 use crate::totals::add_to;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};

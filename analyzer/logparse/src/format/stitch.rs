@@ -169,29 +169,25 @@ impl Stitcher {
             // The head of a message or of its DETAIL/STATEMENT line: the
             // record is too long, and takes its other lines as any does.
             if self.push_prefixed(line, m) {
-                self.mark_overflowed();
+                if let Some(idx) = self.last_touched.and_then(|s| self.index_of(s)) {
+                    self.pending[idx].overflow();
+                }
             }
             return;
         }
-        let text_like = std::str::from_utf8(line.bytes).is_ok_and(|t| !t.bytes().any(is_binary));
-        if (tabbed || text_like) && self.last_touched.is_some() {
-            self.mark_overflowed();
+        if tabbed || is_text(line.bytes) {
             if let Some(idx) = self.last_touched.and_then(|s| self.index_of(s)) {
-                self.pending[idx].lines += 1;
+                let p = &mut self.pending[idx];
+                p.lines += 1;
+                p.overflow();
+                return;
             }
-            return;
         }
         self.malformed(
             line,
             MalformedKind::TooLong,
             "line longer than the record size limit",
         );
-    }
-
-    fn mark_overflowed(&mut self) {
-        if let Some(idx) = self.last_touched.and_then(|s| self.index_of(s)) {
-            self.pending[idx].overflow();
-        }
     }
 
     fn push_prefixed(&mut self, line: &LineIn<'_>, m: PrefixMatch<'_>) -> bool {
@@ -460,6 +456,11 @@ fn strip_cursor_position(message: &mut String) {
         let at = without_digits.len() - PHRASE.len();
         message.truncate(at);
     }
+}
+
+/// Valid UTF-8 without control characters other than tabs.
+fn is_text(b: &[u8]) -> bool {
+    std::str::from_utf8(b).is_ok() && !b.iter().copied().any(is_binary)
 }
 
 fn is_binary(c: u8) -> bool {
