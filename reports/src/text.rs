@@ -125,6 +125,16 @@ pub fn write_text<W: Write>(
             i.malformed - i.malformed_samples.len() as u64
         )?;
     }
+    for f in &i.foreign_samples {
+        writeln!(out, "foreign line: {}:{}: {:?}", f.file, f.line, f.text)?;
+    }
+    if i.foreign_lines > i.foreign_samples.len() as u64 {
+        writeln!(
+            out,
+            "foreign lines: ... and {} more",
+            i.foreign_lines - i.foreign_samples.len() as u64
+        )?;
+    }
     for k in &i.skipped {
         writeln!(out, "skipped: {} ({})", k.path, k.reason)?;
     }
@@ -146,6 +156,14 @@ pub(crate) fn write_headline<W: Write>(
         thousands(i.records),
         thousands(i.malformed)
     )?;
+    if i.foreign_lines > 0 || !i.skipped.is_empty() {
+        writeln!(
+            out,
+            "{} foreign line(s) (not PostgreSQL's), {} input(s) left out",
+            thousands(i.foreign_lines),
+            i.skipped.len()
+        )?;
+    }
     if let (Some(a), Some(b)) = (&r.summary.first_timestamp, &r.summary.last_timestamp) {
         writeln!(
             out,

@@ -6,14 +6,17 @@ use anyhow::Context;
 use clap::Parser;
 use cli::{Cli, Command, OutputFormat, OutputPlan};
 use pglog_analyzer::diff::{diff, DiffOptions};
-use pglog_analyzer::{load_state, save_state, Analysis};
+use pglog_analyzer::{load_state, save_state, Analysis, SkipKind};
 use std::io::{self, Write};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) if e.downcast_ref::<collect::CycleFailed>().is_some() => {
+        Err(e)
+            if e.downcast_ref::<collect::CycleFailed>().is_some()
+                || e.downcast_ref::<Unreadable>().is_some() =>
+        {
             std::process::ExitCode::from(1)
         }
         // The reader of our output went away (`pglog analyze ... | head`):
@@ -75,7 +78,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(p) = &args.save_state {
                 save_state(&analysis, p)?;
             }
-            write_report(&analysis, &output, opts.malformed_samples)
+            write_report(&analysis, &output, opts.malformed_samples)?;
+            warn_unreadable(&analysis)
         }
         Command::Merge(args) => {
             let mut merged: Option<Analysis> = None;
@@ -150,6 +154,27 @@ fn write_report(a: &Analysis, output: &OutputPlan, max_samples: usize) -> anyhow
 }
 
 /// A file that changed while it was read gives a partial report of it: say so.
+/// Some inputs could not be read, the report of the others was written (exit status 1).
+#[derive(Debug, thiserror::Error)]
+#[error("{0} input(s) could not be read")]
+struct Unreadable(usize);
+
+/// Names each input that could not be opened or read; the report is written without them.
+fn warn_unreadable(analysis: &Analysis) -> anyhow::Result<()> {
+    let unreadable: Vec<_> = analysis
+        .skipped
+        .iter()
+        .filter(|s| s.kind == SkipKind::Unreadable)
+        .collect();
+    for s in &unreadable {
+        eprintln!("pglog: warning: left out {}: {}", s.path, s.reason);
+    }
+    if unreadable.is_empty() {
+        return Ok(());
+    }
+    Err(Unreadable(unreadable.len()).into())
+}
+
 fn warn_changed(analysis: &Analysis) {
     for s in &analysis.sources {
         if let Some(c) = &s.changed {

@@ -27,6 +27,7 @@ pub fn start(opts: &mut AnalyzeOptions, quiet: bool) -> anyhow::Result<Option<Pr
         return Ok(None);
     }
     let total: u64 = expand_inputs(&opts.inputs)?
+        .inputs
         .iter()
         .filter_map(|i| match i {
             InputSpec::File { path, .. } => std::fs::metadata(path).ok().map(|m| m.len()),

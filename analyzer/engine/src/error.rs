@@ -22,6 +22,8 @@ pub enum AnalyzeError {
     NoMatch { pattern: String },
     #[error("invalid glob pattern {pattern}: {message}")]
     BadPattern { pattern: String, message: String },
+    #[error("{path} is {first}, read once")]
+    Duplicate { path: PathBuf, first: PathBuf },
     #[error("{path}: directory has no log files")]
     EmptyDirectory { path: PathBuf },
     #[error("{path}: {message}")]
@@ -31,8 +33,32 @@ pub enum AnalyzeError {
     /// Every input was left out as not a log.
     #[error("no PostgreSQL log among the inputs; left out: {}", left_out(.skipped))]
     NoLogs { skipped: Vec<SkippedFile> },
-    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
-    Several(Vec<AnalyzeError>),
+}
+
+impl AnalyzeError {
+    /// What went wrong with the input the error names, without its name:
+    /// the reason of a skipped entry, which has its own path.
+    pub fn reason(&self) -> String {
+        match self {
+            AnalyzeError::Open { source, .. } => format!("cannot open: {source}"),
+            AnalyzeError::Read { source, .. } => format!("cannot read: {source}"),
+            AnalyzeError::Decompress {
+                compression,
+                source,
+                ..
+            } => format!("cannot decompress ({compression}), no record could be read: {source}"),
+            AnalyzeError::Empty { .. } => "empty file".to_string(),
+            AnalyzeError::NoMatch { .. } => {
+                "no such file, and no file matches it as a pattern".to_string()
+            }
+            AnalyzeError::Duplicate { first, .. } => {
+                format!("the same file as {}, read once", first.display())
+            }
+            AnalyzeError::EmptyDirectory { .. } => "directory has no log files".to_string(),
+            AnalyzeError::Unrecognized { message, .. } => message.clone(),
+            e => e.to_string(),
+        }
+    }
 }
 
 /// The files left out, with why; the first few of a long list.

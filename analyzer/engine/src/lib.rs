@@ -24,7 +24,8 @@ pub use error::AnalyzeError;
 pub use inputs::{expand_inputs, InputSpec};
 pub use options::AnalyzeOptions;
 pub use report::{
-    report_json_schema, rfc3339, utc_offset, FileReport, InputReport, MalformedSample, Report,
+    report_json_schema, rfc3339, utc_offset, FileReport, ForeignSample, InputReport, MalformedSample, Report,
+    SkipKind, SkippedFile,
     SummaryReport, REPORT_SCHEMA,
 };
 pub use run::{analyze, run_analysis, Analysis};

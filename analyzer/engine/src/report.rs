@@ -5,6 +5,7 @@
 use crate::changes::FileChange;
 use crate::sections::Sections;
 use crate::stats::Stats;
+pub use crate::summary::{ForeignSample, MalformedSample};
 use crate::summary::{REQUIRED_EVENTS, REQUIRED_SEVERITIES};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -42,6 +43,11 @@ pub struct InputReport {
     pub malformed: u64,
     /// The first malformed stretches, with file and line.
     pub malformed_samples: Vec<MalformedSample>,
+    /// Lines that are not PostgreSQL's (pg_ctl's or an archive_command's
+    /// output, blank lines): neither records nor malformed ones.
+    pub foreign_lines: u64,
+    /// The first of them, with file and line.
+    pub foreign_samples: Vec<ForeignSample>,
     /// Per-input details.
     pub sources: Vec<FileReport>,
     /// Files found in directories that were not logs and were left out.
@@ -58,15 +64,8 @@ pub struct ChangedFile {
     pub change: FileChange,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct MalformedSample {
-    pub file: String,
-    pub line: u64,
-    pub kind: String,
-    pub reason: String,
-}
 
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileReport {
     pub path: String,
     pub format: String,
@@ -76,6 +75,8 @@ pub struct FileReport {
     pub bytes: u64,
     pub records: u64,
     pub malformed: u64,
+    /// Lines that are not PostgreSQL's.
+    pub foreign_lines: u64,
     /// How the file changed while it was read; `null` when it did not.
     pub changed: Option<FileChange>,
 }
@@ -84,6 +85,19 @@ pub struct FileReport {
 pub struct SkippedFile {
     pub path: String,
     pub reason: String,
+    pub kind: SkipKind,
+}
+
+/// Why an input was left out, which decides the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipKind {
+    /// Not a PostgreSQL log (a README, a binary file, an empty file).
+    NotLog,
+    /// The same file as an input read under another path.
+    Duplicate,
+    /// It could not be opened or read (exit status 1).
+    Unreadable,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -126,6 +140,8 @@ impl Report {
         }
         let mut samples = summary.malformed_samples;
         samples.truncate(max_samples);
+        let mut foreign_samples = summary.foreign_samples;
+        foreign_samples.truncate(max_samples);
         Report {
             schema: REPORT_SCHEMA,
             generator: format!("pglog {}", env!("CARGO_PKG_VERSION")),
@@ -136,6 +152,8 @@ impl Report {
                 records: summary.records,
                 malformed: summary.malformed,
                 malformed_samples: samples,
+                foreign_lines: summary.foreign_lines,
+                foreign_samples,
                 changed: sources
                     .iter()
                     .filter_map(|s| {

@@ -13,7 +13,7 @@
 
 use crate::changes::{self, FileState};
 use crate::inputs::{expand_inputs, InputSpec};
-use crate::report::{FileReport, Report, SkippedFile};
+use crate::report::{FileReport, Report, SkipKind, SkippedFile};
 use crate::split::{plan_chunks, Chunk, STITCH_WARM_UP};
 use crate::stats::{Folder, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
@@ -64,7 +64,8 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, AnalyzeError> {
 
 /// Reads all inputs of `opts` into mergeable statistics.
 pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
-    let inputs = expand_inputs(&opts.inputs)?;
+    let expanded = expand_inputs(&opts.inputs)?;
+    let inputs = expanded.inputs;
     let at_start: Vec<Option<FileState>> = inputs
         .iter()
         .map(|i| match i {
@@ -72,12 +73,68 @@ pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
             InputSpec::Stdin => None,
         })
         .collect();
+    let outcomes = read_all(&inputs, opts);
+
+    let mut analysis = Analysis {
+        stats: Stats::new(opts.limits),
+        ..Analysis::default()
+    };
+    // Each left-out input with the error it is on its own, if it is one.
+    let mut left_out: Vec<(SkippedFile, Option<AnalyzeError>)> = expanded
+        .skipped
+        .into_iter()
+        .map(|(s, e)| (s, Some(e)))
+        .collect();
+    for (r, (input, before)) in outcomes.into_iter().zip(inputs.iter().zip(&at_start)) {
+        match r {
+            Ok(FileOutcome::Read(mut file, stats)) => {
+                if let Some(before) = before {
+                    file.changed = changes::change_since(&input_path(input), before);
+                }
+                analysis.sources.push(file);
+                analysis.stats += &stats;
+            }
+            Ok(FileOutcome::Skipped(s)) => left_out.push((s, None)),
+            Err(e) => left_out.push((skipped_for(input, &e), Some(e))),
+        }
+    }
+    if analysis.sources.is_empty() {
+        // One input that failed says why in its own words.
+        if let [(_, Some(_))] = left_out.as_slice() {
+            let (_, e) = left_out.pop().expect("one entry");
+            return Err(e.expect("an error"));
+        }
+        return Err(AnalyzeError::NoLogs {
+            skipped: left_out.into_iter().map(|(s, _)| s).collect(),
+        });
+    }
+    analysis.skipped = left_out.into_iter().map(|(s, _)| s).collect();
+    Ok(analysis)
+}
+
+/// The skipped entry for an input whose reading failed with `e`.
+fn skipped_for(input: &InputSpec, e: &AnalyzeError) -> SkippedFile {
+    let kind = match e {
+        AnalyzeError::Open { .. } | AnalyzeError::Read { .. } | AnalyzeError::Decompress { .. } => {
+            SkipKind::Unreadable
+        }
+        _ => SkipKind::NotLog,
+    };
+    SkippedFile {
+        path: input.display_name(),
+        reason: e.reason(),
+        kind,
+    }
+}
+
+/// Reads every input on a pool of `opts.jobs` threads; one outcome per input, in order.
+fn read_all(inputs: &[InputSpec], opts: &AnalyzeOptions) -> Vec<Result<FileOutcome, AnalyzeError>> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs)
         .build()
         .expect("a thread pool with default settings");
     let jobs = pool.current_num_threads();
-    let outcomes: Vec<Result<FileOutcome, AnalyzeError>> = pool.install(|| {
+    pool.install(|| {
         let plans: Vec<Result<Plan, AnalyzeError>> = inputs
             .par_iter()
             .map(|input| plan_input(input, opts, jobs))
@@ -108,37 +165,7 @@ pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
             out.push(plan.and_then(|p| assemble(&inputs[i], p, mine, opts)));
         }
         out
-    });
-
-    let mut analysis = Analysis {
-        stats: Stats::new(opts.limits),
-        ..Analysis::default()
-    };
-    let mut errors = Vec::new();
-    for (r, (input, before)) in outcomes.into_iter().zip(inputs.iter().zip(&at_start)) {
-        match r {
-            Ok(FileOutcome::Read(mut file, stats)) => {
-                if let Some(before) = before {
-                    file.changed = changes::change_since(&input_path(input), before);
-                }
-                analysis.sources.push(file);
-                analysis.stats += &stats;
-            }
-            Ok(FileOutcome::Skipped(s)) => analysis.skipped.push(s),
-            Err(e) => errors.push(e),
-        }
-    }
-    match errors.len() {
-        0 => {}
-        1 => return Err(errors.pop().expect("one error")),
-        _ => return Err(AnalyzeError::Several(errors)),
-    }
-    if analysis.sources.is_empty() {
-        return Err(AnalyzeError::NoLogs {
-            skipped: analysis.skipped,
-        });
-    }
-    Ok(analysis)
+    })
 }
 
 /// How one input is read.
@@ -367,9 +394,9 @@ fn assemble(
     let parts = ranged.read_again(ranged.verify_in_order(outcomes)?)?;
     let mut stats = Stats::new(opts.limits);
     for (mut out, base) in parts {
-        for s in &mut out.stats.summary.malformed_samples {
-            s.line += base;
-            s.file.clone_from(&name);
+        for (line, file) in out.stats.summary.sample_positions_mut() {
+            *line += base;
+            file.clone_from(&name);
         }
         stats += &out.stats;
     }
@@ -385,6 +412,7 @@ fn assemble(
         bytes: size,
         records: stats.summary.records,
         malformed: stats.summary.malformed,
+        foreign_lines: stats.summary.foreign_lines,
         changed: None,
     };
     Ok(FileOutcome::Read(file, stats))
@@ -598,8 +626,8 @@ fn read_chunk(
     // Lines are numbered from the reader's start; make them the range's.
     let start_line = start_line.unwrap_or(1);
     let mut stats = folder.finish();
-    for s in &mut stats.summary.malformed_samples {
-        s.line = s.line + 1 - start_line;
+    for (line, _) in stats.summary.sample_positions_mut() {
+        *line = *line + 1 - start_line;
     }
     Ok(ChunkOutcome {
         chunk,
@@ -635,6 +663,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
             return Ok(FileOutcome::Skipped(SkippedFile {
                 path: name,
                 reason: "not a PostgreSQL log".into(),
+                kind: SkipKind::NotLog,
             }))
         }
         Err(FormatError::Empty) => return empty_input(input),
@@ -688,6 +717,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
             return Ok(FileOutcome::Skipped(SkippedFile {
                 path: name,
                 reason: "no line is a PostgreSQL log record".into(),
+                kind: SkipKind::NotLog,
             }));
         }
         return Err(AnalyzeError::Unrecognized {
@@ -703,6 +733,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
         bytes,
         records: stats.summary.records,
         malformed: stats.summary.malformed,
+        foreign_lines: stats.summary.foreign_lines,
         changed: None,
     };
     Ok(FileOutcome::Read(file, stats))
@@ -719,6 +750,7 @@ fn empty_input(input: &InputSpec) -> Result<FileOutcome, AnalyzeError> {
     Ok(FileOutcome::Skipped(SkippedFile {
         path: input.display_name(),
         reason: "empty file".into(),
+        kind: SkipKind::NotLog,
     }))
 }
 

@@ -1,9 +1,8 @@
 //! Counts over a stream of events. Per-file (later per-thread) values merge
 //! with `+=`, so the totals do not depend on how the work was split.
 
-use crate::report::MalformedSample;
 use crate::totals::add_to;
-use pglog_logparse::{Event, EventKind, Malformed, Severity};
+use pglog_logparse::{Event, EventKind, Malformed, MalformedKind, Severity};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
@@ -52,6 +51,26 @@ pub struct Summary {
     pub zone: Option<(i64, i32)>,
     /// The first malformed stretches, with their file and line.
     pub malformed_samples: Vec<MalformedSample>,
+    /// Lines that are not PostgreSQL's, apart from the malformed.
+    pub foreign_lines: u64,
+    pub foreign_samples: Vec<ForeignSample>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MalformedSample {
+    pub file: String,
+    pub line: u64,
+    pub kind: String,
+    pub reason: String,
+}
+
+/// A line that is not PostgreSQL's, where it is and how it starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ForeignSample {
+    pub file: String,
+    pub line: u64,
+    /// The line's first bytes (empty for a blank line).
+    pub text: String,
 }
 
 impl Summary {
@@ -87,6 +106,9 @@ impl Summary {
     }
 
     pub fn add_malformed(&mut self, file: &str, m: Malformed, keep_samples: usize) {
+        if m.kind == MalformedKind::Foreign {
+            return self.add_foreign(file, m, keep_samples);
+        }
         self.malformed += 1;
         if self.malformed_samples.len() < keep_samples {
             self.malformed_samples.push(MalformedSample {
@@ -94,6 +116,33 @@ impl Summary {
                 line: m.line,
                 kind: m.kind.as_str().to_string(),
                 reason: m.reason,
+            });
+        }
+    }
+}
+
+impl Summary {
+    /// The line and file of every sample kept, malformed and foreign, to
+    /// renumber the samples of a range of a file.
+    pub fn sample_positions_mut(&mut self) -> impl Iterator<Item = (&mut u64, &mut String)> {
+        let malformed = self
+            .malformed_samples
+            .iter_mut()
+            .map(|s| (&mut s.line, &mut s.file));
+        let foreign = self
+            .foreign_samples
+            .iter_mut()
+            .map(|s| (&mut s.line, &mut s.file));
+        malformed.chain(foreign)
+    }
+
+    fn add_foreign(&mut self, file: &str, m: Malformed, keep_samples: usize) {
+        self.foreign_lines += 1;
+        if self.foreign_samples.len() < keep_samples {
+            self.foreign_samples.push(ForeignSample {
+                file: file.to_string(),
+                line: m.line,
+                text: m.reason,
             });
         }
     }
@@ -126,6 +175,8 @@ impl AddAssign for Summary {
             (a, b) => a.or(b),
         };
         self.malformed_samples.extend(o.malformed_samples);
+        add_to(&mut self.foreign_lines, o.foreign_lines);
+        self.foreign_samples.extend(o.foreign_samples);
     }
 }
 

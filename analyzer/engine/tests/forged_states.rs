@@ -78,9 +78,7 @@ fn maintenance_counts_and_input_sizes_near_the_top_are_reported() {
         compression: "none".into(),
         prefix: None,
         bytes: u64::MAX,
-        records: 0,
-        malformed: 0,
-        changed: None,
+        ..Default::default()
     };
     merged.sources = vec![file.clone(), file];
     let report = serde_json::to_value(merged.report(20)).unwrap();

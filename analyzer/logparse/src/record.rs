@@ -213,6 +213,10 @@ pub enum MalformedKind {
     Orphan,
     /// A csv row or json line whose fields are wrong.
     BadFields,
+    /// A line another program wrote into the log (pg_ctl, an
+    /// archive_command), or a blank line: not a record, not a damaged one.
+    /// Its reason is the line's head.
+    Foreign,
 }
 
 impl MalformedKind {
@@ -224,6 +228,7 @@ impl MalformedKind {
             MalformedKind::TooLong => "too_long",
             MalformedKind::Orphan => "orphan",
             MalformedKind::BadFields => "bad_fields",
+            MalformedKind::Foreign => "foreign",
         }
     }
 }

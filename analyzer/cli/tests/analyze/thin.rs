@@ -425,7 +425,7 @@ fn an_empty_input_fails_alike_for_every_input_format() {
     assert_eq!(doc["input"]["sources"].as_array().unwrap().len(), 1);
     assert_eq!(
         doc["input"]["skipped"],
-        serde_json::json!([{"path": empty.to_str().unwrap(), "reason": "empty file"}])
+        serde_json::json!([{"path": empty.to_str().unwrap(), "reason": "empty file", "kind": "not_log"}])
     );
 }
 

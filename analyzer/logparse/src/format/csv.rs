@@ -205,17 +205,22 @@ impl CsvReader {
     }
 
     pub fn next_item(&mut self) -> io::Result<Option<Item>> {
-        loop {
-            if self.src.available().is_empty() && !self.src.fill_more()? {
-                return Ok(None);
-            }
-            // Blank lines between rows carry nothing.
-            if let Some(n) = leading_newlines(self.src.available()) {
-                self.src.consume(n);
-                continue;
-            }
-            return self.read_row().map(Some);
+        if self.src.available().is_empty() && !self.src.fill_more()? {
+            return Ok(None);
         }
+        // csvlog writes no blank line: one is foreign.
+        if let Some(n) = leading_newline(self.src.available()) {
+            let line = self.src.line_number();
+            let offset = self.src.offset();
+            self.src.consume(n);
+            return Ok(Some(Item::Malformed(Malformed {
+                line,
+                offset,
+                kind: MalformedKind::Foreign,
+                reason: String::new(),
+            })));
+        }
+        self.read_row().map(Some)
     }
 
     fn read_row(&mut self) -> io::Result<Item> {
@@ -460,10 +465,11 @@ fn build_record(line: u64, fields: &[&str]) -> Result<LogRecord, RowError> {
     Ok(r)
 }
 
-fn leading_newlines(avail: &[u8]) -> Option<usize> {
-    let n = avail
-        .iter()
-        .take_while(|c| **c == b'\n' || **c == b'\r')
-        .count();
-    (n > 0).then_some(n)
+/// The length of the blank line `avail` starts with, if it starts with one.
+fn leading_newline(avail: &[u8]) -> Option<usize> {
+    match avail {
+        [b'\n', ..] => Some(1),
+        [b'\r', b'\n', ..] => Some(2),
+        _ => None,
+    }
 }

@@ -77,31 +77,30 @@ impl JsonReader {
     }
 
     pub fn next_item(&mut self) -> io::Result<Option<Item>> {
-        loop {
-            let Some(line) = self.src.next_line(self.max_record)? else {
-                return Ok(None);
-            };
-            let number = line.number;
-            let offset = line.offset;
-            if line.too_long {
-                return Ok(Some(malformed(
-                    number,
-                    offset,
-                    MalformedKind::TooLong,
-                    "line longer than the record size limit",
-                )));
-            }
-            if line.bytes.trim_ascii().is_empty() {
-                continue;
-            }
-            return Ok(Some(match parse_entry(number, line.bytes) {
-                Ok(mut r) => {
-                    r.offset = offset;
-                    Item::Record(r)
-                }
-                Err((kind, why)) => malformed(number, offset, kind, why),
-            }));
+        let Some(line) = self.src.next_line(self.max_record)? else {
+            return Ok(None);
+        };
+        let number = line.number;
+        let offset = line.offset;
+        if line.too_long {
+            return Ok(Some(malformed(
+                number,
+                offset,
+                MalformedKind::TooLong,
+                "line longer than the record size limit",
+            )));
         }
+        // jsonlog writes no blank line: one is foreign.
+        if line.bytes.trim_ascii().is_empty() {
+            return Ok(Some(malformed(number, offset, MalformedKind::Foreign, "")));
+        }
+        Ok(Some(match parse_entry(number, line.bytes) {
+            Ok(mut r) => {
+                r.offset = offset;
+                Item::Record(r)
+            }
+            Err((kind, why)) => malformed(number, offset, kind, why),
+        }))
     }
 }
 

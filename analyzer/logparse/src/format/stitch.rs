@@ -12,6 +12,9 @@ use std::collections::VecDeque;
 /// How many records may wait for more lines before the oldest is emitted.
 pub const WINDOW: usize = 32;
 
+/// How much of a foreign line is kept to show it.
+pub const FOREIGN_SAMPLE_BYTES: usize = 160;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
     Message,
@@ -175,7 +178,10 @@ impl Stitcher {
             }
             return;
         }
-        if tabbed || is_text(line.bytes) {
+        if !tabbed && !line.later_chunk && is_text(line.bytes) {
+            return self.foreign(line);
+        }
+        if tabbed || line.later_chunk {
             if let Some(idx) = self.last_touched.and_then(|s| self.index_of(s)) {
                 let p = &mut self.pending[idx];
                 p.lines += 1;
@@ -284,13 +290,19 @@ impl Stitcher {
             self.malformed(line, kind, "a line that is neither a log line nor text");
             return false;
         }
+        // PostgreSQL indents every further line of a message with a tab:
+        // an unindented line without the prefix was written by something
+        // else (pg_ctl, an archive_command, a blank line).
+        if !tabbed && !split_chunk {
+            self.foreign(line);
+            return false;
+        }
         let Some(idx) = self.last_touched.and_then(|seq| self.index_of(seq)) else {
-            let why = if tabbed || split_chunk {
-                "a continuation line with no message before it"
-            } else {
-                "a line that does not start with the log_line_prefix"
-            };
-            self.malformed(line, MalformedKind::Orphan, why);
+            self.malformed(
+                line,
+                MalformedKind::Orphan,
+                "a continuation line with no message before it",
+            );
             return false;
         };
         let max = self.max_record;
@@ -372,6 +384,12 @@ impl Stitcher {
             }),
         };
         self.out.push_back(item);
+    }
+
+    /// A line that is not PostgreSQL's: counted apart, with its head as the reason.
+    fn foreign(&mut self, line: &LineIn<'_>) {
+        let head = &line.bytes[..line.bytes.len().min(FOREIGN_SAMPLE_BYTES)];
+        self.malformed(line, MalformedKind::Foreign, &lossy(head));
     }
 
     fn malformed(&mut self, line: &LineIn<'_>, kind: MalformedKind, why: &str) {
