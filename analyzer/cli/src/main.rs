@@ -53,7 +53,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let (mut opts, output) = args.to_options()?;
             // Logs read back from CloudWatch Logs land in files first, so they
             // are analyzed exactly as local files are, in bounded memory.
-            let _fetched = match args.fetch_options()? {
+            let _fetched = match args.fetch_options(opts.filter.as_ref())? {
                 Some(f) => {
                     let dir = tempfile::tempdir()?;
                     let got = collect::fetch_group(&f, dir.path())?;

@@ -3,6 +3,7 @@
 //! fields, never rename them.
 
 use crate::changes::FileChange;
+use crate::filter::{FilterList, Window};
 use crate::sections::Sections;
 use crate::stats::Stats;
 use crate::summary::{REQUIRED_EVENTS, REQUIRED_SEVERITIES};
@@ -38,7 +39,10 @@ pub struct InputReport {
     pub files: Vec<String>,
     /// Decompressed bytes read.
     pub bytes: u64,
+    /// Records the report covers (those in the window and filters).
     pub records: u64,
+    /// Records read but outside the window or filters (not malformed).
+    pub filtered: u64,
     pub malformed: u64,
     /// The first malformed stretches, with file and line.
     pub malformed_samples: Vec<MalformedSample>,
@@ -49,6 +53,10 @@ pub struct InputReport {
     /// Files that changed while they were read (appended, truncated,
     /// replaced): their records may be cut or missing at the end.
     pub changed: Vec<ChangedFile>,
+    /// The time window records were kept in; `null` for the whole log.
+    pub window: Option<Window>,
+    /// The name and statement filters records were kept by.
+    pub filters: FilterList,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -75,6 +83,8 @@ pub struct FileReport {
     pub prefix: Option<String>,
     pub bytes: u64,
     pub records: u64,
+    /// Records left out by the window and filters.
+    pub filtered: u64,
     pub malformed: u64,
     /// How the file changed while it was read; `null` when it did not.
     pub changed: Option<FileChange>,
@@ -134,6 +144,7 @@ impl Report {
                 // Saturating: the sources of forged states may claim any size.
                 bytes: sources.iter().map(|s| s.bytes).fold(0, u64::saturating_add),
                 records: summary.records,
+                filtered: summary.filtered,
                 malformed: summary.malformed,
                 malformed_samples: samples,
                 changed: sources
@@ -147,6 +158,8 @@ impl Report {
                     .collect(),
                 sources,
                 skipped,
+                window: None,
+                filters: FilterList::default(),
             },
             summary: SummaryReport {
                 queries: summary.queries,

@@ -12,6 +12,7 @@
 //! have changed is read again resumed from it.
 
 use crate::changes::{self, FileState};
+use crate::filter::{AppliedFilters, Filters};
 use crate::inputs::{expand_inputs, InputSpec};
 use crate::report::{FileReport, Report, SkippedFile};
 use crate::split::{plan_chunks, Chunk, STITCH_WARM_UP};
@@ -19,8 +20,8 @@ use crate::stats::{Folder, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::classify::carry::{Carry, Handoff, Needs};
 use pglog_logparse::{
-    source, Classifier, FormatError, InputFormat, Item, LogReader, Malformed, MalformedKind,
-    Prefix, ReaderBuilder,
+    source, Classifier, Event, FormatError, InputFormat, Item, LogReader, Malformed,
+    MalformedKind, Prefix, ReaderBuilder,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,8 @@ pub struct Analysis {
     pub stats: Stats,
     pub sources: Vec<FileReport>,
     pub skipped: Vec<SkippedFile>,
+    /// The window and filters the statistics cover.
+    pub applied: AppliedFilters,
 }
 
 impl Analysis {
@@ -45,15 +48,21 @@ impl Analysis {
         self.stats += &o.stats;
         self.sources.extend(o.sources);
         self.skipped.extend(o.skipped);
+        if self.applied.is_empty() {
+            self.applied = o.applied;
+        }
     }
 
     pub fn report(&self, max_samples: usize) -> Report {
-        Report::build(
+        let mut r = Report::build(
             &self.stats,
             self.sources.clone(),
             self.skipped.clone(),
             max_samples,
-        )
+        );
+        r.input.window = self.applied.window.clone();
+        r.input.filters = self.applied.filters.clone();
+        r
     }
 }
 
@@ -77,6 +86,17 @@ pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
         .build()
         .expect("a thread pool with default settings");
     let jobs = pool.current_num_threads();
+    let resolved;
+    let opts = match &opts.filter {
+        Some(f) if f.since.is_some() => {
+            resolved = AnalyzeOptions {
+                filter: Some(pool.install(|| crate::since::resolve(f, &inputs, opts))?),
+                ..opts.clone()
+            };
+            &resolved
+        }
+        _ => opts,
+    };
     let outcomes: Vec<Result<FileOutcome, AnalyzeError>> = pool.install(|| {
         let plans: Vec<Result<Plan, AnalyzeError>> = inputs
             .par_iter()
@@ -112,6 +132,7 @@ pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
 
     let mut analysis = Analysis {
         stats: Stats::new(opts.limits),
+        applied: opts.filter.as_ref().map(Filters::describe).unwrap_or_default(),
         ..Analysis::default()
     };
     let mut errors = Vec::new();
@@ -211,7 +232,7 @@ fn is_explicit(input: &InputSpec) -> bool {
     )
 }
 
-fn builder(opts: &AnalyzeOptions) -> ReaderBuilder {
+pub(crate) fn builder(opts: &AnalyzeOptions) -> ReaderBuilder {
     let mut b = ReaderBuilder::new();
     b.format(opts.format)
         .prefix(opts.prefix.clone())
@@ -373,7 +394,7 @@ fn assemble(
         }
         stats += &out.stats;
     }
-    if stats.summary.records == 0 {
+    if stats.summary.records + stats.summary.filtered == 0 {
         // Not a log after all: the whole-file reader says so, or skips it.
         return analyze_whole(input, opts);
     }
@@ -384,6 +405,7 @@ fn assemble(
         prefix: prefix.as_ref().map(|p| p.as_str().to_string()),
         bytes: size,
         records: stats.summary.records,
+        filtered: stats.summary.filtered,
         malformed: stats.summary.malformed,
         changed: None,
     };
@@ -575,7 +597,7 @@ fn read_chunk(
                     classifier.track_changes();
                     tracking = true;
                 }
-                folder.add(&classifier.classify(r))
+                fold(&mut folder, opts.filter.as_ref(), &classifier.classify(r))
             }
             Item::Malformed(_) if offset < chunk.start => {}
             Item::Malformed(m) => {
@@ -651,7 +673,9 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
     let mut classifier = Classifier::new();
     loop {
         match reader.next_item() {
-            Ok(Some(Item::Record(r))) => folder.add(&classifier.classify(r)),
+            Ok(Some(Item::Record(r))) => {
+                fold(&mut folder, opts.filter.as_ref(), &classifier.classify(r))
+            }
             Ok(Some(Item::Malformed(m))) => {
                 folder
                     .stats
@@ -663,7 +687,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
         }
     }
     if let Some(e) = reader.take_read_error() {
-        if folder.stats.summary.records == 0 {
+        if folder.stats.summary.records + folder.stats.summary.filtered == 0 {
             return Err(read_failed(path, e));
         }
         // A cut compressed stream or a failing disk: keep what was read.
@@ -683,7 +707,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
     if bytes == 0 {
         return empty_input(input);
     }
-    if stats.summary.records == 0 {
+    if stats.summary.records + stats.summary.filtered == 0 {
         if !explicit {
             return Ok(FileOutcome::Skipped(SkippedFile {
                 path: name,
@@ -702,10 +726,21 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
         prefix: reader.prefix().map(|p| p.as_str().to_string()),
         bytes,
         records: stats.summary.records,
+        filtered: stats.summary.filtered,
         malformed: stats.summary.malformed,
         changed: None,
     };
     Ok(FileOutcome::Read(file, stats))
+}
+
+/// Folds a classified record into the statistics, or counts it as left
+/// out by the filters. The classifier saw it either way, so what later
+/// records take from it (statement text, a leader's session) stays exact.
+fn fold(folder: &mut Folder, filter: Option<&Filters>, e: &Event) {
+    match filter {
+        Some(f) if !f.keeps(e) => folder.stats.summary.filtered += 1,
+        _ => folder.add(e),
+    }
 }
 
 /// An input without a byte: an error when named, whatever the format;

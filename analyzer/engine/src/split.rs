@@ -113,6 +113,24 @@ pub fn plan_chunks(
     Ok(chunks)
 }
 
+/// The first candidate record start in `[from, size)`: where a reader of
+/// the file's tail begins.
+pub fn record_start_from(
+    path: &Path,
+    format: InputFormat,
+    prefix: Option<&Prefix>,
+    from: u64,
+    size: u64,
+) -> io::Result<Option<u64>> {
+    let file = File::open(path)?;
+    Scanner {
+        file: &file,
+        kind: Kind { format, prefix },
+        buf: vec![0u8; SCAN_WINDOW],
+    }
+    .next_candidate(from, size)
+}
+
 /// Looks for candidate record starts, with one read buffer.
 struct Scanner<'a> {
     file: &'a File,

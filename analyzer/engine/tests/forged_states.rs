@@ -79,6 +79,7 @@ fn maintenance_counts_and_input_sizes_near_the_top_are_reported() {
         prefix: None,
         bytes: u64::MAX,
         records: 0,
+        filtered: 0,
         malformed: 0,
         changed: None,
     };
