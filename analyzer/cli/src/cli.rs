@@ -3,7 +3,9 @@
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
-use pglog_analyzer::filter::{Filters, NameFilter, NamePattern, QueryPattern, Since, TimeBasis, TimeBound};
+use pglog_analyzer::filter::{
+    Filters, NameFilter, NamePattern, QueryPattern, Since, TimeBasis, TimeBound,
+};
 use pglog_analyzer::stats::Limits;
 use pglog_analyzer::AnalyzeOptions;
 use pglog_logparse::{InputFormat, Prefix};

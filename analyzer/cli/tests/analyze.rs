@@ -623,3 +623,8 @@ mod thin;
 /// The same report at any range size and thread count.
 #[path = "analyze/split.rs"]
 mod split;
+
+/// Time windows and name and statement filters, checked against the
+/// records count.py keeps from the csvlog.
+#[path = "analyze/filters.rs"]
+mod filters;

@@ -33,7 +33,9 @@ pub enum AnalyzeError {
     NoLogs { skipped: Vec<SkippedFile> },
     #[error("--since counts back from the log's last record, and standard input cannot be read twice: save it to a file, or give --begin")]
     SinceNeedsFiles,
-    #[error("--since counts back from the log's last record, and no record of the inputs has a time")]
+    #[error(
+        "--since counts back from the log's last record, and no record of the inputs has a time"
+    )]
     SinceWithoutTimes,
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Several(Vec<AnalyzeError>),

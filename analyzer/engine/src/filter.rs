@@ -26,7 +26,9 @@ pub enum FilterError {
     BadRegex { pattern: String, message: String },
     #[error("--begin {begin} is not before --end {end}")]
     Order { begin: String, end: String },
-    #[error("--begin {begin} and --end {end}: give both as times of day, or both as dates with times")]
+    #[error(
+        "--begin {begin} and --end {end}: give both as times of day, or both as dates with times"
+    )]
     Mixed { begin: String, end: String },
 }
 
@@ -358,7 +360,8 @@ impl Filters {
         if self.begin.is_some() || self.end.is_some() {
             // A record without a time is in no window.
             let Some(t) = r.time else { return false };
-            if self.begin.is_some_and(|b| b.key(t) < b.ms) || self.end.is_some_and(|b| b.key(t) >= b.ms)
+            if self.begin.is_some_and(|b| b.key(t) < b.ms)
+                || self.end.is_some_and(|b| b.key(t) >= b.ms)
             {
                 return false;
             }
@@ -382,7 +385,10 @@ impl Filters {
                     begin: self.begin.map(|t| t.to_string()),
                     end: self.end.map(|t| t.to_string()),
                     since: self.since.as_ref().map(|s| s.text.clone()),
-                    daily: self.begin.or(self.end).is_some_and(|t| t.basis == TimeBasis::TimeOfDay),
+                    daily: self
+                        .begin
+                        .or(self.end)
+                        .is_some_and(|t| t.basis == TimeBasis::TimeOfDay),
                 },
             ),
             filters: FilterList {
@@ -522,15 +528,34 @@ mod tests {
     #[test]
     fn times_parse_by_shape() {
         let t = TimeBound::parse("2026-12-01T00:03:10Z").unwrap();
-        assert_eq!((t.basis, t.to_string().as_str()), (TimeBasis::Instant, "2026-12-01T00:03:10.000Z"));
+        assert_eq!(
+            (t.basis, t.to_string().as_str()),
+            (TimeBasis::Instant, "2026-12-01T00:03:10.000Z")
+        );
         let t = TimeBound::parse("2026-12-01 01:03:10.25+01:00").unwrap();
         assert_eq!(t.to_string(), "2026-12-01T00:03:10.250Z");
         let t = TimeBound::parse("2026-12-01 01:03:10").unwrap();
-        assert_eq!((t.basis, t.to_string().as_str()), (TimeBasis::LogClock, "2026-12-01 01:03:10.000"));
+        assert_eq!(
+            (t.basis, t.to_string().as_str()),
+            (TimeBasis::LogClock, "2026-12-01 01:03:10.000")
+        );
         let t = TimeBound::parse("01:03").unwrap();
         assert_eq!((t.basis, t.ms), (TimeBasis::TimeOfDay, 3_780_000));
-        assert_eq!(TimeBound::parse("2026-12-01T00:00:00-0530").unwrap().ms, TimeBound::parse("2026-12-01T05:30:00Z").unwrap().ms);
-        for bad in ["", "yesterday", "25:00", "10:61", "2026-13-01", "2026-02-30T00:00:00Z", "2026-12-01T00:00:00+25:00", "10:00:00.", "2026-12-01X10:00"] {
+        assert_eq!(
+            TimeBound::parse("2026-12-01T00:00:00-0530").unwrap().ms,
+            TimeBound::parse("2026-12-01T05:30:00Z").unwrap().ms
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "25:00",
+            "10:61",
+            "2026-13-01",
+            "2026-02-30T00:00:00Z",
+            "2026-12-01T00:00:00+25:00",
+            "10:00:00.",
+            "2026-12-01X10:00",
+        ] {
             assert!(TimeBound::parse(bad).is_err(), "{bad}");
         }
     }
@@ -538,19 +563,41 @@ mod tests {
     #[test]
     fn windows_are_checked() {
         let at = |s| Some(TimeBound::parse(s).unwrap());
-        let f = |b, e| Filters { begin: at(b), end: at(e), ..Filters::default() }.check();
+        let f = |b, e| {
+            Filters {
+                begin: at(b),
+                end: at(e),
+                ..Filters::default()
+            }
+            .check()
+        };
         assert!(f("10:00", "11:00").is_ok());
-        assert!(matches!(f("11:00", "10:00"), Err(FilterError::Order { .. })));
-        assert!(matches!(f("10:00", "10:00"), Err(FilterError::Order { .. })));
-        assert!(matches!(f("10:00", "2026-12-01T11:00:00Z"), Err(FilterError::Mixed { .. })));
+        assert!(matches!(
+            f("11:00", "10:00"),
+            Err(FilterError::Order { .. })
+        ));
+        assert!(matches!(
+            f("10:00", "10:00"),
+            Err(FilterError::Order { .. })
+        ));
+        assert!(matches!(
+            f("10:00", "2026-12-01T11:00:00Z"),
+            Err(FilterError::Mixed { .. })
+        ));
         assert!(f("2026-12-01 10:00", "2026-12-01T11:00:00Z").is_ok());
     }
 
     #[test]
     fn names_without_a_value_match_no_pattern() {
-        let f = NameFilter { include: vec![NamePattern::parse("app_*").unwrap()], exclude: vec![] };
+        let f = NameFilter {
+            include: vec![NamePattern::parse("app_*").unwrap()],
+            exclude: vec![],
+        };
         assert!(f.keeps(Some("app_1")) && !f.keeps(Some("App_1")) && !f.keeps(None));
-        let x = NameFilter { include: vec![], exclude: vec![NamePattern::parse("app_*").unwrap()] };
+        let x = NameFilter {
+            include: vec![],
+            exclude: vec![NamePattern::parse("app_*").unwrap()],
+        };
         assert!(!x.keeps(Some("app_1")) && x.keeps(Some("other")) && x.keeps(None));
         assert!(NamePattern::parse("[ab").is_err());
         assert!(QueryPattern::parse("(").is_err());

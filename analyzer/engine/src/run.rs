@@ -20,8 +20,8 @@ use crate::stats::{Folder, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::classify::carry::{Carry, Handoff, Needs};
 use pglog_logparse::{
-    source, Classifier, Event, FormatError, InputFormat, Item, LogReader, Malformed,
-    MalformedKind, Prefix, ReaderBuilder,
+    source, Classifier, Event, FormatError, InputFormat, Item, LogReader, Malformed, MalformedKind,
+    Prefix, ReaderBuilder,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -132,7 +132,11 @@ pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
 
     let mut analysis = Analysis {
         stats: Stats::new(opts.limits),
-        applied: opts.filter.as_ref().map(Filters::describe).unwrap_or_default(),
+        applied: opts
+            .filter
+            .as_ref()
+            .map(Filters::describe)
+            .unwrap_or_default(),
         ..Analysis::default()
     };
     let mut errors = Vec::new();
