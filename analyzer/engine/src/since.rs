@@ -2,19 +2,20 @@
 //! record, so the time of that record is found first.
 //!
 //! A plain csvlog, jsonlog or stderr file is read from its tail only (the
-//! last [`TAIL_BYTES`], more when no timed record is there); a compressed,
-//! syslog or other file needs a full pass of the reader, without
-//! classification.
+//! last [`TAIL_BYTES`], more when no timed record is there). A compressed
+//! one is decompressed once more, keeping only its tail, which is read. A
+//! syslog file (its daemon's lines cannot be told from a record start by a
+//! byte scan) takes a full pass of the reader, without classification.
 
 use crate::filter::{Filters, TimeBound};
 use crate::inputs::InputSpec;
 use crate::run::builder;
-use crate::split::record_start_from;
+use crate::split::{record_start_from, record_start_in};
 use crate::{AnalyzeError, AnalyzeOptions};
-use pglog_logparse::{source, InputFormat, Item, LogReader};
+use pglog_logparse::{source, InputFormat, Item, LogReader, Prefix};
 use rayon::prelude::*;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// How much of a plain file's end is read first.
@@ -55,44 +56,119 @@ fn last_record_time(path: &Path, opts: &AnalyzeOptions) -> Result<Option<i64>, A
         path: path.to_path_buf(),
         source,
     };
-    let opened = source::wrap(Box::new(File::open(path).map_err(open_err)?)).map_err(open_err)?;
+    let opened = open(path).map_err(open_err)?;
     let compressed = opened.compression != source::Compression::None;
     let Ok(reader) = builder(opts).build(opened.reader) else {
         return Ok(None);
     };
-    let size = std::fs::metadata(path).map_err(open_err)?.len();
     let (format, prefix) = (reader.format(), reader.prefix().cloned());
-    let tail_readable = !compressed
-        && matches!(
-            format,
-            InputFormat::Csv | InputFormat::Json | InputFormat::Stderr | InputFormat::Rds
-        );
+    let tail_readable = matches!(
+        format,
+        InputFormat::Csv | InputFormat::Json | InputFormat::Stderr | InputFormat::Rds
+    );
     if !tail_readable {
         return Ok(latest(reader));
     }
     drop(reader);
-    let mut tail = TAIL_BYTES;
-    loop {
-        let from = size.saturating_sub(tail);
-        let start = match from {
-            0 => Some(0),
-            _ => record_start_from(path, format, prefix.as_ref(), from, size).map_err(open_err)?,
-        };
-        if let Some(start) = start {
-            let mut f = File::open(path).map_err(open_err)?;
-            f.seek(SeekFrom::Start(start)).map_err(open_err)?;
-            let mut b = builder(opts);
-            b.format(format).prefix(prefix.clone()).base_offset(start);
-            if let Ok(r) = b.build(Box::new(f.take(size - start)) as Box<dyn Read + Send>) {
-                if let Some(t) = latest(r) {
+    let tail = Tail {
+        path,
+        format,
+        prefix: prefix.as_ref(),
+        opts,
+    };
+    let found = match compressed {
+        false => tail.of_file(),
+        true => tail.of_stream(),
+    };
+    match found.map_err(open_err)? {
+        Some(t) => Ok(Some(t)),
+        // No timed record in the stream's tail (one huge record): read it all.
+        None if compressed => Ok(builder(opts)
+            .build(open(path).map_err(open_err)?.reader)
+            .ok()
+            .and_then(latest)),
+        None => Ok(None),
+    }
+}
+
+fn open(path: &Path) -> io::Result<source::Input> {
+    source::wrap(Box::new(File::open(path)?))
+}
+
+/// Reads the records at the end of a file of a known format.
+struct Tail<'a> {
+    path: &'a Path,
+    format: InputFormat,
+    prefix: Option<&'a Prefix>,
+    opts: &'a AnalyzeOptions,
+}
+
+impl Tail<'_> {
+    fn reader(&self, input: Box<dyn Read + Send>, offset: u64) -> Option<LogReader> {
+        let mut b = builder(self.opts);
+        b.format(self.format)
+            .prefix(self.prefix.cloned())
+            .base_offset(offset);
+        b.build(input).ok()
+    }
+
+    /// A plain file: seeks to its last [`TAIL_BYTES`], then four times as
+    /// many, until a timed record is found.
+    fn of_file(&self) -> io::Result<Option<i64>> {
+        let size = std::fs::metadata(self.path)?.len();
+        let mut tail = TAIL_BYTES;
+        loop {
+            let from = size.saturating_sub(tail);
+            let start = match from {
+                0 => Some(0),
+                _ => record_start_from(self.path, self.format, self.prefix, from, size)?,
+            };
+            if let Some(start) = start {
+                let mut f = File::open(self.path)?;
+                f.seek(SeekFrom::Start(start))?;
+                let input: Box<dyn Read + Send> = Box::new(f.take(size - start));
+                if let Some(t) = self.reader(input, start).and_then(latest) {
                     return Ok(Some(t));
                 }
             }
+            if from == 0 {
+                return Ok(None);
+            }
+            tail *= 4;
         }
-        if from == 0 {
+    }
+
+    /// A compressed file cannot be entered at its end: decompresses it
+    /// all, keeping only its last [`TAIL_BYTES`] or more, and reads those.
+    fn of_stream(&self) -> io::Result<Option<i64>> {
+        let mut input = open(self.path)?.reader;
+        let (mut older, mut newer) = (Vec::new(), Vec::with_capacity(TAIL_BYTES as usize));
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // A cut stream: its records so far are what the analysis reads.
+                Err(_) => break,
+            };
+            newer.extend_from_slice(&buf[..n]);
+            if newer.len() as u64 >= TAIL_BYTES {
+                older = std::mem::replace(&mut newer, std::mem::take(&mut older));
+                newer.clear();
+            }
+        }
+        let whole = older.is_empty();
+        older.extend_from_slice(&newer);
+        let start = match whole {
+            true => Some(0),
+            false => record_start_in(self.format, self.prefix, &older),
+        };
+        let Some(start) = start else {
             return Ok(None);
-        }
-        tail *= 4;
+        };
+        let tail: Box<dyn Read + Send> = Box::new(io::Cursor::new(older.split_off(start)));
+        Ok(self.reader(tail, 0).and_then(latest))
     }
 }
 

@@ -131,6 +131,24 @@ pub fn record_start_from(
     .next_candidate(from, size)
 }
 
+/// The first candidate record start in `bytes`, a stretch that begins in
+/// the middle of a line (the tail of a decompressed stream).
+pub fn record_start_in(
+    format: InputFormat,
+    prefix: Option<&Prefix>,
+    bytes: &[u8],
+) -> Option<usize> {
+    let kind = Kind { format, prefix };
+    let mut at = memchr::memchr(b'\n', bytes)? + 1;
+    while at < bytes.len() {
+        if looks_like_record_start(kind, &bytes[at..]) {
+            return Some(at);
+        }
+        at += memchr::memchr(b'\n', &bytes[at..])? + 1;
+    }
+    None
+}
+
 /// Looks for candidate record starts, with one read buffer.
 struct Scanner<'a> {
     file: &'a File,
