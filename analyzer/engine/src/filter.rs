@@ -9,6 +9,7 @@
 //! the record that completes it (its `duration:` line).
 
 use crate::report::rfc3339;
+use pglog_logparse::time::{days_from_civil, zone_offset_minutes, LogTime};
 use pglog_logparse::{Event, EventKind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -102,7 +103,7 @@ impl TimeBound {
 
     /// The record time this bound compares with: its instant, or its wall
     /// clock in the zone it was written in (UTC when it named none).
-    fn key(&self, t: pglog_logparse::time::LogTime) -> i64 {
+    fn key(&self, t: LogTime) -> i64 {
         let wall = || t.epoch_ms + i64::from(t.offset_min.unwrap_or(0)) * 60_000;
         match self.basis {
             TimeBasis::Instant => t.epoch_ms,
@@ -181,23 +182,15 @@ fn clock(b: &[u8]) -> Option<(i64, usize)> {
     Some((((h * 60 + m) * 60 + s) * 1000 + frac_ms, n))
 }
 
-/// `Z`, `UTC`, `+01:00`, `+0100`, `+01` as minutes east of UTC.
+/// `Z`, or a zone as PostgreSQL prints it (`UTC`, `CET`, `+01:00`,
+/// `+0100`, `+01`), as minutes east of UTC.
 fn zone(b: &[u8]) -> Option<i64> {
     let b = b.strip_prefix(b" ").unwrap_or(b);
-    if b == b"Z" || b == b"z" || b == b"UTC" {
-        return Some(0);
+    match b {
+        b"Z" | b"z" => Some(0),
+        // Real zones lie within 14 hours of UTC.
+        _ => zone_offset_minutes(b).filter(|m| m.abs() <= 14 * 60),
     }
-    let sign = match b.first()? {
-        b'+' => 1,
-        b'-' => -1,
-        _ => return None,
-    };
-    let h = digits(b.get(1..3)?)?;
-    let m = match &b[3..] {
-        [] => 0,
-        [b':', mm @ ..] | mm => digits(mm).filter(|_| mm.len() == 2)?,
-    };
-    (h <= 23 && m <= 59).then_some(sign * (h * 60 + m))
 }
 
 fn digits(b: &[u8]) -> Option<i64> {
@@ -214,16 +207,6 @@ fn days_in_month(y: i64, m: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// A glob over names (`app_*`, `report?`, `[ab]*`), matched case-sensitively

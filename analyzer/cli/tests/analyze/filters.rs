@@ -230,6 +230,9 @@ fn name_filters_keep_the_records_of_those_names() {
             assert_case(inst, formats, &c);
         }
     }
+    // The primary's parallel workers (temp files) serve a leader on a Unix
+    // socket: they take its host, as they take its user and database.
+    assert_case("primary", CSV_JSON, &same(&["--host", "[[]local]"]));
 }
 
 #[test]
