@@ -72,6 +72,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let analysis = analysis?;
             warn_changed(&analysis);
+            warn_all_filtered(&analysis);
             if let Some(p) = &args.save_state {
                 save_state(&analysis, p)?;
             }
@@ -147,6 +148,18 @@ fn write_report(a: &Analysis, output: &OutputPlan, max_samples: usize) -> anyhow
         }
     }
     Ok(())
+}
+
+/// A report of no record because the window or filters left every one out
+/// is a report, but rarely what was meant: say so.
+fn warn_all_filtered(analysis: &Analysis) {
+    let s = &analysis.stats.summary;
+    if s.records == 0 && s.filtered > 0 {
+        eprintln!(
+            "pglog: warning: the window and filters left out all {} records read",
+            s.filtered
+        );
+    }
 }
 
 /// A file that changed while it was read gives a partial report of it: say so.

@@ -352,6 +352,11 @@ fn bad_filter_values_name_their_flag() {
         (vec!["--exclude-user", "[a-"], "--exclude-user"),
         (vec!["--query", "(unclosed"], "--query"),
         (vec!["--since", "1h", "--begin", "10:00"], "--since"),
+        // CloudWatch Logs is read by instants: a time needs its zone there.
+        (
+            vec!["--cloudwatch-log-group", "/pglog/x", "--begin", "10:00"],
+            "--begin",
+        ),
     ] {
         let mut all = vec!["analyze"];
         all.extend_from_slice(&args);
@@ -378,6 +383,26 @@ fn bad_filter_values_name_their_flag() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--since"));
+}
+
+#[test]
+fn a_window_that_leaves_out_everything_is_an_empty_report_with_a_warning() {
+    let p = sample("replica/postgresql.csv");
+    let out = pglog(&[
+        "analyze",
+        "--format",
+        "json",
+        "--begin",
+        "2020-01-01T00:00:00Z",
+        "--end",
+        "2020-01-02T00:00:00Z",
+        p.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["input"]["records"], 0);
+    assert_eq!(doc["input"]["filtered"], expected("replica")["records"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("left out all"));
 }
 
 #[test]
