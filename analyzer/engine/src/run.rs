@@ -74,6 +74,9 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, AnalyzeError> {
 /// Reads all inputs of `opts` into mergeable statistics.
 pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
     let inputs = expand_inputs(&opts.inputs)?;
+    // `--since` becomes a `--begin` once the last record's time is known.
+    let resolved = crate::since::resolved_options(opts, &inputs)?;
+    let opts = resolved.as_ref().unwrap_or(opts);
     let at_start: Vec<Option<FileState>> = inputs
         .iter()
         .map(|i| match i {
@@ -86,17 +89,6 @@ pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
         .build()
         .expect("a thread pool with default settings");
     let jobs = pool.current_num_threads();
-    let resolved;
-    let opts = match &opts.filter {
-        Some(f) if f.since.is_some() => {
-            resolved = AnalyzeOptions {
-                filter: Some(pool.install(|| crate::since::resolve(f, &inputs, opts))?),
-                ..opts.clone()
-            };
-            &resolved
-        }
-        _ => opts,
-    };
     let outcomes: Vec<Result<FileOutcome, AnalyzeError>> = pool.install(|| {
         let plans: Vec<Result<Plan, AnalyzeError>> = inputs
             .par_iter()
@@ -132,11 +124,6 @@ pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
 
     let mut analysis = Analysis {
         stats: Stats::new(opts.limits),
-        applied: opts
-            .filter
-            .as_ref()
-            .map(Filters::describe)
-            .unwrap_or_default(),
         ..Analysis::default()
     };
     let mut errors = Vec::new();
@@ -163,6 +150,11 @@ pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
             skipped: analysis.skipped,
         });
     }
+    analysis.applied = opts
+        .filter
+        .as_ref()
+        .map(Filters::describe)
+        .unwrap_or_default();
     Ok(analysis)
 }
 

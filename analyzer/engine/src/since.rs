@@ -21,9 +21,29 @@ use std::path::Path;
 /// How much of a plain file's end is read first.
 const TAIL_BYTES: u64 = 256 << 10;
 
+/// The options with `--since` turned into a `--begin`; `None` when there
+/// is no `--since`. The inputs' tails are read on `opts.jobs` threads.
+pub fn resolved_options(
+    opts: &AnalyzeOptions,
+    inputs: &[InputSpec],
+) -> Result<Option<AnalyzeOptions>, AnalyzeError> {
+    let Some(f) = opts.filter.as_ref().filter(|f| f.since.is_some()) else {
+        return Ok(None);
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs)
+        .build()
+        .expect("a thread pool with default settings");
+    let filter = pool.install(|| resolve(f, inputs, opts))?;
+    Ok(Some(AnalyzeOptions {
+        filter: Some(filter),
+        ..opts.clone()
+    }))
+}
+
 /// The filters with `since` turned into a `begin`: the latest record time
 /// of all inputs, less the duration.
-pub fn resolve(
+fn resolve(
     filters: &Filters,
     inputs: &[InputSpec],
     opts: &AnalyzeOptions,
