@@ -51,7 +51,6 @@ fn resolve(
     let Some(since) = &filters.since else {
         return Ok(filters.clone());
     };
-    let mut last = None;
     let times: Vec<Result<Option<i64>, AnalyzeError>> = inputs
         .par_iter()
         .map(|input| match input {
@@ -59,10 +58,20 @@ fn resolve(
             InputSpec::File { path, .. } => last_record_time(path, opts),
         })
         .collect();
+    let (mut last, mut failed) = (None, None);
     for t in times {
-        last = last.max(t?);
+        match t {
+            Ok(t) => last = last.max(t),
+            Err(AnalyzeError::SinceNeedsFiles) => return Err(AnalyzeError::SinceNeedsFiles),
+            // The analysis reports a file that cannot be read.
+            Err(e) => failed = failed.or(Some(e)),
+        }
     }
-    let last = last.ok_or(AnalyzeError::SinceWithoutTimes)?;
+    let last = match (last, failed) {
+        (Some(t), _) => t,
+        (None, Some(e)) => return Err(e),
+        (None, None) => return Err(AnalyzeError::SinceWithoutTimes),
+    };
     Ok(Filters {
         begin: Some(TimeBound::instant(last - since.ms)),
         ..filters.clone()
