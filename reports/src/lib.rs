@@ -5,6 +5,7 @@ mod clock;
 mod html;
 mod json;
 mod markdown;
+mod scope;
 mod text;
 
 pub use clock::{Clock, Tz};

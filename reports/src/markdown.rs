@@ -32,6 +32,9 @@ pub fn write_markdown<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> 
     let x = &r.sections;
     writeln!(out, "# PostgreSQL log report\n")?;
     write_headline(r, &mut out, clock)?;
+    if let Some(scope) = crate::scope::scope_line(r) {
+        writeln!(out, "\n{}", cell(&scope, 2000))?;
+    }
     writeln!(out, "\n## Overview\n")?;
     writeln!(out, "| queries | p50 | p95 | p99 | errors | connections | peak sessions | deadlocks | temp files |")?;
     writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;

@@ -53,6 +53,9 @@ pub fn write_text<W: Write>(
     let i = &r.input;
     let s = &r.summary;
     write_headline(r, &mut out, clock)?;
+    if let Some(scope) = crate::scope::scope_line(r) {
+        writeln!(out, "{scope}")?;
+    }
     writeln!(
         out,
         "queries {}   plans {}   temp files {} ({})",

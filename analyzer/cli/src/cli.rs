@@ -3,6 +3,9 @@
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
+use pglog_analyzer::filter::{
+    Filters, NameFilter, NamePattern, QueryPattern, Since, TimeBasis, TimeBound,
+};
 use pglog_analyzer::stats::Limits;
 use pglog_analyzer::AnalyzeOptions;
 use pglog_logparse::{InputFormat, Prefix};
@@ -275,17 +278,58 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "GROUP")]
     pub cloudwatch_log_group: Option<String>,
 
-    /// With --cloudwatch-log-group: how far back to read, e.g. 24h [default: 24h].
-    #[arg(long, value_name = "DURATION", conflicts_with = "start")]
-    pub since: Option<String>,
+    /// Only the records of the last DURATION (e.g. 90m, 24h): counted back
+    /// from the log's last record; with --cloudwatch-log-group, from now
+    /// [default there: 24h].
+    #[arg(long, value_name = "DURATION", value_parser = parse_since, conflicts_with_all = ["begin", "end"])]
+    pub since: Option<Since>,
 
-    /// With --cloudwatch-log-group: the window's start (RFC 3339, e.g. 2026-11-30T00:00:00Z).
-    #[arg(long, value_name = "TIME", requires = "end")]
-    pub start: Option<String>,
+    /// Only records at or after TIME: RFC 3339 (2026-11-30T10:00:00Z), a
+    /// date and time in the log's zone (2026-11-30 10:00), or a time of day
+    /// in the log's zone (10:00), on every day. Alias: --start.
+    #[arg(long, visible_alias = "start", value_name = "TIME", value_parser = TimeBound::parse, allow_hyphen_values = true)]
+    pub begin: Option<TimeBound>,
 
-    /// With --cloudwatch-log-group: the window's end (RFC 3339).
-    #[arg(long, value_name = "TIME", requires = "start")]
-    pub end: Option<String>,
+    /// Only records before TIME (same forms as --begin).
+    #[arg(long, value_name = "TIME", value_parser = TimeBound::parse, allow_hyphen_values = true)]
+    pub end: Option<TimeBound>,
+
+    /// Only records of databases matching GLOB (app_*); repeatable. Records
+    /// without a database (checkpoints) are left out.
+    #[arg(long, value_name = "GLOB", value_parser = NamePattern::parse)]
+    pub database: Vec<NamePattern>,
+
+    /// Leave out records of databases matching GLOB; repeatable.
+    #[arg(long, value_name = "GLOB", value_parser = NamePattern::parse)]
+    pub exclude_database: Vec<NamePattern>,
+
+    /// Only records of users matching GLOB; repeatable.
+    #[arg(long, value_name = "GLOB", value_parser = NamePattern::parse)]
+    pub user: Vec<NamePattern>,
+
+    /// Leave out records of users matching GLOB; repeatable.
+    #[arg(long, value_name = "GLOB", value_parser = NamePattern::parse)]
+    pub exclude_user: Vec<NamePattern>,
+
+    /// Only records of applications (application_name) matching GLOB; repeatable.
+    #[arg(long, value_name = "GLOB", value_parser = NamePattern::parse)]
+    pub application: Vec<NamePattern>,
+
+    /// Leave out records of applications matching GLOB; repeatable.
+    #[arg(long, value_name = "GLOB", value_parser = NamePattern::parse)]
+    pub exclude_application: Vec<NamePattern>,
+
+    /// Only records of client hosts matching GLOB (10.0.*, [local]); repeatable.
+    #[arg(long, value_name = "GLOB", value_parser = NamePattern::parse)]
+    pub host: Vec<NamePattern>,
+
+    /// Leave out records of client hosts matching GLOB; repeatable.
+    #[arg(long, value_name = "GLOB", value_parser = NamePattern::parse)]
+    pub exclude_host: Vec<NamePattern>,
+
+    /// Only records whose statement text matches REGEX (Rust regex syntax).
+    #[arg(long, value_name = "REGEX", value_parser = QueryPattern::parse, allow_hyphen_values = true)]
+    pub query: Option<QueryPattern>,
 
     /// With --cloudwatch-log-group: only streams whose names start with this.
     #[arg(long, value_name = "PREFIX")]
@@ -363,36 +407,23 @@ pub struct OutputPlan {
 }
 
 impl AnalyzeArgs {
-    /// The CloudWatch Logs window to read, when a group is given.
+    /// The CloudWatch Logs window to read, when a group is given: the
+    /// filter's window (`to_options` made it absolute), else the last 24 hours.
     pub fn fetch_options(
         &self,
+        filter: Option<&Filters>,
     ) -> anyhow::Result<Option<pglog_collector::logs::fetch::FetchOptions>> {
         let Some(group) = &self.cloudwatch_log_group else {
             return Ok(None);
         };
-        let ms = |t: std::time::SystemTime| {
-            t.duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_millis() as i64
-        };
-        let (start_ms, end_ms) = match (&self.start, &self.end) {
-            (Some(s), Some(e)) => {
-                let parse = |flag: &str, v: &str| {
-                    humantime::parse_rfc3339_weak(v).map(ms).with_context(|| {
-                        format!("{flag} {v}: expected a time such as 2026-11-30T00:00:00Z")
-                    })
-                };
-                (parse("--start", s)?, parse("--end", e)?)
-            }
-            _ => {
-                let since = self.since.as_deref().unwrap_or("24h");
-                let d = humantime::parse_duration(since).with_context(|| {
-                    format!("--since {since}: expected a duration such as 24h or 90m")
-                })?;
-                let now = std::time::SystemTime::now();
-                (ms(now - d), ms(now))
-            }
-        };
+        let day = 24 * 3_600_000;
+        let now = now_ms();
+        let (begin, end) = (
+            filter.and_then(|f| f.begin).map(|t| t.ms),
+            filter.and_then(|f| f.end).map(|t| t.ms),
+        );
+        let end_ms = end.unwrap_or(now);
+        let start_ms = begin.unwrap_or(end_ms - day);
         if end_ms <= start_ms {
             bail!("the window ends before it starts");
         }
@@ -403,6 +434,34 @@ impl AnalyzeArgs {
             stream_prefix: self.log_stream_prefix.clone(),
             region: None,
         }))
+    }
+
+    /// The window and filters, checked; `None` when nothing is filtered.
+    fn filters(&self) -> anyhow::Result<Option<Filters>> {
+        let mut f = Filters {
+            begin: self.begin,
+            end: self.end,
+            since: self.since.clone(),
+            database: names(&self.database, &self.exclude_database),
+            user: names(&self.user, &self.exclude_user),
+            application: names(&self.application, &self.exclude_application),
+            host: names(&self.host, &self.exclude_host),
+            query: self.query.clone(),
+        };
+        f.check()?;
+        if self.cloudwatch_log_group.is_some() {
+            // The group is read by event time: the window must be instants,
+            // and --since counts back from now.
+            for (flag, t) in [("--begin", f.begin), ("--end", f.end)] {
+                if t.is_some_and(|t| t.basis != TimeBasis::Instant) {
+                    bail!("{flag} with --cloudwatch-log-group: give a time with its zone, such as 2026-11-30T10:00:00Z");
+                }
+            }
+            if let Some(since) = f.since.take() {
+                f.begin = Some(TimeBound::instant(now_ms() - since.ms));
+            }
+        }
+        Ok((!f.is_empty()).then_some(f))
     }
 
     pub fn to_options(&self) -> anyhow::Result<(AnalyzeOptions, OutputPlan)> {
@@ -444,6 +503,7 @@ impl AnalyzeArgs {
                 ..Limits::default()
             },
             chunk_bytes: self.chunk_bytes,
+            filter: self.filters()?,
             ..AnalyzeOptions::default()
         };
         Ok((opts, self.out.plan()?))
@@ -473,4 +533,31 @@ impl OutputArgs {
             tz: self.tz,
         })
     }
+}
+
+fn names(include: &[NamePattern], exclude: &[NamePattern]) -> NameFilter {
+    NameFilter {
+        include: include.to_vec(),
+        exclude: exclude.to_vec(),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as i64
+}
+
+/// `--since`: a duration such as 90m or 24h.
+fn parse_since(s: &str) -> Result<Since, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("{e}: expected a duration such as 24h or 90m"))?;
+    if d.is_zero() {
+        return Err("expected a duration longer than 0, such as 24h or 90m".into());
+    }
+    Ok(Since {
+        text: s.to_string(),
+        ms: d.as_millis().min(i64::MAX as u128) as i64,
+    })
 }

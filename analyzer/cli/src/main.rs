@@ -56,7 +56,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let (mut opts, output) = args.to_options()?;
             // Logs read back from CloudWatch Logs land in files first, so they
             // are analyzed exactly as local files are, in bounded memory.
-            let _fetched = match args.fetch_options()? {
+            let _fetched = match args.fetch_options(opts.filter.as_ref())? {
                 Some(f) => {
                     let dir = tempfile::tempdir()?;
                     let got = collect::fetch_group(&f, dir.path())?;
@@ -75,6 +75,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let analysis = analysis?;
             warn_changed(&analysis);
+            warn_all_filtered(&analysis);
             if let Some(p) = &args.save_state {
                 save_state(&analysis, p)?;
             }
@@ -151,6 +152,18 @@ fn write_report(a: &Analysis, output: &OutputPlan, max_samples: usize) -> anyhow
         }
     }
     Ok(())
+}
+
+/// A report of no record because the window or filters left every one out
+/// is a report, but rarely what was meant: say so.
+fn warn_all_filtered(analysis: &Analysis) {
+    let s = &analysis.stats.summary;
+    if s.records == 0 && s.filtered > 0 {
+        eprintln!(
+            "pglog: warning: the window and filters left out all {} records read",
+            s.filtered
+        );
+    }
 }
 
 /// A file that changed while it was read gives a partial report of it: say so.

@@ -638,3 +638,8 @@ mod split;
 /// Mixed inputs (unreadable, binary, duplicate, looping) and foreign lines.
 #[path = "analyze/inputs.rs"]
 mod inputs;
+
+/// Time windows and name and statement filters, checked against the
+/// records count.py keeps from the csvlog.
+#[path = "analyze/filters.rs"]
+mod filters;

@@ -33,6 +33,12 @@ pub enum AnalyzeError {
     /// Every input was left out as not a log.
     #[error("no PostgreSQL log among the inputs; left out: {}", left_out(.skipped))]
     NoLogs { skipped: Vec<SkippedFile> },
+    #[error("--since counts back from the log's last record, and standard input cannot be read twice: save it to a file, or give --begin")]
+    SinceNeedsFiles,
+    #[error(
+        "--since counts back from the log's last record, and no record of the inputs has a time"
+    )]
+    SinceWithoutTimes,
 }
 
 impl AnalyzeError {

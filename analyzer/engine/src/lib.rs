@@ -6,6 +6,7 @@
 pub mod changes;
 pub mod diff;
 mod error;
+pub mod filter;
 pub mod fingerprint;
 mod inputs;
 mod options;
@@ -13,6 +14,7 @@ pub mod plan;
 mod report;
 mod run;
 mod sections;
+mod since;
 mod split;
 mod state;
 pub mod stats;

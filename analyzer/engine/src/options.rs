@@ -1,3 +1,4 @@
+use crate::filter::Filters;
 use crate::stats::Limits;
 use pglog_logparse::format::DEFAULT_MAX_RECORD_BYTES;
 use pglog_logparse::{InputFormat, Prefix};
@@ -22,6 +23,8 @@ pub struct AnalyzeOptions {
     /// Split plain csv/json files into ranges of this many bytes; chosen
     /// from the file size and `jobs` when `None`.
     pub chunk_bytes: Option<u64>,
+    /// Which records the report covers; `None` keeps every record.
+    pub filter: Option<Filters>,
     /// Incremented with the input bytes read, for a progress display.
     pub progress: Option<Arc<AtomicU64>>,
 }
@@ -37,6 +40,7 @@ impl Default for AnalyzeOptions {
             malformed_samples: 20,
             limits: Limits::default(),
             chunk_bytes: None,
+            filter: None,
             progress: None,
         }
     }

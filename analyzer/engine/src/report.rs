@@ -3,6 +3,7 @@
 //! fields, never rename them.
 
 use crate::changes::FileChange;
+use crate::filter::{FilterList, Window};
 use crate::sections::Sections;
 use crate::stats::Stats;
 pub use crate::summary::{ForeignSample, MalformedSample};
@@ -39,7 +40,10 @@ pub struct InputReport {
     pub files: Vec<String>,
     /// Decompressed bytes read.
     pub bytes: u64,
+    /// Records the report covers (those in the window and filters).
     pub records: u64,
+    /// Records read but outside the window or filters (not malformed).
+    pub filtered: u64,
     pub malformed: u64,
     /// The first malformed stretches, with file and line.
     pub malformed_samples: Vec<MalformedSample>,
@@ -55,6 +59,10 @@ pub struct InputReport {
     /// Files that changed while they were read (appended, truncated,
     /// replaced): their records may be cut or missing at the end.
     pub changed: Vec<ChangedFile>,
+    /// The time window records were kept in; `null` for the whole log.
+    pub window: Option<Window>,
+    /// The name and statement filters records were kept by.
+    pub filters: FilterList,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -74,6 +82,8 @@ pub struct FileReport {
     pub prefix: Option<String>,
     pub bytes: u64,
     pub records: u64,
+    /// Records left out by the window and filters.
+    pub filtered: u64,
     pub malformed: u64,
     /// Lines that are not PostgreSQL's.
     pub foreign_lines: u64,
@@ -150,6 +160,7 @@ impl Report {
                 // Saturating: the sources of forged states may claim any size.
                 bytes: sources.iter().map(|s| s.bytes).fold(0, u64::saturating_add),
                 records: summary.records,
+                filtered: summary.filtered,
                 malformed: summary.malformed,
                 malformed_samples: samples,
                 foreign_lines: summary.foreign_lines,
@@ -165,6 +176,8 @@ impl Report {
                     .collect(),
                 sources,
                 skipped,
+                window: None,
+                filters: FilterList::default(),
             },
             summary: SummaryReport {
                 queries: summary.queries,

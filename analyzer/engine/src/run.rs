@@ -12,6 +12,7 @@
 //! have changed is read again resumed from it.
 
 use crate::changes::{self, FileState};
+use crate::filter::{AppliedFilters, Filters};
 use crate::inputs::{expand_inputs, InputSpec};
 use crate::report::{FileReport, Report, SkipKind, SkippedFile};
 use crate::split::{plan_chunks, Chunk, STITCH_WARM_UP};
@@ -19,7 +20,7 @@ use crate::stats::{Folder, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::classify::carry::{Carry, Handoff, Needs};
 use pglog_logparse::{
-    source, Classifier, FormatError, InputFormat, Item, LogReader, Malformed, MalformedKind,
+    source, Classifier, Event, FormatError, InputFormat, Item, LogReader, Malformed, MalformedKind,
     Prefix, ReaderBuilder,
 };
 use rayon::prelude::*;
@@ -37,6 +38,8 @@ pub struct Analysis {
     pub stats: Stats,
     pub sources: Vec<FileReport>,
     pub skipped: Vec<SkippedFile>,
+    /// The window and filters the statistics cover.
+    pub applied: AppliedFilters,
 }
 
 impl Analysis {
@@ -45,15 +48,21 @@ impl Analysis {
         self.stats += &o.stats;
         self.sources.extend(o.sources);
         self.skipped.extend(o.skipped);
+        if self.applied.is_empty() {
+            self.applied = o.applied;
+        }
     }
 
     pub fn report(&self, max_samples: usize) -> Report {
-        Report::build(
+        let mut r = Report::build(
             &self.stats,
             self.sources.clone(),
             self.skipped.clone(),
             max_samples,
-        )
+        );
+        r.input.window = self.applied.window.clone();
+        r.input.filters = self.applied.filters.clone();
+        r
     }
 }
 
@@ -66,6 +75,9 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, AnalyzeError> {
 pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
     let expanded = expand_inputs(&opts.inputs)?;
     let inputs = expanded.inputs;
+    // `--since` becomes a `--begin` once the last record's time is known.
+    let resolved = crate::since::resolved_options(opts, &inputs)?;
+    let opts = resolved.as_ref().unwrap_or(opts);
     let at_start: Vec<Option<FileState>> = inputs
         .iter()
         .map(|i| match i {
@@ -109,6 +121,11 @@ pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
         });
     }
     analysis.skipped = left_out.into_iter().map(|(s, _)| s).collect();
+    analysis.applied = opts
+        .filter
+        .as_ref()
+        .map(Filters::describe)
+        .unwrap_or_default();
     Ok(analysis)
 }
 
@@ -238,7 +255,7 @@ fn is_explicit(input: &InputSpec) -> bool {
     )
 }
 
-fn builder(opts: &AnalyzeOptions) -> ReaderBuilder {
+pub(crate) fn builder(opts: &AnalyzeOptions) -> ReaderBuilder {
     let mut b = ReaderBuilder::new();
     b.format(opts.format)
         .prefix(opts.prefix.clone())
@@ -400,7 +417,7 @@ fn assemble(
         }
         stats += &out.stats;
     }
-    if stats.summary.records == 0 {
+    if stats.summary.records + stats.summary.filtered == 0 {
         // Not a log after all: the whole-file reader says so, or skips it.
         return analyze_whole(input, opts);
     }
@@ -411,6 +428,7 @@ fn assemble(
         prefix: prefix.as_ref().map(|p| p.as_str().to_string()),
         bytes: size,
         records: stats.summary.records,
+        filtered: stats.summary.filtered,
         malformed: stats.summary.malformed,
         foreign_lines: stats.summary.foreign_lines,
         changed: None,
@@ -603,7 +621,7 @@ fn read_chunk(
                     classifier.track_changes();
                     tracking = true;
                 }
-                folder.add(&classifier.classify(r))
+                fold(&mut folder, opts.filter.as_ref(), &classifier.classify(r))
             }
             Item::Malformed(_) if offset < chunk.start => {}
             Item::Malformed(m) => {
@@ -680,7 +698,9 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
     let mut classifier = Classifier::new();
     loop {
         match reader.next_item() {
-            Ok(Some(Item::Record(r))) => folder.add(&classifier.classify(r)),
+            Ok(Some(Item::Record(r))) => {
+                fold(&mut folder, opts.filter.as_ref(), &classifier.classify(r))
+            }
             Ok(Some(Item::Malformed(m))) => {
                 folder
                     .stats
@@ -692,7 +712,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
         }
     }
     if let Some(e) = reader.take_read_error() {
-        if folder.stats.summary.records == 0 {
+        if folder.stats.summary.records + folder.stats.summary.filtered == 0 {
             return Err(read_failed(path, e));
         }
         // A cut compressed stream or a failing disk: keep what was read.
@@ -712,7 +732,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
     if bytes == 0 {
         return empty_input(input);
     }
-    if stats.summary.records == 0 {
+    if stats.summary.records + stats.summary.filtered == 0 {
         if !explicit {
             return Ok(FileOutcome::Skipped(SkippedFile {
                 path: name,
@@ -732,11 +752,22 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
         prefix: reader.prefix().map(|p| p.as_str().to_string()),
         bytes,
         records: stats.summary.records,
+        filtered: stats.summary.filtered,
         malformed: stats.summary.malformed,
         foreign_lines: stats.summary.foreign_lines,
         changed: None,
     };
     Ok(FileOutcome::Read(file, stats))
+}
+
+/// Folds a classified record into the statistics, or counts it as left
+/// out by the filters. The classifier saw it either way, so what later
+/// records take from it (statement text, a leader's session) stays exact.
+fn fold(folder: &mut Folder, filter: Option<&Filters>, e: &Event) {
+    match filter {
+        Some(f) if !f.keeps(e) => folder.stats.summary.filtered += 1,
+        _ => folder.add(e),
+    }
 }
 
 /// An input without a byte: an error when named, whatever the format;

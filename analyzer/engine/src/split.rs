@@ -113,6 +113,42 @@ pub fn plan_chunks(
     Ok(chunks)
 }
 
+/// The first candidate record start in `[from, size)`: where a reader of
+/// the file's tail begins.
+pub fn record_start_from(
+    path: &Path,
+    format: InputFormat,
+    prefix: Option<&Prefix>,
+    from: u64,
+    size: u64,
+) -> io::Result<Option<u64>> {
+    let file = File::open(path)?;
+    Scanner {
+        file: &file,
+        kind: Kind { format, prefix },
+        buf: vec![0u8; SCAN_WINDOW],
+    }
+    .next_candidate(from, size)
+}
+
+/// The first candidate record start in `bytes`, a stretch that begins in
+/// the middle of a line (the tail of a decompressed stream).
+pub fn record_start_in(
+    format: InputFormat,
+    prefix: Option<&Prefix>,
+    bytes: &[u8],
+) -> Option<usize> {
+    let kind = Kind { format, prefix };
+    let mut at = memchr::memchr(b'\n', bytes)? + 1;
+    while at < bytes.len() {
+        if looks_like_record_start(kind, &bytes[at..]) {
+            return Some(at);
+        }
+        at += memchr::memchr(b'\n', &bytes[at..])? + 1;
+    }
+    None
+}
+
 /// Looks for candidate record starts, with one read buffer.
 struct Scanner<'a> {
     file: &'a File,

@@ -33,6 +33,8 @@ pub const REQUIRED_SEVERITIES: &[Severity] = &[
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub records: u64,
+    /// Records read but left out by the window and filters.
+    pub filtered: u64,
     pub malformed: u64,
     /// Statements executed with a duration: simple-protocol statements and extended-protocol executes.
     pub queries: u64,
@@ -151,6 +153,7 @@ impl Summary {
 impl AddAssign for Summary {
     fn add_assign(&mut self, o: Summary) {
         add_to(&mut self.records, o.records);
+        add_to(&mut self.filtered, o.filtered);
         add_to(&mut self.malformed, o.malformed);
         add_to(&mut self.queries, o.queries);
         add_to(&mut self.plans, o.plans);

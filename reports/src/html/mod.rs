@@ -191,6 +191,7 @@ pub fn write_html<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> io::
             plans => Value::from(Serde(&plans)),
             top => TOP,
             zone => clock.label(),
+            scope => crate::scope::scope_line(r),
         })
         .map_err(io::Error::other)?;
     out.write_all(html.as_bytes())?;

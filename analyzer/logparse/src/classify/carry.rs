@@ -182,6 +182,7 @@ impl State {
         user: &Option<Short>,
         database: &Option<Short>,
         application: &Option<Short>,
+        host: &Option<Short>,
     ) {
         let (mid_log, tracking) = (self.mid_log, self.tracking);
         let slot = match self.sessions.entry(pid) {
@@ -195,6 +196,7 @@ impl State {
         let info = slot.info.get_or_insert_with(SessionInfo::default);
         info.user.clone_from(user);
         info.database.clone_from(database);
+        info.host.clone_from(host);
         // Without an application here, the session keeps the one it had.
         if application.is_some() {
             info.application.clone_from(application);

@@ -181,6 +181,7 @@ struct SessionInfo {
     user: Option<crate::record::Short>,
     database: Option<crate::record::Short>,
     application: Option<crate::record::Short>,
+    host: Option<crate::record::Short>,
 }
 
 /// Classifies records in log order. It keeps a little state per process:
@@ -255,17 +256,20 @@ impl Classifier {
         }
     }
 
-    /// Parallel workers log without user and database; take the leader's.
+    /// Parallel workers log without user, database and client; take the leader's.
     fn attribute(&mut self, r: &mut LogRecord) {
         let Some(pid) = r.pid else { return };
         if r.user.is_some() || r.database.is_some() {
             self.state
-                .session_seen(pid, &r.user, &r.database, &r.application);
+                .session_seen(pid, &r.user, &r.database, &r.application, &r.remote_host);
         } else if let Some(l) = r.leader_pid {
             let with_application = r.application.is_none();
             if let Some(leader) = self.state.leader(l, with_application) {
                 r.user.clone_from(&leader.user);
                 r.database.clone_from(&leader.database);
+                if r.remote_host.is_none() {
+                    r.remote_host.clone_from(&leader.host);
+                }
                 if with_application {
                     r.application.clone_from(&leader.application);
                 }
