@@ -227,7 +227,8 @@ pub struct OutputArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct MergeArgs {
-    /// State files written by `pglog analyze --save-state`.
+    /// State files written by `pglog analyze --save-state`, or
+    /// s3://BUCKET/PREFIX for every object under a prefix.
     #[arg(required = true, value_name = "STATE")]
     pub states: Vec<PathBuf>,
 
@@ -263,9 +264,13 @@ pub struct DiffArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct AnalyzeArgs {
-    /// Log files, directories, glob patterns, or - for standard input.
-    /// Compressed files (gzip, zstd, bzip2, xz) are read directly.
-    #[arg(required_unless_present = "cloudwatch_log_group", value_name = "PATH")]
+    /// Log files, directories, glob patterns, - for standard input, or
+    /// s3://BUCKET/PREFIX for every object under a prefix. Compressed files
+    /// (gzip, zstd, bzip2, xz) are read directly.
+    #[arg(
+        required_unless_present_any = ["cloudwatch_log_group", "rds_instance"],
+        value_name = "PATH"
+    )]
     pub paths: Vec<String>,
 
     /// Read the logs from this CloudWatch Logs group instead of files: one
@@ -275,7 +280,15 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "GROUP")]
     pub cloudwatch_log_group: Option<String>,
 
+    /// Also read this Amazon RDS instance's log files through the RDS API
+    /// (DescribeDBLogFiles, DownloadDBLogFilePortion); with --since, only
+    /// the files written within it. AWS credentials, region and endpoint
+    /// come from the standard AWS chain.
+    #[arg(long, value_name = "NAME", conflicts_with = "cloudwatch_log_group")]
+    pub rds_instance: Option<String>,
+
     /// With --cloudwatch-log-group: how far back to read, e.g. 24h [default: 24h].
+    /// With --rds-instance: the log files last written within it [default: all].
     #[arg(long, value_name = "DURATION", conflicts_with = "start")]
     pub since: Option<String>,
 
@@ -385,10 +398,9 @@ impl AnalyzeArgs {
                 (parse("--start", s)?, parse("--end", e)?)
             }
             _ => {
-                let since = self.since.as_deref().unwrap_or("24h");
-                let d = humantime::parse_duration(since).with_context(|| {
-                    format!("--since {since}: expected a duration such as 24h or 90m")
-                })?;
+                let d = self
+                    .since()?
+                    .unwrap_or(std::time::Duration::from_secs(24 * 3600));
                 let now = std::time::SystemTime::now();
                 (ms(now - d), ms(now))
             }
@@ -403,6 +415,18 @@ impl AnalyzeArgs {
             stream_prefix: self.log_stream_prefix.clone(),
             region: None,
         }))
+    }
+
+    /// `--since`, when given.
+    pub fn since(&self) -> anyhow::Result<Option<std::time::Duration>> {
+        self.since
+            .as_deref()
+            .map(|since| {
+                humantime::parse_duration(since).with_context(|| {
+                    format!("--since {since}: expected a duration such as 24h or 90m")
+                })
+            })
+            .transpose()
     }
 
     pub fn to_options(&self) -> anyhow::Result<(AnalyzeOptions, OutputPlan)> {

@@ -638,3 +638,7 @@ mod split;
 /// Mixed inputs (unreadable, binary, duplicate, looping) and foreign lines.
 #[path = "analyze/inputs.rs"]
 mod inputs;
+
+/// Logs and states read from S3 and the RDS API, against a moto server.
+#[path = "analyze/sources.rs"]
+mod sources;

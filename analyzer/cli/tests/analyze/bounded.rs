@@ -36,8 +36,14 @@ fn adversarial() -> &'static Path {
 
 /// Runs pglog and returns its output with its peak resident set in MB.
 fn pglog_peak(args: &[&str]) -> (Output, u64) {
+    pglog_peak_with(args, &[])
+}
+
+/// [`pglog_peak`] with more environment variables for the child.
+pub(super) fn pglog_peak_with(args: &[&str], env: &[(String, String)]) -> (Output, u64) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pglog"))
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
