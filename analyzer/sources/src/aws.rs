@@ -33,6 +33,9 @@ impl Aws {
             .build()
             .map_err(SourceError::Runtime)?;
         let sdk = runtime.block_on(sdk_config(None, ATTEMPT_TIMEOUT));
+        if sdk.region().is_none() {
+            return Err(SourceError::NoRegion);
+        }
         Ok(Aws { runtime, sdk })
     }
 

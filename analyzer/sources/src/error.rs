@@ -6,6 +6,10 @@ use std::io;
 pub enum SourceError {
     #[error("{arg}: not an S3 URL; write s3://BUCKET/PREFIX")]
     BadUrl { arg: String },
+    #[error(
+        "no AWS region: set AWS_REGION (e.g. AWS_REGION=us-east-1), or a region in the AWS profile"
+    )]
+    NoRegion,
     #[error("cannot start the AWS client: {0}")]
     Runtime(io::Error),
     /// An AWS call failed; `target` is what it was about.

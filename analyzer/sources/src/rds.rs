@@ -36,11 +36,7 @@ pub fn log_files(
     let client = Client::new(&aws.sdk);
     let mut files = aws.block_on(describe(&client, instance))?;
     if let Some(since) = since {
-        let from = SystemTime::now()
-            .checked_sub(since)
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_millis() as i64);
-        files.retain(|f| f.last_written_ms.is_none_or(|t| t >= from));
+        files.retain(|f| written_within(f, since, SystemTime::now()));
     }
     if files.is_empty() {
         return Err(SourceError::NoLogFiles {
@@ -65,6 +61,16 @@ pub fn log_files(
             })
         })
         .collect())
+}
+
+/// Was the file last written within `since` before `now`? A file whose
+/// time RDS does not give is kept.
+fn written_within(f: &LogFile, since: Duration, now: SystemTime) -> bool {
+    let from = now
+        .checked_sub(since)
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_millis() as i64);
+    f.last_written_ms.is_none_or(|t| t >= from)
 }
 
 async fn describe(client: &Client, instance: &str) -> Result<Vec<LogFile>, SourceError> {
@@ -174,4 +180,28 @@ fn open(aws: &Aws, client: &Client, instance: &str, file: &str) -> io::Result<Ch
         }
     });
     Ok(reader)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_keeps_the_files_written_within_it() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let at = |secs_ago: u64| LogFile {
+            name: format!("error/postgresql.log.{secs_ago}"),
+            size: Some(1),
+            last_written_ms: Some((1_800_000_000 - secs_ago as i64) * 1000),
+        };
+        let day = Duration::from_secs(86_400);
+        assert!(written_within(&at(0), day, now));
+        assert!(written_within(&at(86_400), day, now));
+        assert!(!written_within(&at(86_401), day, now));
+        let unknown = LogFile {
+            last_written_ms: None,
+            ..at(0)
+        };
+        assert!(written_within(&unknown, day, now));
+    }
 }
