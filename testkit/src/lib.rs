@@ -3,8 +3,6 @@
 //! utilities they need. Nothing here sets process-wide environment
 //! variables; child processes get their settings passed explicitly.
 
-#![allow(dead_code)]
-
 pub mod moto;
 
 use std::fs;
