@@ -210,12 +210,11 @@ fn an_object_that_cannot_be_read_does_not_sink_the_run() {
     b.put("mixed/d-notes.txt", b"kept next to the logs\n".to_vec());
     let args = ["analyze", "--format", "json", "-q", &b.url("mixed/")];
     let out = b.pglog(&args);
-    // 0 today; 1 once files that could not be read set the exit status
-    // (they do not stop the run either way).
-    assert!(
-        matches!(out.status.code(), Some(0 | 1)),
-        "{}: {}",
-        out.status,
+    // Inputs that could not be read: exit status 1, the report written.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let doc = report(&out, &args);
@@ -225,6 +224,11 @@ fn an_object_that_cannot_be_read_does_not_sink_the_run() {
     );
     assert_eq!(n(&doc, "/input/records"), records_of("primary"));
     let skipped = pairs(&doc, "skipped", "path", "reason");
+    let kinds: Vec<String> = pairs(&doc, "skipped", "path", "kind")
+        .into_iter()
+        .map(|(_, k)| k)
+        .collect();
+    assert_eq!(kinds, ["unreadable", "unreadable", "not_log"]);
     assert_eq!(skipped.len(), 3, "{skipped:?}");
     assert_eq!(skipped[0].0, b.url("mixed/b-archived.log"));
     assert!(
@@ -461,7 +465,7 @@ fn rds_log_files_are_listed_and_a_failed_download_is_skipped() {
         local.to_str().unwrap(),
     ];
     let out = b.pglog(&args);
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", out.status);
+    assert_eq!(out.status.code(), Some(1), "the download failed");
     let doc = report(&out, &args);
     assert_eq!(
         findings(&doc),
@@ -470,6 +474,7 @@ fn rds_log_files_are_listed_and_a_failed_download_is_skipped() {
     );
     let skipped = &doc["input"]["skipped"][0];
     assert_eq!(skipped["path"], stream.as_str());
+    assert_eq!(skipped["kind"], "unreadable");
     let reason = skipped["reason"].as_str().unwrap();
     assert!(
         reason.contains("DownloadDBLogFilePortion") && reason.contains("HTTP 500"),
