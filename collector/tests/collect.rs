@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use daemon::{datums, dim, value, Daemon};
 use harness::{
-    eventually, http_get, list_metrics, log_events, metric_stat_values, metric_values, Moto, Pg,
-    LOGGING,
+    eventually, http_get, list_metrics, log_events, metric_stat_values, metric_values, Moto,
+    MotoClients, Pg, LOGGING,
 };
 
 /// The harness itself: a primary with a streaming standby, pgbench, and a

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use daemon::{datums, value, Daemon};
 use harness::{
-    eventually, free_port, http_get, list_metrics, log_events, metric_stat_values, Moto, Pg,
-    Prometheus, SlowProxy, LOGGING,
+    eventually, free_port, http_get, list_metrics, log_events, metric_stat_values, Moto,
+    MotoClients, Pg, Prometheus, SlowProxy, LOGGING,
 };
 
 /// Metrics counted from the log per minute of the records' time: two cycles

@@ -230,7 +230,8 @@ pub struct OutputArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct MergeArgs {
-    /// State files written by `pglog analyze --save-state`.
+    /// State files written by `pglog analyze --save-state`, or
+    /// s3://BUCKET/PREFIX for every object under a prefix.
     #[arg(required = true, value_name = "STATE")]
     pub states: Vec<PathBuf>,
 
@@ -266,9 +267,13 @@ pub struct DiffArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct AnalyzeArgs {
-    /// Log files, directories, glob patterns, or - for standard input.
-    /// Compressed files (gzip, zstd, bzip2, xz) are read directly.
-    #[arg(required_unless_present = "cloudwatch_log_group", value_name = "PATH")]
+    /// Log files, directories, glob patterns, - for standard input, or
+    /// s3://BUCKET/PREFIX for every object under a prefix. Compressed files
+    /// (gzip, zstd, bzip2, xz) are read directly.
+    #[arg(
+        required_unless_present_any = ["cloudwatch_log_group", "rds_instance"],
+        value_name = "PATH"
+    )]
     pub paths: Vec<String>,
 
     /// Read the logs from this CloudWatch Logs group instead of files: one
@@ -277,6 +282,13 @@ pub struct AnalyzeArgs {
     /// endpoint come from the standard AWS chain.
     #[arg(long, value_name = "GROUP")]
     pub cloudwatch_log_group: Option<String>,
+
+    /// Also read this Amazon RDS instance's log files through the RDS API
+    /// (DescribeDBLogFiles, DownloadDBLogFilePortion); with --since, only
+    /// the files written within it (and of those, the records). AWS
+    /// credentials, region and endpoint come from the standard AWS chain.
+    #[arg(long, value_name = "NAME", conflicts_with = "cloudwatch_log_group")]
+    pub rds_instance: Option<String>,
 
     /// Only the records of the last DURATION (e.g. 90m, 24h): counted back
     /// from the log's last record; with --cloudwatch-log-group, from now
@@ -434,6 +446,14 @@ impl AnalyzeArgs {
             stream_prefix: self.log_stream_prefix.clone(),
             region: None,
         }))
+    }
+
+    /// `--since` as a duration, when given (for --rds-instance: which files to fetch).
+    pub fn since(&self) -> anyhow::Result<Option<std::time::Duration>> {
+        Ok(self
+            .since
+            .as_ref()
+            .map(|s| std::time::Duration::from_millis(s.ms.max(0) as u64)))
     }
 
     /// The window and filters, checked; `None` when nothing is filtered.

@@ -1,6 +1,7 @@
 mod cli;
 mod collect;
 mod progress;
+mod remote;
 
 use anyhow::Context;
 use clap::Parser;
@@ -54,6 +55,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dashboard(args) => collect::dashboard(&args),
         Command::Analyze(args) => {
             let (mut opts, output) = args.to_options()?;
+            remote::add_streams(&args, &mut opts)?;
             // Logs read back from CloudWatch Logs land in files first, so they
             // are analyzed exactly as local files are, in bounded memory.
             let _fetched = match args.fetch_options(opts.filter.as_ref())? {
@@ -84,13 +86,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Merge(args) => {
             let mut merged: Option<Analysis> = None;
-            for p in &args.states {
-                let a = load_state(p)?;
-                match &mut merged {
-                    Some(m) => m.merge(a),
-                    None => merged = Some(a),
-                }
-            }
+            remote::for_each_state(&args.states, |a| match &mut merged {
+                Some(m) => m.merge(a),
+                None => merged = Some(a),
+            })?;
             let merged = merged.context("no state given")?;
             if let Some(p) = &args.save_state {
                 save_state(&merged, p)?;

@@ -2,7 +2,7 @@
 //! terminal, and never with --quiet, so cron mail stays clean.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use pglog_analyzer::{expand_inputs, AnalyzeOptions, InputSpec};
+use pglog_analyzer::{expand_all, AnalyzeOptions, InputSpec};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -26,11 +26,12 @@ pub fn start(opts: &mut AnalyzeOptions, quiet: bool) -> anyhow::Result<Option<Pr
     if quiet || !std::io::stderr().is_terminal() {
         return Ok(None);
     }
-    let total: u64 = expand_inputs(&opts.inputs)?
+    let total: u64 = expand_all(&opts.inputs, &opts.streams)?
         .inputs
         .iter()
         .filter_map(|i| match i {
             InputSpec::File { path, .. } => std::fs::metadata(path).ok().map(|m| m.len()),
+            InputSpec::Stream(s) => s.size,
             InputSpec::Stdin => None,
         })
         .sum();

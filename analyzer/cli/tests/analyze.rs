@@ -643,3 +643,7 @@ mod inputs;
 /// records count.py keeps from the csvlog.
 #[path = "analyze/filters.rs"]
 mod filters;
+
+/// Logs and states read from S3 and the RDS API, against a moto server.
+#[path = "analyze/sources.rs"]
+mod sources;

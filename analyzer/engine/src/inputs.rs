@@ -5,6 +5,7 @@
 //! symlink loop is not walked again.
 
 use crate::report::{SkipKind, SkippedFile};
+use crate::stream::StreamInput;
 use crate::AnalyzeError;
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
@@ -20,6 +21,9 @@ pub enum InputSpec {
         path: PathBuf,
         explicit: bool,
     },
+    /// Read like a file found in a directory: left out, with a note, when
+    /// it is not a log or cannot be read.
+    Stream(StreamInput),
 }
 
 impl InputSpec {
@@ -27,6 +31,7 @@ impl InputSpec {
         match self {
             InputSpec::Stdin => "-".to_string(),
             InputSpec::File { path, .. } => path.display().to_string(),
+            InputSpec::Stream(s) => s.name.clone(),
         }
     }
 }
@@ -49,6 +54,18 @@ type FileId = (u64, u64);
 
 fn file_id(meta: &std::fs::Metadata) -> FileId {
     (meta.dev(), meta.ino())
+}
+
+/// Expands the paths, then adds the streams after them.
+pub fn expand_all(args: &[String], streams: &[StreamInput]) -> Result<Expanded, AnalyzeError> {
+    let mut out = if args.is_empty() && !streams.is_empty() {
+        Expanded::default()
+    } else {
+        expand_inputs(args)?
+    };
+    out.inputs
+        .extend(streams.iter().cloned().map(InputSpec::Stream));
+    Ok(out)
 }
 
 /// Expands files, directories (recursively, sorted) and glob patterns.

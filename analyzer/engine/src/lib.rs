@@ -18,19 +18,20 @@ mod since;
 mod split;
 mod state;
 pub mod stats;
+mod stream;
 mod summary;
 mod text;
 mod totals;
 
 pub use error::AnalyzeError;
-pub use inputs::{expand_inputs, InputSpec};
+pub use inputs::{expand_all, expand_inputs, InputSpec};
 pub use options::AnalyzeOptions;
 pub use report::{
-    report_json_schema, rfc3339, utc_offset, FileReport, ForeignSample, InputReport, MalformedSample, Report,
-    SkipKind, SkippedFile,
-    SummaryReport, REPORT_SCHEMA,
+    report_json_schema, rfc3339, utc_offset, FileReport, ForeignSample, InputReport,
+    MalformedSample, Report, SkipKind, SkippedFile, SummaryReport, REPORT_SCHEMA,
 };
 pub use run::{analyze, run_analysis, Analysis};
 pub use sections::*;
 pub use state::{load_state, read_state, save_state, StateError, STATE_VERSION};
+pub use stream::{OpenStream, StreamInput};
 pub use summary::Summary;

@@ -1,5 +1,6 @@
 use crate::filter::Filters;
 use crate::stats::Limits;
+use crate::stream::StreamInput;
 use pglog_logparse::format::DEFAULT_MAX_RECORD_BYTES;
 use pglog_logparse::{InputFormat, Prefix};
 use std::sync::atomic::AtomicU64;
@@ -10,6 +11,8 @@ use std::sync::Arc;
 pub struct AnalyzeOptions {
     /// Files, directories, glob patterns, or `-` for standard input.
     pub inputs: Vec<String>,
+    /// Byte streams read after `inputs` (objects in a bucket, ...).
+    pub streams: Vec<StreamInput>,
     pub format: InputFormat,
     /// `log_line_prefix` for stderr/syslog input; detected per file when `None`.
     pub prefix: Option<Prefix>,
@@ -33,6 +36,7 @@ impl Default for AnalyzeOptions {
     fn default() -> Self {
         AnalyzeOptions {
             inputs: Vec::new(),
+            streams: Vec::new(),
             format: InputFormat::Auto,
             prefix: None,
             jobs: 0,

@@ -72,7 +72,6 @@ pub struct ChangedFile {
     pub change: FileChange,
 }
 
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileReport {
     pub path: String,

@@ -13,7 +13,7 @@
 
 use crate::changes::{self, FileState};
 use crate::filter::{AppliedFilters, Filters};
-use crate::inputs::{expand_inputs, InputSpec};
+use crate::inputs::{expand_all, InputSpec};
 use crate::report::{FileReport, Report, SkipKind, SkippedFile};
 use crate::split::{plan_chunks, Chunk, STITCH_WARM_UP};
 use crate::stats::{Folder, Stats};
@@ -73,7 +73,7 @@ pub fn analyze(opts: &AnalyzeOptions) -> Result<Report, AnalyzeError> {
 
 /// Reads all inputs of `opts` into mergeable statistics.
 pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
-    let expanded = expand_inputs(&opts.inputs)?;
+    let expanded = expand_all(&opts.inputs, &opts.streams)?;
     let inputs = expanded.inputs;
     // `--since` becomes a `--begin` once the last record's time is known.
     let resolved = crate::since::resolved_options(opts, &inputs)?;
@@ -82,7 +82,7 @@ pub fn run_analysis(opts: &AnalyzeOptions) -> Result<Analysis, AnalyzeError> {
         .iter()
         .map(|i| match i {
             InputSpec::File { path, .. } => FileState::of(path),
-            InputSpec::Stdin => None,
+            InputSpec::Stdin | InputSpec::Stream(_) => None,
         })
         .collect();
     let outcomes = read_all(&inputs, opts);
@@ -242,6 +242,7 @@ fn input_path(input: &InputSpec) -> PathBuf {
     match input {
         InputSpec::Stdin => PathBuf::from("-"),
         InputSpec::File { path, .. } => path.clone(),
+        InputSpec::Stream(s) => PathBuf::from(&s.name),
     }
 }
 
@@ -251,7 +252,7 @@ fn is_explicit(input: &InputSpec) -> bool {
         InputSpec::File {
             explicit: false,
             ..
-        }
+        } | InputSpec::Stream(_)
     )
 }
 
@@ -290,11 +291,12 @@ fn counted_by<R: Read + Send + 'static>(
     Box::new(Counted { inner: r, counter })
 }
 
-fn open_input(path: &Path, opts: &AnalyzeOptions) -> io::Result<source::Input> {
-    if path.as_os_str() == "-" {
-        return source::wrap(counted(io::stdin(), opts));
+fn open_input(input: &InputSpec, opts: &AnalyzeOptions) -> io::Result<source::Input> {
+    match input {
+        InputSpec::Stdin => source::wrap(counted(io::stdin(), opts)),
+        InputSpec::File { path, .. } => source::wrap(counted(File::open(path)?, opts)),
+        InputSpec::Stream(s) => source::wrap(counted((s.open)()?, opts)),
     }
-    source::wrap(counted(File::open(path)?, opts))
 }
 
 /// Decides how to read one input: byte ranges for a large plain csvlog,
@@ -662,7 +664,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
     let name = input.display_name();
     let path = input_path(input);
     let explicit = is_explicit(input);
-    let opened = open_input(&path, opts).map_err(|source| AnalyzeError::Open {
+    let opened = open_input(input, opts).map_err(|source| AnalyzeError::Open {
         path: path.clone(),
         source,
     })?;

@@ -11,6 +11,7 @@ use crate::filter::{Filters, TimeBound};
 use crate::inputs::InputSpec;
 use crate::run::builder;
 use crate::split::{record_start_from, record_start_in};
+use crate::stream::StreamInput;
 use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::{source, InputFormat, Item, LogReader, Prefix};
 use rayon::prelude::*;
@@ -56,6 +57,7 @@ fn resolve(
         .map(|input| match input {
             InputSpec::Stdin => Err(AnalyzeError::SinceNeedsFiles),
             InputSpec::File { path, .. } => last_record_time(path, opts),
+            InputSpec::Stream(s) => last_stream_time(s, opts),
         })
         .collect();
     let (mut last, mut failed) = (None, None);
@@ -118,6 +120,18 @@ fn last_record_time(path: &Path, opts: &AnalyzeOptions) -> Result<Option<i64>, A
             .and_then(latest)),
         None => Ok(None),
     }
+}
+
+/// The latest record time in a stream, read through once more (it cannot
+/// be read from its end).
+fn last_stream_time(s: &StreamInput, opts: &AnalyzeOptions) -> Result<Option<i64>, AnalyzeError> {
+    let opened = (s.open)()
+        .and_then(source::wrap)
+        .map_err(|source| AnalyzeError::Open {
+            path: s.name.clone().into(),
+            source,
+        })?;
+    Ok(builder(opts).build(opened.reader).ok().and_then(latest))
 }
 
 fn open(path: &Path) -> io::Result<source::Input> {

@@ -9,7 +9,7 @@
 //! Environment knobs:
 //! - `PGLOG_PG_BIN`: PostgreSQL server binaries (default
 //!   `/usr/lib/postgresql/15/bin`).
-//! - `PGLOG_MOTO_VENV`: a Python venv with `moto[server]` installed (default
+//! - `PGLOG_MOTO_VENV` (read by `pglog_testkit::moto`): a Python venv with `moto[server]` installed (default
 //!   `<workspace>/target/moto-venv`, created on first use).
 //! - `PGLOG_PROMETHEUS`: the Prometheus binary (default `prometheus` on the
 //!   PATH, Debian's package).
@@ -25,44 +25,30 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::future::Future;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use tempfile::TempDir;
 
+pub use pglog_testkit::moto::{aws_env, Moto, AWS_ACCESS_KEY_ID, AWS_REGION};
+pub use pglog_testkit::{
+    free_port, http_get_ok, read_lossy, run, run_ok, PORT_ATTEMPTS, START_TIMEOUT,
+};
+
 /// OS user that owns and runs test clusters when the tests run as root.
 pub const PG_OS_USER: &str = "pgtest";
-/// moto version installed when the harness creates the venv itself.
-pub const MOTO_REQUIREMENT: &str = "moto[server]==5.2.5";
-/// Region the harness uses against moto.
-pub const AWS_REGION: &str = "us-east-1";
-/// Dummy credentials: moto accepts any.
-pub const AWS_ACCESS_KEY_ID: &str = "testing";
-pub const AWS_SECRET_ACCESS_KEY: &str = "testing";
-
-const START_TIMEOUT: Duration = Duration::from_secs(60);
-const PORT_ATTEMPTS: usize = 5;
 
 // ---------------------------------------------------------------------------
 // Small utilities
 // ---------------------------------------------------------------------------
-
-/// A loopback port that was free a moment ago. Another process can still
-/// take it before we bind, so servers are started with a retry on a new port.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("bind 127.0.0.1:0")
-        .port()
-}
 
 /// Polls `cond` every 100 ms until it returns true; panics after `timeout`.
 pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
@@ -103,36 +89,12 @@ fn unix_now() -> f64 {
         .as_secs_f64()
 }
 
-fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = run(cmd);
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 fn append(path: &Path, text: &str) {
     OpenOptions::new()
         .append(true)
         .open(path)
         .and_then(|mut f| f.write_all(text.as_bytes()))
         .unwrap_or_else(|e| panic!("append to {}: {e}", path.display()));
-}
-
-fn read_lossy(path: &Path) -> String {
-    fs::read(path)
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------
@@ -500,204 +462,34 @@ impl Drop for Pg {
 // moto
 // ---------------------------------------------------------------------------
 
-/// `bin/moto_server` of the venv, creating the venv on first use.
-fn moto_server_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let venv = std::env::var_os("PGLOG_MOTO_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/moto-venv"));
-        let bin = venv.join("bin/moto_server");
-        if !bin.exists() {
-            install_moto(&venv);
-        }
-        bin
-    })
-    .clone()
-}
-
-/// Creates `venv` and pip-installs moto into it. An exclusive lock on a file
-/// next to the venv keeps concurrent test binaries from installing at once.
-// File::lock is std since 1.89; the AWS SDK already needs a newer rustc than
-// the workspace's rust-version.
-#[allow(clippy::incompatible_msrv)]
-fn install_moto(venv: &Path) {
-    let parent = venv.parent().expect("venv path has a parent");
-    fs::create_dir_all(parent).expect("create venv parent dir");
-    let lock_path = venv.with_extension("lock");
-    let lock =
-        File::create(&lock_path).unwrap_or_else(|e| panic!("create {}: {e}", lock_path.display()));
-    lock.lock().expect("lock the moto venv");
-    // Another process may have finished the install while we waited.
-    if !venv.join("bin/moto_server").exists() {
-        run_ok(Command::new("python3").arg("-m").arg("venv").arg(venv));
-        run_ok(Command::new(venv.join("bin/pip")).args([
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            MOTO_REQUIREMENT,
-        ]));
-    }
-    // Dropping the file releases the lock.
-    drop(lock);
-}
-
-/// A moto server on a free loopback port. Its state lives in memory only:
-/// `stop()` followed by `start()` gives an empty server on the same port.
-/// Dropping it kills the process.
-pub struct Moto {
-    dir: TempDir,
-    port: u16,
-    child: Mutex<Option<Child>>,
-}
-
-impl Moto {
-    /// Starts a moto server and waits until it answers HTTP.
-    pub fn start_new() -> Moto {
-        let bin = moto_server_bin();
-        let dir = tempfile::Builder::new()
-            .prefix("pglog-moto-")
-            .tempdir()
-            .expect("temp dir");
-        let mut moto = Moto {
-            dir,
-            port: 0,
-            child: Mutex::new(None),
-        };
-        for attempt in 1..=PORT_ATTEMPTS {
-            moto.port = free_port();
-            match moto.spawn(&bin) {
-                Ok(()) => return moto,
-                Err(err) if attempt == PORT_ATTEMPTS => panic!("{err}"),
-                Err(_) => {} // most likely the port was taken: try another
-            }
-        }
-        unreachable!()
-    }
-
-    fn spawn(&self, bin: &Path) -> Result<(), String> {
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.log_path())
-            .expect("open moto log");
-        let mut child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("dup moto log"))
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
-        let deadline = Instant::now() + START_TIMEOUT;
-        loop {
-            if http_get_ok(self.port) {
-                *self.child.lock().unwrap() = Some(child);
-                return Ok(());
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(format!(
-                    "moto_server on port {} exited with {status}:\n{}",
-                    self.port,
-                    self.log()
-                ));
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "moto_server did not answer on port {}:\n{}",
-                    self.port,
-                    self.log()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Kills the server and waits for it to exit.
-    pub fn stop(&self) {
-        if let Some(mut child) = self.child.lock().unwrap().take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Starts the server again on the same port, with empty state. No-op if
-    /// it is running. Panics if the port has been taken meanwhile.
-    pub fn start(&self) {
-        if self.child.lock().unwrap().is_some() {
-            return;
-        }
-        if let Err(err) = self.spawn(&moto_server_bin()) {
-            panic!("{err}");
-        }
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// `http://127.0.0.1:PORT`
-    pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Environment for a child process (the collector) that should talk to
-    /// this server through the standard AWS SDK variables.
-    pub fn env(&self) -> Vec<(String, String)> {
-        aws_env(&self.endpoint())
-    }
-
-    /// Like [`Moto::env`], for an endpoint where nothing listens: AWS
-    /// unreachable.
-    pub fn unreachable_env() -> Vec<(String, String)> {
-        aws_env(&format!("http://127.0.0.1:{}", free_port()))
-    }
-
-    pub fn log_path(&self) -> PathBuf {
-        self.dir.path().join("moto.log")
-    }
-
-    /// moto's stdout and stderr (one line per request, plus tracebacks).
-    pub fn log(&self) -> String {
-        read_lossy(&self.log_path())
-    }
-
-    /// SDK config pointing at this server with fixed test credentials; built
-    /// explicitly rather than from the process environment.
-    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
-        use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(self.endpoint())
-            .region(aws_config::Region::new(AWS_REGION))
-            .credentials_provider(aws_sdk_cloudwatch::config::Credentials::new(
-                AWS_ACCESS_KEY_ID,
-                AWS_SECRET_ACCESS_KEY,
-                None,
-                None,
-                "test",
-            ))
-            .http_client(http)
-            .load()
-            .await
-    }
-
-    pub async fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
-        aws_sdk_cloudwatch::Client::new(&self.sdk_config().await)
-    }
-
-    pub async fn xray(&self) -> aws_sdk_xray::Client {
-        aws_sdk_xray::Client::new(&self.sdk_config().await)
-    }
-
+/// The SDK clients and read-backs the collector's tests use on a [`Moto`].
+#[allow(async_fn_in_trait)]
+pub trait MotoClients {
+    async fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client;
+    async fn xray(&self) -> aws_sdk_xray::Client;
     /// IDs of all traces with segments from the last 24 hours.
     ///
     /// moto's GetTraceSummaries answers `"Users": {}`, which aws-sdk-xray
     /// rejects, so this calls it over plain HTTP and parses the JSON.
-    pub async fn trace_ids(&self) -> Vec<String> {
+    async fn trace_ids(&self) -> Vec<String>;
+    /// Every X-Ray segment document stored, parsed as JSON, in trace order.
+    async fn xray_segments(&self) -> Vec<serde_json::Value>;
+    /// POSTs a JSON body to moto; returns the response body. moto routes a
+    /// request by the service named in its Authorization header, so a dummy
+    /// SigV4 header naming `service` is enough.
+    async fn raw_post(&self, service: &str, path: &str, body: &str) -> String;
+}
+
+impl MotoClients for Moto {
+    async fn cloudwatch(&self) -> aws_sdk_cloudwatch::Client {
+        aws_sdk_cloudwatch::Client::new(&self.sdk_config().await)
+    }
+
+    async fn xray(&self) -> aws_sdk_xray::Client {
+        aws_sdk_xray::Client::new(&self.sdk_config().await)
+    }
+
+    async fn trace_ids(&self) -> Vec<String> {
         let now = unix_now();
         let mut ids = Vec::new();
         let mut next: Option<String> = None;
@@ -727,8 +519,7 @@ impl Moto {
         ids
     }
 
-    /// Every X-Ray segment document stored, parsed as JSON, in trace order.
-    pub async fn xray_segments(&self) -> Vec<serde_json::Value> {
+    async fn xray_segments(&self) -> Vec<serde_json::Value> {
         let ids = self.trace_ids().await;
         let xray = self.xray().await;
         let mut docs = Vec::new();
@@ -758,19 +549,16 @@ impl Moto {
         docs
     }
 
-    /// POSTs a JSON body to moto; returns the response body. moto routes a
-    /// request by the service named in its Authorization header, so a dummy
-    /// SigV4 header naming `service` is enough.
     async fn raw_post(&self, service: &str, path: &str, body: &str) -> String {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port()))
             .await
             .expect("connect to moto");
         let request = format!(
             "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
              Authorization: AWS4-HMAC-SHA256 Credential={key}/20200101/{AWS_REGION}/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n\
              Content-Type: application/json\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n{body}",
-            port = self.port,
+            port = self.port(),
             key = AWS_ACCESS_KEY_ID,
             len = body.len(),
         );
@@ -787,12 +575,6 @@ impl Moto {
             "moto {path}: {head}\n{body}"
         );
         body.to_string()
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 
@@ -852,36 +634,6 @@ pub fn http_get(addr: &str, path: &str) -> String {
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
-}
-
-/// The standard AWS SDK variables for a child process, with `endpoint`.
-fn aws_env(endpoint: &str) -> Vec<(String, String)> {
-    [
-        ("AWS_ENDPOINT_URL", endpoint),
-        ("AWS_ACCESS_KEY_ID", AWS_ACCESS_KEY_ID),
-        ("AWS_SECRET_ACCESS_KEY", AWS_SECRET_ACCESS_KEY),
-        ("AWS_REGION", AWS_REGION),
-        // No instance-metadata lookups from a test process.
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
-}
-
-/// True if something on the port answers an HTTP GET.
-fn http_get_ok(port: u16) -> bool {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let req = format!("GET / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
-    if s.write_all(req.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 5];
-    s.read_exact(&mut head).is_ok() && &head == b"HTTP/"
 }
 
 // ---------------------------------------------------------------------------

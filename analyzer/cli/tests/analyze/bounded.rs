@@ -36,12 +36,19 @@ fn adversarial() -> &'static Path {
 
 /// Runs pglog and returns its output with its peak resident set in MB.
 fn pglog_peak(args: &[&str]) -> (Output, u64) {
+    pglog_peak_with(args, &[])
+}
+
+/// [`pglog_peak`] with more environment variables for the child.
+pub(super) fn pglog_peak_with(args: &[&str], env: &[(String, String)]) -> (Output, u64) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pglog"))
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("pglog runs");
+    let hwm = watch_high_water(child.id());
     let (mut so, mut se) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
     let err = std::thread::spawn(move || {
         let mut v = Vec::new();
@@ -58,7 +65,14 @@ fn pglog_peak(args: &[&str]) -> (Output, u64) {
     let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
     assert_eq!(pid, child.id() as i32, "wait4");
     let status = std::os::unix::process::ExitStatusExt::from_raw(status);
-    let peak_mb = usage.ru_maxrss as u64 / 1024;
+    // ru_maxrss also counts the high-water mark of the test process the
+    // child was forked from (Linux keeps it across exec), so a test that
+    // holds big buffers would see its own size. The child's VmHWM is its own.
+    let peak_kb = match hwm.finish() {
+        0 => usage.ru_maxrss as u64,
+        kb => kb,
+    };
+    let peak_mb = peak_kb / 1024;
     (
         Output {
             status,
@@ -67,6 +81,41 @@ fn pglog_peak(args: &[&str]) -> (Output, u64) {
         },
         peak_mb,
     )
+}
+
+/// Polls a running child's VmHWM (its peak resident set since exec) until
+/// it is reaped.
+struct HighWater {
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    poller: std::thread::JoinHandle<u64>,
+}
+
+fn watch_high_water(pid: u32) -> HighWater {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let stop = done.clone();
+    let poller = std::thread::spawn(move || {
+        let mut peak_kb = 0;
+        while !stop.load(Ordering::Relaxed) {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let hwm = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            peak_kb = peak_kb.max(hwm.unwrap_or(0));
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        peak_kb
+    });
+    HighWater { done, poller }
+}
+
+impl HighWater {
+    /// The highest VmHWM seen, in kB (0 when none was read).
+    fn finish(self) -> u64 {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.poller.join().unwrap()
+    }
 }
 
 /// `pglog analyze --format json` of `path`, checked to succeed within the

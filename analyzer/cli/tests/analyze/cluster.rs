@@ -3,7 +3,7 @@
 //! as the unprivileged user `pgtest` when the tests run as root (PostgreSQL
 //! refuses root). `PGLOG_PG_BIN` overrides `/usr/lib/postgresql/15/bin`.
 
-use std::net::TcpListener;
+use pglog_testkit::{free_port, run_ok};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -51,28 +51,6 @@ fn server_cmd(name: &str) -> Command {
         }
         None => Command::new(bin(name)),
     }
-}
-
-fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
 }
 
 /// Waits for `cond`, polling every 100 ms, at most a minute.
