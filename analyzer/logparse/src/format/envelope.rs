@@ -1,0 +1,372 @@
+//! Logs that arrive inside another service's envelope: Cloud Logging JSON,
+//! CloudNativePG JSON, Azure Log Analytics rows, Heroku logplex, container
+//! runtimes' json-file and CRI lines, journald, CloudWatch Logs exports.
+//! Each envelope line is opened by its format's `unwrap` (one file per
+//! format); the stderr lines inside go to the same [`Stitcher`] as a plain
+//! stderr log, and records carried as fields (CNPG's csvlog fields) come out
+//! as they are.
+
+use super::stitch::{LineIn, Stitcher};
+use super::{azure, cloudsql, cloudwatch_export, cnpg, container, heroku, journal, InputFormat};
+use crate::buffer::ByteSource;
+use crate::prefix::{detect_prefix, Prefix};
+use crate::record::{LogRecord, Malformed, MalformedKind};
+use crate::time::LogTime;
+use crate::Item;
+use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::io;
+
+/// What one envelope line holds.
+pub(crate) enum Payload<'a> {
+    /// Server output in the stderr format: one line, or several joined by `\n`.
+    Text(Text<'a>),
+    /// A whole record, carried as fields.
+    Record(Box<LogRecord>),
+    /// An envelope line that carries no server output (journalctl's
+    /// `-- Boot --` banner, another program's line in the same stream).
+    Skip,
+    /// Not a line of this envelope.
+    Bad(MalformedKind, &'static str),
+}
+
+pub(crate) struct Text<'a> {
+    pub bytes: Cow<'a, [u8]>,
+    pub pid: Option<u32>,
+    pub time: Option<LogTime>,
+    /// The runtime split a long line: the next piece continues it (CRI `P`,
+    /// a json-file `log` without its newline).
+    pub partial: bool,
+    /// A later `[N-M]` chunk of a message split by PostgreSQL's syslog writer.
+    pub later_chunk: bool,
+}
+
+impl<'a> Text<'a> {
+    pub fn new(bytes: impl Into<Cow<'a, [u8]>>) -> Text<'a> {
+        Text {
+            bytes: bytes.into(),
+            pid: None,
+            time: None,
+            partial: false,
+            later_chunk: false,
+        }
+    }
+}
+
+/// A JSON envelope line that did not parse.
+pub(crate) fn bad_json(line: &[u8], e: &serde_json::Error, why: &'static str) -> Payload<'static> {
+    if std::str::from_utf8(line).is_err() {
+        Payload::Bad(MalformedKind::InvalidUtf8, "bytes that are not UTF-8")
+    } else if e.is_eof() {
+        Payload::Bad(MalformedKind::Truncated, "the JSON object is cut short")
+    } else {
+        Payload::Bad(MalformedKind::BadFields, why)
+    }
+}
+
+pub(crate) fn cow_bytes(s: Cow<'_, str>) -> Cow<'_, [u8]> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(b.as_bytes()),
+        Cow::Owned(o) => Cow::Owned(o.into_bytes()),
+    }
+}
+
+/// Is `format` one read by this module?
+pub fn is_envelope(format: InputFormat) -> bool {
+    matches!(
+        format,
+        InputFormat::Cloudsql
+            | InputFormat::Cnpg
+            | InputFormat::Azure
+            | InputFormat::Heroku
+            | InputFormat::Docker
+            | InputFormat::Cri
+            | InputFormat::Journald
+            | InputFormat::JournaldJson
+            | InputFormat::CloudwatchExport
+    )
+}
+
+pub(crate) fn unwrap(format: InputFormat, number: u64, line: &[u8]) -> Payload<'_> {
+    match format {
+        InputFormat::Cloudsql => cloudsql::unwrap(number, line),
+        InputFormat::Cnpg => cnpg::unwrap(number, line),
+        InputFormat::Azure => azure::unwrap(line),
+        InputFormat::Heroku => heroku::unwrap(line),
+        InputFormat::Docker => container::unwrap_docker(line),
+        InputFormat::Cri => container::unwrap_cri(line),
+        InputFormat::Journald => journal::unwrap_short(line),
+        InputFormat::JournaldJson => journal::unwrap_json(line),
+        InputFormat::CloudwatchExport => cloudwatch_export::unwrap(line),
+        _ => Payload::Bad(MalformedKind::Garbage, "not an envelope format"),
+    }
+}
+
+/// The envelope a line belongs to, for `--input-format auto`.
+pub fn sniff(line: &[u8]) -> Option<InputFormat> {
+    if line.starts_with(b"{") {
+        let has = |key: &[u8]| memchr::memmem::find(line, key).is_some();
+        return if has(b"\"logging_pod\"") || (has(b"\"logger\"") && has(b"\"record\"")) {
+            Some(InputFormat::Cnpg)
+        } else if has(b"\"textPayload\"") || (has(b"\"jsonPayload\"") && has(b"\"logName\"")) {
+            Some(InputFormat::Cloudsql)
+        } else if has(b"\"__REALTIME_TIMESTAMP\"") && has(b"\"MESSAGE\"") {
+            Some(InputFormat::JournaldJson)
+        } else if has(b"\"log\"") && has(b"\"stream\"") {
+            Some(InputFormat::Docker)
+        } else if azure::looks_like_azure(line) {
+            Some(InputFormat::Azure)
+        } else {
+            None
+        };
+    }
+    if container::looks_like_cri(line) {
+        Some(InputFormat::Cri)
+    } else if heroku::looks_like_heroku(line) {
+        Some(InputFormat::Heroku)
+    } else if journal::looks_like_short_iso(line) {
+        Some(InputFormat::Journald)
+    } else if cloudwatch_export::looks_like_export(line) {
+        Some(InputFormat::CloudwatchExport)
+    } else {
+        None
+    }
+}
+
+/// The stderr prefix inside an envelope, from the unwrapped sniff lines.
+pub(crate) enum InnerPrefix {
+    /// The envelope carries records as fields only: no prefix is needed.
+    NotNeeded,
+    Found(Prefix),
+    NotFound,
+}
+
+pub(crate) fn inner_prefix<'a>(
+    format: InputFormat,
+    lines: impl Iterator<Item = &'a [u8]>,
+) -> InnerPrefix {
+    let mut texts: Vec<Vec<u8>> = Vec::new();
+    for (i, line) in lines.enumerate() {
+        if let Payload::Text(t) = unwrap(format, i as u64 + 1, line) {
+            if t.later_chunk {
+                continue;
+            }
+            texts.extend(text_lines(&t.bytes).map(<[u8]>::to_vec));
+        }
+    }
+    if texts.is_empty() {
+        return InnerPrefix::NotNeeded;
+    }
+    match detect_prefix(texts.iter().map(Vec::as_slice)) {
+        Some(p) => InnerPrefix::Found(p),
+        None => InnerPrefix::NotFound,
+    }
+}
+
+/// The lines of a payload: without the final newline a runtime keeps, and
+/// without a CR.
+fn text_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    body.split(|&c| c == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+}
+
+/// Reads one enveloped input: envelope lines in, records and malformed
+/// stretches out, in order.
+pub struct EnvelopeReader {
+    src: ByteSource,
+    format: InputFormat,
+    /// `None` when the envelope carries records as fields only.
+    stitcher: Option<Stitcher>,
+    max: usize,
+    /// Items made without the stitcher: records carried as fields, and
+    /// envelope lines that are not the envelope's.
+    direct: VecDeque<Item>,
+    partial: Partial,
+    done: bool,
+}
+
+/// The pieces of a line a runtime split, joined until its last piece.
+#[derive(Default)]
+struct Partial {
+    bytes: Vec<u8>,
+    /// The line and offset of the first piece.
+    start: Option<(u64, u64)>,
+    /// Over the record size limit: the rest is dropped.
+    overflowed: bool,
+}
+
+impl EnvelopeReader {
+    pub fn new(
+        src: ByteSource,
+        format: InputFormat,
+        prefix: Option<Prefix>,
+        max: usize,
+    ) -> EnvelopeReader {
+        EnvelopeReader {
+            src,
+            format,
+            stitcher: prefix.map(|p| Stitcher::new(p, max)),
+            max,
+            direct: VecDeque::new(),
+            partial: Partial::default(),
+            done: false,
+        }
+    }
+
+    pub fn source(&self) -> &ByteSource {
+        &self.src
+    }
+
+    pub fn source_mut(&mut self) -> &mut ByteSource {
+        &mut self.src
+    }
+
+    pub fn prefix(&self) -> Option<&Prefix> {
+        self.stitcher.as_ref().map(Stitcher::prefix)
+    }
+
+    pub fn next_item(&mut self) -> io::Result<Option<Item>> {
+        loop {
+            if let Some(item) = self.stitcher.as_mut().and_then(Stitcher::pop) {
+                return Ok(Some(item));
+            }
+            if let Some(item) = self.direct.pop_front() {
+                return Ok(Some(item));
+            }
+            if self.done {
+                return Ok(None);
+            }
+            let Some(l) = self.src.next_line(self.max)? else {
+                self.finish();
+                continue;
+            };
+            let mut out = Out {
+                stitcher: self.stitcher.as_mut(),
+                direct: &mut self.direct,
+                partial: &mut self.partial,
+                max: self.max,
+            };
+            if l.too_long {
+                out.malformed(
+                    l.number,
+                    l.offset,
+                    MalformedKind::TooLong,
+                    "line longer than the record size limit",
+                );
+                continue;
+            }
+            if l.bytes.trim_ascii().is_empty() {
+                continue;
+            }
+            let bytes = l.bytes.strip_suffix(b"\r").unwrap_or(l.bytes);
+            match unwrap(self.format, l.number, bytes) {
+                Payload::Text(t) => out.text(l.number, l.offset, l.terminated, t),
+                Payload::Record(mut r) => {
+                    r.offset = l.offset;
+                    out.direct.push_back(Item::Record(*r));
+                }
+                Payload::Skip => {}
+                Payload::Bad(kind, why) => out.malformed(l.number, l.offset, kind, why),
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some((line, offset)) = self.partial.start.take() {
+            // The input ends before the runtime's last piece of a line.
+            let bytes = std::mem::take(&mut self.partial.bytes);
+            let mut out = Out {
+                stitcher: self.stitcher.as_mut(),
+                direct: &mut self.direct,
+                partial: &mut self.partial,
+                max: self.max,
+            };
+            out.push_lines(line, offset, false, &Text::new(bytes));
+        }
+        if let Some(st) = self.stitcher.as_mut() {
+            st.finish();
+        }
+        self.done = true;
+    }
+}
+
+/// Where unwrapped lines go (the reader's fields, borrowed apart from its source).
+struct Out<'r> {
+    stitcher: Option<&'r mut Stitcher>,
+    direct: &'r mut VecDeque<Item>,
+    partial: &'r mut Partial,
+    max: usize,
+}
+
+impl Out<'_> {
+    fn malformed(&mut self, line: u64, offset: u64, kind: MalformedKind, why: &str) {
+        self.direct.push_back(Item::Malformed(Malformed {
+            line,
+            offset,
+            kind,
+            reason: why.to_string(),
+        }));
+    }
+
+    fn text(&mut self, line: u64, offset: u64, terminated: bool, t: Text<'_>) {
+        if t.partial || self.partial.start.is_some() {
+            return self.piece(line, offset, terminated, t);
+        }
+        self.push_lines(line, offset, terminated, &t);
+    }
+
+    /// One piece of a split line: kept until the last piece comes.
+    fn piece(&mut self, line: u64, offset: u64, terminated: bool, t: Text<'_>) {
+        let (first_line, first_offset) = *self.partial.start.get_or_insert((line, offset));
+        if !self.partial.overflowed {
+            if self.partial.bytes.len() + t.bytes.len() > self.max {
+                self.partial.overflowed = true;
+                self.partial.bytes = Vec::new();
+            } else {
+                self.partial.bytes.extend_from_slice(&t.bytes);
+            }
+        }
+        if t.partial {
+            return;
+        }
+        self.partial.start = None;
+        let whole = std::mem::take(&mut self.partial.bytes);
+        if std::mem::take(&mut self.partial.overflowed) {
+            return self.malformed(
+                first_line,
+                first_offset,
+                MalformedKind::TooLong,
+                "line longer than the record size limit",
+            );
+        }
+        let joined = Text {
+            bytes: Cow::Owned(whole),
+            ..t
+        };
+        self.push_lines(first_line, first_offset, terminated, &joined);
+    }
+
+    fn push_lines(&mut self, line: u64, offset: u64, terminated: bool, t: &Text<'_>) {
+        let Some(st) = self.stitcher.as_deref_mut() else {
+            return self.malformed(
+                line,
+                offset,
+                MalformedKind::Garbage,
+                "a text line in a log whose first lines carry records as fields",
+            );
+        };
+        for (i, bytes) in text_lines(&t.bytes).enumerate() {
+            st.push(LineIn {
+                number: line,
+                offset,
+                bytes,
+                terminated,
+                too_long: false,
+                pid_hint: t.pid,
+                later_chunk: t.later_chunk && i == 0,
+                time_hint: t.time,
+            });
+        }
+    }
+}
