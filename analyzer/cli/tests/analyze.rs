@@ -623,3 +623,7 @@ mod thin;
 /// The same report at any range size and thread count.
 #[path = "analyze/split.rs"]
 mod split;
+
+/// Logs wrapped in the envelopes of managed and containerised servers.
+#[path = "analyze/wrapped.rs"]
+mod wrapped;

@@ -146,12 +146,23 @@ pub(crate) fn inner_prefix<'a>(
     lines: impl Iterator<Item = &'a [u8]>,
 ) -> InnerPrefix {
     let mut texts: Vec<Vec<u8>> = Vec::new();
+    // The pieces of a line split by a runtime, joined.
+    let mut pieces: Vec<u8> = Vec::new();
     for (i, line) in lines.enumerate() {
         if let Payload::Text(t) = unwrap(format, i as u64 + 1, line) {
-            if t.later_chunk {
+            if t.partial {
+                pieces.extend_from_slice(&t.bytes);
                 continue;
             }
-            texts.extend(text_lines(&t.bytes).map(<[u8]>::to_vec));
+            let whole: Cow<'_, [u8]> = if pieces.is_empty() {
+                t.bytes
+            } else {
+                pieces.extend_from_slice(&t.bytes);
+                Cow::Owned(std::mem::take(&mut pieces))
+            };
+            if !t.later_chunk {
+                texts.extend(text_lines(&whole).map(<[u8]>::to_vec));
+            }
         }
     }
     if texts.is_empty() {
