@@ -386,3 +386,26 @@ fn plain_logs_are_not_taken_for_envelopes() {
         assert_eq!(sniff_format(&head), want, "{rel}");
     }
 }
+
+#[test]
+fn a_damaged_jsonlog_payload_first_in_the_file_does_not_hide_the_others() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../sample-logs/primary/postgresql.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut entries: Vec<String> = text
+        .lines()
+        .take(10)
+        .map(|l| {
+            let fields: serde_json::Value = serde_json::from_str(l).unwrap();
+            json!({"logName": "projects/p/logs/postgresql", "jsonPayload": fields}).to_string()
+        })
+        .collect();
+    // The first line's severity key damaged: it reads as a bare message.
+    entries[0] = entries[0].replace("\"error_severity\"", "\"error_sevXrity\"");
+    let (format, items) = read(joined(entries), InputFormat::Auto);
+    assert_eq!(format, InputFormat::Cloudsql);
+    assert_eq!(records(&items).len(), 9);
+    assert_eq!(malformed(&items), vec![(1, MalformedKind::Garbage)]);
+}

@@ -182,3 +182,24 @@ fn a_wrapped_log_can_be_read_from_stdin_uncompressed() {
         counts(&analyze_path(&sample("primary/postgresql.log"), &[]))
     );
 }
+
+#[test]
+fn randomly_damaged_envelopes_never_stop_the_run() {
+    let dir = tmp();
+    for (file, _, format) in CASES {
+        let mut bytes = gunzip(file);
+        // A fixed xorshift sequence: the same damage on every run.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..bytes.len() / 2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let at = (x % bytes.len() as u64) as usize;
+            bytes[at] = (x >> 32) as u8;
+        }
+        let p = write(dir.path(), &file.replace(".gz", ""), &bytes);
+        let doc = analyze_path(&p, &["--input-format", format]);
+        assert!(n(&doc, "/input/records") > 0, "{file}");
+        assert!(n(&doc, "/input/malformed") > 0, "{file}");
+    }
+}

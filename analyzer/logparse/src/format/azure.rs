@@ -10,9 +10,8 @@
 //! `properties.prefix`), the level (`errorLevel_s`, `properties.errorLevel`)
 //! and the text after `LEVEL:  ` (`Message`); the line is put back together.
 
-use super::envelope::{Payload, Text};
+use super::envelope::{iso_time, Payload, Text};
 use crate::record::MalformedKind;
-use crate::time::parse_iso_timestamp;
 use serde::Deserialize;
 use std::borrow::Cow;
 
@@ -62,12 +61,7 @@ pub(crate) fn unwrap(line: &[u8]) -> Payload<'_> {
         // Query Store, sessions and the like share the table.
         return Payload::Skip;
     }
-    let time = row
-        .time_generated
-        .as_deref()
-        .or(row.time.as_deref())
-        .and_then(|t| parse_iso_timestamp(t.as_bytes()))
-        .map(|(t, _)| t);
+    let time = iso_time(row.time_generated.as_deref().or(row.time.as_deref()));
     let (message, prefix, level) = match row.properties {
         Some(p) => (p.message, p.prefix, p.error_level),
         None => (row.message_column, row.prefix_column, row.level_column),

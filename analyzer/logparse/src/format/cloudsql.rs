@@ -6,9 +6,8 @@
 //! `jsonPayload.message`, or, with a JSON parser on jsonlog files, the
 //! jsonlog fields themselves in `jsonPayload`.
 
-use super::envelope::{Payload, Text};
+use super::envelope::{iso_time, Payload, Text};
 use crate::record::MalformedKind;
-use crate::time::parse_iso_timestamp;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -34,11 +33,7 @@ pub(crate) fn unwrap(number: u64, line: &[u8]) -> Payload<'_> {
         Ok(e) => e,
         Err(e) => return super::envelope::bad_json(line, &e, "not a Cloud Logging LogEntry"),
     };
-    let time = entry
-        .timestamp
-        .as_deref()
-        .and_then(|t| parse_iso_timestamp(t.as_bytes()))
-        .map(|(t, _)| t);
+    let time = iso_time(entry.timestamp.as_deref());
     let text = match (entry.text_payload, entry.json_payload) {
         (Some(text), _) => text,
         (None, Some(raw)) if is_jsonlog(raw) => {

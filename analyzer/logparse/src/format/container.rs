@@ -7,7 +7,7 @@
 //!   `P` marks a piece of a line split at `max_container_log_line_size`
 //!   and `F` its last piece.
 
-use super::envelope::{Payload, Text};
+use super::envelope::{iso_time, Payload, Text};
 use crate::record::MalformedKind;
 use crate::time::parse_iso_timestamp;
 use serde::Deserialize;
@@ -26,11 +26,7 @@ pub(crate) fn unwrap_docker(line: &[u8]) -> Payload<'_> {
         Ok(e) => e,
         Err(e) => return super::envelope::bad_json(line, &e, "not a Docker json-file log line"),
     };
-    let time = entry
-        .time
-        .as_deref()
-        .and_then(|t| parse_iso_timestamp(t.as_bytes()))
-        .map(|(t, _)| t);
+    let time = iso_time(entry.time.as_deref());
     let partial = !entry.log.ends_with('\n');
     Payload::Text(Text {
         time,

@@ -64,6 +64,11 @@ pub(crate) fn bad_json(line: &[u8], e: &serde_json::Error, why: &'static str) ->
     }
 }
 
+/// An envelope's RFC 3339 time field.
+pub(crate) fn iso_time(field: Option<&str>) -> Option<LogTime> {
+    crate::time::parse_iso_timestamp(field?.as_bytes()).map(|(t, _)| t)
+}
+
 pub(crate) fn cow_bytes(s: Cow<'_, str>) -> Cow<'_, [u8]> {
     match s {
         Cow::Borrowed(b) => Cow::Borrowed(b.as_bytes()),
@@ -148,8 +153,11 @@ pub(crate) fn inner_prefix<'a>(
     let mut texts: Vec<Vec<u8>> = Vec::new();
     // The pieces of a line split by a runtime, joined.
     let mut pieces: Vec<u8> = Vec::new();
+    let mut records = 0usize;
     for (i, line) in lines.enumerate() {
-        if let Payload::Text(t) = unwrap(format, i as u64 + 1, line) {
+        let payload = unwrap(format, i as u64 + 1, line);
+        records += usize::from(matches!(payload, Payload::Record(_)));
+        if let Payload::Text(t) = payload {
             if t.partial {
                 pieces.extend_from_slice(&t.bytes);
                 continue;
@@ -170,6 +178,9 @@ pub(crate) fn inner_prefix<'a>(
     }
     match detect_prefix(texts.iter().map(Vec::as_slice)) {
         Some(p) => InnerPrefix::Found(p),
+        // Records carried as fields, and some damaged lines among them
+        // that read as text: those are reported one by one.
+        None if records > 0 => InnerPrefix::NotNeeded,
         None => InnerPrefix::NotFound,
     }
 }
