@@ -531,6 +531,19 @@ fn output_file_and_text_summary() {
     );
 }
 
+/// Overwrites one byte in every `per`, at places a fixed xorshift
+/// sequence picks: the same damage on every run.
+fn damage_randomly(bytes: &mut [u8], per: usize) {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..bytes.len() / per {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let at = (x % bytes.len() as u64) as usize;
+        bytes[at] = (x >> 32) as u8;
+    }
+}
+
 #[test]
 fn randomly_damaged_logs_never_stop_the_run() {
     let dir = tmp();
@@ -541,15 +554,7 @@ fn randomly_damaged_logs_never_stop_the_run() {
         "rds/postgresql.syslog",
     ] {
         let mut bytes = std::fs::read(sample(file)).unwrap();
-        // A fixed xorshift sequence: the same damage on every run.
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for _ in 0..bytes.len() / 500 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let at = (x % bytes.len() as u64) as usize;
-            bytes[at] = (x >> 32) as u8;
-        }
+        damage_randomly(&mut bytes, 500);
         let p = write(dir.path(), &file.replace('/', "-"), &bytes);
         let doc = analyze_path(&p, &[]);
         assert!(n(&doc, "/input/records") > 0, "{file}");

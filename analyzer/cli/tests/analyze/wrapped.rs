@@ -2,7 +2,7 @@
 //! (`sample-logs/wrapped/`, made by `sample-logs/wrap/` from the real sample
 //! logs) read as the logs inside them.
 
-use super::{analyze_path, counts, n, sample, tmp, write};
+use super::{analyze_path, counts, damage_randomly, n, sample, tmp, write};
 use serde_json::Value;
 use std::io::{Read, Write};
 
@@ -188,15 +188,7 @@ fn randomly_damaged_envelopes_never_stop_the_run() {
     let dir = tmp();
     for (file, _, format) in CASES {
         let mut bytes = gunzip(file);
-        // A fixed xorshift sequence: the same damage on every run.
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for _ in 0..bytes.len() / 2000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let at = (x % bytes.len() as u64) as usize;
-            bytes[at] = (x >> 32) as u8;
-        }
+        damage_randomly(&mut bytes, 2000);
         let p = write(dir.path(), &file.replace(".gz", ""), &bytes);
         let doc = analyze_path(&p, &["--input-format", format]);
         assert!(n(&doc, "/input/records") > 0, "{file}");
