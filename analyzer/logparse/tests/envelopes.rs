@@ -409,3 +409,19 @@ fn a_damaged_jsonlog_payload_first_in_the_file_does_not_hide_the_others() {
     assert_eq!(records(&items).len(), 9);
     assert_eq!(malformed(&items), vec![(1, MalformedKind::Garbage)]);
 }
+
+#[test]
+fn azure_single_server_rows_put_prefix_level_and_message_together() {
+    let lines = primary_head(40);
+    let rows = messages(&lines).into_iter().map(|m| {
+        // The row splits the line where its level label stands.
+        let at = m.find("LOG:  ").unwrap();
+        json!({"Category": "PostgreSQLLogs", "TimeGenerated": "2026-12-01T00:03:01.843Z",
+               "ResourceType": "SERVERS", "prefix_s": &m[..at], "errorLevel_s": "LOG",
+               "Message": &m[at + 6..]})
+        .to_string()
+    });
+    let (format, items) = read(joined(rows), InputFormat::Auto);
+    assert_eq!(format, InputFormat::Azure);
+    assert_eq!(records(&items), plain(&lines));
+}

@@ -143,7 +143,8 @@ pub(crate) enum InnerPrefix {
     /// The envelope carries records as fields only: no prefix is needed.
     NotNeeded,
     Found(Prefix),
-    NotFound,
+    /// No prefix fits; the first unwrapped line, for the error message.
+    NotFound(String),
 }
 
 pub(crate) fn inner_prefix<'a>(
@@ -181,7 +182,7 @@ pub(crate) fn inner_prefix<'a>(
         // Records carried as fields, and some damaged lines among them
         // that read as text: those are reported one by one.
         None if records > 0 => InnerPrefix::NotNeeded,
-        None => InnerPrefix::NotFound,
+        None => InnerPrefix::NotFound(super::first_line(&texts[0])),
     }
 }
 

@@ -214,8 +214,8 @@ impl ReaderBuilder {
                     None => match envelope::inner_prefix(f, sniff_lines(head)) {
                         envelope::InnerPrefix::NotNeeded => None,
                         envelope::InnerPrefix::Found(p) => Some(p),
-                        envelope::InnerPrefix::NotFound => {
-                            return Err(undetected(&mut src, sample))
+                        envelope::InnerPrefix::NotFound(inner) => {
+                            return Err(undetected(&mut src, inner))
                         }
                     },
                 };
