@@ -5,6 +5,8 @@ made from the primary's real stderr log, in Azure Monitor's two shapes:
 - azure-flexible.json: rows of the Log Analytics table AzureDiagnostics
   from a flexible server, one JSON object per line as a query's result is
   exported: the whole server line in `Message`.
+- azure-flexible-query.json: the same rows as `az monitor log-analytics
+  query` prints them: one JSON array, indented.
 - azure-single.json: resource logs of a single server as diagnostic
   settings archive them to a storage account: the server line split into
   `properties.prefix`, `properties.errorLevel` and `properties.message`.
@@ -73,4 +75,6 @@ def single():
 
 
 env.write("azure-flexible.json", flexible())
+env.write("azure-flexible-query.json",
+          json.dumps([json.loads(r) for r in flexible()], indent=2).split("\n"))
 env.write("azure-single.json", single())

@@ -10,6 +10,9 @@ sink to Cloud Storage writes them), made from the primary's real logs:
   parser (the Ops Agent's parse_json): the jsonlog fields in `jsonPayload`.
 - cloudsql-message.json: the stderr file read line by line by an agent
   without one: each line in `jsonPayload.message`.
+- cloudsql-array.json: the entries of cloudsql.json as
+  `gcloud logging read --format=json` prints them: one JSON array,
+  indented, keys sorted.
 """
 
 import itertools
@@ -69,5 +72,7 @@ def message_payload():
 
 
 env.write("cloudsql.json", text_payload())
+env.write("cloudsql-array.json",
+          json.dumps([json.loads(e) for e in text_payload()], indent=2, sort_keys=True).split("\n"))
 env.write("cloudsql-jsonpayload.json", json_payload())
 env.write("cloudsql-message.json", message_payload())

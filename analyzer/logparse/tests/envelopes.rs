@@ -425,3 +425,68 @@ fn azure_single_server_rows_put_prefix_level_and_message_together() {
     assert_eq!(format, InputFormat::Azure);
     assert_eq!(records(&items), plain(&lines));
 }
+
+fn cloudsql_entries(lines: &[String]) -> Vec<serde_json::Value> {
+    messages(lines)
+        .into_iter()
+        .map(|m| {
+            json!({"logName": "projects/p/logs/cloudsql.googleapis.com%2Fpostgres.log",
+                   "resource": {"type": "cloudsql_database", "labels": {"region": "x{y}[z]"}},
+                   "textPayload": m, "timestamp": "2026-12-01T00:03:01.843Z"})
+        })
+        .collect()
+}
+
+#[test]
+fn a_json_array_is_read_element_by_element() {
+    let lines = primary_head(40);
+    let entries = cloudsql_entries(&lines);
+    for text in [
+        serde_json::to_string_pretty(&entries).unwrap(),
+        serde_json::to_string(&entries).unwrap(),
+    ] {
+        let bytes = text.into_bytes();
+        assert_eq!(sniff_format(&bytes), InputFormat::Cloudsql);
+        let (format, items) = read(bytes, InputFormat::Auto);
+        assert_eq!(format, InputFormat::Cloudsql);
+        assert_eq!(records(&items), plain(&lines));
+        assert!(malformed(&items).is_empty());
+    }
+}
+
+#[test]
+fn a_cut_json_array_keeps_the_whole_elements() {
+    let lines = primary_head(40);
+    let entries = cloudsql_entries(&lines);
+    let text = serde_json::to_string_pretty(&entries).unwrap();
+    // Cut inside the last element, after its string values.
+    let cut = text.rfind("\"timestamp\"").unwrap();
+    let (_, items) = read(text[..cut].as_bytes().to_vec(), InputFormat::Cloudsql);
+    assert_eq!(records(&items).len(), entries.len() - 1);
+    let bad = malformed(&items);
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0].1, MalformedKind::Truncated);
+}
+
+#[test]
+fn an_unclosed_string_in_a_json_array_loses_one_element() {
+    let lines = primary_head(40);
+    let entries = cloudsql_entries(&lines);
+    let text = serde_json::to_string_pretty(&entries).unwrap();
+    let mut out: Vec<&str> = text.lines().collect();
+    // The fourth element's textPayload line cut in half.
+    let at = out
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains("\"textPayload\""))
+        .nth(3)
+        .unwrap()
+        .0;
+    let half = &out[at][..out[at].len() / 2];
+    out[at] = half;
+    let (_, items) = read(joined(out.iter().map(|l| l.to_string())), InputFormat::Auto);
+    let mut want = plain(&lines);
+    want.remove(3);
+    assert_eq!(records(&items), want);
+    assert_eq!(malformed(&items).len(), 1);
+}

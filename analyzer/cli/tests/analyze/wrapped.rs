@@ -21,6 +21,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     ("cnpg.json.gz", "primary/postgresql.csv", "cnpg"),
     ("azure-flexible.json.gz", "primary/postgresql.log", "azure"),
+    ("azure-flexible-query.json.gz", "primary/postgresql.log", "azure"),
     ("azure-single.json.gz", "primary/postgresql.log", "azure"),
     ("heroku.log.gz", "primary/postgresql.log", "heroku"),
     ("heroku-drain.log.gz", "primary/postgresql.log", "heroku"),
@@ -126,16 +127,25 @@ fn a_broken_json_envelope_line_is_counted_with_file_and_line() {
         let doc = analyze_path(&p, &[]);
         assert_eq!(doc["input"]["sources"][0]["format"], *format, "{file}");
         let want = original(inner, &mut cache);
-        assert_eq!(
-            n(&doc, "/input/records"),
-            n(&want, "/input/records"),
-            "{file}: no record lost"
-        );
+        let (records, all) = (n(&doc, "/input/records"), n(&want, "/input/records"));
         assert_eq!(n(&doc, "/input/malformed"), 1, "{file}");
         let sample = &doc["input"]["malformed_samples"][0];
-        assert_eq!(sample["line"], line, "{file}");
         assert_eq!(sample["file"], p.to_str().unwrap(), "{file}");
+        if is_array(file) {
+            // The element the half line lands in is the one lost; the
+            // elements after it are found again.
+            assert!(records == all || records == all - 1, "{file}: {records} of {all}");
+            assert!(sample["line"].as_u64().unwrap() <= line, "{file}");
+        } else {
+            assert_eq!(records, all, "{file}: no record lost");
+            assert_eq!(sample["line"], line, "{file}");
+        }
     }
+}
+
+/// One indented JSON array rather than one object per line.
+fn is_array(file: &str) -> bool {
+    file.contains("-array") || file.contains("-query")
 }
 
 #[test]

@@ -7,7 +7,9 @@
 //! as they are.
 
 use super::stitch::{LineIn, Stitcher};
-use super::{azure, cloudsql, cloudwatch_export, cnpg, container, heroku, journal, InputFormat};
+use super::{
+    azure, cloudsql, cloudwatch_export, cnpg, container, heroku, journal, json_array, InputFormat,
+};
 use crate::buffer::ByteSource;
 use crate::prefix::{detect_prefix, Prefix};
 use crate::record::{LogRecord, Malformed, MalformedKind};
@@ -147,10 +149,24 @@ pub(crate) enum InnerPrefix {
     NotFound(String),
 }
 
-pub(crate) fn inner_prefix<'a>(
-    format: InputFormat,
-    lines: impl Iterator<Item = &'a [u8]>,
-) -> InnerPrefix {
+/// The envelope of a JSON array's first element (`gcloud logging read
+/// --format=json`, `az monitor log-analytics query`).
+pub fn sniff_array(head: &[u8]) -> Option<InputFormat> {
+    if !json_array::is_array(head) {
+        return None;
+    }
+    sniff(json_array::head_elements(head).find(|e| !e.is_empty())?)
+}
+
+pub(crate) fn inner_prefix(format: InputFormat, head: &[u8]) -> InnerPrefix {
+    if json_array::is_array(head) {
+        inner_prefix_of(format, json_array::head_elements(head))
+    } else {
+        inner_prefix_of(format, super::sniff_lines(head))
+    }
+}
+
+fn inner_prefix_of<'a>(format: InputFormat, lines: impl Iterator<Item = &'a [u8]>) -> InnerPrefix {
     let mut texts: Vec<Vec<u8>> = Vec::new();
     // The pieces of a line split by a runtime, joined.
     let mut pieces: Vec<u8> = Vec::new();
@@ -206,6 +222,8 @@ pub struct EnvelopeReader {
     /// envelope lines that are not the envelope's.
     direct: VecDeque<Item>,
     partial: Partial,
+    /// The input is one JSON array of envelope objects, not one per line.
+    array: bool,
     done: bool,
 }
 
@@ -227,6 +245,7 @@ impl EnvelopeReader {
         max: usize,
     ) -> EnvelopeReader {
         EnvelopeReader {
+            array: json_array::is_array(src.available()),
             src,
             format,
             stitcher: prefix.map(|p| Stitcher::new(p, max)),
@@ -260,6 +279,10 @@ impl EnvelopeReader {
             if self.done {
                 return Ok(None);
             }
+            if self.array {
+                self.next_element()?;
+                continue;
+            }
             let Some(l) = self.src.next_line(self.max)? else {
                 self.finish();
                 continue;
@@ -283,16 +306,56 @@ impl EnvelopeReader {
                 continue;
             }
             let bytes = l.bytes.strip_suffix(b"\r").unwrap_or(l.bytes);
-            match unwrap(self.format, l.number, bytes) {
-                Payload::Text(t) => out.text(l.number, l.offset, l.terminated, t),
-                Payload::Record(mut r) => {
-                    r.offset = l.offset;
-                    out.direct.push_back(Item::Record(*r));
-                }
-                Payload::Skip => {}
-                Payload::Bad(kind, why) => out.malformed(l.number, l.offset, kind, why),
+            out.envelope(self.format, l.number, l.offset, l.terminated, bytes);
+        }
+    }
+
+    /// Reads the next element of a JSON array input.
+    fn next_element(&mut self) -> io::Result<()> {
+        let mut out = Out {
+            stitcher: self.stitcher.as_mut(),
+            direct: &mut self.direct,
+            partial: &mut self.partial,
+            max: self.max,
+        };
+        match json_array::next_element(&mut self.src, self.max)? {
+            None => self.finish(),
+            Some(json_array::Element::Object {
+                number,
+                offset,
+                len,
+            }) => {
+                let bytes = &self.src.available()[..len];
+                out.envelope(self.format, number, offset, true, bytes);
+                self.src.consume(len);
+            }
+            Some(json_array::Element::TooLong { number, offset }) => out.malformed(
+                number,
+                offset,
+                MalformedKind::TooLong,
+                "array element longer than the record size limit",
+            ),
+            Some(json_array::Element::Broken { number, offset }) => out.malformed(
+                number,
+                offset,
+                MalformedKind::BadFields,
+                "a JSON string in this array element is not closed on its line",
+            ),
+            Some(json_array::Element::Garbage {
+                number,
+                offset,
+                len,
+            }) => {
+                out.malformed(
+                    number,
+                    offset,
+                    MalformedKind::Garbage,
+                    "not a JSON object in the array",
+                );
+                self.src.consume(len);
             }
         }
+        Ok(())
     }
 
     fn finish(&mut self) {
@@ -323,6 +386,26 @@ struct Out<'r> {
 }
 
 impl Out<'_> {
+    /// One envelope line (or array element).
+    fn envelope(
+        &mut self,
+        format: InputFormat,
+        line: u64,
+        offset: u64,
+        terminated: bool,
+        bytes: &[u8],
+    ) {
+        match unwrap(format, line, bytes) {
+            Payload::Text(t) => self.text(line, offset, terminated, t),
+            Payload::Record(mut r) => {
+                r.offset = offset;
+                self.direct.push_back(Item::Record(*r));
+            }
+            Payload::Skip => {}
+            Payload::Bad(kind, why) => self.malformed(line, offset, kind, why),
+        }
+    }
+
     fn malformed(&mut self, line: u64, offset: u64, kind: MalformedKind, why: &str) {
         self.direct.push_back(Item::Malformed(Malformed {
             line,

@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod heroku;
 pub mod journal;
 pub mod json;
+pub mod json_array;
 pub mod stitch;
 pub mod syslog;
 
@@ -211,7 +212,7 @@ impl ReaderBuilder {
             f => {
                 let prefix = match &self.prefix {
                     Some(p) => Some(p.clone()),
-                    None => match envelope::inner_prefix(f, sniff_lines(head)) {
+                    None => match envelope::inner_prefix(f, head) {
                         envelope::InnerPrefix::NotNeeded => None,
                         envelope::InnerPrefix::Found(p) => Some(p),
                         envelope::InnerPrefix::NotFound(inner) => {
@@ -404,6 +405,9 @@ fn sniff_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Picks csv, json, syslog, stderr or an envelope from the first lines of an input.
 pub fn sniff_format(head: &[u8]) -> InputFormat {
+    if let Some(f) = envelope::sniff_array(head) {
+        return f;
+    }
     for line in sniff_lines(head)
         .filter(|l| !l.trim_ascii().is_empty())
         .take(20)
