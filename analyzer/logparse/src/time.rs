@@ -250,6 +250,9 @@ mod tests {
         assert_eq!(t2.epoch_ms, 1_795_428_000_000);
         let (t3, _) = parse_iso_timestamp(b"2026-11-23T10:00:00.123456+00:00 host").unwrap();
         assert_eq!(t3.epoch_ms, 1_795_428_000_123);
+        // journalctl's short-iso writes the offset without a colon.
+        let (t4, n4) = parse_iso_timestamp(b"2026-11-23T12:00:00+0200 host").unwrap();
+        assert_eq!((t4.epoch_ms, n4), (1_795_428_000_000, 24));
         assert!(parse_pg_timestamp(b"2026-13-23 10:00:00 UTC").is_none());
     }
 }
