@@ -458,6 +458,13 @@ fn compressed_inputs_are_detected_by_content() {
 fn stdin_is_read_with_dash() {
     let original = std::fs::read(sample("replica/postgresql.log")).unwrap();
     let base = counts(&analyze_path(&sample("replica/postgresql.log"), &[]));
+    let doc = analyze_stdin(original);
+    assert_eq!(counts(&doc), base);
+    assert_eq!(doc["input"]["files"][0], "-");
+}
+
+/// Runs `pglog analyze --format json -` on `input`.
+fn analyze_stdin(input: Vec<u8>) -> Value {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pglog"))
         .args(["analyze", "--format", "json", "-"])
         .stdin(Stdio::piped())
@@ -465,13 +472,11 @@ fn stdin_is_read_with_dash() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&original));
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
     assert!(out.status.success());
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(counts(&doc), base);
-    assert_eq!(doc["input"]["files"][0], "-");
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]

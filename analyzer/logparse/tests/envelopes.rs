@@ -93,6 +93,16 @@ fn messages(lines: &[String]) -> Vec<String> {
     out
 }
 
+/// `bytes` are detected as `format` and read as the plain `lines` are,
+/// with nothing malformed.
+fn assert_reads_as_plain(bytes: Vec<u8>, format: InputFormat, lines: &[String]) {
+    assert_eq!(sniff_format(&bytes), format);
+    let (got, items) = read(bytes, InputFormat::Auto);
+    assert_eq!(got, format);
+    assert_eq!(records(&items), plain(lines));
+    assert_eq!(malformed(&items), vec![]);
+}
+
 #[test]
 fn cri_partial_lines_are_joined() {
     let lines = primary_head(40);
@@ -111,11 +121,7 @@ fn cri_partial_lines_are_joined() {
         }
     }
     let bytes = joined(cri);
-    assert_eq!(sniff_format(&bytes), InputFormat::Cri);
-    let (format, items) = read(bytes, InputFormat::Auto);
-    assert_eq!(format, InputFormat::Cri);
-    assert_eq!(records(&items), plain(&lines));
-    assert!(malformed(&items).is_empty());
+    assert_reads_as_plain(bytes, InputFormat::Cri, &lines);
 }
 
 #[test]
@@ -146,9 +152,7 @@ fn docker_pieces_without_newline_are_joined() {
             );
         }
     }
-    let (format, items) = read(joined(out), InputFormat::Auto);
-    assert_eq!(format, InputFormat::Docker);
-    assert_eq!(records(&items), plain(&lines));
+    assert_reads_as_plain(joined(out), InputFormat::Docker, &lines);
 }
 
 #[test]
@@ -165,9 +169,7 @@ fn journald_message_may_be_a_byte_array() {
                "SYSLOG_IDENTIFIER": "postgres", "MESSAGE": message})
         .to_string()
     });
-    let (format, items) = read(joined(entries), InputFormat::Auto);
-    assert_eq!(format, InputFormat::JournaldJson);
-    assert_eq!(records(&items), plain(&lines));
+    assert_reads_as_plain(joined(entries), InputFormat::JournaldJson, &lines);
 }
 
 #[test]
@@ -202,10 +204,7 @@ fn journalctl_banners_and_service_manager_lines_are_passed_over() {
             "2026-12-01T00:03:01+0000 pghost postgres[14091]: {l}"
         ));
     }
-    let (format, items) = read(joined(out), InputFormat::Auto);
-    assert_eq!(format, InputFormat::Journald);
-    assert_eq!(records(&items), plain(&lines));
-    assert!(malformed(&items).is_empty());
+    assert_reads_as_plain(joined(out), InputFormat::Journald, &lines);
 }
 
 #[test]
@@ -265,13 +264,7 @@ fn heroku_later_chunks_continue_their_message() {
         }
     }
     out.push("2026-12-01T00:03:02+00:00 heroku[router]: at=info method=GET path=\"/\"".to_string());
-    let (format, items) = read(joined(out), InputFormat::Auto);
-    assert_eq!(format, InputFormat::Heroku);
-    assert_eq!(records(&items), plain(&lines));
-    assert!(
-        malformed(&items).is_empty(),
-        "other dynos' lines are not the database's"
-    );
+    assert_reads_as_plain(joined(out), InputFormat::Heroku, &lines);
 }
 
 #[test]
@@ -286,10 +279,7 @@ fn azure_rows_of_other_categories_are_passed_over() {
         json!({"Category": "PostgreSQLFlexSessions", "TimeGenerated": "2026-12-01T00:03:01.843Z"})
             .to_string(),
     );
-    let (format, items) = read(joined(rows), InputFormat::Auto);
-    assert_eq!(format, InputFormat::Azure);
-    assert_eq!(records(&items), plain(&lines));
-    assert!(malformed(&items).is_empty());
+    assert_reads_as_plain(joined(rows), InputFormat::Azure, &lines);
 }
 
 #[test]
@@ -363,10 +353,7 @@ fn cloudwatch_export_lines_lose_only_their_event_time() {
     let out = messages(&lines)
         .into_iter()
         .map(|m| format!("{} {m}", iso(&m)));
-    let bytes = joined(out);
-    assert_eq!(sniff_format(&bytes), InputFormat::CloudwatchExport);
-    let (_, items) = read(bytes, InputFormat::Auto);
-    assert_eq!(records(&items), plain(&lines));
+    assert_reads_as_plain(joined(out), InputFormat::CloudwatchExport, &lines);
 }
 
 #[test]
@@ -421,9 +408,7 @@ fn azure_single_server_rows_put_prefix_level_and_message_together() {
                "Message": &m[at + 6..]})
         .to_string()
     });
-    let (format, items) = read(joined(rows), InputFormat::Auto);
-    assert_eq!(format, InputFormat::Azure);
-    assert_eq!(records(&items), plain(&lines));
+    assert_reads_as_plain(joined(rows), InputFormat::Azure, &lines);
 }
 
 fn cloudsql_entries(lines: &[String]) -> Vec<serde_json::Value> {
@@ -445,12 +430,7 @@ fn a_json_array_is_read_element_by_element() {
         serde_json::to_string_pretty(&entries).unwrap(),
         serde_json::to_string(&entries).unwrap(),
     ] {
-        let bytes = text.into_bytes();
-        assert_eq!(sniff_format(&bytes), InputFormat::Cloudsql);
-        let (format, items) = read(bytes, InputFormat::Auto);
-        assert_eq!(format, InputFormat::Cloudsql);
-        assert_eq!(records(&items), plain(&lines));
-        assert!(malformed(&items).is_empty());
+        assert_reads_as_plain(text.into_bytes(), InputFormat::Cloudsql, &lines);
     }
 }
 

@@ -2,9 +2,9 @@
 //! (`sample-logs/wrapped/`, made by `sample-logs/wrap/` from the real sample
 //! logs) read as the logs inside them.
 
-use super::{analyze_path, counts, damage_randomly, n, sample, tmp, write};
+use super::{analyze_path, analyze_stdin, counts, damage_randomly, n, sample, tmp, write};
 use serde_json::Value;
-use std::io::{Read, Write};
+use std::io::Read;
 
 /// (wrapped file, the sample log it wraps, the format the report names).
 const CASES: &[(&str, &str, &str)] = &[
@@ -21,7 +21,11 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     ("cnpg.json.gz", "primary/postgresql.csv", "cnpg"),
     ("azure-flexible.json.gz", "primary/postgresql.log", "azure"),
-    ("azure-flexible-query.json.gz", "primary/postgresql.log", "azure"),
+    (
+        "azure-flexible-query.json.gz",
+        "primary/postgresql.log",
+        "azure",
+    ),
     ("azure-single.json.gz", "primary/postgresql.log", "azure"),
     ("heroku.log.gz", "primary/postgresql.log", "heroku"),
     ("heroku-drain.log.gz", "primary/postgresql.log", "heroku"),
@@ -134,7 +138,10 @@ fn a_broken_json_envelope_line_is_counted_with_file_and_line() {
         if is_array(file) {
             // The element the half line lands in is the one lost; the
             // elements after it are found again.
-            assert!(records == all || records == all - 1, "{file}: {records} of {all}");
+            assert!(
+                records == all || records == all - 1,
+                "{file}: {records} of {all}"
+            );
             assert!(sample["line"].as_u64().unwrap() <= line, "{file}");
         } else {
             assert_eq!(records, all, "{file}: no record lost");
@@ -173,19 +180,7 @@ fn garbage_between_text_envelope_lines_is_counted_with_its_line() {
 
 #[test]
 fn a_wrapped_log_can_be_read_from_stdin_uncompressed() {
-    let text = gunzip("docker.json.gz");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pglog"))
-        .args(["analyze", "--format", "json", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&text));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(out.status.success());
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = analyze_stdin(gunzip("docker.json.gz"));
     assert_eq!(doc["input"]["sources"][0]["format"], "docker");
     assert_eq!(
         counts(&doc),
