@@ -40,4 +40,5 @@ def lines():
             }, separators=(",", ":"))
 
 
-env.write("cnpg.json", lines())
+if __name__ == "__main__":
+    env.write("cnpg.json", lines())

@@ -470,3 +470,20 @@ fn an_unclosed_string_in_a_json_array_loses_one_element() {
     assert_eq!(records(&items), want);
     assert_eq!(malformed(&items).len(), 1);
 }
+
+#[test]
+fn json_log_lines_inside_a_container_envelope_are_records() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../sample-logs/primary/postgresql.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let head: Vec<&str> = text.lines().take(40).collect();
+    let lines = head.iter().map(|l| {
+        json!({"log": format!("{l}\n"), "stream": "stdout", "time": "2026-12-01T00:03:01.843Z"})
+            .to_string()
+    });
+    let (format, items) = read(joined(lines), InputFormat::Auto);
+    assert_eq!(format, InputFormat::Docker);
+    let bytes = head.iter().map(|l| format!("{l}\n")).collect::<String>();
+    let want = records(&read(bytes.into_bytes(), InputFormat::Json).1);
+    assert_eq!(records(&items), want);
+    assert_eq!(malformed(&items), vec![]);
+}

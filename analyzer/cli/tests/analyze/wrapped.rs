@@ -31,6 +31,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("heroku-drain.log.gz", "primary/postgresql.log", "heroku"),
     ("docker.json.gz", "primary/postgresql.log", "docker"),
     ("cri.log.gz", "primary/postgresql.log", "cri"),
+    ("cri-cnpg.log.gz", "primary/postgresql.csv", "cri"),
     ("journald.log.gz", "primary/postgresql.log", "journald"),
     (
         "journald.json.gz",

@@ -185,7 +185,9 @@ fn inner_prefix_of<'a>(format: InputFormat, lines: impl Iterator<Item = &'a [u8]
                 pieces.extend_from_slice(&t.bytes);
                 Cow::Owned(std::mem::take(&mut pieces))
             };
-            if !t.later_chunk {
+            if inner_record(0, &whole).is_some() {
+                records += 1;
+            } else if !t.later_chunk {
                 texts.extend(text_lines(&whole).map(<[u8]>::to_vec));
             }
         }
@@ -208,6 +210,31 @@ fn text_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
     let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
     body.split(|&c| c == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+}
+
+/// A payload that is itself a JSON log line: a jsonlog record, or a
+/// CloudNativePG line, as a container runtime, journald or a logging agent
+/// wraps the JSON a server or CloudNativePG writes to its stdout.
+fn inner_record(number: u64, bytes: &[u8]) -> Option<Payload<'static>> {
+    let json = bytes.trim_ascii();
+    if !json.starts_with(b"{") {
+        return None;
+    }
+    if sniff(json) == Some(InputFormat::Cnpg) {
+        return Some(match cnpg::unwrap(number, json) {
+            Payload::Record(r) => Payload::Record(r),
+            Payload::Bad(kind, why) => Payload::Bad(kind, why),
+            // The instance manager's own lines.
+            Payload::Skip | Payload::Text(_) => Payload::Skip,
+        });
+    }
+    if memchr::memmem::find(json, b"\"error_severity\"").is_some() {
+        return Some(match super::json::parse_entry(number, json) {
+            Ok(r) => Payload::Record(Box::new(r)),
+            Err((kind, why)) => Payload::Bad(kind, why),
+        });
+    }
+    None
 }
 
 /// Reads one enveloped input: envelope lines in, records and malformed
@@ -454,6 +481,15 @@ impl Out<'_> {
     }
 
     fn push_lines(&mut self, line: u64, offset: u64, terminated: bool, t: &Text<'_>) {
+        match inner_record(line, &t.bytes) {
+            None => {}
+            Some(Payload::Record(mut r)) => {
+                r.offset = offset;
+                return self.direct.push_back(Item::Record(*r));
+            }
+            Some(Payload::Bad(kind, why)) => return self.malformed(line, offset, kind, why),
+            Some(_) => return,
+        }
         let Some(st) = self.stitcher.as_deref_mut() else {
             return self.malformed(
                 line,
