@@ -473,7 +473,10 @@ fn an_unclosed_string_in_a_json_array_loses_one_element() {
 
 #[test]
 fn json_log_lines_inside_a_container_envelope_are_records() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../sample-logs/primary/postgresql.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../sample-logs/primary/postgresql.json"
+    );
     let text = std::fs::read_to_string(path).unwrap();
     let head: Vec<&str> = text.lines().take(40).collect();
     let lines = head.iter().map(|l| {
@@ -486,4 +489,46 @@ fn json_log_lines_inside_a_container_envelope_are_records() {
     let want = records(&read(bytes.into_bytes(), InputFormat::Json).1);
     assert_eq!(records(&items), want);
     assert_eq!(malformed(&items), vec![]);
+}
+
+fn read_with_max(bytes: Vec<u8>, max: usize) -> Vec<Item> {
+    let mut reader = ReaderBuilder::new()
+        .max_record_bytes(max)
+        .build(Box::new(Cursor::new(bytes)))
+        .unwrap();
+    let mut items = Vec::new();
+    while let Some(item) = reader.next_item().unwrap() {
+        items.push(item);
+    }
+    items
+}
+
+#[test]
+fn split_lines_and_array_elements_over_the_size_limit_are_dropped_not_kept() {
+    let lines = primary_head(6);
+    let t = iso(&lines[0]);
+    // A line of 300 KiB in CRI pieces after the real ones (which prefix
+    // detection sees first), then a real one.
+    let mut cri: Vec<String> = lines.iter().map(|l| format!("{t} stderr F {l}")).collect();
+    let piece = "x".repeat(1000);
+    cri.extend((0..300).map(|_| format!("{t} stderr P {piece}")));
+    cri.push(format!("{t} stderr F end"));
+    cri.push(format!("{t} stderr F {}", lines[0]));
+    let items = read_with_max(joined(cri), 64 * 1024);
+    let mut want = plain(&lines);
+    want.push(want[0].clone());
+    assert_eq!(records(&items), want);
+    assert_eq!(malformed(&items), vec![(7, MalformedKind::TooLong)]);
+
+    // An array element of 300 KiB after the real ones, then a real one.
+    let mut entries = cloudsql_entries(&lines);
+    let first = entries[0].clone();
+    entries.push(json!({"logName": "projects/p/logs/x", "textPayload": "y".repeat(300 * 1024)}));
+    entries.push(first);
+    let text = serde_json::to_string_pretty(&entries).unwrap();
+    let items = read_with_max(text.into_bytes(), 64 * 1024);
+    assert_eq!(records(&items), want);
+    let bad = malformed(&items);
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0].1, MalformedKind::TooLong);
 }

@@ -1,10 +1,10 @@
 //! Logs that arrive inside another service's envelope: Cloud Logging JSON,
 //! CloudNativePG JSON, Azure Log Analytics rows, Heroku logplex, container
 //! runtimes' json-file and CRI lines, journald, CloudWatch Logs exports.
-//! Each envelope line is opened by its format's `unwrap` (one file per
-//! format); the stderr lines inside go to the same [`Stitcher`] as a plain
-//! stderr log, and records carried as fields (CNPG's csvlog fields) come out
-//! as they are.
+//! Each envelope line (or element of a JSON array of them) is opened by its
+//! format's `unwrap` (one file per format); the stderr lines inside go to
+//! the same [`Stitcher`] as a plain stderr log, and records carried as
+//! fields (CNPG's csvlog fields, jsonlog lines) come out as they are.
 
 use super::stitch::{LineIn, Stitcher};
 use super::{
@@ -238,7 +238,7 @@ fn inner_record(number: u64, bytes: &[u8]) -> Option<Payload<'static>> {
 }
 
 /// Reads one enveloped input: envelope lines in, records and malformed
-/// stretches out, in order.
+/// stretches out as they are complete.
 pub struct EnvelopeReader {
     src: ByteSource,
     format: InputFormat,
