@@ -282,8 +282,10 @@ fn azure_rows_of_other_categories_are_passed_over() {
     assert_reads_as_plain(joined(rows), InputFormat::Azure, &lines);
 }
 
-#[test]
-fn cnpg_records_read_as_their_csvlog_rows() {
+/// The head of the primary's jsonlog as CloudNativePG lines (its csvlog
+/// columns by name, every value a string), and the records the jsonlog
+/// reader reads from the same head.
+fn cnpg_lines(n: usize) -> (Vec<String>, Vec<LogRecord>) {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../sample-logs/primary/postgresql.json"
@@ -293,7 +295,7 @@ fn cnpg_records_read_as_their_csvlog_rows() {
     let text = std::fs::read_to_string(path).unwrap();
     let jsonlog: Vec<serde_json::Value> = text
         .lines()
-        .take(40)
+        .take(n)
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let s = |v: &serde_json::Value| match v {
@@ -301,7 +303,7 @@ fn cnpg_records_read_as_their_csvlog_rows() {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let mut lines: Vec<String> = jsonlog
+    let lines: Vec<String> = jsonlog
         .iter()
         .map(|j| {
             let host = match (&j["remote_host"], &j["remote_port"]) {
@@ -331,18 +333,24 @@ fn cnpg_records_read_as_their_csvlog_rows() {
             .to_string()
         })
         .collect();
+    let bytes = text
+        .lines()
+        .take(n)
+        .map(|l| format!("{l}\n"))
+        .collect::<String>();
+    (
+        lines,
+        records(&read(bytes.into_bytes(), InputFormat::Json).1),
+    )
+}
+
+#[test]
+fn cnpg_records_read_as_their_csvlog_rows() {
+    let (mut lines, want) = cnpg_lines(40);
     // The instance manager's own lines carry no record.
     lines.insert(1, json!({"level": "info", "ts": "2026-12-01T00:03:01.843Z", "logger": "instance-manager", "msg": "Starting up instance", "logging_pod": "cluster-example-1"}).to_string());
     let (format, items) = read(joined(lines), InputFormat::Auto);
     assert_eq!(format, InputFormat::Cnpg);
-    let want: Vec<LogRecord> = {
-        let bytes = text
-            .lines()
-            .take(40)
-            .map(|l| format!("{l}\n"))
-            .collect::<String>();
-        records(&read(bytes.into_bytes(), InputFormat::Json).1)
-    };
     assert_eq!(records(&items), want);
     assert!(malformed(&items).is_empty());
 }
@@ -531,4 +539,19 @@ fn split_lines_and_array_elements_over_the_size_limit_are_dropped_not_kept() {
     let bad = malformed(&items);
     assert_eq!(bad.len(), 1);
     assert_eq!(bad[0].1, MalformedKind::TooLong);
+}
+
+#[test]
+fn a_cnpg_line_in_a_cloud_logging_json_payload_is_its_record() {
+    let (lines, want) = cnpg_lines(40);
+    let entries = lines.iter().map(|l| {
+        let payload: serde_json::Value = serde_json::from_str(l).unwrap();
+        json!({"logName": "projects/p/logs/stdout", "jsonPayload": payload,
+               "resource": {"type": "k8s_container"}, "timestamp": "2026-12-01T00:03:01.843Z"})
+        .to_string()
+    });
+    let (format, items) = read(joined(entries), InputFormat::Auto);
+    assert_eq!(format, InputFormat::Cloudsql);
+    assert_eq!(records(&items), want);
+    assert_eq!(malformed(&items), vec![]);
 }

@@ -1,10 +1,12 @@
-//! Google Cloud Logging's `LogEntry`, one JSON object per line, as a sink
-//! to Cloud Storage or `gcloud logging read --format=json | jq -c '.[]'`
-//! writes it. Cloud SQL puts each server line in `textPayload`
-//! (`logName` `.../logs/cloudsql.googleapis.com%2Fpostgres.log`); agents
-//! that read a log file (the Ops Agent, Fluent Bit) put it in
-//! `jsonPayload.message`, or, with a JSON parser on jsonlog files, the
-//! jsonlog fields themselves in `jsonPayload`.
+//! Google Cloud Logging's `LogEntry`, one JSON object per line as a sink
+//! to Cloud Storage writes it, or a JSON array of them as
+//! `gcloud logging read --format=json` prints it. Cloud SQL puts each
+//! server message in `textPayload` (`logName`
+//! `.../logs/cloudsql.googleapis.com%2Fpostgres.log`); agents that read a
+//! log file (the Ops Agent, Fluent Bit) put each line in
+//! `jsonPayload.message`, or, with a JSON parser, the jsonlog fields
+//! themselves in `jsonPayload`; GKE puts a CloudNativePG pod's JSON line
+//! there.
 
 use super::envelope::{iso_time, Payload, Text};
 use crate::record::MalformedKind;
@@ -36,21 +38,21 @@ pub(crate) fn unwrap(number: u64, line: &[u8]) -> Payload<'_> {
     let time = iso_time(entry.timestamp.as_deref());
     let text = match (entry.text_payload, entry.json_payload) {
         (Some(text), _) => text,
-        (None, Some(raw)) if is_jsonlog(raw) => {
-            return match super::json::parse_entry(number, raw.get().as_bytes()) {
-                Ok(r) => Payload::Record(Box::new(r)),
-                Err((kind, why)) => Payload::Bad(kind, why),
-            };
-        }
-        (None, Some(raw)) => match serde_json::from_str::<MessagePayload>(raw.get()) {
-            Ok(MessagePayload { message: Some(m) }) => m,
-            _ => {
-                return Payload::Bad(
-                    MalformedKind::BadFields,
-                    "jsonPayload has neither message nor jsonlog fields",
-                )
+        (None, Some(raw)) => {
+            // jsonlog fields, or a CloudNativePG line (its pod on GKE).
+            if let Some(record) = super::envelope::inner_record(number, raw.get().as_bytes()) {
+                return record;
             }
-        },
+            match serde_json::from_str::<MessagePayload>(raw.get()) {
+                Ok(MessagePayload { message: Some(m) }) => m,
+                _ => {
+                    return Payload::Bad(
+                        MalformedKind::BadFields,
+                        "jsonPayload has neither message nor jsonlog fields",
+                    )
+                }
+            }
+        }
         (None, None) => {
             return Payload::Bad(
                 MalformedKind::BadFields,
@@ -62,8 +64,4 @@ pub(crate) fn unwrap(number: u64, line: &[u8]) -> Payload<'_> {
         time,
         ..Text::new(super::envelope::cow_bytes(text))
     })
-}
-
-fn is_jsonlog(raw: &RawValue) -> bool {
-    memchr::memmem::find(raw.get().as_bytes(), b"\"error_severity\"").is_some()
 }

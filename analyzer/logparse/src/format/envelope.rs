@@ -113,10 +113,11 @@ pub(crate) fn unwrap(format: InputFormat, number: u64, line: &[u8]) -> Payload<'
 pub fn sniff(line: &[u8]) -> Option<InputFormat> {
     if line.starts_with(b"{") {
         let has = |key: &[u8]| memchr::memmem::find(line, key).is_some();
-        return if has(b"\"logging_pod\"") || (has(b"\"logger\"") && has(b"\"record\"")) {
-            Some(InputFormat::Cnpg)
-        } else if has(b"\"textPayload\"") || (has(b"\"jsonPayload\"") && has(b"\"logName\"")) {
+        // A LogEntry may carry a CloudNativePG line in its jsonPayload.
+        return if has(b"\"textPayload\"") || (has(b"\"jsonPayload\"") && has(b"\"logName\"")) {
             Some(InputFormat::Cloudsql)
+        } else if has(b"\"logging_pod\"") || (has(b"\"logger\"") && has(b"\"record\"")) {
+            Some(InputFormat::Cnpg)
         } else if has(b"\"__REALTIME_TIMESTAMP\"") && has(b"\"MESSAGE\"") {
             Some(InputFormat::JournaldJson)
         } else if has(b"\"log\"") && has(b"\"stream\"") {
@@ -215,7 +216,7 @@ fn text_lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// A payload that is itself a JSON log line: a jsonlog record, or a
 /// CloudNativePG line, as a container runtime, journald or a logging agent
 /// wraps the JSON a server or CloudNativePG writes to its stdout.
-fn inner_record(number: u64, bytes: &[u8]) -> Option<Payload<'static>> {
+pub(crate) fn inner_record(number: u64, bytes: &[u8]) -> Option<Payload<'static>> {
     let json = bytes.trim_ascii();
     if !json.starts_with(b"{") {
         return None;
