@@ -50,6 +50,25 @@ slices read_rds rds "$samples/rds/postgresql.log" 40
 slices read_syslog rds "$samples/rds/postgresql.syslog" 40 "$rds_prefix"
 slices read_syslog detected "$samples/rds/postgresql.syslog" 40 ""
 
+# The wrapped samples, each slice led by the digit that picks its envelope
+# (its place in ENVELOPES in fuzz_targets/read_envelope.rs).
+envelope_slices() {
+    local pick=$1 name=$2 file=$3 tmp
+    tmp=$(mktemp)
+    zcat "$file" > "$tmp"
+    slices read_envelope "$name" "$tmp" 40 "$pick"
+    rm -f "$tmp"
+}
+envelope_slices 0 cloudsql "$samples/wrapped/cloudsql.json.gz"
+envelope_slices 1 cnpg "$samples/wrapped/cnpg.json.gz"
+envelope_slices 2 azure "$samples/wrapped/azure-flexible.json.gz"
+envelope_slices 3 heroku "$samples/wrapped/heroku.log.gz"
+envelope_slices 4 docker "$samples/wrapped/docker.json.gz"
+envelope_slices 5 cri "$samples/wrapped/cri.log.gz"
+envelope_slices 6 journald "$samples/wrapped/journald.log.gz"
+envelope_slices 7 journald-json "$samples/wrapped/journald.json.gz"
+envelope_slices 8 cloudwatch-export "$samples/wrapped/cloudwatch-export.gz"
+
 for host in primary replica rds; do
     for f in "$samples/$host"/postgresql.*; do
         slices detect_prefix "$host-${f##*.}" "$f" 200

@@ -275,3 +275,5 @@ python3 -m json.tool "$WORK/pg_stat_statements.json" > "$HERE/expected-pg-stat-s
 chmod a+r "$HERE"/*/postgresql.*
 python3 "$HERE/count.py" --all "$HERE" > "$HERE/expected-counts.json"
 ls -l "$HERE"/*/postgresql.*
+# The same logs in managed and containerised servers' envelopes.
+"$HERE/wrap/generate.sh"

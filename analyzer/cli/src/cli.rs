@@ -399,6 +399,25 @@ pub enum FormatArg {
     Stderr,
     Syslog,
     Rds,
+    /// Google Cloud Logging JSON (Cloud SQL's textPayload, jsonPayload)
+    #[value(name = "cloudsql")]
+    CloudSql,
+    /// CloudNativePG JSON
+    Cnpg,
+    /// Azure Monitor PostgreSQLLogs JSON (flexible and single server)
+    Azure,
+    /// Heroku logplex lines and drains
+    Heroku,
+    /// Docker/Kubernetes json-file lines
+    Docker,
+    /// CRI (containerd, CRI-O) container log lines
+    Cri,
+    /// journalctl -o short-iso
+    Journald,
+    /// journalctl -o json
+    JournaldJson,
+    /// CloudWatch Logs lines exported to S3
+    CloudwatchExport,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -513,6 +532,15 @@ impl AnalyzeArgs {
                 FormatArg::Stderr => InputFormat::Stderr,
                 FormatArg::Syslog => InputFormat::Syslog,
                 FormatArg::Rds => InputFormat::Rds,
+                FormatArg::CloudSql => InputFormat::Cloudsql,
+                FormatArg::Cnpg => InputFormat::Cnpg,
+                FormatArg::Azure => InputFormat::Azure,
+                FormatArg::Heroku => InputFormat::Heroku,
+                FormatArg::Docker => InputFormat::Docker,
+                FormatArg::Cri => InputFormat::Cri,
+                FormatArg::Journald => InputFormat::Journald,
+                FormatArg::JournaldJson => InputFormat::JournaldJson,
+                FormatArg::CloudwatchExport => InputFormat::CloudwatchExport,
             },
             prefix,
             jobs: self.jobs,

@@ -469,6 +469,13 @@ fn compressed_inputs_are_detected_by_content() {
 fn stdin_is_read_with_dash() {
     let original = std::fs::read(sample("replica/postgresql.log")).unwrap();
     let base = counts(&analyze_path(&sample("replica/postgresql.log"), &[]));
+    let doc = analyze_stdin(original);
+    assert_eq!(counts(&doc), base);
+    assert_eq!(doc["input"]["files"][0], "-");
+}
+
+/// Runs `pglog analyze --format json -` on `input`.
+fn analyze_stdin(input: Vec<u8>) -> Value {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pglog"))
         .args(["analyze", "--format", "json", "-"])
         .stdin(Stdio::piped())
@@ -476,13 +483,11 @@ fn stdin_is_read_with_dash() {
         .spawn()
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&original));
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
     assert!(out.status.success());
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(counts(&doc), base);
-    assert_eq!(doc["input"]["files"][0], "-");
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
@@ -542,6 +547,19 @@ fn output_file_and_text_summary() {
     );
 }
 
+/// Overwrites one byte in every `per`, at places a fixed xorshift
+/// sequence picks: the same damage on every run.
+fn damage_randomly(bytes: &mut [u8], per: usize) {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..bytes.len() / per {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let at = (x % bytes.len() as u64) as usize;
+        bytes[at] = (x >> 32) as u8;
+    }
+}
+
 #[test]
 fn randomly_damaged_logs_never_stop_the_run() {
     let dir = tmp();
@@ -552,15 +570,7 @@ fn randomly_damaged_logs_never_stop_the_run() {
         "rds/postgresql.syslog",
     ] {
         let mut bytes = std::fs::read(sample(file)).unwrap();
-        // A fixed xorshift sequence: the same damage on every run.
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for _ in 0..bytes.len() / 500 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let at = (x % bytes.len() as u64) as usize;
-            bytes[at] = (x >> 32) as u8;
-        }
+        damage_randomly(&mut bytes, 500);
         let p = write(dir.path(), &file.replace('/', "-"), &bytes);
         let doc = analyze_path(&p, &[]);
         assert!(n(&doc, "/input/records") > 0, "{file}");
@@ -647,3 +657,7 @@ mod filters;
 /// Logs and states read from S3 and the RDS API, against a moto server.
 #[path = "analyze/sources.rs"]
 mod sources;
+
+/// Logs wrapped in the envelopes of managed and containerised servers.
+#[path = "analyze/wrapped.rs"]
+mod wrapped;

@@ -74,7 +74,7 @@ pub fn parse_epoch(s: &[u8]) -> Option<(LogTime, usize)> {
     ))
 }
 
-/// Parses the RFC 3339 form `2026-11-23T10:00:00.123456+00:00` (or `Z`).
+/// Parses the RFC 3339 form `2026-11-23T10:00:00.123456+00:00` (or `Z`, or `+0000`).
 pub fn parse_iso_timestamp(s: &[u8]) -> Option<(LogTime, usize)> {
     let (local_ms, mut pos) = parse_wall_clock(s, b'T')?;
     let offset = match s.get(pos)? {
@@ -85,11 +85,10 @@ pub fn parse_iso_timestamp(s: &[u8]) -> Option<(LogTime, usize)> {
         b'+' | b'-' => {
             let sign = if s[pos] == b'-' { -1 } else { 1 };
             let h = two_digits(s, pos + 1)?;
-            if s.get(pos + 3) != Some(&b':') {
-                return None;
-            }
-            let m = two_digits(s, pos + 4)?;
-            pos += 6;
+            // `+00:00`, or `+0000` as journalctl's short-iso writes it.
+            let colon = usize::from(s.get(pos + 3) == Some(&b':'));
+            let m = two_digits(s, pos + 3 + colon)?;
+            pos += 5 + colon;
             sign * (h * 60 + m)
         }
         _ => return None,
@@ -251,6 +250,9 @@ mod tests {
         assert_eq!(t2.epoch_ms, 1_795_428_000_000);
         let (t3, _) = parse_iso_timestamp(b"2026-11-23T10:00:00.123456+00:00 host").unwrap();
         assert_eq!(t3.epoch_ms, 1_795_428_000_123);
+        // journalctl's short-iso writes the offset without a colon.
+        let (t4, n4) = parse_iso_timestamp(b"2026-11-23T12:00:00+0200 host").unwrap();
+        assert_eq!((t4.epoch_ms, n4), (1_795_428_000_000, 24));
         assert!(parse_pg_timestamp(b"2026-13-23 10:00:00 UTC").is_none());
     }
 }

@@ -423,7 +423,7 @@ fn split_fields<'a>(buf: &'a [u8], ends: &[usize]) -> Result<Fields<'a>, RowErro
 }
 
 /// A record from one row's fields.
-fn build_record(line: u64, fields: &[&str]) -> Result<LogRecord, RowError> {
+pub(crate) fn build_record(line: u64, fields: &[&str]) -> Result<LogRecord, RowError> {
     let nfields = fields.len();
     let opt = |i: usize| (!fields[i].is_empty()).then(|| fields[i].to_string());
     let short = |i: usize| (!fields[i].is_empty()).then(|| Short::from(fields[i]));

@@ -113,7 +113,10 @@ fn malformed(line: u64, offset: u64, kind: MalformedKind, why: &str) -> Item {
     })
 }
 
-fn parse_entry(line: u64, bytes: &[u8]) -> Result<LogRecord, (MalformedKind, &'static str)> {
+pub(crate) fn parse_entry(
+    line: u64,
+    bytes: &[u8],
+) -> Result<LogRecord, (MalformedKind, &'static str)> {
     if std::str::from_utf8(bytes).is_err() {
         return Err((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
     }

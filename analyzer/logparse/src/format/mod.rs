@@ -1,7 +1,16 @@
 //! Input formats, sniffing, and the reader that turns bytes into records.
 
+pub mod azure;
+pub mod cloudsql;
+pub mod cloudwatch_export;
+pub mod cnpg;
+pub mod container;
 pub mod csv;
+pub mod envelope;
+pub mod heroku;
+pub mod journal;
 pub mod json;
+pub mod json_array;
 pub mod stitch;
 pub mod syslog;
 
@@ -23,6 +32,26 @@ pub enum InputFormat {
     Stderr,
     Syslog,
     Rds,
+    /// Google Cloud Logging `LogEntry` lines (Cloud SQL's `textPayload`).
+    Cloudsql,
+    /// CloudNativePG's JSON lines with a csvlog `record`.
+    Cnpg,
+    /// Azure Monitor rows of `PostgreSQLLogs`.
+    Azure,
+    /// Heroku logplex lines and drains.
+    Heroku,
+    /// Docker's json-file driver lines.
+    Docker,
+    /// CRI (containerd, CRI-O) container log lines.
+    Cri,
+    /// `journalctl -o short-iso`.
+    Journald,
+    /// `journalctl -o json`.
+    #[serde(rename = "journald-json")]
+    JournaldJson,
+    /// CloudWatch Logs exported to S3.
+    #[serde(rename = "cloudwatch-export")]
+    CloudwatchExport,
 }
 
 impl InputFormat {
@@ -34,6 +63,15 @@ impl InputFormat {
             InputFormat::Stderr => "stderr",
             InputFormat::Syslog => "syslog",
             InputFormat::Rds => "rds",
+            InputFormat::Cloudsql => "cloudsql",
+            InputFormat::Cnpg => "cnpg",
+            InputFormat::Azure => "azure",
+            InputFormat::Heroku => "heroku",
+            InputFormat::Docker => "docker",
+            InputFormat::Cri => "cri",
+            InputFormat::Journald => "journald",
+            InputFormat::JournaldJson => "journald-json",
+            InputFormat::CloudwatchExport => "cloudwatch-export",
         }
     }
 }
@@ -128,6 +166,8 @@ impl ReaderBuilder {
             InputFormat::Auto => true,
             InputFormat::Stderr | InputFormat::Syslog => self.prefix.is_none(),
             InputFormat::Csv | InputFormat::Json | InputFormat::Rds => false,
+            f if envelope::is_envelope(f) => self.prefix.is_none(),
+            _ => false,
         };
         src.fill_to(if sniffs { SNIFF_BYTES } else { SAMPLE_BYTES })?;
         let head = src.available();
@@ -169,6 +209,19 @@ impl ReaderBuilder {
                 };
                 Inner::Syslog(src, Stitcher::new(prefix, max))
             }
+            f => {
+                let prefix = match &self.prefix {
+                    Some(p) => Some(p.clone()),
+                    None => match envelope::inner_prefix(f, head) {
+                        envelope::InnerPrefix::NotNeeded => None,
+                        envelope::InnerPrefix::Found(p) => Some(p),
+                        envelope::InnerPrefix::NotFound(inner) => {
+                            return Err(undetected(&mut src, inner))
+                        }
+                    },
+                };
+                Inner::Envelope(envelope::EnvelopeReader::new(src, f, prefix, max))
+            }
         };
         let format = if format == InputFormat::Auto {
             InputFormat::Stderr
@@ -192,6 +245,7 @@ enum Inner {
     Json(json::JsonReader),
     Stderr(ByteSource, Stitcher),
     Syslog(ByteSource, Stitcher),
+    Envelope(envelope::EnvelopeReader),
 }
 
 /// Reads records and malformed stretches from one input, in order.
@@ -214,6 +268,7 @@ impl LogReader {
     pub fn prefix(&self) -> Option<&Prefix> {
         match &self.inner {
             Inner::Stderr(_, s) | Inner::Syslog(_, s) => Some(s.prefix()),
+            Inner::Envelope(r) => r.prefix(),
             _ => None,
         }
     }
@@ -228,6 +283,7 @@ impl LogReader {
         match &self.inner {
             Inner::Csv(r) => r.source().bytes_read(),
             Inner::Json(r) => r.source().bytes_read(),
+            Inner::Envelope(r) => r.source().bytes_read(),
             Inner::Stderr(s, _) | Inner::Syslog(s, _) => s.bytes_read(),
         }
     }
@@ -238,6 +294,7 @@ impl LogReader {
         match &mut self.inner {
             Inner::Csv(r) => r.source_mut().take_error(),
             Inner::Json(r) => r.source_mut().take_error(),
+            Inner::Envelope(r) => r.source_mut().take_error(),
             Inner::Stderr(s, _) | Inner::Syslog(s, _) => s.take_error(),
         }
     }
@@ -247,6 +304,7 @@ impl LogReader {
         match &self.inner {
             Inner::Csv(r) => r.source().line_number(),
             Inner::Json(r) => r.source().line_number(),
+            Inner::Envelope(r) => r.source().line_number(),
             Inner::Stderr(s, _) | Inner::Syslog(s, _) => s.line_number(),
         }
     }
@@ -266,6 +324,7 @@ impl LogReader {
         match &mut self.inner {
             Inner::Csv(r) => r.next_item(),
             Inner::Json(r) => r.next_item(),
+            Inner::Envelope(r) => r.next_item(),
             Inner::Stderr(src, st) | Inner::Syslog(src, st) => {
                 let year = self.syslog_year;
                 loop {
@@ -344,12 +403,18 @@ fn sniff_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
         .take(SNIFF_LINES)
 }
 
-/// Picks csv, json, syslog or stderr from the first lines of an input.
+/// Picks csv, json, syslog, stderr or an envelope from the first lines of an input.
 pub fn sniff_format(head: &[u8]) -> InputFormat {
+    if let Some(f) = envelope::sniff_array(head) {
+        return f;
+    }
     for line in sniff_lines(head)
         .filter(|l| !l.trim_ascii().is_empty())
         .take(20)
     {
+        if let Some(f) = envelope::sniff(line) {
+            return f;
+        }
         if line.starts_with(b"{") && memchr::memmem::find(line, b"\"error_severity\"").is_some() {
             return InputFormat::Json;
         }

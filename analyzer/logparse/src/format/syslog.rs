@@ -11,6 +11,8 @@ use crate::time::{parse_iso_timestamp, LogTime};
 #[derive(Debug, PartialEq)]
 pub struct SyslogLine<'a> {
     pub time: Option<LogTime>,
+    /// The program name before `[pid]` (`postgres`).
+    pub ident: &'a [u8],
     pub pid: u32,
     /// `(sequence, chunk)` from `[N-M]`, when `syslog_sequence_numbers` is on.
     pub seq: Option<(u64, u32)>,
@@ -51,8 +53,20 @@ pub fn parse_header(line: &[u8], year: i64) -> Option<SyslogLine<'_>> {
         .ok()?
         .parse()
         .ok()?;
-    let mut content = &rest[colon + 3..];
-    let mut seq = None;
+    let (seq, content) = split_sequence(&rest[colon + 3..]);
+    Some(SyslogLine {
+        time,
+        ident: &rest[..open],
+        pid,
+        seq,
+        content,
+    })
+}
+
+/// Splits off the `[N-M] ` sequence and chunk numbers that PostgreSQL puts
+/// before each syslog chunk (`syslog_sequence_numbers`; Heroku's logplex
+/// and journald pass them on too).
+pub fn split_sequence(content: &[u8]) -> (Option<(u64, u32)>, &[u8]) {
     if content.first() == Some(&b'[') {
         if let Some(end) = memchr::memchr(b']', content) {
             let inner = &content[1..end];
@@ -64,19 +78,13 @@ pub fn parse_header(line: &[u8], year: i64) -> Option<SyslogLine<'_>> {
                     .ok()
                     .and_then(|s| s.parse().ok());
                 if let (Some(n), Some(m)) = (n, m) {
-                    seq = Some((n, m));
-                    content = &content[end + 1..];
-                    content = content.strip_prefix(b" ").unwrap_or(content);
+                    let rest = &content[end + 1..];
+                    return (Some((n, m)), rest.strip_prefix(b" ").unwrap_or(rest));
                 }
             }
         }
     }
-    Some(SyslogLine {
-        time,
-        pid,
-        seq,
-        content,
-    })
+    (None, content)
 }
 
 fn parse_traditional_time(line: &[u8], year: i64) -> Option<(Option<LogTime>, usize)> {
