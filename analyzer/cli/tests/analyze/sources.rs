@@ -194,6 +194,31 @@ fn s3_prefixes_read_like_the_local_files() {
     assert_eq!(sources(&mixed).len(), 6);
 }
 
+/// A CloudWatch Logs export of an RDS instance's group, as the export task
+/// writes it (each line an ISO timestamp, then the RDS line; gzip objects
+/// under `TASK-ID/STREAM/`), gives the report of the RDS log it holds.
+#[test]
+fn an_s3_export_of_rds_lines_reads_like_the_rds_log() {
+    let b = Bucket::new();
+    b.put(
+        "rds-export/aws-logs-write-test",
+        b"Permission Check Successful".to_vec(),
+    );
+    let export = std::fs::read(sample("wrapped/cloudwatch-export.gz")).unwrap();
+    b.put("rds-export/4f1d-task/pg-rds/000000.gz", export);
+    let doc = analyze_in(&b, &[&b.url("rds-export/")]);
+    let local = analyze_path(&sample("rds/postgresql.log"), &[]);
+    // The same findings; more bytes, for the export's timestamps.
+    let without_bytes = |d: &Value| {
+        let mut f = findings(d);
+        f["bytes"] = Value::Null;
+        f
+    };
+    assert_eq!(without_bytes(&doc), without_bytes(&local));
+    assert_eq!(doc["input"]["sources"][0]["format"], "cloudwatch-export");
+    assert_eq!(doc["input"]["skipped"], serde_json::json!([]));
+}
+
 /// An archived object (GetObject refused) and a damaged gzip object are
 /// listed as skipped with their reasons, a text object as not a log; the
 /// other objects are read and the report is written.
