@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Writes sample-logs/prefixes/: one real PostgreSQL 15 server's stderr log and
 # its csvlog copy for each of many real `log_line_prefix` settings, for the
-# tests of prefix inference. For each setting the server switches to a new
-# log file with that prefix (ALTER SYSTEM + pg_reload_conf()), runs a small
-# workload (sessions of several users, databases and applications, local and
-# TCP; an error; a failed login; a multi-line statement; a parallel sort
-# whose workers log temp files; a checkpoint, so lines of processes without
-# a session appear), then switches to a scratch file before the next prefix
-# is set, so that every line of a file has that file's prefix.
+# tests of prefix inference. For each setting the server takes the prefix
+# (ALTER SYSTEM + pg_reload_conf()), starts a new log file
+# (pg_rotate_logfile()), runs a small workload (sessions of several users,
+# databases and applications, local and TCP; errors; a failed login; a
+# multi-line statement; a parallel sort whose workers log temp files; a
+# checkpoint, so lines of processes without a session appear) and rotates
+# again: every line of a file has that file's prefix.
 # `prefixes.tsv` lists each file and its exact setting. Run as root; ~1 min.
 set -euo pipefail
 
@@ -42,7 +42,7 @@ EOF
 )
 
 start_server prefixes "listen_addresses = '127.0.0.1'
-log_filename = 'startup.log'
+log_filename = 'pg-%Y%m%d-%H%M%S.log'
 log_destination = 'stderr,csvlog'
 log_min_duration_statement = 0
 log_connections = on
@@ -62,27 +62,35 @@ sql() {  # USER DB APP [--tcp] SQL...: one session; errors are part of the workl
     if [ "${1:-}" = --tcp ]; then host=127.0.0.1; shift; fi
     pg env PGAPPNAME="$app" "$BIN/psql" -X -q -h "$host" -p "$PORT" -U "$user" -d "$db" "$@" >/dev/null 2>&1 || true
 }
-# Points the server at log file NAME (.log and .csv) with PREFIX and ZONE:
-# the prefix first (still writing to the scratch file), then, in a session
-# started with that prefix, the file, so no line of another prefix lands in it.
-switch_to() {  # NAME PREFIX ZONE
-    local prefix=${2//\'/\'\'}
-    sql postgres postgres setup -c "ALTER SYSTEM SET log_line_prefix = '$prefix'" \
-        -c "ALTER SYSTEM SET log_timezone = '$3'" -c "SELECT pg_reload_conf()"
-    # Every process rereads the configuration on its SIGHUP.
-    sleep 1
-    sql postgres postgres setup -c "ALTER SYSTEM SET log_filename = '$1.log'" -c "SELECT pg_reload_conf()"
-    sleep 1
+# A session that logs nothing itself, for switching files.
+quiet() {
+    pg env PGOPTIONS='-c log_min_duration_statement=-1 -c log_connections=off -c log_disconnections=off' \
+        "$BIN/psql" -X -q -A -t -h "$WORK" -p "$PORT" -U postgres -d postgres "$@"
 }
-to_scratch() {
-    sql postgres postgres setup -c "ALTER SYSTEM SET log_filename = 'scratch.log'" -c "SELECT pg_reload_conf()"
-    sleep 1
+# Sets PREFIX and ZONE (the reload's own lines go to the file being left),
+# then starts a new file: the files hold only the lines between two
+# rotations, with nothing in flight when they happen.
+start_file() {  # PREFIX ZONE
+    local prefix=${1//\'/\'\'}
+    quiet -c "ALTER SYSTEM SET log_line_prefix = '$prefix'" \
+        -c "ALTER SYSTEM SET log_timezone = '$2'" -c "SELECT pg_reload_conf()" >/dev/null
+    # Every process rereads the configuration on its SIGHUP; file names
+    # have a resolution of one second.
+    sleep 1.1
+    quiet -c "SELECT pg_rotate_logfile()" >/dev/null
+    sleep 0.3
+    quiet -c "SELECT pg_current_logfile('stderr'), pg_current_logfile('csvlog')"
+}
+end_file() {
+    # A backend logs its disconnection after its client has gone.
+    sleep 0.5
+    quiet -c "SELECT pg_rotate_logfile()" >/dev/null
+    sleep 1.1
 }
 
 sql postgres postgres setup -c "CREATE ROLE alice LOGIN" -c "CREATE ROLE bob LOGIN" \
     -c "CREATE DATABASE app OWNER alice" -c "CREATE DATABASE reporting OWNER bob"
 sql bob reporting setup -c "CREATE TABLE big AS SELECT g, md5(g::text) AS md5 FROM generate_series(1, 30000) g" -c "ANALYZE big"
-to_scratch
 
 workload() {
     sql alice app billing -c "CREATE TABLE IF NOT EXISTS accounts (id int PRIMARY KEY, balance int)" \
@@ -104,10 +112,11 @@ n=0
 while IFS=$'\t' read -r name zone prefix; do
     n=$((n + 1))
     file=$(printf '%02d-%s' "$n" "$name")
-    switch_to "$file" "$prefix" "$zone"
+    read -r stderr_file csv_file < <(start_file "$prefix" "$zone" | tr '|' ' ')
     workload
-    to_scratch
-    cp "$D/log/$file.log" "$D/log/$file.csv" "$HERE/prefixes/"
+    end_file
+    cp "$D/$stderr_file" "$HERE/prefixes/$file.log"
+    cp "$D/$csv_file" "$HERE/prefixes/$file.csv"
     printf '%s\t%s\n' "$file.log" "$prefix" >> "$HERE/prefixes/prefixes.tsv"
 done <<< "$SETTINGS"
 stop_server
