@@ -623,3 +623,7 @@ mod thin;
 /// The same report at any range size and thread count.
 #[path = "analyze/split.rs"]
 mod split;
+
+/// `log_line_prefix` inferred from logs written with many real settings.
+#[path = "analyze/prefixes.rs"]
+mod prefixes;

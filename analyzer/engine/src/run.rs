@@ -149,6 +149,8 @@ enum Plan {
     Chunks {
         format: InputFormat,
         prefix: Option<Prefix>,
+        /// The prefix was inferred from the lines.
+        prefix_inferred: bool,
         chunks: Vec<Chunk>,
         size: u64,
     },
@@ -289,6 +291,7 @@ fn plan_input(input: &InputSpec, opts: &AnalyzeOptions, jobs: usize) -> Result<P
         return Ok(Plan::Whole);
     }
     let prefix = reader.prefix().cloned();
+    let prefix_inferred = reader.prefix_inferred();
     let chunks = match plan_chunks(path, format, prefix.as_ref(), size, chunk_bytes) {
         Ok(c) => c,
         // Cut while being planned: read what is left whole (and report the change).
@@ -301,6 +304,7 @@ fn plan_input(input: &InputSpec, opts: &AnalyzeOptions, jobs: usize) -> Result<P
     Ok(Plan::Chunks {
         format,
         prefix,
+        prefix_inferred,
         chunks,
         size,
     })
@@ -333,7 +337,7 @@ fn assemble(
     results: Vec<Result<TaskOutcome, AnalyzeError>>,
     opts: &AnalyzeOptions,
 ) -> Result<FileOutcome, AnalyzeError> {
-    let (format, size, prefix) = match plan {
+    let (format, size, prefix, prefix_inferred) = match plan {
         Plan::Whole => {
             return match results.into_iter().next() {
                 Some(Ok(TaskOutcome::Whole(f))) => Ok(f),
@@ -345,8 +349,9 @@ fn assemble(
             format,
             size,
             prefix,
+            prefix_inferred,
             ..
-        } => (format, size, prefix),
+        } => (format, size, prefix, prefix_inferred),
     };
     let path = input_path(input);
     let name = input.display_name();
@@ -382,6 +387,7 @@ fn assemble(
         format: format.as_str().to_string(),
         compression: "none".to_string(),
         prefix: prefix.as_ref().map(|p| p.as_str().to_string()),
+        prefix_inferred,
         bytes: size,
         records: stats.summary.records,
         malformed: stats.summary.malformed,
@@ -700,6 +706,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
         format: reader.format().as_str().to_string(),
         compression: opened.compression.as_str().to_string(),
         prefix: reader.prefix().map(|p| p.as_str().to_string()),
+        prefix_inferred: reader.prefix_inferred(),
         bytes,
         records: stats.summary.records,
         malformed: stats.summary.malformed,
