@@ -38,6 +38,14 @@ const SAMPLE_LINES: usize = 2000;
 const MAX_GROUPS: usize = 6;
 /// How many of them are also tried with `%q` at each place.
 const STOP_GROUPS: usize = 3;
+/// Longer heads are not a prefix (Heroku's, with its values, is ~330 bytes).
+const MAX_HEAD: usize = 1024;
+/// Shapes with more slots, or more free-text ones, are not tried: each
+/// free-text escape multiplies the matcher's tries.
+const MAX_SLOTS: usize = 24;
+const MAX_FREE_TEXT_SLOTS: usize = 8;
+/// Places tried for `%q` per shape.
+const MAX_STOPS: usize = 48;
 
 /// Infers the prefix of `lines` (lines starting with a tab are
 /// continuations and skipped). It is accepted when it parses a quarter of
@@ -192,6 +200,7 @@ fn collect_value(text: &[u8], key: &[u8], into: &mut HashSet<Vec<u8>>) {
 /// Where the message label starts: the first `WORD:  ` with a known word,
 /// at the start or after a byte that is not part of a word.
 pub(crate) fn label_at(line: &[u8]) -> Option<usize> {
+    let line = &line[..line.len().min(MAX_HEAD + 16)];
     for colon in memchr::memchr_iter(b':', line) {
         if line.get(colon + 1..colon + 3) != Some(b"  ") {
             continue;
@@ -254,8 +263,18 @@ fn groups<'a>(lines: &[&'a [u8]]) -> Vec<Group<'a>> {
     let mut by_shape: HashMap<Vec<Piece>, Vec<Vec<(&'a [u8], u16)>>> = HashMap::new();
     let mut first_seen: Vec<Vec<Piece>> = Vec::new();
     for line in lines {
-        let Some(at) = label_at(line) else { continue };
+        let Some(at) = label_at(line).filter(|&at| at <= MAX_HEAD) else {
+            continue;
+        };
         let shape = read_shape(&line[..at]);
+        let free_text = shape.pieces.iter().filter(|p| match p {
+            Piece::Slot(Class::Word | Class::Host | Class::Backend) => true,
+            Piece::Slot(Class::Keyed(e)) => b"udahib".contains(e),
+            _ => false,
+        });
+        if shape.values.len() > MAX_SLOTS || free_text.count() > MAX_FREE_TEXT_SLOTS {
+            continue;
+        }
         let entry = by_shape.entry(shape.pieces.clone()).or_insert_with(|| {
             first_seen.push(shape.pieces.clone());
             Vec::new()
@@ -796,7 +815,7 @@ fn with_session_stops(pieces: &[Piece], slots: &[Resolved], stops: bool) -> Vec<
         // are empty in processes without a session, so `%r > %q%a` stops
         // after one).
         let (before, after) = places.split_at(places.partition_point(|&p| p <= session_at));
-        for &p in before.iter().rev().chain(after) {
+        for &p in before.iter().rev().chain(after).take(MAX_STOPS) {
             out.push(format!("{}%q{}", &plain[..p], &plain[p..]));
         }
     }
