@@ -24,7 +24,7 @@ default	UTC	%m [%p]
 debian	Europe/Berlin	%m [%p] %q%u@%d 
 rds	UTC	%t:%r:%u@%d:[%p]:
 azure	UTC	%t-%c-
-heroku	UTC	sql_error_code = %e time_ms = "%m" pid="%p" proc_start_time="%s" session_id="%c" vtid="%v" tid="%x" log_line="%l" %qdatabase="%d" connection_source="%r" user="%u" application_name="%a" 
+heroku	UTC	 sql_error_code = %e time_ms = "%m" pid="%p" proc_start_time="%s" session_id="%c" vtid="%v" tid="%x" log_line="%l" %qdatabase="%d" connection_source="%r" user="%u" application_name="%a" 
 cloudsql	UTC	%m [%p]: [%l-1] db=%d,user=%u 
 queryid	UTC	%m [%p] %q[queryid=%Q] %u@%d 
 backend-type	UTC	%m [%p] %b %q%u@%d/%a 
@@ -38,6 +38,8 @@ session-id	UTC	%m %c %l %q%u@%d
 padding	UTC	%m [%-6p] %q%-10u %-10d 
 client-host	UTC	%m [%p] %q%h %u %d 
 remote-port	America/New_York	< %m %r > %q%a 
+heroku-legacy	UTC	 sql_error_code = %e 
+brackets	UTC	%m [%p][%b][%v][%x] %q[user=%u,db=%d,app=%a] 
 EOF
 )
 
