@@ -342,13 +342,11 @@ impl Prefix {
         };
         // A backend type has spaces (`client backend`): a known one first.
         if esc == Escape::BackendType {
-            let known = infer::BACKEND_TYPES.iter().map(|b| b.len()).filter(|&n| {
-                rest.get(..n).is_some_and(|v| {
-                    infer::BACKEND_TYPES.contains(&std::str::from_utf8(v).unwrap_or(""))
-                })
-            });
-            for end in known {
-                if let Some(m) = try_end(end, fields) {
+            for b in BACKEND_TYPES
+                .iter()
+                .filter(|b| rest.starts_with(b.as_bytes()))
+            {
+                if let Some(m) = try_end(b.len(), fields) {
                     return Some(m);
                 }
             }
@@ -547,6 +545,35 @@ pub const COMMON_PREFIXES: &[&str] = &[
     "%t ",
     "[%p] ",
     "",
+];
+
+/// Backend types as `%b` writes them (PostgreSQL 13 to 18).
+pub(crate) const BACKEND_TYPES: &[&str] = &[
+    "autovacuum launcher",
+    "autovacuum worker",
+    "logical replication launcher",
+    "logical replication worker",
+    "logical replication parallel worker",
+    "logical replication tablesync worker",
+    "logical replication apply worker",
+    "parallel worker",
+    "background writer",
+    "background worker",
+    "client backend",
+    "standalone backend",
+    "not initialized",
+    "checkpointer",
+    "walwriter",
+    "walsender",
+    "walreceiver",
+    "walsummarizer",
+    "wal summarizer",
+    "slotsync worker",
+    "io worker",
+    "archiver",
+    "postmaster",
+    "startup",
+    "logger",
 ];
 
 /// The RDS and Aurora PostgreSQL prefix, which cannot be changed there.

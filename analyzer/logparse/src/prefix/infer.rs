@@ -12,7 +12,7 @@
 //! against every sampled line; the one that parses the most lines with
 //! plausible fields wins.
 
-use super::{parse_label, Prefix, PrefixFields, COMMON_PREFIXES};
+use super::{parse_label, Prefix, PrefixFields, BACKEND_TYPES, COMMON_PREFIXES};
 use crate::time::parse_pg_timestamp;
 use std::collections::{HashMap, HashSet};
 
@@ -293,35 +293,6 @@ fn groups<'a>(lines: &[&'a [u8]]) -> Vec<Group<'a>> {
     groups.truncate(MAX_GROUPS);
     groups
 }
-
-/// Backend types as `%b` writes them (PostgreSQL 13 to 18).
-pub(crate) const BACKEND_TYPES: &[&str] = &[
-    "autovacuum launcher",
-    "autovacuum worker",
-    "logical replication launcher",
-    "logical replication worker",
-    "logical replication parallel worker",
-    "logical replication tablesync worker",
-    "logical replication apply worker",
-    "parallel worker",
-    "background writer",
-    "background worker",
-    "client backend",
-    "standalone backend",
-    "not initialized",
-    "checkpointer",
-    "walwriter",
-    "walsender",
-    "walreceiver",
-    "walsummarizer",
-    "wal summarizer",
-    "slotsync worker",
-    "io worker",
-    "archiver",
-    "postmaster",
-    "startup",
-    "logger",
-];
 
 /// Keys of `key=value` parts and the escape their value is (`T` for a
 /// timestamp read by its shape, `%m`, `%t` or `%n`).
