@@ -46,6 +46,8 @@ const MAX_SLOTS: usize = 24;
 const MAX_FREE_TEXT_SLOTS: usize = 8;
 /// Places tried for `%q` per shape.
 const MAX_STOPS: usize = 48;
+/// Lines the plain prefix does not read that a `%q` place is tried on.
+const EVIDENCE_LINES: usize = 8;
 
 /// Infers the prefix of `lines` (lines starting with a tab are
 /// continuations and skipped). It is accepted when it parses a quarter of
@@ -64,7 +66,12 @@ where
     let mut candidates: Vec<String> = Vec::new();
     for (g, group) in groups(&lines).iter().enumerate() {
         let slots = resolve(group, &names);
-        for c in with_session_stops(&group.pieces, &slots, g < STOP_GROUPS) {
+        let mut shaped = with_session_stops(&group.pieces, &slots, g < STOP_GROUPS);
+        let plain = shaped.pop().expect("the plain prefix comes last");
+        for c in stops_that_help(&plain, shaped, &lines)
+            .into_iter()
+            .chain([plain])
+        {
             if !candidates.contains(&c) {
                 candidates.push(c);
             }
@@ -98,6 +105,34 @@ where
             sampled,
         }),
     }
+}
+
+/// Of the `%q` variants of `plain`, those that read some line `plain`
+/// does not as a line that stops at `%q` (the others cannot score better,
+/// and scoring all of them on the whole sample would be slow).
+fn stops_that_help(plain: &str, variants: Vec<String>, lines: &[&[u8]]) -> Vec<String> {
+    if variants.is_empty() {
+        return variants;
+    }
+    let Ok(p) = Prefix::parse(plain) else {
+        return Vec::new();
+    };
+    let unparsed: Vec<&[u8]> = lines
+        .iter()
+        .copied()
+        .filter(|l| p.match_line(l).is_none())
+        .take(EVIDENCE_LINES)
+        .collect();
+    variants
+        .into_iter()
+        .filter(|v| {
+            Prefix::parse(v).is_ok_and(|vp| {
+                unparsed
+                    .iter()
+                    .any(|l| vp.match_line(l).is_some_and(|m| !m.session_part))
+            })
+        })
+        .collect()
 }
 
 /// How well a candidate reads the sample; compared field by field, larger is better.
