@@ -628,7 +628,8 @@ fn resolve(group: &Group<'_>, names: &NameSets) -> Vec<Resolved> {
             Class::Session => b'c',
             Class::Vxid => b'v',
             Class::Backend => b'b',
-            Class::Keyed(b'h') => {
+            // `%r` when some value has its port: `127.0.0.1(45434)`.
+            Class::Host | Class::Keyed(b'h') => {
                 if values(k).any(|v| v.ends_with(b")")) {
                     b'r'
                 } else {
@@ -636,13 +637,6 @@ fn resolve(group: &Group<'_>, names: &NameSets) -> Vec<Resolved> {
                 }
             }
             Class::Keyed(e) => e,
-            Class::Host => {
-                if values(k).any(|v| v.ends_with(b")")) {
-                    b'r'
-                } else {
-                    b'h'
-                }
-            }
             Class::Number => {
                 let literal_one = k > 0
                     && lit_before(k) == b"-"
