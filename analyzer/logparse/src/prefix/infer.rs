@@ -34,6 +34,10 @@ pub struct Closest {
 
 /// How many lines are looked at (continuation lines not counted).
 const SAMPLE_LINES: usize = 2000;
+/// How many lines every candidate is scored on first (spread over the sample).
+const PRESCORE_LINES: usize = 200;
+/// How many lines are read for their shape.
+const SHAPE_LINES: usize = 1000;
 /// How many of the most common line shapes become candidates.
 const MAX_GROUPS: usize = 6;
 /// How many of them are also tried with `%q` at each place.
@@ -64,7 +68,10 @@ where
     let sampled = lines.len();
     let names = NameSets::from_messages(&lines);
     let mut candidates: Vec<String> = Vec::new();
-    for (g, group) in groups(&lines).iter().enumerate() {
+    for (g, group) in groups(&lines[..lines.len().min(SHAPE_LINES)])
+        .iter()
+        .enumerate()
+    {
         let slots = resolve(group, &names);
         let mut shaped = with_session_stops(&group.pieces, &slots, g < STOP_GROUPS);
         let plain = shaped.pop().expect("the plain prefix comes last");
@@ -82,11 +89,20 @@ where
             candidates.push(hint.to_string());
         }
     }
-    let best = candidates
+    // First on a spread of the sample, then the few that do well on all of it.
+    let step = (lines.len() / PRESCORE_LINES).max(1);
+    let spread: Vec<&[u8]> = lines.iter().copied().step_by(step).collect();
+    let prescored: Vec<(Score, Prefix)> = candidates
         .iter()
         .filter_map(|c| Prefix::parse(c).ok())
         .enumerate()
-        .map(|(order, p)| (score(&p, &lines, order), p))
+        .map(|(order, p)| (score(&p, &spread, order), p))
+        .collect();
+    let top = prescored.iter().map(|(s, _)| s.parsed).max().unwrap_or(0);
+    let best = prescored
+        .into_iter()
+        .filter(|(s, _)| s.parsed * 2 >= top)
+        .map(|(s, p)| (score(&p, &lines, s.earlier.0), p))
         .max_by(|a, b| a.0.cmp(&b.0));
     match best {
         Some((s, prefix)) if s.parsed > 0 && (s.parsed * 4 >= sampled || s.parsed >= 100) => {
