@@ -56,9 +56,10 @@ impl Escape {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Token {
     Literal(Vec<u8>),
-    /// An escape and its padding width (`%-10u`, `%5p`; 0 when unpadded):
-    /// the value and its padding spaces take at least that many bytes.
-    Escape(Escape, u16),
+    Escape(Escape),
+    /// A padded escape (`%-10u`, `%5p`): the value and its padding spaces
+    /// take at least that many bytes.
+    Padded(Escape, u16),
     /// `%q`: non-session processes stop the prefix here.
     SessionOnly,
 }
@@ -239,7 +240,8 @@ impl Prefix {
                 tokens.push(Token::Literal(std::mem::take(&mut lit)));
             }
             tokens.push(match esc {
-                Some(e) => Token::Escape(e, width),
+                Some(e) if width > 0 => Token::Padded(e, width),
+                Some(e) => Token::Escape(e),
                 None => Token::SessionOnly,
             });
         }
@@ -265,7 +267,7 @@ impl Prefix {
     pub fn escape_count(&self) -> usize {
         self.tokens
             .iter()
-            .filter(|t| matches!(t, Token::Escape(..)))
+            .filter(|t| matches!(t, Token::Escape(_) | Token::Padded(..)))
             .count()
     }
 
@@ -309,23 +311,71 @@ impl Prefix {
                 }
                 self.match_from(ti + 1, line, pos, fields)
             }
-            Token::Escape(e, width) if e.is_free_text() => {
-                self.match_free_text(*e, *width as usize, ti, line, pos, fields)
-            }
-            Token::Escape(e, width) => {
-                let mut n = read_fixed(*e, &line[pos..], fields)?;
-                if (*width as usize) > n {
-                    n += padding_after(&line[pos + n..], *width as usize - n);
-                }
+            Token::Escape(Escape::BackendType) => self.match_backend_type(ti, line, pos, fields),
+            Token::Escape(e) if e.is_free_text() => self.match_free_text(*e, ti, line, pos, fields),
+            Token::Escape(e) => {
+                let n = read_fixed(*e, &line[pos..], fields)?;
                 self.match_from(ti + 1, line, pos + n, fields)
             }
+            Token::Padded(e, width) => {
+                self.match_padded(*e, *width as usize, ti, line, pos, fields)
+            }
         }
+    }
+
+    /// A padded value shorter than its width fills exactly the width.
+    fn match_padded<'a>(
+        &self,
+        esc: Escape,
+        width: usize,
+        ti: usize,
+        line: &'a [u8],
+        pos: usize,
+        fields: &mut PrefixFields<'a>,
+    ) -> Option<(Label, usize)> {
+        if !esc.is_free_text() {
+            let mut n = read_fixed(esc, &line[pos..], fields)?;
+            if width > n {
+                n += padding_after(&line[pos + n..], width - n);
+            }
+            return self.match_from(ti + 1, line, pos + n, fields);
+        }
+        if width <= line.len() - pos {
+            let value = &line[pos..pos + width];
+            if !value.contains(&b'\t') {
+                set_free_text(esc, value, fields);
+                if let Some(m) = self.match_from(ti + 1, line, pos + width, fields) {
+                    return Some(m);
+                }
+            }
+        }
+        self.match_free_text(esc, ti, line, pos, fields)
+    }
+
+    /// A backend type has spaces (`client backend`): a known one first.
+    fn match_backend_type<'a>(
+        &self,
+        ti: usize,
+        line: &'a [u8],
+        pos: usize,
+        fields: &mut PrefixFields<'a>,
+    ) -> Option<(Label, usize)> {
+        let rest = &line[pos..];
+        for b in BACKEND_TYPES
+            .iter()
+            .filter(|b| rest.starts_with(b.as_bytes()))
+        {
+            set_free_text(Escape::BackendType, &rest[..b.len()], fields);
+            if let Some(m) = self.match_from(ti + 1, line, pos + b.len(), fields) {
+                return Some(m);
+            }
+        }
+        self.match_free_text(Escape::BackendType, ti, line, pos, fields)
     }
 
     fn match_free_text<'a>(
         &self,
         esc: Escape,
-        width: usize,
         ti: usize,
         line: &'a [u8],
         pos: usize,
@@ -340,23 +390,6 @@ impl Prefix {
             set_free_text(esc, value, fields);
             self.match_from(ti + 1, line, pos + end, fields)
         };
-        // A backend type has spaces (`client backend`): a known one first.
-        if esc == Escape::BackendType {
-            for b in BACKEND_TYPES
-                .iter()
-                .filter(|b| rest.starts_with(b.as_bytes()))
-            {
-                if let Some(m) = try_end(b.len(), fields) {
-                    return Some(m);
-                }
-            }
-        }
-        // A padded value shorter than its width fills exactly the width.
-        if width > 0 && width <= rest.len() {
-            if let Some(m) = try_end(width, fields) {
-                return Some(m);
-            }
-        }
         match self.tokens.get(ti + 1) {
             Some(Token::Literal(l)) => {
                 let finder = memchr::memmem::find_iter(rest, l);

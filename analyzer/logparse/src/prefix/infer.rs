@@ -36,6 +36,8 @@ pub struct Closest {
 const SAMPLE_LINES: usize = 2000;
 /// How many lines every candidate is scored on first (spread over the sample).
 const PRESCORE_LINES: usize = 200;
+/// How many of them are then scored on the whole sample.
+const FINALISTS: usize = 6;
 /// How many lines are read for their shape.
 const SHAPE_LINES: usize = 1000;
 /// How many of the most common line shapes become candidates.
@@ -92,16 +94,23 @@ where
     // First on a spread of the sample, then the few that do well on all of it.
     let step = (lines.len() / PRESCORE_LINES).max(1);
     let spread: Vec<&[u8]> = lines.iter().copied().step_by(step).collect();
-    let prescored: Vec<(Score, Prefix)> = candidates
+    let mut prescored: Vec<(Score, Prefix)> = candidates
         .iter()
         .filter_map(|c| Prefix::parse(c).ok())
         .enumerate()
         .map(|(order, p)| (score(&p, &spread, order), p))
         .collect();
-    let top = prescored.iter().map(|(s, _)| s.parsed).max().unwrap_or(0);
+    // A `%q` the spread did not prove may still be needed by the rest.
+    prescored.sort_by_key(|(s, p)| {
+        (
+            std::cmp::Reverse(s.parsed),
+            !p.has_session_only(),
+            s.earlier.0,
+        )
+    });
+    prescored.truncate(FINALISTS);
     let best = prescored
         .into_iter()
-        .filter(|(s, _)| s.parsed * 2 >= top)
         .map(|(s, p)| (score(&p, &lines, s.earlier.0), p))
         .max_by(|a, b| a.0.cmp(&b.0));
     match best {
