@@ -323,6 +323,25 @@ impl Prefix {
         }
     }
 
+    /// The rest of the line matched with the free-text value `line[pos..pos + end]`.
+    #[inline]
+    fn free_text_ending_at<'a>(
+        &self,
+        esc: Escape,
+        ti: usize,
+        line: &'a [u8],
+        pos: usize,
+        end: usize,
+        fields: &mut PrefixFields<'a>,
+    ) -> Option<(Label, usize)> {
+        let value = &line[pos..pos + end];
+        if value.contains(&b'\t') {
+            return None;
+        }
+        set_free_text(esc, value, fields);
+        self.match_from(ti + 1, line, pos + end, fields)
+    }
+
     /// A padded value shorter than its width fills exactly the width.
     fn match_padded<'a>(
         &self,
@@ -341,12 +360,8 @@ impl Prefix {
             return self.match_from(ti + 1, line, pos + n, fields);
         }
         if width <= line.len() - pos {
-            let value = &line[pos..pos + width];
-            if !value.contains(&b'\t') {
-                set_free_text(esc, value, fields);
-                if let Some(m) = self.match_from(ti + 1, line, pos + width, fields) {
-                    return Some(m);
-                }
+            if let Some(m) = self.free_text_ending_at(esc, ti, line, pos, width, fields) {
+                return Some(m);
             }
         }
         self.match_free_text(esc, ti, line, pos, fields)
@@ -365,8 +380,10 @@ impl Prefix {
             .iter()
             .filter(|b| rest.starts_with(b.as_bytes()))
         {
-            set_free_text(Escape::BackendType, &rest[..b.len()], fields);
-            if let Some(m) = self.match_from(ti + 1, line, pos + b.len(), fields) {
+            let ends_at = b.len();
+            if let Some(m) =
+                self.free_text_ending_at(Escape::BackendType, ti, line, pos, ends_at, fields)
+            {
                 return Some(m);
             }
         }
@@ -383,12 +400,7 @@ impl Prefix {
     ) -> Option<(Label, usize)> {
         let rest = &line[pos..];
         let try_end = |end: usize, fields: &mut PrefixFields<'a>| {
-            let value = &line[pos..pos + end];
-            if value.contains(&b'\t') {
-                return None;
-            }
-            set_free_text(esc, value, fields);
-            self.match_from(ti + 1, line, pos + end, fields)
+            self.free_text_ending_at(esc, ti, line, pos, end, fields)
         };
         match self.tokens.get(ti + 1) {
             Some(Token::Literal(l)) => {
