@@ -56,6 +56,7 @@ pub fn write_text<W: Write>(
     if let Some(scope) = crate::scope::scope_line(r) {
         writeln!(out, "{scope}")?;
     }
+    write_inferred_prefixes(r, &mut out)?;
     writeln!(
         out,
         "queries {}   plans {}   temp files {} ({})",
@@ -175,6 +176,22 @@ pub(crate) fn write_headline<W: Write>(
             clock.show(b),
             clock.label()
         )?;
+    }
+    Ok(())
+}
+
+/// The prefixes guessed from the lines, one line each.
+fn write_inferred_prefixes<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for s in r.input.sources.iter().filter(|s| s.prefix_inferred) {
+        let Some(p) = s.prefix.as_deref() else { continue };
+        match seen.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, n)) => *n += 1,
+            None => seen.push((p, 1)),
+        }
+    }
+    for (p, n) in seen {
+        writeln!(out, "log_line_prefix inferred: '{p}' ({n} file(s))")?;
     }
     Ok(())
 }

@@ -78,6 +78,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let analysis = analysis?;
             warn_changed(&analysis);
             warn_all_filtered(&analysis);
+            note_inferred_prefixes(&analysis);
             if let Some(p) = &args.save_state {
                 save_state(&analysis, p)?;
             }
@@ -165,7 +166,30 @@ fn warn_all_filtered(analysis: &Analysis) {
     }
 }
 
-/// A file that changed while it was read gives a partial report of it: say so.
+/// A guessed prefix may be wrong: say which was used, once per prefix.
+fn note_inferred_prefixes(analysis: &Analysis) {
+    let mut by_prefix: Vec<(&str, Vec<&str>)> = Vec::new();
+    for s in analysis.sources.iter().filter(|s| s.prefix_inferred) {
+        let Some(p) = s.prefix.as_deref() else {
+            continue;
+        };
+        match by_prefix.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, files)) => files.push(&s.path),
+            None => by_prefix.push((p, vec![&s.path])),
+        }
+    }
+    for (prefix, files) in by_prefix {
+        let more = match files.len() {
+            1 => String::new(),
+            n => format!(" and {} more", n - 1),
+        };
+        eprintln!(
+            "pglog: note: log_line_prefix inferred as '{prefix}' for {}{more}; give --prefix to override",
+            files[0]
+        );
+    }
+}
+
 /// Some inputs could not be read, the report of the others was written (exit status 1).
 #[derive(Debug, thiserror::Error)]
 #[error("{0} input(s) could not be read")]
@@ -187,6 +211,7 @@ fn warn_unreadable(analysis: &Analysis) -> anyhow::Result<()> {
     Err(Unreadable(unreadable.len()).into())
 }
 
+/// A file that changed while it was read gives a partial report of it: say so.
 fn warn_changed(analysis: &Analysis) {
     for s in &analysis.sources {
         if let Some(c) = &s.changed {

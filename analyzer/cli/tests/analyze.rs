@@ -661,3 +661,7 @@ mod sources;
 /// Logs wrapped in the envelopes of managed and containerised servers.
 #[path = "analyze/wrapped.rs"]
 mod wrapped;
+
+/// `log_line_prefix` inferred from logs written with many real settings.
+#[path = "analyze/prefixes.rs"]
+mod prefixes;

@@ -54,6 +54,8 @@ pub struct InputReport {
     pub foreign_samples: Vec<ForeignSample>,
     /// Per-input details.
     pub sources: Vec<FileReport>,
+    /// The `log_line_prefix` each stderr or syslog input was read with, by path.
+    pub prefix: BTreeMap<String, String>,
     /// Files found in directories that were not logs and were left out.
     pub skipped: Vec<SkippedFile>,
     /// Files that changed while they were read (appended, truncated,
@@ -79,6 +81,10 @@ pub struct FileReport {
     pub compression: String,
     /// The `log_line_prefix` used for stderr and syslog input.
     pub prefix: Option<String>,
+    /// True when that prefix was inferred from the lines; false when given
+    /// by `--prefix` or implied by `--input-format rds`.
+    #[serde(default)]
+    pub prefix_inferred: bool,
     pub bytes: u64,
     pub records: u64,
     /// Records left out by the window and filters.
@@ -172,6 +178,10 @@ impl Report {
                             change,
                         })
                     })
+                    .collect(),
+                prefix: sources
+                    .iter()
+                    .filter_map(|s| Some((s.path.clone(), s.prefix.clone()?)))
                     .collect(),
                 sources,
                 skipped,

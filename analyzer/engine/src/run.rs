@@ -193,6 +193,8 @@ enum Plan {
     Chunks {
         format: InputFormat,
         prefix: Option<Prefix>,
+        /// The prefix was inferred from the lines.
+        prefix_inferred: bool,
         chunks: Vec<Chunk>,
         size: u64,
     },
@@ -335,6 +337,7 @@ fn plan_input(input: &InputSpec, opts: &AnalyzeOptions, jobs: usize) -> Result<P
         return Ok(Plan::Whole);
     }
     let prefix = reader.prefix().cloned();
+    let prefix_inferred = reader.prefix_inferred();
     let chunks = match plan_chunks(path, format, prefix.as_ref(), size, chunk_bytes) {
         Ok(c) => c,
         // Cut while being planned: read what is left whole (and report the change).
@@ -347,6 +350,7 @@ fn plan_input(input: &InputSpec, opts: &AnalyzeOptions, jobs: usize) -> Result<P
     Ok(Plan::Chunks {
         format,
         prefix,
+        prefix_inferred,
         chunks,
         size,
     })
@@ -379,7 +383,7 @@ fn assemble(
     results: Vec<Result<TaskOutcome, AnalyzeError>>,
     opts: &AnalyzeOptions,
 ) -> Result<FileOutcome, AnalyzeError> {
-    let (format, size, prefix) = match plan {
+    let (format, size, prefix, prefix_inferred) = match plan {
         Plan::Whole => {
             return match results.into_iter().next() {
                 Some(Ok(TaskOutcome::Whole(f))) => Ok(f),
@@ -391,8 +395,9 @@ fn assemble(
             format,
             size,
             prefix,
+            prefix_inferred,
             ..
-        } => (format, size, prefix),
+        } => (format, size, prefix, prefix_inferred),
     };
     let path = input_path(input);
     let name = input.display_name();
@@ -428,6 +433,7 @@ fn assemble(
         format: format.as_str().to_string(),
         compression: "none".to_string(),
         prefix: prefix.as_ref().map(|p| p.as_str().to_string()),
+        prefix_inferred,
         bytes: size,
         records: stats.summary.records,
         filtered: stats.summary.filtered,
@@ -752,6 +758,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
         format: reader.format().as_str().to_string(),
         compression: opened.compression.as_str().to_string(),
         prefix: reader.prefix().map(|p| p.as_str().to_string()),
+        prefix_inferred: reader.prefix_inferred(),
         bytes,
         records: stats.summary.records,
         filtered: stats.summary.filtered,

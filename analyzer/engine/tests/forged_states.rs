@@ -77,6 +77,7 @@ fn maintenance_counts_and_input_sizes_near_the_top_are_reported() {
         format: "csv".into(),
         compression: "none".into(),
         prefix: None,
+        prefix_inferred: false,
         bytes: u64::MAX,
         ..Default::default()
     };

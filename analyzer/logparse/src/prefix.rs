@@ -7,6 +7,10 @@
 //! prefix is followed by a message label such as `LOG:  `, so a wrong prefix
 //! matches nothing rather than something wrong.
 
+mod infer;
+
+pub use infer::{infer_prefix, Closest, Inferred};
+
 use crate::record::Severity;
 use crate::time::{parse_epoch, parse_pg_timestamp, LogTime};
 use std::fmt;
@@ -53,6 +57,9 @@ impl Escape {
 enum Token {
     Literal(Vec<u8>),
     Escape(Escape),
+    /// A padded escape (`%-10u`, `%5p`): the value and its padding spaces
+    /// take at least that many bytes.
+    Padded(Escape, u16),
     /// `%q`: non-session processes stop the prefix here.
     SessionOnly,
 }
@@ -182,9 +189,11 @@ impl Prefix {
             if bytes.get(i) == Some(&b'-') {
                 i += 1;
             }
+            let width_at = i;
             while bytes.get(i).is_some_and(u8::is_ascii_digit) {
                 i += 1;
             }
+            let width: u16 = source[width_at..i].parse().unwrap_or(0);
             let Some(&c) = bytes.get(i) else {
                 return Err(err(
                     at,
@@ -231,6 +240,7 @@ impl Prefix {
                 tokens.push(Token::Literal(std::mem::take(&mut lit)));
             }
             tokens.push(match esc {
+                Some(e) if width > 0 => Token::Padded(e, width),
                 Some(e) => Token::Escape(e),
                 None => Token::SessionOnly,
             });
@@ -246,6 +256,19 @@ impl Prefix {
 
     pub fn as_str(&self) -> &str {
         &self.source
+    }
+
+    /// Does the prefix have a `%q`?
+    pub fn has_session_only(&self) -> bool {
+        self.tokens.contains(&Token::SessionOnly)
+    }
+
+    /// How many `%` escapes it has (`%q` and `%%` not counted).
+    pub fn escape_count(&self) -> usize {
+        self.tokens
+            .iter()
+            .filter(|t| matches!(t, Token::Escape(_) | Token::Padded(..)))
+            .count()
     }
 
     /// Matches a line: the prefix, then a `LABEL:  `.
@@ -288,12 +311,83 @@ impl Prefix {
                 }
                 self.match_from(ti + 1, line, pos, fields)
             }
+            Token::Escape(Escape::BackendType) => self.match_backend_type(ti, line, pos, fields),
             Token::Escape(e) if e.is_free_text() => self.match_free_text(*e, ti, line, pos, fields),
             Token::Escape(e) => {
                 let n = read_fixed(*e, &line[pos..], fields)?;
                 self.match_from(ti + 1, line, pos + n, fields)
             }
+            Token::Padded(e, width) => {
+                self.match_padded(*e, *width as usize, ti, line, pos, fields)
+            }
         }
+    }
+
+    /// The rest of the line matched with the free-text value `line[pos..pos + end]`.
+    #[inline]
+    fn free_text_ending_at<'a>(
+        &self,
+        esc: Escape,
+        ti: usize,
+        line: &'a [u8],
+        pos: usize,
+        end: usize,
+        fields: &mut PrefixFields<'a>,
+    ) -> Option<(Label, usize)> {
+        let value = &line[pos..pos + end];
+        if value.contains(&b'\t') {
+            return None;
+        }
+        set_free_text(esc, value, fields);
+        self.match_from(ti + 1, line, pos + end, fields)
+    }
+
+    /// A padded value shorter than its width fills exactly the width.
+    fn match_padded<'a>(
+        &self,
+        esc: Escape,
+        width: usize,
+        ti: usize,
+        line: &'a [u8],
+        pos: usize,
+        fields: &mut PrefixFields<'a>,
+    ) -> Option<(Label, usize)> {
+        if !esc.is_free_text() {
+            let mut n = read_fixed(esc, &line[pos..], fields)?;
+            if width > n {
+                n += padding_after(&line[pos + n..], width - n);
+            }
+            return self.match_from(ti + 1, line, pos + n, fields);
+        }
+        if width <= line.len() - pos {
+            if let Some(m) = self.free_text_ending_at(esc, ti, line, pos, width, fields) {
+                return Some(m);
+            }
+        }
+        self.match_free_text(esc, ti, line, pos, fields)
+    }
+
+    /// A backend type has spaces (`client backend`): a known one first.
+    fn match_backend_type<'a>(
+        &self,
+        ti: usize,
+        line: &'a [u8],
+        pos: usize,
+        fields: &mut PrefixFields<'a>,
+    ) -> Option<(Label, usize)> {
+        let rest = &line[pos..];
+        for b in BACKEND_TYPES
+            .iter()
+            .filter(|b| rest.starts_with(b.as_bytes()))
+        {
+            let ends_at = b.len();
+            if let Some(m) =
+                self.free_text_ending_at(Escape::BackendType, ti, line, pos, ends_at, fields)
+            {
+                return Some(m);
+            }
+        }
+        self.match_free_text(Escape::BackendType, ti, line, pos, fields)
     }
 
     fn match_free_text<'a>(
@@ -306,12 +400,7 @@ impl Prefix {
     ) -> Option<(Label, usize)> {
         let rest = &line[pos..];
         let try_end = |end: usize, fields: &mut PrefixFields<'a>| {
-            let value = &line[pos..pos + end];
-            if value.contains(&b'\t') {
-                return None;
-            }
-            set_free_text(esc, value, fields);
-            self.match_from(ti + 1, line, pos + end, fields)
+            self.free_text_ending_at(esc, ti, line, pos, end, fields)
         };
         match self.tokens.get(ti + 1) {
             Some(Token::Literal(l)) => {
@@ -378,11 +467,11 @@ fn read_fixed<'a>(esc: Escape, s: &'a [u8], f: &mut PrefixFields<'a>) -> Option<
         }
         Escape::LeaderPid => {
             let n = digits(body);
-            f.leader_pid = if n == 0 {
-                None
-            } else {
-                Some(parse_num(&body[..n])? as u32)
-            };
+            if n == 0 {
+                // Empty outside parallel workers: the spaces are not its own.
+                return Some(0);
+            }
+            f.leader_pid = Some(parse_num(&body[..n])? as u32);
             n
         }
         Escape::LineNumber => {
@@ -419,7 +508,8 @@ fn read_fixed<'a>(esc: Escape, s: &'a [u8], f: &mut PrefixFields<'a>) -> Option<
             // Empty for processes without a virtual transaction.
             let a = digits(body);
             if a == 0 {
-                0
+                // The spaces before an empty vxid are the prefix's own.
+                return Some(0);
             } else {
                 if body.get(a) != Some(&b'/') {
                     return None;
@@ -448,6 +538,14 @@ fn read_fixed<'a>(esc: Escape, s: &'a [u8], f: &mut PrefixFields<'a>) -> Option<
     Some(lead + n)
 }
 
+/// How many of the next `want` bytes are padding spaces (all or none).
+fn padding_after(s: &[u8], want: usize) -> usize {
+    match s.get(..want) {
+        Some(pad) if pad.iter().all(|&c| c == b' ') => want,
+        _ => 0,
+    }
+}
+
 fn digits(s: &[u8]) -> usize {
     s.iter().take_while(|c| c.is_ascii_digit()).count()
 }
@@ -463,9 +561,10 @@ fn parse_num(s: &[u8]) -> Option<u64> {
     std::str::from_utf8(s).ok()?.parse().ok()
 }
 
-/// Prefixes tried when none is given, most specific first: PostgreSQL's
-/// default, the Debian/Ubuntu packaging defaults, Amazon RDS, the common
-/// pgBadger recommendation and a few other widespread settings.
+/// Well-known settings, tried by inference next to the prefixes it reads
+/// from the lines: PostgreSQL's default, the Debian/Ubuntu packaging
+/// defaults, Amazon RDS, the common pgBadger recommendation and a few other
+/// widespread settings.
 pub const COMMON_PREFIXES: &[&str] = &[
     "%m [%p] %q%u@%d/%a ",
     "%m [%p] %q%u@%d ",
@@ -493,44 +592,45 @@ pub const COMMON_PREFIXES: &[&str] = &[
     "",
 ];
 
+/// Backend types as `%b` writes them (PostgreSQL 13 to 18).
+pub(crate) const BACKEND_TYPES: &[&str] = &[
+    "autovacuum launcher",
+    "autovacuum worker",
+    "logical replication launcher",
+    "logical replication worker",
+    "logical replication parallel worker",
+    "logical replication tablesync worker",
+    "logical replication apply worker",
+    "parallel worker",
+    "background writer",
+    "background worker",
+    "client backend",
+    "standalone backend",
+    "not initialized",
+    "checkpointer",
+    "walwriter",
+    "walsender",
+    "walreceiver",
+    "walsummarizer",
+    "wal summarizer",
+    "slotsync worker",
+    "io worker",
+    "archiver",
+    "postmaster",
+    "startup",
+    "logger",
+];
+
 /// The RDS and Aurora PostgreSQL prefix, which cannot be changed there.
 pub const RDS_PREFIX: &str = "%t:%r:%u@%d:[%p]:";
 
-/// Picks the prefix that matches the most of `lines` (lines starting with a
-/// tab are continuations and skipped). Among equals, the more specific wins,
-/// except that a prefix whose `%q` part never matched is no better than the
-/// same prefix without it.
+/// Infers the prefix of `lines` (see [`infer_prefix`]); `None` when no
+/// prefix parses enough of them.
 pub fn detect_prefix<'a, I>(lines: I) -> Option<Prefix>
 where
     I: IntoIterator<Item = &'a [u8]>,
 {
-    let candidates: Vec<Prefix> = COMMON_PREFIXES
-        .iter()
-        .map(|p| Prefix::parse(p).expect("built-in prefixes are valid"))
-        .collect();
-    let mut hits = vec![0usize; candidates.len()];
-    let mut session_hits = vec![0usize; candidates.len()];
-    for line in lines
-        .into_iter()
-        .filter(|l| !l.starts_with(b"\t") && !l.is_empty())
-    {
-        for (i, p) in candidates.iter().enumerate() {
-            if let Some(m) = p.match_line(line) {
-                hits[i] += 1;
-                if m.session_part {
-                    session_hits[i] += 1;
-                }
-            }
-        }
-    }
-    let best = hits.iter().copied().max().filter(|&h| h > 0)?;
-    let tied: Vec<usize> = (0..candidates.len()).filter(|&i| hits[i] == best).collect();
-    let idx = tied
-        .iter()
-        .copied()
-        .find(|&i| !candidates[i].tokens.contains(&Token::SessionOnly) || session_hits[i] > 0)
-        .unwrap_or(tied[0]);
-    candidates.into_iter().nth(idx)
+    infer_prefix(lines).ok().map(|i| i.prefix)
 }
 
 #[cfg(test)]

@@ -26,11 +26,17 @@ pub fn parse_pg_timestamp(s: &[u8]) -> Option<(LogTime, usize)> {
     pos += 1;
     let zone_start = pos;
     // Abbreviations (`UTC`, `CEST`) or numeric (`+03`, `-0530`); never a
-    // colon or comma, which prefixes and csv use as separators.
-    while pos < s.len()
-        && (s[pos].is_ascii_alphanumeric() || matches!(s[pos], b'+' | b'-' | b'_' | b'/'))
-    {
+    // colon or comma, which prefixes and csv use as separators, nor a sign
+    // after a name (`%t-%c-` writes `UTC-6b0ed932.76c3-`).
+    if matches!(s.get(pos), Some(b'+' | b'-')) {
         pos += 1;
+        while s.get(pos).is_some_and(u8::is_ascii_digit) {
+            pos += 1;
+        }
+    } else {
+        while pos < s.len() && (s[pos].is_ascii_alphanumeric() || matches!(s[pos], b'_' | b'/')) {
+            pos += 1;
+        }
     }
     let zone = &s[zone_start..pos];
     if zone.is_empty() {
@@ -254,5 +260,7 @@ mod tests {
         let (t4, n4) = parse_iso_timestamp(b"2026-11-23T12:00:00+0200 host").unwrap();
         assert_eq!((t4.epoch_ms, n4), (1_795_428_000_000, 24));
         assert!(parse_pg_timestamp(b"2026-13-23 10:00:00 UTC").is_none());
+        let (_, n) = parse_pg_timestamp(b"2026-11-23 10:00:00 UTC-6b0ed932.76c3-LOG:").unwrap();
+        assert_eq!(n, 23, "a zone name ends before a sign");
     }
 }

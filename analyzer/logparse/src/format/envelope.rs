@@ -11,7 +11,7 @@ use super::{
     azure, cloudsql, cloudwatch_export, cnpg, container, heroku, journal, json_array, InputFormat,
 };
 use crate::buffer::ByteSource;
-use crate::prefix::{detect_prefix, Prefix};
+use crate::prefix::{infer_prefix, Closest, Prefix};
 use crate::record::{LogRecord, Malformed, MalformedKind};
 use crate::time::LogTime;
 use crate::Item;
@@ -148,7 +148,7 @@ pub(crate) enum InnerPrefix {
     NotNeeded,
     Found(Prefix),
     /// No prefix fits; the first unwrapped line, for the error message.
-    NotFound(String),
+    NotFound(String, Closest),
 }
 
 /// The envelope of a JSON array's first element (`gcloud logging read
@@ -197,12 +197,12 @@ fn inner_prefix_of<'a>(format: InputFormat, lines: impl Iterator<Item = &'a [u8]
     if texts.is_empty() {
         return InnerPrefix::NotNeeded;
     }
-    match detect_prefix(texts.iter().map(Vec::as_slice)) {
-        Some(p) => InnerPrefix::Found(p),
+    match infer_prefix(texts.iter().map(Vec::as_slice)) {
+        Ok(inferred) => InnerPrefix::Found(inferred.prefix),
         // Records carried as fields, and some damaged lines among them
         // that read as text: those are reported one by one.
-        None if records > 0 => InnerPrefix::NotNeeded,
-        None => InnerPrefix::NotFound(super::first_line(&texts[0])),
+        Err(_) if records > 0 => InnerPrefix::NotNeeded,
+        Err(closest) => InnerPrefix::NotFound(super::first_line(&texts[0]), closest),
     }
 }
 

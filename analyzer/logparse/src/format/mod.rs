@@ -15,7 +15,7 @@ pub mod stitch;
 pub mod syslog;
 
 use crate::buffer::ByteSource;
-use crate::prefix::{detect_prefix, Prefix, RDS_PREFIX};
+use crate::prefix::{infer_prefix, Closest, Prefix, RDS_PREFIX};
 use crate::time::parse_pg_timestamp;
 use crate::Item;
 use serde::Serialize;
@@ -89,8 +89,12 @@ pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
 /// Why an input could not be read as a log.
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
-    #[error("no line matches a known log_line_prefix; first line: {sample:?}. Give the server's setting with --prefix '<log_line_prefix>' (SHOW log_line_prefix;)")]
-    UnknownPrefix { sample: String },
+    #[error("no log_line_prefix fits the first lines{}; first line: {sample:?}. Give the server's setting with --prefix '<log_line_prefix>' (SHOW log_line_prefix;)", closest_note(closest))]
+    UnknownPrefix {
+        sample: String,
+        /// The candidate that parsed the most sampled lines.
+        closest: Option<Closest>,
+    },
     /// Nothing to detect a prefix from: the input has no byte at all. (A
     /// csv or json reader needs no detection; on an empty input it yields
     /// nothing.)
@@ -102,12 +106,38 @@ pub enum FormatError {
     Io(#[from] io::Error),
 }
 
+fn closest_note(closest: &Option<Closest>) -> String {
+    match closest {
+        Some(Closest {
+            prefix: Some(p),
+            parsed,
+            sampled,
+        }) => format!(" (closest: '{p}' parsed {parsed} of {sampled} lines)"),
+        Some(c) => format!(" (no candidate parsed any of {} lines)", c.sampled),
+        None => String::new(),
+    }
+}
+
 /// Why no prefix was detected in the first bytes of `src`.
-fn undetected(src: &mut ByteSource, sample: String) -> FormatError {
+fn undetected(src: &mut ByteSource, sample: String, closest: Closest) -> FormatError {
     match src.take_error() {
         Some(e) => FormatError::Io(e),
         None if src.at_eof() => FormatError::Empty,
-        None => FormatError::UnknownPrefix { sample },
+        None => FormatError::UnknownPrefix {
+            sample,
+            closest: Some(closest),
+        },
+    }
+}
+
+/// The prefix given, or the one inferred from `lines`; true when inferred.
+fn given_or_inferred<'a>(
+    given: Option<&Prefix>,
+    lines: impl Iterator<Item = &'a [u8]>,
+) -> Result<(Prefix, bool), Closest> {
+    match given {
+        Some(p) => Ok((p.clone(), false)),
+        None => infer_prefix(lines).map(|i| (i.prefix, true)),
     }
 }
 
@@ -177,36 +207,41 @@ impl ReaderBuilder {
             f => f,
         };
         let max = self.max_record_bytes;
+        let mut prefix_inferred = false;
         let inner = match format {
             InputFormat::Csv => Inner::Csv(csv::CsvReader::new(src, max)),
             InputFormat::Json => Inner::Json(json::JsonReader::new(src, max)),
             InputFormat::Stderr | InputFormat::Rds | InputFormat::Auto => {
-                let prefix = match (&self.prefix, format) {
-                    (Some(p), _) => p.clone(),
-                    (None, InputFormat::Rds) => Prefix::parse(RDS_PREFIX).expect("valid"),
-                    (None, _) => match detect_prefix(sniff_lines(head)) {
-                        Some(p) => p,
-                        None => return Err(undetected(&mut src, sample)),
-                    },
+                let found = match (&self.prefix, format) {
+                    (None, InputFormat::Rds) => {
+                        Ok((Prefix::parse(RDS_PREFIX).expect("valid"), false))
+                    }
+                    (given, _) => given_or_inferred(given.as_ref(), sniff_lines(head)),
                 };
+                let (prefix, inferred) = match found {
+                    Ok(f) => f,
+                    Err(closest) => return Err(undetected(&mut src, sample, closest)),
+                };
+                prefix_inferred = inferred;
                 Inner::Stderr(src, Stitcher::new(prefix, max))
             }
             InputFormat::Syslog => {
-                let prefix = match &self.prefix {
-                    Some(p) => p.clone(),
-                    None => {
-                        let year = current_year();
-                        let contents: Vec<Vec<u8>> = sniff_lines(head)
-                            .filter_map(|l| syslog::parse_header(l, year))
-                            .filter(|s| s.seq.is_none_or(|(_, chunk)| chunk == 1))
-                            .map(|s| syslog::unescape(s.content).into_owned())
-                            .collect();
-                        match detect_prefix(contents.iter().map(Vec::as_slice)) {
-                            Some(p) => p,
-                            None => return Err(undetected(&mut src, sample)),
-                        }
-                    }
+                let year = current_year();
+                let contents: Vec<Vec<u8>> = match self.prefix {
+                    Some(_) => Vec::new(),
+                    None => sniff_lines(head)
+                        .filter_map(|l| syslog::parse_header(l, year))
+                        .filter(|s| s.seq.is_none_or(|(_, chunk)| chunk == 1))
+                        .map(|s| syslog::unescape(s.content).into_owned())
+                        .collect(),
                 };
+                let found =
+                    given_or_inferred(self.prefix.as_ref(), contents.iter().map(Vec::as_slice));
+                let (prefix, inferred) = match found {
+                    Ok(f) => f,
+                    Err(closest) => return Err(undetected(&mut src, sample, closest)),
+                };
+                prefix_inferred = inferred;
                 Inner::Syslog(src, Stitcher::new(prefix, max))
             }
             f => {
@@ -214,9 +249,12 @@ impl ReaderBuilder {
                     Some(p) => Some(p.clone()),
                     None => match envelope::inner_prefix(f, head) {
                         envelope::InnerPrefix::NotNeeded => None,
-                        envelope::InnerPrefix::Found(p) => Some(p),
-                        envelope::InnerPrefix::NotFound(inner) => {
-                            return Err(undetected(&mut src, inner))
+                        envelope::InnerPrefix::Found(p) => {
+                            prefix_inferred = true;
+                            Some(p)
+                        }
+                        envelope::InnerPrefix::NotFound(inner, closest) => {
+                            return Err(undetected(&mut src, inner, closest))
                         }
                     },
                 };
@@ -236,6 +274,7 @@ impl ReaderBuilder {
             sample,
             done: false,
             syslog_year,
+            prefix_inferred,
         })
     }
 }
@@ -257,6 +296,8 @@ pub struct LogReader {
     done: bool,
     /// The year traditional syslog timestamps leave out; `None` for stderr.
     syslog_year: Option<i64>,
+    /// The prefix was inferred from the lines, not given.
+    prefix_inferred: bool,
 }
 
 impl LogReader {
@@ -271,6 +312,12 @@ impl LogReader {
             Inner::Envelope(r) => r.prefix(),
             _ => None,
         }
+    }
+
+    /// Was the prefix inferred from the lines (not given by the caller or
+    /// implied by the RDS format)?
+    pub fn prefix_inferred(&self) -> bool {
+        self.prefix_inferred
     }
 
     /// The first line of the input, for error messages.
