@@ -1,0 +1,337 @@
+//! pgbouncer logs, from a real pgbouncer (the Debian package,
+//! `/usr/sbin/pgbouncer`) in front of a real throwaway PostgreSQL 15
+//! server, under pgbench: the report's `pgbouncer` section must count the
+//! logins and login failures the test made, and match pgbouncer's own
+//! `SHOW STATS` totals within the rounding of its `stats:` lines.
+
+use super::cluster::{as_server_user, client, server_dir, wait_for, Cluster};
+use super::*;
+use pglog_testkit::free_port;
+use std::collections::BTreeMap;
+use std::process::Stdio;
+
+const PGBOUNCER: &str = "/usr/sbin/pgbouncer";
+const PASSWORD: &str = "secret";
+
+/// A pgbouncer on a free loopback port, with its config, auth file, pid
+/// file and log in a temp dir; `auth_type = md5` for the user `postgres`,
+/// also its admin. Dropping it stops it.
+pub(super) struct Pgbouncer {
+    dir: tempfile::TempDir,
+    port: u16,
+    running: bool,
+}
+
+impl Pgbouncer {
+    /// Starts it in front of the server on `server_port`, with its pools
+    /// `postgres` and `bench` (both the server's database `postgres`), and
+    /// waits for its first `stats:` line: pgbouncer's first stats period
+    /// starts at the epoch, so the rates of the traffic before that line
+    /// are lost to its log.
+    pub fn start(server_port: u16) -> Pgbouncer {
+        let dir = server_dir("pglog-pgbouncer-");
+        let port = free_port();
+        let d = dir.path().display();
+        let ini = format!(
+            "[databases]\n\
+             postgres = host=127.0.0.1 port={server_port} dbname=postgres user=postgres\n\
+             bench = host=127.0.0.1 port={server_port} dbname=postgres user=postgres\n\
+             [pgbouncer]\n\
+             listen_addr = 127.0.0.1\n\
+             listen_port = {port}\n\
+             unix_socket_dir =\n\
+             auth_type = md5\n\
+             auth_file = {d}/userlist.txt\n\
+             admin_users = postgres\n\
+             logfile = {d}/pgbouncer.log\n\
+             pidfile = {d}/pgbouncer.pid\n\
+             pool_mode = transaction\n\
+             stats_period = 1\n\
+             log_connections = 1\n\
+             log_disconnections = 1\n"
+        );
+        std::fs::write(dir.path().join("pgbouncer.ini"), ini).unwrap();
+        std::fs::write(
+            dir.path().join("userlist.txt"),
+            format!("\"postgres\" \"{PASSWORD}\"\n"),
+        )
+        .unwrap();
+        let out = as_server_user(Path::new(PGBOUNCER))
+            .arg("-d")
+            .arg(dir.path().join("pgbouncer.ini"))
+            .stdin(Stdio::null())
+            .output()
+            .expect("pgbouncer runs");
+        assert!(
+            out.status.success(),
+            "pgbouncer: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let b = Pgbouncer {
+            dir,
+            port,
+            running: true,
+        };
+        wait_for("pgbouncer's first stats line", || b.stats_lines() >= 1);
+        b
+    }
+
+    pub fn log(&self) -> PathBuf {
+        self.dir.path().join("pgbouncer.log")
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(self.log()).unwrap_or_default()
+    }
+
+    pub fn stats_lines(&self) -> usize {
+        self.log_text().matches(" stats: ").count()
+    }
+
+    pub fn logins(&self) -> usize {
+        self.log_text().matches(" login attempt: ").count()
+    }
+
+    /// Waits until `n` more stats lines are written.
+    pub fn wait_stats_lines(&self, n: usize) {
+        let target = self.stats_lines() + n;
+        wait_for("pgbouncer stats lines", || self.stats_lines() >= target);
+    }
+
+    /// A client program connecting through pgbouncer as `postgres`.
+    pub fn client(&self, name: &str, password: &str) -> Command {
+        let mut c = client(name);
+        c.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+        ])
+        .env("PGPASSWORD", password)
+        .env("PGCONNECT_TIMEOUT", "10")
+        .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs `sql` with psql on `database`; whether it succeeded, and its output.
+    pub fn psql(&self, database: &str, password: &str, sql: &str) -> (bool, String) {
+        let out = self
+            .client("psql", password)
+            .args([
+                "-X",
+                "-A",
+                "-F",
+                "\t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                database,
+                "-c",
+                sql,
+            ])
+            .output()
+            .expect("psql runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
+    /// `SHOW STATS` summed over its databases: column name → total.
+    pub fn show_stats(&self) -> BTreeMap<String, u64> {
+        let (ok, text) = self.psql("pgbouncer", PASSWORD, "SHOW STATS");
+        assert!(ok, "SHOW STATS failed");
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+        let mut sums = BTreeMap::new();
+        for row in lines.filter(|l| l.contains('\t')) {
+            for (name, v) in header.iter().zip(row.split('\t')) {
+                if let Ok(v) = v.parse::<u64>() {
+                    *sums.entry(name.to_string()).or_default() += v;
+                }
+            }
+        }
+        sums
+    }
+
+    /// `SHUTDOWN` through the admin console.
+    pub fn shutdown(&mut self) {
+        let _ = self.psql("pgbouncer", PASSWORD, "SHUTDOWN");
+        let pid = self.dir.path().join("pgbouncer.pid");
+        wait_for("pgbouncer to stop", || !pid.exists());
+        self.running = false;
+    }
+}
+
+impl Drop for Pgbouncer {
+    fn drop(&mut self) {
+        if !self.running {
+            return;
+        }
+        // Our own pgbouncer, by its pid file.
+        if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("pgbouncer.pid")) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
+/// What the test did through pgbouncer, to be found in its log.
+struct Run {
+    log: PathBuf,
+    show_stats: BTreeMap<String, u64>,
+    /// Login attempts made, and of them the failed ones.
+    logins: u64,
+    failures: u64,
+    _pgbouncer: Pgbouncer,
+    _server: Cluster,
+}
+
+/// Sessions, failed logins, a client killed mid-session and pgbench,
+/// through one pgbouncer; then `SHOW STATS`, and two more stats periods so
+/// that the log's stats lines cover everything it counted.
+fn run() -> Run {
+    let mut server = Cluster::init("log_connections = on\nlc_messages = 'C'");
+    server.start();
+    let out = client("pgbench")
+        .args(["-i", "-s", "1", "-q", "-h", "127.0.0.1", "-U", "postgres"])
+        .args(["-p", &server.port().to_string(), "postgres"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("pgbench runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut b = Pgbouncer::start(server.port());
+    let mut logins = 0;
+    for _ in 0..2 {
+        assert!(b.psql("postgres", PASSWORD, "SELECT 1").0);
+        logins += 1;
+    }
+    assert!(
+        !b.psql("postgres", "wrong", "SELECT 1").0,
+        "a wrong password"
+    );
+    assert!(
+        !b.psql("nosuchdb", PASSWORD, "SELECT 1").0,
+        "an unknown database"
+    );
+    logins += 2;
+    // A client that goes away without a word: killed once logged in.
+    let before = b.logins();
+    let mut gone = b
+        .client("psql", PASSWORD)
+        .args(["-X", "-d", "postgres"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("psql runs");
+    wait_for("the killed client's login", || b.logins() > before);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    gone.kill().unwrap();
+    gone.wait().unwrap();
+    logins += 1;
+    // pgbench opens one connection more than its clients: the first reads
+    // the scale factor.
+    let clients = 3;
+    let out = b
+        .client("pgbench", PASSWORD)
+        .args([
+            "-n",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "1",
+            "-T",
+            "2",
+            "bench",
+        ])
+        .output()
+        .expect("pgbench runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    logins += clients + 1;
+    let show_stats = b.show_stats();
+    logins += 1;
+    b.wait_stats_lines(2);
+    b.shutdown();
+    logins += 1;
+    Run {
+        log: b.log(),
+        show_stats,
+        logins,
+        failures: 2,
+        _pgbouncer: b,
+        _server: server,
+    }
+}
+
+/// `|got - want| <= tolerance`, or a message saying by how much not.
+fn assert_near(what: &str, got: u64, want: u64, tolerance: f64) {
+    let diff = (got as f64 - want as f64).abs();
+    eprintln!("{what}: the log gives {got}, SHOW STATS {want} (tolerance {tolerance:.1})");
+    assert!(
+        diff <= tolerance,
+        "{what}: the log gives {got}, SHOW STATS {want}: off by {diff}, more than {tolerance:.1}"
+    );
+}
+
+#[test]
+fn a_real_pgbouncer_log_matches_its_show_stats() {
+    let r = run();
+    let doc = analyze_path(&r.log, &[]);
+    let b = &doc["pgbouncer"];
+    assert_eq!(doc["input"]["sources"][0]["format"], "pgbouncer");
+    assert_eq!(n(&doc, "/input/malformed"), 0, "{}", doc["input"]);
+    assert_eq!(n(&doc, "/input/records"), 0, "no PostgreSQL record");
+    assert_eq!(n(b, "/logins/total"), r.logins, "{}", b["logins"]);
+    assert_eq!(
+        n(b, "/login_failures/total"),
+        r.failures,
+        "{}",
+        b["login_failures"]
+    );
+    let reasons = &b["login_failure_reasons"];
+    assert_eq!(
+        n(reasons, "/password authentication failed"),
+        1,
+        "{reasons}"
+    );
+    assert_eq!(n(reasons, "/no such database: nosuchdb"), 1, "{reasons}");
+    assert_eq!(n(b, "/logins/by_database/nosuchdb"), 1, "{}", b["logins"]);
+    assert_eq!(
+        n(b, "/close_reasons/client unexpected eof"),
+        1,
+        "{}",
+        b["close_reasons"]
+    );
+    assert_eq!(n(b, "/pooler_errors"), r.failures);
+    assert!(n(b, "/server_connections/total") >= 1);
+    assert!(n(b, "/sessions/total") >= r.logins - r.failures - 1);
+    // pgbench's sessions lasted its 2 seconds.
+    assert!(n(b, "/session_s/max_s") >= 2, "{}", b["session_s"]);
+
+    // Each stats line prints rates truncated to whole numbers per second
+    // over a period pgbouncer times in µs and logs in ms: the log's total
+    // is below the true one by less than one per second covered, and off
+    // by at most a rate times 2 ms per line (2 ms in every 1 s period: 0.2%
+    // of the total). SHOW STATS counts its own query, hence 2 more.
+    let covered_s = b["stats"]["covered_s"].as_f64().unwrap();
+    for (json, show) in [
+        ("xacts", "total_xact_count"),
+        ("queries", "total_query_count"),
+        ("bytes_in", "total_received"),
+        ("bytes_out", "total_sent"),
+    ] {
+        let want = r.show_stats[show];
+        let got = n(&b["stats"], &format!("/{json}"));
+        assert_near(json, got, want, covered_s + 0.002 * want as f64 + 2.0);
+    }
+    assert!(r.show_stats["total_xact_count"] > 100, "{:?}", r.show_stats);
+}
