@@ -137,11 +137,6 @@ fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
-/// A sum in thousandths, rounded to the nearest whole.
-fn whole(milli: u64) -> u64 {
-    milli / 1000 + u64::from(milli % 1000 >= 500)
-}
-
 fn ratio(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| round3(num as f64 / den as f64))
 }
@@ -150,18 +145,19 @@ fn totals(m: &StatsMinute) -> PgbouncerTotals {
     PgbouncerTotals {
         lines: m.lines,
         covered_s: round3(m.covered_ms as f64 / 1000.0),
-        xacts: whole(m.xacts_milli),
-        queries: whole(m.queries_milli),
-        bytes_in: whole(m.bytes_in_milli),
-        bytes_out: whole(m.bytes_out_milli),
-        avg_xact_us: ratio(m.xact_us_weighted, m.xacts_milli),
-        avg_query_us: ratio(m.query_us_weighted, m.queries_milli),
-        wait_us_per_s: ratio(m.wait_us_milli, m.covered_ms),
+        xacts: m.xacts,
+        queries: m.queries,
+        bytes_in: m.bytes_in,
+        bytes_out: m.bytes_out,
+        avg_xact_us: ratio(m.xact_us_weighted, m.xacts),
+        avg_query_us: ratio(m.query_us_weighted, m.queries),
+        wait_us_per_s: per_s(m.wait_us, m.covered_ms),
     }
 }
 
-fn per_s(milli: u64, covered_ms: u64) -> Option<f64> {
-    ratio(milli, covered_ms)
+/// A total over `covered_ms` per second.
+fn per_s(total: u64, covered_ms: u64) -> Option<f64> {
+    (covered_ms > 0).then(|| round3(total as f64 * 1000.0 / covered_ms as f64))
 }
 
 impl PgbouncerReport {
@@ -212,10 +208,10 @@ impl PgbouncerReport {
                 .map(|(t, m)| PgbouncerMinute {
                     minute: rfc3339(*t),
                     totals: totals(m),
-                    xacts_per_s: per_s(m.xacts_milli, m.covered_ms),
-                    queries_per_s: per_s(m.queries_milli, m.covered_ms),
-                    bytes_in_per_s: per_s(m.bytes_in_milli, m.covered_ms),
-                    bytes_out_per_s: per_s(m.bytes_out_milli, m.covered_ms),
+                    xacts_per_s: per_s(m.xacts, m.covered_ms),
+                    queries_per_s: per_s(m.queries, m.covered_ms),
+                    bytes_in_per_s: per_s(m.bytes_in, m.covered_ms),
+                    bytes_out_per_s: per_s(m.bytes_out, m.covered_ms),
                 })
                 .collect(),
         })

@@ -335,3 +335,242 @@ fn a_real_pgbouncer_log_matches_its_show_stats() {
     }
     assert!(r.show_stats["total_xact_count"] > 100, "{:?}", r.show_stats);
 }
+
+/// The committed sample (`sample-logs/generate-pgbouncer.sh`): pgbouncer's
+/// log, the server's csvlog of the same run, and SHOW STATS at its end.
+fn sample_show_stats() -> BTreeMap<String, u64> {
+    let text = std::fs::read_to_string(sample("pgbouncer/show-stats.tsv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let mut sums = BTreeMap::new();
+    for row in lines.filter(|l| l.contains('\t')) {
+        for (name, v) in header.iter().zip(row.split('\t')) {
+            if let Ok(v) = v.parse::<u64>() {
+                *sums.entry(name.to_string()).or_default() += v;
+            }
+        }
+    }
+    sums
+}
+
+/// Lines of the sample pgbouncer log holding `what`, counted without pglog.
+fn sample_lines_with(what: &str) -> u64 {
+    std::fs::read_to_string(sample("pgbouncer/pgbouncer.log"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains(what))
+        .count() as u64
+}
+
+#[test]
+fn a_pgbouncer_log_and_its_servers_log_give_one_report_with_both() {
+    let both = analyze_json(&[
+        sample("pgbouncer/pgbouncer.log").to_str().unwrap(),
+        sample("pgbouncer/postgresql.csv").to_str().unwrap(),
+    ]);
+    let formats: Vec<&str> = both["input"]["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(formats, ["pgbouncer", "csv"]);
+    // The PostgreSQL side is the csvlog's own, as the independent counter
+    // reads it: no pgbouncer line became a record.
+    let out = Command::new("python3")
+        .arg(sample("count.py"))
+        .arg(sample("pgbouncer/postgresql.csv"))
+        .output()
+        .expect("python3 runs sample-logs/count.py");
+    assert!(out.status.success());
+    let oracle: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(oracle_shape(&both), oracle);
+    // The pgbouncer side is the pgbouncer log's alone.
+    let alone = analyze_path(&sample("pgbouncer/pgbouncer.log"), &[]);
+    assert_eq!(both["pgbouncer"], alone["pgbouncer"]);
+    let b = &both["pgbouncer"];
+    assert_eq!(n(b, "/lines"), sample_lines_with(" UTC ["));
+    assert_eq!(n(b, "/logins/total"), sample_lines_with(" login attempt: "));
+    assert_eq!(
+        n(b, "/login_failures/total"),
+        2,
+        "the script's wrong password and unknown database"
+    );
+    assert_eq!(n(b, "/stats/lines"), sample_lines_with(" stats: "));
+    assert_eq!(
+        n(b, "/server_connections/total"),
+        sample_lines_with(" new connection to server")
+    );
+    assert_eq!(n(b, "/close_reasons/client unexpected eof"), 1);
+    let show = sample_show_stats();
+    let covered_s = b["stats"]["covered_s"].as_f64().unwrap();
+    for (json, col) in [
+        ("xacts", "total_xact_count"),
+        ("queries", "total_query_count"),
+    ] {
+        let want = show[col];
+        assert_near(
+            json,
+            n(&b["stats"], &format!("/{json}")),
+            want,
+            covered_s + 0.002 * want as f64 + 2.0,
+        );
+    }
+    // And without a pgbouncer log there is no section.
+    let pg = analyze_path(&sample("pgbouncer/postgresql.csv"), &[]);
+    assert!(pg["pgbouncer"].is_null(), "{}", pg["pgbouncer"]);
+    assert!(
+        super::schema::schema_errors(&both).is_empty(),
+        "{:?}",
+        super::schema::schema_errors(&both)
+    );
+}
+
+#[test]
+fn pgbouncer_statistics_merge_exactly() {
+    let dir = tmp();
+    let state = |input: &str, name: &str| {
+        let path = dir.path().join(name);
+        let out = pglog(&[
+            "analyze",
+            "--format",
+            "json",
+            "-o",
+            "/dev/null",
+            "--save-state",
+            path.to_str().unwrap(),
+            sample(input).to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        path
+    };
+    let bouncer = state("pgbouncer/pgbouncer.log", "b.state");
+    let server = state("pgbouncer/postgresql.csv", "s.state");
+    let merge = |states: &[&Path]| -> Value {
+        let mut args = vec!["merge", "--format", "json"];
+        args.extend(states.iter().map(|p| p.to_str().unwrap()));
+        let out = pglog(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let together = analyze_json(&[
+        sample("pgbouncer/pgbouncer.log").to_str().unwrap(),
+        sample("pgbouncer/postgresql.csv").to_str().unwrap(),
+    ]);
+    let merged = merge(&[&bouncer, &server]);
+    assert_eq!(merged["pgbouncer"], together["pgbouncer"]);
+    assert_eq!(oracle_shape(&merged), oracle_shape(&together));
+    // Twice the same day: every count doubles, every mean stays.
+    let one = &together["pgbouncer"];
+    let two = merge(&[&bouncer, &bouncer]);
+    let two = &two["pgbouncer"];
+    for ptr in [
+        "/lines",
+        "/logins/total",
+        "/login_failures/total",
+        "/sessions/total",
+        "/session_s/total_s",
+        "/server_connections/total",
+        "/pooler_errors",
+        "/stats/lines",
+        "/stats/xacts",
+        "/stats/queries",
+        "/stats/bytes_in",
+        "/stats/bytes_out",
+        "/minutes/0/xacts",
+        "/logins/by_user/alice",
+        "/messages/0/count",
+    ] {
+        assert_eq!(n(two, ptr), 2 * n(one, ptr), "{ptr}");
+    }
+    assert_eq!(two["stats"]["avg_xact_us"], one["stats"]["avg_xact_us"]);
+    assert_eq!(
+        two["minutes"].as_array().unwrap().len(),
+        one["minutes"].as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn damaged_pgbouncer_lines_are_counted_with_their_place() {
+    let original = std::fs::read(sample("pgbouncer/pgbouncer.log")).unwrap();
+    let lines = original.split_inclusive(|&c| c == b'\n').count() as u64;
+    let dir = tmp();
+    // Binary garbage after the 3rd line, and the last line cut short.
+    let third = original
+        .iter()
+        .enumerate()
+        .filter(|(_, &c)| c == b'\n')
+        .nth(2)
+        .unwrap()
+        .0
+        + 1;
+    let mut damaged = original[..third].to_vec();
+    damaged.extend_from_slice(b"\x00\x01\x02\xff garbage\n");
+    damaged.extend_from_slice(&original[third..original.len() - 10]);
+    let p = write(dir.path(), "pgbouncer.log", &damaged);
+    let doc = analyze_path(&p, &["--input-format", "pgbouncer"]);
+    assert_eq!(n(&doc, "/input/malformed"), 2, "{}", doc["input"]);
+    let samples = &doc["input"]["malformed_samples"];
+    assert_eq!(samples[0]["line"], 4);
+    assert_eq!(samples[1]["line"], lines + 1);
+    assert_eq!(samples[1]["kind"], "truncated");
+    assert!(samples[0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("pgbouncer.log"));
+    assert_eq!(n(&doc, "/pgbouncer/lines"), lines - 1);
+    // The text and Markdown summaries name the section.
+    for format in ["text", "md"] {
+        let out = pglog(&["analyze", "--format", format, p.to_str().unwrap()]);
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("pgbouncer"), "{text}");
+        assert!(
+            text.contains(&format!("{}", n(&doc, "/pgbouncer/logins/total"))),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn the_html_report_has_the_pgbouncer_section_and_chart() {
+    let dir = tmp();
+    let page = dir.path().join("report.html");
+    let out = pglog(&[
+        "analyze",
+        "-o",
+        page.to_str().unwrap(),
+        sample("pgbouncer/pgbouncer.log").to_str().unwrap(),
+        sample("pgbouncer/postgresql.csv").to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    for id in [
+        "id=\"pgbouncer\"",
+        "id=\"chart-pgbouncer\"",
+        "href=\"#pgbouncer\"",
+        "<svg",
+    ] {
+        assert!(html.contains(id), "{id} missing");
+    }
+    let at = html.find("id=\"pgbouncer\"").unwrap();
+    assert!(html[at..].contains("password authentication failed"));
+    let (dom, console) = super::html::open_in_chromium(&page);
+    assert!(
+        dom.contains("id=\"chart-pgbouncer\""),
+        "the browser shows the chart"
+    );
+    assert!(console.is_empty(), "{console:?}");
+}

@@ -118,52 +118,52 @@ pub struct Message {
 }
 
 /// The `stats:` lines of one minute (by the line's time), as totals over
-/// the periods they cover: a rate times its period, in thousandths.
+/// the periods they cover: each line's rate times its period, rounded to a
+/// whole count per line (so that sums are exact in any merge order).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StatsMinute {
     pub lines: u64,
     /// Milliseconds the lines cover.
     pub covered_ms: u64,
-    pub xacts_milli: u64,
-    pub queries_milli: u64,
-    pub bytes_in_milli: u64,
-    pub bytes_out_milli: u64,
+    pub xacts: u64,
+    pub queries: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
     /// Mean times weighted by the transactions/queries they are the mean
-    /// of (µs × thousandths of a count), and wait µs per second by time.
+    /// of (µs × count).
     pub xact_us_weighted: u64,
     pub query_us_weighted: u64,
-    pub wait_us_milli: u64,
+    /// Client wait, µs.
+    pub wait_us: u64,
 }
 
 impl StatsMinute {
     fn add(&mut self, s: &PoolStats, period_ms: u64) {
-        let over = |rate: u64| rate.saturating_mul(period_ms);
+        // rate/s × ms / 1000, to the nearest whole.
+        let over = |rate: u64| rate.saturating_mul(period_ms).saturating_add(500) / 1000;
         let xacts = over(s.xacts_per_s);
         let queries = over(s.queries_per_s);
         add_to(&mut self.lines, 1);
         add_to(&mut self.covered_ms, period_ms);
-        add_to(&mut self.xacts_milli, xacts);
-        add_to(&mut self.queries_milli, queries);
-        add_to(&mut self.bytes_in_milli, over(s.bytes_in_per_s));
-        add_to(&mut self.bytes_out_milli, over(s.bytes_out_per_s));
+        add_to(&mut self.xacts, xacts);
+        add_to(&mut self.queries, queries);
+        add_to(&mut self.bytes_in, over(s.bytes_in_per_s));
+        add_to(&mut self.bytes_out, over(s.bytes_out_per_s));
         add_to(&mut self.xact_us_weighted, s.xact_us.saturating_mul(xacts));
-        add_to(
-            &mut self.query_us_weighted,
-            s.query_us.saturating_mul(queries),
-        );
-        add_to(&mut self.wait_us_milli, over(s.wait_us));
+        add_to(&mut self.query_us_weighted, s.query_us.saturating_mul(queries));
+        add_to(&mut self.wait_us, over(s.wait_us));
     }
 
     pub fn merge(&mut self, o: &StatsMinute) {
         add_to(&mut self.lines, o.lines);
         add_to(&mut self.covered_ms, o.covered_ms);
-        add_to(&mut self.xacts_milli, o.xacts_milli);
-        add_to(&mut self.queries_milli, o.queries_milli);
-        add_to(&mut self.bytes_in_milli, o.bytes_in_milli);
-        add_to(&mut self.bytes_out_milli, o.bytes_out_milli);
+        add_to(&mut self.xacts, o.xacts);
+        add_to(&mut self.queries, o.queries);
+        add_to(&mut self.bytes_in, o.bytes_in);
+        add_to(&mut self.bytes_out, o.bytes_out);
         add_to(&mut self.xact_us_weighted, o.xact_us_weighted);
         add_to(&mut self.query_us_weighted, o.query_us_weighted);
-        add_to(&mut self.wait_us_milli, o.wait_us_milli);
+        add_to(&mut self.wait_us, o.wait_us);
     }
 }
 
