@@ -150,7 +150,10 @@ impl StatsMinute {
         add_to(&mut self.bytes_in, over(s.bytes_in_per_s));
         add_to(&mut self.bytes_out, over(s.bytes_out_per_s));
         add_to(&mut self.xact_us_weighted, s.xact_us.saturating_mul(xacts));
-        add_to(&mut self.query_us_weighted, s.query_us.saturating_mul(queries));
+        add_to(
+            &mut self.query_us_weighted,
+            s.query_us.saturating_mul(queries),
+        );
         add_to(&mut self.wait_us, over(s.wait_us));
     }
 
