@@ -319,12 +319,10 @@ fn login_attempt(rest: &str) -> Option<What<'_>> {
 /// The value of `key` in `db=a user=b tls=c`: up to the next ` key=`.
 /// (Names may hold spaces; the keys after them are known.)
 fn field<'a>(s: &'a str, key: &str) -> Option<&'a str> {
-    let start = if s.starts_with(key) {
-        key.len()
-    } else {
-        s.find(&format!(" {key}")).map(|i| i + 1 + key.len())?
-    };
-    let rest = &s[start..];
+    let (at, _) = s
+        .match_indices(key)
+        .find(|(i, _)| *i == 0 || s.as_bytes()[i - 1] == b' ')?;
+    let rest = &s[at + key.len()..];
     let end = [" user=", " tls=", " replication="]
         .iter()
         .filter_map(|k| rest.find(k))
