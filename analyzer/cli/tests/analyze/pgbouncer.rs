@@ -5,6 +5,7 @@
 //! `SHOW STATS` totals within the rounding of its `stats:` lines.
 
 use super::cluster::{as_server_user, client, server_dir, wait_for, Cluster};
+use super::statistics::{json_of, save_state};
 use super::*;
 use pglog_testkit::free_port;
 use std::collections::BTreeMap;
@@ -139,21 +140,11 @@ impl Pgbouncer {
         )
     }
 
-    /// `SHOW STATS` summed over its databases: column name → total.
+    /// `SHOW STATS` summed over its databases.
     pub fn show_stats(&self) -> BTreeMap<String, u64> {
         let (ok, text) = self.psql("pgbouncer", PASSWORD, "SHOW STATS");
         assert!(ok, "SHOW STATS failed");
-        let mut lines = text.lines();
-        let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
-        let mut sums = BTreeMap::new();
-        for row in lines.filter(|l| l.contains('\t')) {
-            for (name, v) in header.iter().zip(row.split('\t')) {
-                if let Ok(v) = v.parse::<u64>() {
-                    *sums.entry(name.to_string()).or_default() += v;
-                }
-            }
-        }
-        sums
+        sum_show_stats(&text)
     }
 
     /// `SHUTDOWN` through the admin console.
@@ -339,7 +330,12 @@ fn a_real_pgbouncer_log_matches_its_show_stats() {
 /// The committed sample (`sample-logs/generate-pgbouncer.sh`): pgbouncer's
 /// log, the server's csvlog of the same run, and SHOW STATS at its end.
 fn sample_show_stats() -> BTreeMap<String, u64> {
-    let text = std::fs::read_to_string(sample("pgbouncer/show-stats.tsv")).unwrap();
+    sum_show_stats(&std::fs::read_to_string(sample("pgbouncer/show-stats.tsv")).unwrap())
+}
+
+/// `SHOW STATS` as psql prints it unaligned with tabs, summed over its
+/// databases: column name → total.
+fn sum_show_stats(text: &str) -> BTreeMap<String, u64> {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
     let mut sums = BTreeMap::new();
@@ -429,37 +425,12 @@ fn a_pgbouncer_log_and_its_servers_log_give_one_report_with_both() {
 #[test]
 fn pgbouncer_statistics_merge_exactly() {
     let dir = tmp();
-    let state = |input: &str, name: &str| {
-        let path = dir.path().join(name);
-        let out = pglog(&[
-            "analyze",
-            "--format",
-            "json",
-            "-o",
-            "/dev/null",
-            "--save-state",
-            path.to_str().unwrap(),
-            sample(input).to_str().unwrap(),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        path
-    };
-    let bouncer = state("pgbouncer/pgbouncer.log", "b.state");
-    let server = state("pgbouncer/postgresql.csv", "s.state");
+    let bouncer = save_state("pgbouncer/pgbouncer.log", dir.path(), "b.state");
+    let server = save_state("pgbouncer/postgresql.csv", dir.path(), "s.state");
     let merge = |states: &[&Path]| -> Value {
         let mut args = vec!["merge", "--format", "json"];
         args.extend(states.iter().map(|p| p.to_str().unwrap()));
-        let out = pglog(&args);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        json_of(&args)
     };
     let together = analyze_json(&[
         sample("pgbouncer/pgbouncer.log").to_str().unwrap(),
