@@ -7,7 +7,7 @@
 use super::cluster::{as_server_user, client, server_dir, wait_for, Cluster};
 use super::statistics::{json_of, save_state};
 use super::*;
-use pglog_testkit::free_port;
+use pglog_testkit::{free_port, run_ok};
 use std::collections::BTreeMap;
 use std::process::Stdio;
 
@@ -57,16 +57,10 @@ impl Pgbouncer {
             format!("\"postgres\" \"{PASSWORD}\"\n"),
         )
         .unwrap();
-        let out = as_server_user(Path::new(PGBOUNCER))
-            .arg("-d")
-            .arg(dir.path().join("pgbouncer.ini"))
-            .stdin(Stdio::null())
-            .output()
-            .expect("pgbouncer runs");
-        assert!(
-            out.status.success(),
-            "pgbouncer: {}",
-            String::from_utf8_lossy(&out.stderr)
+        run_ok(
+            as_server_user(Path::new(PGBOUNCER))
+                .arg("-d")
+                .arg(dir.path().join("pgbouncer.ini")),
         );
         let b = Pgbouncer {
             dir,
@@ -185,16 +179,10 @@ struct Run {
 fn run() -> Run {
     let mut server = Cluster::init("log_connections = on\nlc_messages = 'C'");
     server.start();
-    let out = client("pgbench")
-        .args(["-i", "-s", "1", "-q", "-h", "127.0.0.1", "-U", "postgres"])
-        .args(["-p", &server.port().to_string(), "postgres"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("pgbench runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        client("pgbench")
+            .args(["-i", "-s", "1", "-q", "-h", "127.0.0.1", "-U", "postgres"])
+            .args(["-p", &server.port().to_string(), "postgres"]),
     );
     let mut b = Pgbouncer::start(server.port());
     let mut logins = 0;
@@ -228,25 +216,16 @@ fn run() -> Run {
     // pgbench opens one connection more than its clients: the first reads
     // the scale factor.
     let clients = 3;
-    let out = b
-        .client("pgbench", PASSWORD)
-        .args([
-            "-n",
-            "-c",
-            &clients.to_string(),
-            "-j",
-            "1",
-            "-T",
-            "2",
-            "bench",
-        ])
-        .output()
-        .expect("pgbench runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(b.client("pgbench", PASSWORD).args([
+        "-n",
+        "-c",
+        &clients.to_string(),
+        "-j",
+        "1",
+        "-T",
+        "2",
+        "bench",
+    ]));
     logins += clients + 1;
     let show_stats = b.show_stats();
     logins += 1;
