@@ -5,13 +5,16 @@
 # the same run (stderr and csvlog). Through pgbouncer: two sessions, a
 # wrong password, an unknown database, a client killed mid-session,
 # pgbench, and the admin console's SHOW STATS, saved as show-stats.tsv.
-# stats_period is 1 s, so the log has a stats line per second. Run as
-# root; about 10 s.
+# stats_period is 1 s, so the log has a stats line per second. pgbouncer
+# also logs to syslog when no syslog daemon runs here: a throwaway rsyslogd
+# on /dev/log writes pgbouncer.syslog (rsyslog's RFC 3339 file format, as
+# its times have microseconds). Run as root; about 10 s.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PGBOUNCER=/usr/sbin/pgbouncer
 [ -x "$PGBOUNCER" ] || { apt-get update -qq; apt-get install -y -qq pgbouncer; }
+command -v rsyslogd >/dev/null || { apt-get update -qq; apt-get install -y -qq rsyslog; }
 # shellcheck source=sample-logs/throwaway-server.sh
 . "$HERE/throwaway-server.sh"
 
@@ -26,7 +29,28 @@ stop_pgbouncer() {
         kill "$(cat "$B/pgbouncer.pid")" 2>/dev/null || true
     fi
 }
-trap 'stop_pgbouncer; cleanup_server' EXIT
+RSYSLOG_PID=""
+stop_rsyslog() {
+    if [ -n "$RSYSLOG_PID" ]; then
+        kill "$RSYSLOG_PID" 2>/dev/null || true
+        wait "$RSYSLOG_PID" 2>/dev/null || true
+        RSYSLOG_PID=""
+    fi
+}
+trap 'stop_pgbouncer; stop_rsyslog; cleanup_server' EXIT
+SYSLOG_FILE=$WORK/pgbouncer.syslog
+SYSLOG=0
+if [ ! -e /dev/log ]; then
+    cat > "$WORK/rsyslog.conf" <<CONF
+module(load="imuxsock" SysSock.Name="/dev/log" SysSock.RateLimit.Interval="0")
+\$WorkDirectory $WORK
+daemon.* $SYSLOG_FILE;RSYSLOG_FileFormat
+CONF
+    rsyslogd -n -f "$WORK/rsyslog.conf" -i "$WORK/rsyslog.pid" &
+    RSYSLOG_PID=$!
+    for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
+    SYSLOG=1
+fi
 
 pg "$BIN/psql" -X -q -h "$WORK" -p "$PORT" -U postgres -d postgres \
     -c "CREATE ROLE alice LOGIN" -c "CREATE DATABASE app OWNER alice" >/dev/null
@@ -53,6 +77,9 @@ pidfile = $B/pgbouncer.pid
 pool_mode = transaction
 server_login_retry = 1
 stats_period = 1
+syslog = $SYSLOG
+syslog_ident = pgbouncer
+syslog_facility = daemon
 INI
 pg "$PGBOUNCER" -d "$B/pgbouncer.ini"
 
@@ -97,9 +124,14 @@ wait_stats 2
 through admin admin-secret pgbouncer -c "SHUTDOWN" >/dev/null 2>&1 || true
 for _ in $(seq 100); do [ -f "$B/pgbouncer.pid" ] || break; sleep 0.1; done
 stop_server
+sleep 0.5
+stop_rsyslog
 
 rm -rf "${HERE:?}/pgbouncer"
 mkdir -p "$HERE/pgbouncer"
 cp "$B/pgbouncer.log" "$WORK/show-stats.tsv" "$D/log/postgresql.log" "$D/log/postgresql.csv" "$HERE/pgbouncer/"
+if [ -s "$SYSLOG_FILE" ]; then
+    cp "$SYSLOG_FILE" "$HERE/pgbouncer/pgbouncer.syslog"
+fi
 chmod a+r "$HERE"/pgbouncer/*
 ls -l "$HERE"/pgbouncer/

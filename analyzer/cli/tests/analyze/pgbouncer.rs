@@ -524,3 +524,46 @@ fn the_html_report_has_the_pgbouncer_section_and_chart() {
     );
     assert!(console.is_empty(), "{console:?}");
 }
+
+#[test]
+fn pgbouncers_syslog_copy_gives_the_same_section() {
+    let file = analyze_path(&sample("pgbouncer/pgbouncer.log"), &[]);
+    let syslog = analyze_path(&sample("pgbouncer/pgbouncer.syslog"), &[]);
+    assert_eq!(syslog["input"]["sources"][0]["format"], "pgbouncer");
+    assert_eq!(n(&syslog, "/input/malformed"), 0, "{}", syslog["input"]);
+    let (f, s) = (&file["pgbouncer"], &syslog["pgbouncer"]);
+    for key in [
+        "lines",
+        "logins",
+        "login_failures",
+        "login_failure_reasons",
+        "sessions",
+        "session_s",
+        "close_reasons",
+        "server_connections",
+        "pooler_errors",
+    ] {
+        assert_eq!(s[key], f[key], "{key}");
+    }
+    let messages = |b: &Value| -> Vec<(Value, Value)> {
+        b["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["message"].clone(), m["count"].clone()))
+            .collect()
+    };
+    assert_eq!(messages(s), messages(f));
+    // Syslog carries no level; the daemon's times are its own, so the
+    // periods differ a little: one count per stats line at most.
+    assert_eq!(s["by_level"], serde_json::json!({}));
+    let lines = n(f, "/stats/lines");
+    assert_eq!(n(s, "/stats/lines"), lines);
+    for key in ["xacts", "queries"] {
+        let (a, b) = (
+            n(f, &format!("/stats/{key}")),
+            n(s, &format!("/stats/{key}")),
+        );
+        assert!(a.abs_diff(b) <= lines, "{key}: {a} and {b}");
+    }
+}

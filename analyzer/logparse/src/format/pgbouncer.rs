@@ -136,10 +136,12 @@ pub struct PgbouncerLine<'a> {
 
 /// Parses one line, from a logfile or a syslog daemon's file.
 pub fn parse_line(line: &[u8], syslog_year: i64) -> Option<PgbouncerLine<'_>> {
+    let mut named = true;
     let (time, pid, level, msg) = match split_file_line(line) {
         Some(parts) => parts,
         None => {
             let sl = syslog::parse_header(line, syslog_year)?;
+            named = syslog_ident_is_pgbouncer(line, &sl);
             (sl.time, Some(sl.pid), None, sl.content)
         }
     };
@@ -149,7 +151,7 @@ pub fn parse_line(line: &[u8], syslog_year: i64) -> Option<PgbouncerLine<'_>> {
         None => (None, msg),
     };
     let what = classify(socket.is_some(), message);
-    if level.is_none() && socket.is_none() && what == What::Other {
+    if !named && socket.is_none() && what == What::Other {
         // A syslog line of another program.
         return None;
     }
@@ -164,14 +166,20 @@ pub fn parse_line(line: &[u8], syslog_year: i64) -> Option<PgbouncerLine<'_>> {
     })
 }
 
-/// Does this line look like pgbouncer's (for sniffing)? Stricter than
-/// [`parse_line`] for syslog: the program must be named pgbouncer.
+/// Does this line look like pgbouncer's (for sniffing)? Through syslog,
+/// the program must be named pgbouncer (its default `syslog_ident`).
 pub fn looks_like_pgbouncer(line: &[u8]) -> bool {
     if split_file_line(line).is_some() {
         return true;
     }
-    memchr::memmem::find(line, b" pgbouncer[").is_some()
-        && parse_line(line, 2026).is_some_and(|l| l.socket.is_some() || l.what != What::Other)
+    syslog::parse_header(line, 2026).is_some_and(|sl| syslog_ident_is_pgbouncer(line, &sl))
+}
+
+/// Is the program in the syslog header `pgbouncer[pid]`?
+fn syslog_ident_is_pgbouncer(line: &[u8], sl: &syslog::SyslogLine<'_>) -> bool {
+    // The content is the end of the line; the header is before it.
+    let header = &line[..line.len() - sl.content.len()];
+    memchr::memmem::find(header, b" pgbouncer[").is_some()
 }
 
 type FileParts<'a> = (Option<LogTime>, Option<u32>, Option<Level>, &'a [u8]);
@@ -560,6 +568,10 @@ mod tests {
         ));
         assert!(!looks_like_pgbouncer(
             b"Dec  1 14:24:39 db1 postgres[21474]: [1-1] LOG:  checkpoint starting: time"
+        ));
+        // pgbouncer's first syslog lines hold no socket and no stats.
+        assert!(looks_like_pgbouncer(
+            b"2026-12-01T14:49:05.323808+00:00 vm pgbouncer[13221]: listening on 127.0.0.1:36549"
         ));
     }
 }
