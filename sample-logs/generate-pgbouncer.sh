@@ -93,8 +93,7 @@ wait_stats() {  # N: waits until N more stats lines are written
     echo "pgbouncer wrote no stats line" >&2
     exit 1
 }
-# The first stats period starts at the epoch: its rates are lost, so the
-# traffic starts after it.
+# The traffic starts after a first stats line, so that the timer runs.
 wait_stats 1
 
 through() {  # USER PASSWORD DATABASE ARGS...: a client through pgbouncer

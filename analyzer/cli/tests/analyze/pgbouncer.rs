@@ -26,9 +26,7 @@ pub(super) struct Pgbouncer {
 impl Pgbouncer {
     /// Starts it in front of the server on `server_port`, with its pools
     /// `postgres` and `bench` (both the server's database `postgres`), and
-    /// waits for its first `stats:` line: pgbouncer's first stats period
-    /// starts at the epoch, so the rates of the traffic before that line
-    /// are lost to its log.
+    /// waits for its first `stats:` line (the stats timer runs).
     pub fn start(server_port: u16) -> Pgbouncer {
         let dir = server_dir("pglog-pgbouncer-");
         let port = free_port();

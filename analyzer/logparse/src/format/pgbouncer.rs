@@ -377,9 +377,10 @@ fn pool_stats(rest: &str) -> Option<PoolStats> {
                 match (key, unit) {
                     ("in", "B/s" | "b/s") => s.bytes_in_per_s = n,
                     ("out", "B/s" | "b/s") => s.bytes_out_per_s = n,
-                    ("xact", "us") => s.xact_us = n,
-                    ("query", "us") => s.query_us = n,
-                    ("wait", "us") => s.wait_us = n,
+                    // `μs` in the status pgbouncer sends systemd (1.15+).
+                    ("xact", "us" | "μs" | "µs") => s.xact_us = n,
+                    ("query", "us" | "μs" | "µs") => s.query_us = n,
+                    ("wait", "us" | "μs" | "µs") => s.wait_us = n,
                     _ => return None,
                 }
             }
