@@ -565,3 +565,58 @@ fn pgbouncers_syslog_copy_gives_the_same_section() {
         assert!(a.abs_diff(b) <= lines, "{key}: {a} and {b}");
     }
 }
+
+#[test]
+fn the_line_shapes_of_other_pgbouncer_versions_give_the_same_section() {
+    let original = analyze_path(&sample("pgbouncer/pgbouncer.log"), &[]);
+    let o = &original["pgbouncer"];
+    for version in [
+        "1.24",
+        "bare-pid",
+        "whole-seconds",
+        "bare-pid-whole-seconds",
+    ] {
+        let doc = analyze_path(&sample(&format!("pgbouncer/versions/{version}.log")), &[]);
+        assert_eq!(
+            doc["input"]["sources"][0]["format"], "pgbouncer",
+            "{version}"
+        );
+        assert_eq!(
+            n(&doc, "/input/malformed"),
+            0,
+            "{version}: {}",
+            doc["input"]
+        );
+        let b = &doc["pgbouncer"];
+        for key in [
+            "lines",
+            "by_level",
+            "logins",
+            "login_failures",
+            "login_failure_reasons",
+            "sessions",
+            "session_s",
+            "close_reasons",
+            "server_connections",
+            "pooler_errors",
+            "other_messages",
+        ] {
+            assert_eq!(b[key], o[key], "{version}: {key}");
+        }
+        assert_eq!(
+            b["messages"].as_array().unwrap().len(),
+            o["messages"].as_array().unwrap().len()
+        );
+        let lines = n(o, "/stats/lines");
+        assert_eq!(n(b, "/stats/lines"), lines, "{version}");
+        for key in ["xacts", "queries"] {
+            let (a, c) = (
+                n(o, &format!("/stats/{key}")),
+                n(b, &format!("/stats/{key}")),
+            );
+            // Whole-second times measure 1 s periods to a second.
+            let slack = if version.contains("whole") { a / 2 } else { 0 };
+            assert!(a.abs_diff(c) <= slack, "{version} {key}: {a} and {c}");
+        }
+    }
+}
