@@ -153,9 +153,13 @@ pub(crate) fn write_headline<W: Write>(
     clock: crate::Clock,
 ) -> io::Result<()> {
     let i = &r.input;
+    let pgbouncer = match &r.sections.pgbouncer {
+        Some(b) => format!(", {} pgbouncer lines", thousands(b.lines)),
+        None => String::new(),
+    };
     writeln!(
         out,
-        "{} file(s), {}, {} records, {} malformed",
+        "{} file(s), {}, {} records{pgbouncer}, {} malformed",
         i.files.len(),
         human_bytes(i.bytes),
         thousands(i.records),

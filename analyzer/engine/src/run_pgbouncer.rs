@@ -6,7 +6,7 @@ use crate::report::FileReport;
 use crate::stats::pgbouncer::PgbouncerFolder;
 use crate::stats::Stats;
 use crate::{AnalyzeError, AnalyzeOptions};
-use pglog_logparse::format::pgbouncer::{PgbouncerItem, PgbouncerReader};
+use pglog_logparse::format::pgbouncer::{PgbouncerItem, PgbouncerLine, PgbouncerReader};
 use pglog_logparse::source::Compression;
 use pglog_logparse::{Malformed, MalformedKind};
 use std::path::Path;
@@ -36,7 +36,10 @@ pub(crate) fn read_pgbouncer(
             source,
         })?;
         match item {
-            Some(PgbouncerItem::Line(l)) => folder.add(&l),
+            Some(PgbouncerItem::Line(l)) => {
+                note_zone(&mut stats.summary.zone, &l);
+                folder.add(&l)
+            }
             Some(PgbouncerItem::Malformed(m)) => stats.summary.add_malformed(name, m, keep),
             Some(PgbouncerItem::Blank) => {}
             None => break,
@@ -72,4 +75,16 @@ pub(crate) fn read_pgbouncer(
         changed: None,
     };
     Ok(PgbouncerRead::Read(file, stats))
+}
+
+/// The zone of the earliest line that names one: reports show times in the
+/// log's zone, a pgbouncer log's too.
+fn note_zone(zone: &mut Option<(i64, i32)>, l: &PgbouncerLine<'_>) {
+    if let Some(t) = l.time {
+        if let Some(off) = t.offset_min {
+            if zone.is_none_or(|(at, _)| t.epoch_ms < at) {
+                *zone = Some((t.epoch_ms, i32::from(off)));
+            }
+        }
+    }
 }

@@ -361,6 +361,8 @@ fn a_pgbouncer_log_and_its_servers_log_give_one_report_with_both() {
     // The pgbouncer side is the pgbouncer log's alone.
     let alone = analyze_path(&sample("pgbouncer/pgbouncer.log"), &[]);
     assert_eq!(both["pgbouncer"], alone["pgbouncer"]);
+    // Its times name their zone, which the reports show times in.
+    assert_eq!(alone["summary"]["time_zone"], "+00:00");
     let b = &both["pgbouncer"];
     assert_eq!(n(b, "/lines"), sample_lines_with(" UTC ["));
     assert_eq!(n(b, "/logins/total"), sample_lines_with(" login attempt: "));
@@ -480,7 +482,8 @@ fn damaged_pgbouncer_lines_are_counted_with_their_place() {
         let out = pglog(&["analyze", "--format", format, p.to_str().unwrap()]);
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).unwrap();
-        assert!(text.contains("pgbouncer"), "{text}");
+        let headline = format!("{} pgbouncer lines", n(&doc, "/pgbouncer/lines"));
+        assert!(text.contains(&headline), "{text}");
         assert!(
             text.contains(&format!("{}", n(&doc, "/pgbouncer/logins/total"))),
             "{text}"
