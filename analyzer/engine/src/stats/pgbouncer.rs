@@ -41,6 +41,19 @@ const LOGIN_FAILURES: &[&str] = &[
     "pgbouncer cannot connect to server",
 ];
 
+/// A reason with its values blanked; most (`client close request`) have
+/// none, and are kept as they are without a copy per line.
+fn blanked(reason: &str) -> std::borrow::Cow<'_, str> {
+    if reason
+        .bytes()
+        .any(|c| c.is_ascii_digit() || c == b'"' || c == b'\'')
+    {
+        normalize_message(reason).into()
+    } else {
+        reason.into()
+    }
+}
+
 pub fn is_login_failure(reason: &str) -> bool {
     LOGIN_FAILURES.iter().any(|p| reason.starts_with(p))
 }
@@ -294,13 +307,13 @@ impl PgbouncerFolder {
             What::LoginAttempt { database, user, .. } => st.logins.add(database, user, host),
             What::Closing { reason, age_s } if l.socket.is_some_and(|s| s.server) => {
                 add_to(&mut st.server_closes, 1);
-                bump(&mut st.server_close_reasons, &normalize_message(reason), 1);
+                bump(&mut st.server_close_reasons, &blanked(reason), 1);
                 if let Some(a) = age_s {
                     st.server_s.add(a);
                 }
             }
             What::Closing { reason, age_s } => {
-                let reason = normalize_message(reason);
+                let reason = blanked(reason);
                 if is_login_failure(&reason) {
                     st.login_failures.add(database, user, host);
                     bump(&mut st.login_failure_reasons, &reason, 1);
