@@ -38,7 +38,21 @@ pub(crate) fn read_pgbouncer(
         match item {
             Some(PgbouncerItem::Line(l)) => {
                 note_zone(&mut stats.summary.zone, &l);
-                folder.add(&l)
+                let socket = l.socket;
+                let kept = opts.filter.as_ref().is_none_or(|f| {
+                    f.keeps_pgbouncer(
+                        l.time,
+                        socket.map(|s| s.database),
+                        socket.map(|s| s.user),
+                        socket.map(|s| s.host),
+                    )
+                });
+                if kept {
+                    folder.add(&l)
+                } else {
+                    stats.summary.filtered += 1;
+                    folder.pass(&l)
+                }
             }
             Some(PgbouncerItem::Malformed(m)) => stats.summary.add_malformed(name, m, keep),
             Some(PgbouncerItem::Blank) => {}
@@ -56,7 +70,7 @@ pub(crate) fn read_pgbouncer(
         stats.summary.add_malformed(name, m, keep);
     }
     stats.pgbouncer = folder.finish();
-    if stats.pgbouncer.lines == 0 {
+    if stats.pgbouncer.lines == 0 && stats.summary.filtered == 0 {
         return Ok(PgbouncerRead::NoLines {
             sample: reader.sample_line().to_string(),
         });

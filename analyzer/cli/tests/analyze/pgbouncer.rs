@@ -616,3 +616,42 @@ fn the_line_shapes_of_other_pgbouncer_versions_give_the_same_section() {
         }
     }
 }
+
+#[test]
+fn time_windows_and_name_filters_apply_to_pgbouncer_lines() {
+    let log = std::fs::read_to_string(sample("pgbouncer/pgbouncer.log")).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    // `2026-12-01 14:49:06.429 UTC`: the same instant in RFC 3339.
+    let stamp = |l: &str| format!("{}T{}Z", &l[..10], &l[11..23]);
+    let logins: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains(" login attempt: "))
+        .collect();
+    let begin = stamp(logins[2]);
+    // Lines at or after --begin, counted here from their text.
+    let kept = |what: &str| {
+        lines
+            .iter()
+            .filter(|l| stamp(l) >= begin && l.contains(what))
+            .count() as u64
+    };
+    let doc = analyze_path(&sample("pgbouncer/pgbouncer.log"), &["--begin", &begin]);
+    let b = &doc["pgbouncer"];
+    assert_eq!(n(b, "/logins/total"), kept(" login attempt: "));
+    assert_eq!(n(b, "/lines"), kept(" UTC ["));
+    assert_eq!(n(b, "/stats/lines"), kept(" stats: "));
+    assert_eq!(
+        n(&doc, "/input/filtered"),
+        lines.len() as u64 - kept(" UTC [")
+    );
+    // A user filter keeps that user's connections (stats lines name none).
+    let doc = analyze_path(&sample("pgbouncer/pgbouncer.log"), &["--user", "admin"]);
+    let b = &doc["pgbouncer"];
+    let admin = lines.iter().filter(|l| l.contains("/admin@")).count() as u64;
+    assert_eq!(n(b, "/lines"), admin);
+    assert_eq!(n(b, "/logins/by_user/admin"), n(b, "/logins/total"));
+    assert_eq!(n(b, "/stats/lines"), 0);
+    // Everything left out is still a pgbouncer log that was read.
+    let doc = analyze_path(&sample("pgbouncer/pgbouncer.log"), &["--user", "nobody"]);
+    assert_eq!(n(&doc, "/input/filtered"), lines.len() as u64);
+}

@@ -339,6 +339,26 @@ impl PgbouncerFolder {
         }
     }
 
+    /// A line the filters leave out: not counted, but a stats line or
+    /// `process up` still ends the period of the next stats line.
+    pub fn pass(&mut self, l: &PgbouncerLine<'_>) {
+        let time = l.time.map(|t| t.epoch_ms);
+        match l.what {
+            What::ProcessUp => {
+                self.period_start = time;
+                self.pending = None;
+            }
+            What::Stats(_) => {
+                let Some(t) = time else { return };
+                if let Some((pt, ps)) = self.pending.take() {
+                    self.put(pt, &ps, t.saturating_sub(pt).max(0) as u64);
+                }
+                self.period_start = Some(t);
+            }
+            _ => {}
+        }
+    }
+
     fn add_problem(&mut self, l: &PgbouncerLine<'_>, time: Option<i64>) {
         let level = l.level.map_or("WARNING", Level::as_str);
         let m = Message {
