@@ -49,6 +49,8 @@ slices read_stderr detected "$samples/replica/postgresql.log" 100 ""
 slices read_rds rds "$samples/rds/postgresql.log" 40
 slices read_syslog rds "$samples/rds/postgresql.syslog" 40 "$rds_prefix"
 slices read_syslog detected "$samples/rds/postgresql.syslog" 40 ""
+slices read_pgbouncer pgbouncer "$samples/pgbouncer/pgbouncer.log" 10
+slices read_pgbouncer syslog "$samples/pgbouncer/pgbouncer.syslog" 10
 
 # The wrapped samples, each slice led by the digit that picks its envelope
 # (its place in ENVELOPES in fuzz_targets/read_envelope.rs).

@@ -44,6 +44,36 @@ pub fn analyze(format: InputFormat, prefix: Option<Prefix>, input: Box<dyn Read 
     report(&analysis);
 }
 
+/// Reads `input` as a pgbouncer log to the end, folds its lines and builds
+/// the report, as `pglog analyze --input-format pgbouncer` does for one file.
+pub fn analyze_pgbouncer(input: Box<dyn Read + Send>) {
+    use pglog_analyzer::stats::pgbouncer::PgbouncerFolder;
+    use pglog_logparse::format::pgbouncer::PgbouncerItem;
+    use pglog_logparse::Opened;
+    let mut builder = ReaderBuilder::new();
+    builder
+        .format(InputFormat::Pgbouncer)
+        .max_record_bytes(MAX_RECORD_BYTES);
+    let Ok(Opened::Pgbouncer(mut reader)) = builder.open(input) else {
+        return;
+    };
+    let limits = Limits::default();
+    let mut analysis = Analysis::default();
+    let mut folder = PgbouncerFolder::new(limits);
+    while let Ok(Some(item)) = reader.next_item() {
+        match item {
+            PgbouncerItem::Line(l) => folder.add(&l),
+            PgbouncerItem::Malformed(m) => analysis.stats.summary.add_malformed("fuzz", m, 5),
+            PgbouncerItem::Blank => {}
+        }
+    }
+    analysis.stats.pgbouncer = folder.finish();
+    // Merged with itself, as `pglog merge` would.
+    let copy = analysis.stats.clone();
+    analysis.stats += &copy;
+    report(&analysis);
+}
+
 /// Builds the report of `analysis` and its JSON, as every output format does.
 pub fn report(analysis: &Analysis) {
     let report = analysis.report(20);

@@ -5,6 +5,7 @@ mod clock;
 mod html;
 mod json;
 mod markdown;
+mod pgbouncer;
 mod scope;
 mod text;
 

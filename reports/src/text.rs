@@ -115,6 +115,7 @@ pub fn write_text<W: Write>(
     write_queries(r, &mut out, paint)?;
     write_activity(r, &mut out, paint)?;
     write_plan_insights(r, &mut out, paint)?;
+    crate::pgbouncer::write_text(r, &mut out, |s| paint.bold(s))?;
     for m in &i.malformed_samples {
         writeln!(
             out,
@@ -152,9 +153,13 @@ pub(crate) fn write_headline<W: Write>(
     clock: crate::Clock,
 ) -> io::Result<()> {
     let i = &r.input;
+    let pgbouncer = match &r.sections.pgbouncer {
+        Some(b) => format!(", {} pgbouncer lines", thousands(b.lines)),
+        None => String::new(),
+    };
     writeln!(
         out,
-        "{} file(s), {}, {} records, {} malformed",
+        "{} file(s), {}, {} records{pgbouncer}, {} malformed",
         i.files.len(),
         human_bytes(i.bytes),
         thousands(i.records),
@@ -184,7 +189,9 @@ pub(crate) fn write_headline<W: Write>(
 fn write_inferred_prefixes<W: Write>(r: &Report, out: &mut W) -> io::Result<()> {
     let mut seen: Vec<(&str, usize)> = Vec::new();
     for s in r.input.sources.iter().filter(|s| s.prefix_inferred) {
-        let Some(p) = s.prefix.as_deref() else { continue };
+        let Some(p) = s.prefix.as_deref() else {
+            continue;
+        };
         match seen.iter_mut().find(|(q, _)| *q == p) {
             Some((_, n)) => *n += 1,
             None => seen.push((p, 1)),

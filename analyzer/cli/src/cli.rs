@@ -418,6 +418,8 @@ pub enum FormatArg {
     JournaldJson,
     /// CloudWatch Logs lines exported to S3
     CloudwatchExport,
+    /// pgbouncer's own log (logfile or syslog).
+    Pgbouncer,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -541,6 +543,7 @@ impl AnalyzeArgs {
                 FormatArg::Journald => InputFormat::Journald,
                 FormatArg::JournaldJson => InputFormat::JournaldJson,
                 FormatArg::CloudwatchExport => InputFormat::CloudwatchExport,
+                FormatArg::Pgbouncer => InputFormat::Pgbouncer,
             },
             prefix,
             jobs: self.jobs,

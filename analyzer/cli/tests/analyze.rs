@@ -665,3 +665,7 @@ mod wrapped;
 /// `log_line_prefix` inferred from logs written with many real settings.
 #[path = "analyze/prefixes.rs"]
 mod prefixes;
+
+/// pgbouncer logs from a real pgbouncer under pgbench, against its SHOW STATS.
+#[path = "analyze/pgbouncer.rs"]
+mod pgbouncer;

@@ -340,16 +340,8 @@ impl Filters {
     /// Whether the report covers this classified record.
     pub fn keeps(&self, e: &Event) -> bool {
         let r = &e.record;
-        if self.begin.is_some() || self.end.is_some() {
-            // A record without a time is in no window.
-            let Some(t) = r.time else { return false };
-            if self.begin.is_some_and(|b| b.key(t) < b.ms)
-                || self.end.is_some_and(|b| b.key(t) >= b.ms)
-            {
-                return false;
-            }
-        }
-        self.database.keeps(database_of(e))
+        self.in_window(r.time)
+            && self.database.keeps(database_of(e))
             && self.user.keeps(r.user.as_deref())
             && self.application.keeps(r.application.as_deref())
             && self.host.keeps(r.remote_host.as_deref())
@@ -357,6 +349,31 @@ impl Filters {
                 .query
                 .as_ref()
                 .is_none_or(|q| statement_text(e).is_some_and(|t| q.0.is_match(t)))
+    }
+
+    /// Whether the report covers a line of a pgbouncer log: by its time and
+    /// the database, user and client host it names. (Such a line has no
+    /// application or statement; those filters do not apply to it.)
+    pub fn keeps_pgbouncer(
+        &self,
+        time: Option<LogTime>,
+        database: Option<&str>,
+        user: Option<&str>,
+        host: Option<&str>,
+    ) -> bool {
+        self.in_window(time)
+            && self.database.keeps(database)
+            && self.user.keeps(user)
+            && self.host.keeps(host)
+    }
+
+    /// Is `time` in the window? A record without a time is in no window.
+    fn in_window(&self, time: Option<LogTime>) -> bool {
+        if self.begin.is_none() && self.end.is_none() {
+            return true;
+        }
+        let Some(t) = time else { return false };
+        !(self.begin.is_some_and(|b| b.key(t) < b.ms) || self.end.is_some_and(|b| b.key(t) >= b.ms))
     }
 
     /// What the report says it covers.

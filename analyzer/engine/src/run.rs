@@ -15,13 +15,14 @@ use crate::changes::{self, FileState};
 use crate::filter::{AppliedFilters, Filters};
 use crate::inputs::{expand_all, InputSpec};
 use crate::report::{FileReport, Report, SkipKind, SkippedFile};
+use crate::run_pgbouncer::{read_pgbouncer, PgbouncerRead};
 use crate::split::{plan_chunks, Chunk, STITCH_WARM_UP};
 use crate::stats::{Folder, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::classify::carry::{Carry, Handoff, Needs};
 use pglog_logparse::{
     source, Classifier, Event, FormatError, InputFormat, Item, LogReader, Malformed, MalformedKind,
-    Prefix, ReaderBuilder,
+    Opened, Prefix, ReaderBuilder,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -683,8 +684,22 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
             source,
         },
     };
-    let mut reader = match builder(opts).build(opened.reader) {
-        Ok(r) => r,
+    let mut reader = match builder(opts).open(opened.reader) {
+        Ok(Opened::Postgres(r)) => r,
+        Ok(Opened::Pgbouncer(r)) => {
+            return match read_pgbouncer(r, &name, &path, compression, opts)? {
+                PgbouncerRead::Read(file, stats) => Ok(FileOutcome::Read(file, stats)),
+                PgbouncerRead::NoLines { .. } if !explicit => Ok(FileOutcome::Skipped(SkippedFile {
+                    path: name,
+                    reason: "no line is a pgbouncer log line".into(),
+                    kind: SkipKind::NotLog,
+                })),
+                PgbouncerRead::NoLines { sample } => Err(AnalyzeError::Unrecognized {
+                    path,
+                    message: format!("no line parsed as a pgbouncer log; first line: {sample:?}. Choose the format with --input-format"),
+                }),
+            };
+        }
         Err(FormatError::UnknownPrefix { .. }) if !explicit => {
             return Ok(FileOutcome::Skipped(SkippedFile {
                 path: name,

@@ -352,6 +352,8 @@ pub struct Sections {
     pub cancellations: BTreeMap<String, u64>,
     pub audit: BTreeMap<String, u64>,
     pub minutes: Vec<MinuteReport>,
+    /// What the pgbouncer logs among the inputs hold; null when none was read.
+    pub pgbouncer: Option<crate::pgbouncer::PgbouncerReport>,
 }
 
 /// Count, sum, maximum and mean of a measurement.
@@ -805,6 +807,7 @@ impl Sections {
                     checkpoints: c.checkpoints,
                 })
                 .collect(),
+            pgbouncer: crate::pgbouncer::PgbouncerReport::build(&stats.pgbouncer),
         }
     }
 }

@@ -11,7 +11,8 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"PGLOGST\0";
-pub const STATE_VERSION: u32 = 4;
+/// 5: the statistics of pgbouncer logs.
+pub const STATE_VERSION: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {

@@ -28,7 +28,7 @@ pub mod source;
 pub mod time;
 
 pub use classify::{Classifier, Event, EventKind};
-pub use format::{FormatError, InputFormat, LogReader, ReaderBuilder};
+pub use format::{FormatError, InputFormat, LogReader, Opened, ReaderBuilder};
 pub use prefix::{Prefix, PrefixError};
 pub use record::{LogRecord, Malformed, MalformedKind, Severity, Short, SqlState};
 

@@ -110,7 +110,7 @@ pub fn parse_iso_timestamp(s: &[u8]) -> Option<(LogTime, usize)> {
 }
 
 /// `YYYY-MM-DD<sep>HH:MM:SS[.fff]` as milliseconds since the epoch, read as UTC.
-fn parse_wall_clock(s: &[u8], sep: u8) -> Option<(i64, usize)> {
+pub fn parse_wall_clock(s: &[u8], sep: u8) -> Option<(i64, usize)> {
     if s.len() < 19
         || s[4] != b'-'
         || s[7] != b'-'

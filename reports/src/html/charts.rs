@@ -8,10 +8,10 @@ use std::sync::Once;
 
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
-const BLUE: RGBColor = RGBColor(31, 119, 180);
-const ORANGE: RGBColor = RGBColor(255, 127, 14);
-const RED: RGBColor = RGBColor(214, 39, 40);
-const GREEN: RGBColor = RGBColor(44, 160, 44);
+pub(super) const BLUE: RGBColor = RGBColor(31, 119, 180);
+pub(super) const ORANGE: RGBColor = RGBColor(255, 127, 14);
+pub(super) const RED: RGBColor = RGBColor(214, 39, 40);
+pub(super) const GREEN: RGBColor = RGBColor(44, 160, 44);
 const PURPLE: RGBColor = RGBColor(148, 103, 189);
 
 fn register_font() {
@@ -55,14 +55,14 @@ fn hh_mm(ms: i64) -> String {
 }
 
 /// A time series: (epoch ms, value) points.
-type Series = Vec<(i64, f64)>;
+pub(super) type Series = Vec<(i64, f64)>;
 
-struct Line<'a> {
-    name: &'a str,
-    points: Series,
-    color: RGBColor,
+pub(super) struct Line<'a> {
+    pub name: &'a str,
+    pub points: Series,
+    pub color: RGBColor,
     /// Drawn against the right-hand axis.
-    secondary: bool,
+    pub secondary: bool,
 }
 
 /// An axis label: 1.5k, 2M, 0.25.
@@ -115,7 +115,12 @@ fn nice_max(v: f64) -> f64 {
 
 /// A line chart over time, with an optional right-hand axis; `None` when
 /// there is nothing to draw.
-fn time_chart(title: &str, left: &str, right: Option<&str>, lines: &[Line<'_>]) -> Option<String> {
+pub(super) fn time_chart(
+    title: &str,
+    left: &str,
+    right: Option<&str>,
+    lines: &[Line<'_>],
+) -> Option<String> {
     let all: Vec<i64> = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.0))

@@ -5,6 +5,7 @@
 //! characters in log text are shown as `?`, as in the terminal summary.
 
 mod charts;
+mod pgbouncer;
 
 pub use charts::epoch_ms;
 
@@ -192,6 +193,9 @@ pub fn write_html<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> io::
             top => TOP,
             zone => clock.label(),
             scope => crate::scope::scope_line(r),
+            pgbouncer_chart => r.sections.pgbouncer.as_ref()
+                .and_then(|p| pgbouncer::stats_chart(p, clock))
+                .map(Value::from_safe_string),
         })
         .map_err(io::Error::other)?;
     out.write_all(html.as_bytes())?;

@@ -43,14 +43,33 @@ fn server_owner() -> Option<(u32, u32)> {
 
 /// A server-side binary, run as the test OS user when we are root.
 fn server_cmd(name: &str) -> Command {
+    as_server_user(&bin(name))
+}
+
+/// Any program (pgbouncer, say), run as the test OS user when we are root.
+pub fn as_server_user(program: &Path) -> Command {
     match server_owner() {
         Some(_) => {
             let mut c = Command::new("runuser");
-            c.args(["-u", OS_USER, "--"]).arg(bin(name));
+            c.args(["-u", OS_USER, "--"]).arg(program);
             c
         }
-        None => Command::new(bin(name)),
+        None => Command::new(program),
     }
+}
+
+/// A temp dir the server user owns.
+pub fn server_dir(prefix: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix(prefix).tempdir().unwrap();
+    if let Some((uid, gid)) = server_owner() {
+        std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
+    }
+    dir
+}
+
+/// A PostgreSQL 15 client program (psql, pgbench).
+pub fn client(name: &str) -> Command {
+    Command::new(bin(name))
 }
 
 /// Waits for `cond`, polling every 100 ms, at most a minute.
@@ -72,15 +91,8 @@ pub struct Cluster {
 impl Cluster {
     /// A cluster to be: a temp dir the server user owns, and a free port.
     fn fresh() -> Cluster {
-        let dir = tempfile::Builder::new()
-            .prefix("pglog-thin-")
-            .tempdir()
-            .unwrap();
-        if let Some((uid, gid)) = server_owner() {
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
-        }
         Cluster {
-            dir,
+            dir: server_dir("pglog-thin-"),
             port: free_port(),
             running: false,
         }
@@ -130,6 +142,10 @@ impl Cluster {
         ));
         // Written in place: the file keeps its owner.
         std::fs::write(&path, text).unwrap();
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     pub fn data(&self) -> PathBuf {

@@ -251,7 +251,7 @@ fn the_query_table_is_bounded_and_its_totals_stay_exact() {
     assert_eq!(kept[0]["fingerprint"], full["queries"][0]["fingerprint"]);
 }
 
-fn save_state(file: &str, dir: &Path, name: &str) -> PathBuf {
+pub(super) fn save_state(file: &str, dir: &Path, name: &str) -> PathBuf {
     let state = dir.join(name);
     let out = pglog(&[
         "analyze",
@@ -272,7 +272,7 @@ fn save_state(file: &str, dir: &Path, name: &str) -> PathBuf {
 }
 
 /// Runs pglog, which must succeed, and parses its JSON output.
-fn json_of(args: &[&str]) -> Value {
+pub(super) fn json_of(args: &[&str]) -> Value {
     let out = pglog(args);
     assert!(
         out.status.success(),

@@ -3,6 +3,7 @@
 //! The whole value is what `--save-state` writes.
 
 pub mod activity;
+pub mod pgbouncer;
 pub mod queries;
 pub mod sketch;
 
@@ -101,6 +102,8 @@ pub struct Stats {
     pub minutes: BTreeMap<i64, Minute>,
     /// Plans whose query text was not logged.
     pub unattributed_plans: Vec<PlanSample>,
+    /// What pgbouncer logs among the inputs hold.
+    pub pgbouncer: pgbouncer::PgbouncerStats,
 }
 
 impl Stats {
@@ -141,6 +144,7 @@ impl AddAssign<&Stats> for Stats {
         for p in &o.unattributed_plans {
             offer_plan(&mut self.unattributed_plans, p.clone(), l.plans * 4);
         }
+        self.pgbouncer.merge(&o.pgbouncer, &l);
     }
 }
 

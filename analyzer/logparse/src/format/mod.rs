@@ -11,6 +11,7 @@ pub mod heroku;
 pub mod journal;
 pub mod json;
 pub mod json_array;
+pub mod pgbouncer;
 pub mod stitch;
 pub mod syslog;
 
@@ -52,6 +53,8 @@ pub enum InputFormat {
     /// CloudWatch Logs exported to S3.
     #[serde(rename = "cloudwatch-export")]
     CloudwatchExport,
+    /// pgbouncer's own log: its own kind of input, see [`Opened`].
+    Pgbouncer,
 }
 
 impl InputFormat {
@@ -72,6 +75,7 @@ impl InputFormat {
             InputFormat::Journald => "journald",
             InputFormat::JournaldJson => "journald-json",
             InputFormat::CloudwatchExport => "cloudwatch-export",
+            InputFormat::Pgbouncer => "pgbouncer",
         }
     }
 }
@@ -104,6 +108,17 @@ pub enum FormatError {
     /// compressed stream, say): that, not the prefix, is the cause.
     #[error("{0}")]
     Io(#[from] io::Error),
+    /// A pgbouncer log given to a reader of PostgreSQL records
+    /// ([`ReaderBuilder::open`] reads both).
+    #[error("a pgbouncer log, not a PostgreSQL one")]
+    Pgbouncer,
+}
+
+/// An input opened by [`ReaderBuilder::open`]: a PostgreSQL log, or a
+/// pgbouncer log, whose lines are pgbouncer events and never records.
+pub enum Opened {
+    Postgres(LogReader),
+    Pgbouncer(pgbouncer::PgbouncerReader),
 }
 
 fn closest_note(closest: &Option<Closest>) -> String {
@@ -189,8 +204,17 @@ impl ReaderBuilder {
         self
     }
 
-    /// Sniffs the start of `input` and returns a reader for it.
+    /// Sniffs the start of `input` and returns a reader of PostgreSQL
+    /// records for it; a pgbouncer log is [`FormatError::Pgbouncer`].
     pub fn build(&self, input: Box<dyn Read + Send>) -> Result<LogReader, FormatError> {
+        match self.open(input)? {
+            Opened::Postgres(r) => Ok(r),
+            Opened::Pgbouncer(_) => Err(FormatError::Pgbouncer),
+        }
+    }
+
+    /// Sniffs the start of `input` and returns a reader for the kind of log it is.
+    pub fn open(&self, input: Box<dyn Read + Send>) -> Result<Opened, FormatError> {
         let mut src = ByteSource::with_base(input, self.base_offset);
         let sniffs = match self.format {
             InputFormat::Auto => true,
@@ -209,6 +233,10 @@ impl ReaderBuilder {
         let max = self.max_record_bytes;
         let mut prefix_inferred = false;
         let inner = match format {
+            InputFormat::Pgbouncer => {
+                let r = pgbouncer::PgbouncerReader::new(src, max, current_year(), sample);
+                return Ok(Opened::Pgbouncer(r));
+            }
             InputFormat::Csv => Inner::Csv(csv::CsvReader::new(src, max)),
             InputFormat::Json => Inner::Json(json::JsonReader::new(src, max)),
             InputFormat::Stderr | InputFormat::Rds | InputFormat::Auto => {
@@ -267,7 +295,7 @@ impl ReaderBuilder {
             format
         };
         let syslog_year = matches!(inner, Inner::Syslog(..)).then(current_year);
-        Ok(LogReader {
+        Ok(Opened::Postgres(LogReader {
             inner,
             max,
             format,
@@ -275,7 +303,7 @@ impl ReaderBuilder {
             done: false,
             syslog_year,
             prefix_inferred,
-        })
+        }))
     }
 }
 
@@ -450,7 +478,7 @@ fn sniff_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
         .take(SNIFF_LINES)
 }
 
-/// Picks csv, json, syslog, stderr or an envelope from the first lines of an input.
+/// Picks csv, json, syslog, stderr, pgbouncer or an envelope from the first lines of an input.
 pub fn sniff_format(head: &[u8]) -> InputFormat {
     if let Some(f) = envelope::sniff_array(head) {
         return f;
@@ -459,6 +487,9 @@ pub fn sniff_format(head: &[u8]) -> InputFormat {
         .filter(|l| !l.trim_ascii().is_empty())
         .take(20)
     {
+        if pgbouncer::looks_like_pgbouncer(line) {
+            return InputFormat::Pgbouncer;
+        }
         if let Some(f) = envelope::sniff(line) {
             return f;
         }
