@@ -164,8 +164,9 @@ impl Expander {
 
     fn file(&mut self, path: &Path, explicit: bool) {
         self.reached += 1;
-        // A file that cannot be looked at is still tried: opening it says why.
-        if let Ok(meta) = std::fs::metadata(path) {
+        // A file that cannot be looked at is still tried: opening it says
+        // why. (A link to nowhere is known by the link itself.)
+        if let Ok(meta) = std::fs::metadata(path).or_else(|_| std::fs::symlink_metadata(path)) {
             match self.files.get(&file_id(&meta)) {
                 Some(first) => {
                     let error = AnalyzeError::Duplicate {

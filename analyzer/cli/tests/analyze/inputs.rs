@@ -47,6 +47,7 @@ impl Mixed {
         let m = Mixed { dir: tmp() };
         let d = m.dir.path();
         std::fs::copy(sample("replica/postgresql.csv"), d.join("postgresql.csv")).unwrap();
+        std::fs::copy(sample("pgbouncer/pgbouncer.log"), d.join("pgbouncer.log")).unwrap();
         symlink(d.join("postgresql.csv"), d.join("alias.csv")).unwrap();
         std::fs::copy(sample("README.md"), d.join("README.txt")).unwrap();
         // A real binary file.
@@ -66,6 +67,13 @@ impl Mixed {
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+}
+
+/// The pgbouncer log among the inputs was read into its section.
+fn assert_pgbouncer_read(doc: &Value) {
+    let alone = analyze_path(&sample("pgbouncer/pgbouncer.log"), &[]);
+    assert!(alone["pgbouncer"].is_object(), "{}", alone["pgbouncer"]);
+    assert_eq!(doc["pgbouncer"], alone["pgbouncer"]);
 }
 
 fn records_of_one_copy() -> u64 {
@@ -106,19 +114,30 @@ fn unreadable_explicit_files_are_named_and_the_report_is_still_written() {
         &m.path("postgresql.csv"),
         &m.path("cut.log.gz"),
         &m.path("pg_ctl.bin"),
+        &m.path("pgbouncer.log"),
+        &m.path("loop"),
     ]);
     assert_eq!(code, Some(1), "{err}");
-    let doc = doc.expect("the report of the readable file");
+    let doc = doc.expect("the report of the readable files");
     assert_eq!(n(&doc, "/input/records"), records_of_one_copy());
+    assert_pgbouncer_read(&doc);
     let p = |name: &str| m.path(name).display().to_string();
-    assert_eq!(
-        skipped(&doc),
-        vec![
-            (p("cut.log.gz"), "unreadable".into()),
-            (p("gone.log"), "unreadable".into()),
-            (p("pg_ctl.bin"), "not_log".into()),
-        ]
-    );
+    // The loop leads to the directory of the files named: each is read
+    // once, and the loop back to itself ends the walk.
+    let kinds = skipped(&doc);
+    for (path, kind) in [
+        (p("cut.log.gz"), "unreadable"),
+        (p("gone.log"), "unreadable"),
+        (p("pg_ctl.bin"), "not_log"),
+        (p("loop/up/loop"), "duplicate"),
+        (p("loop/up/postgresql.csv"), "duplicate"),
+        (p("loop/up/gone.log"), "duplicate"),
+    ] {
+        assert!(
+            kinds.contains(&(path.clone(), kind.to_string())),
+            "{path} {kind}: {kinds:?}"
+        );
+    }
     for name in ["gone.log", "cut.log.gz"] {
         assert!(err.contains(&format!("left out {}", p(name))), "{err}");
     }
@@ -150,7 +169,8 @@ fn a_mixed_directory_with_a_symlink_loop_reads_each_log_once() {
     assert_eq!(code, Some(1), "the cut gzip could not be read: {err}");
     let doc = doc.unwrap();
     assert_eq!(n(&doc, "/input/records"), records_of_one_copy());
-    assert_eq!(doc["input"]["files"].as_array().unwrap().len(), 1);
+    assert_pgbouncer_read(&doc);
+    assert_eq!(doc["input"]["files"].as_array().unwrap().len(), 2);
     let kinds = skipped(&doc);
     let p = |name: &str| m.path(name).display().to_string();
     for (path, kind) in [
