@@ -21,8 +21,8 @@ use crate::stats::{Folder, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::classify::carry::{Carry, Handoff, Needs};
 use pglog_logparse::{
-    source, Classifier, Event, FormatError, InputFormat, Item, LogReader, Malformed, MalformedKind,
-    Opened, Prefix, ReaderBuilder,
+    source, Classifier, Event, FormatError, InputFormat, Item, LogReader, Malformed, Opened,
+    Prefix, ReaderBuilder,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -739,12 +739,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
             return Err(read_failed(path, e));
         }
         // A cut compressed stream or a failing disk: keep what was read.
-        let m = Malformed {
-            line: reader.line_number(),
-            offset: reader.bytes_read(),
-            kind: MalformedKind::Truncated,
-            reason: format!("reading stopped: {e}"),
-        };
+        let m = Malformed::reading_stopped(reader.line_number(), reader.bytes_read(), &e);
         folder
             .stats
             .summary

@@ -6,9 +6,9 @@ use crate::report::FileReport;
 use crate::stats::pgbouncer::PgbouncerFolder;
 use crate::stats::Stats;
 use crate::{AnalyzeError, AnalyzeOptions};
-use pglog_logparse::format::pgbouncer::{PgbouncerItem, PgbouncerLine, PgbouncerReader};
+use pglog_logparse::format::pgbouncer::{PgbouncerItem, PgbouncerReader};
 use pglog_logparse::source::Compression;
-use pglog_logparse::{Malformed, MalformedKind};
+use pglog_logparse::Malformed;
 use std::path::Path;
 
 /// What reading a pgbouncer log gave.
@@ -37,7 +37,9 @@ pub(crate) fn read_pgbouncer(
         })?;
         match item {
             Some(PgbouncerItem::Line(l)) => {
-                note_zone(&mut stats.summary.zone, &l);
+                if let Some(t) = l.time {
+                    stats.summary.note_zone(t);
+                }
                 let socket = l.socket;
                 let kept = opts.filter.as_ref().is_none_or(|f| {
                     f.keeps_pgbouncer(
@@ -61,12 +63,7 @@ pub(crate) fn read_pgbouncer(
     }
     if let Some(e) = reader.take_read_error() {
         // A cut compressed stream or a failing disk: keep what was read.
-        let m = Malformed {
-            line: reader.line_number(),
-            offset: reader.bytes_read(),
-            kind: MalformedKind::Truncated,
-            reason: format!("reading stopped: {e}"),
-        };
+        let m = Malformed::reading_stopped(reader.line_number(), reader.bytes_read(), &e);
         stats.summary.add_malformed(name, m, keep);
     }
     stats.pgbouncer = folder.finish();
@@ -89,16 +86,4 @@ pub(crate) fn read_pgbouncer(
         changed: None,
     };
     Ok(PgbouncerRead::Read(file, stats))
-}
-
-/// The zone of the earliest line that names one: reports show times in the
-/// log's zone, a pgbouncer log's too.
-fn note_zone(zone: &mut Option<(i64, i32)>, l: &PgbouncerLine<'_>) {
-    if let Some(t) = l.time {
-        if let Some(off) = t.offset_min {
-            if zone.is_none_or(|(at, _)| t.epoch_ms < at) {
-                *zone = Some((t.epoch_ms, i32::from(off)));
-            }
-        }
-    }
 }

@@ -2,6 +2,7 @@
 //! with `+=`, so the totals do not depend on how the work was split.
 
 use crate::totals::add_to;
+use pglog_logparse::time::LogTime;
 use pglog_logparse::{Event, EventKind, Malformed, MalformedKind, Severity};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -97,11 +98,7 @@ impl Summary {
         }
         crate::stats::bump(&mut self.events, e.kind.key(), 1);
         if let Some(t) = e.record.time {
-            if let Some(off) = t.offset_min {
-                if self.zone.is_none_or(|(at, _)| t.epoch_ms < at) {
-                    self.zone = Some((t.epoch_ms, off as i32));
-                }
-            }
+            self.note_zone(t);
             self.first_time_ms = Some(self.first_time_ms.map_or(t.epoch_ms, |f| f.min(t.epoch_ms)));
             self.last_time_ms = Some(self.last_time_ms.map_or(t.epoch_ms, |l| l.max(t.epoch_ms)));
         }
@@ -124,6 +121,16 @@ impl Summary {
 }
 
 impl Summary {
+    /// Keeps the zone of the earliest time that names one: reports show
+    /// times in the log's zone.
+    pub fn note_zone(&mut self, t: LogTime) {
+        if let Some(off) = t.offset_min {
+            if self.zone.is_none_or(|(at, _)| t.epoch_ms < at) {
+                self.zone = Some((t.epoch_ms, i32::from(off)));
+            }
+        }
+    }
+
     /// The line and file of every sample kept, malformed and foreign, to
     /// renumber the samples of a range of a file.
     pub fn sample_positions_mut(&mut self) -> impl Iterator<Item = (&mut u64, &mut String)> {

@@ -244,6 +244,19 @@ pub struct Malformed {
     pub reason: String,
 }
 
+impl Malformed {
+    /// Reading failed at `line` (a cut compressed stream, a failing disk):
+    /// what was read before is kept, and this marks where it stopped.
+    pub fn reading_stopped(line: u64, offset: u64, e: &std::io::Error) -> Malformed {
+        Malformed {
+            line,
+            offset,
+            kind: MalformedKind::Truncated,
+            reason: format!("reading stopped: {e}"),
+        }
+    }
+}
+
 /// Splits `host(port)` (`%r`) or `host:port` (csvlog `connection_from`).
 pub fn split_host_port(s: &str) -> (Short, Option<u16>) {
     if let Some(inner) = s.strip_suffix(')') {
