@@ -1174,6 +1174,10 @@ async fn analyze_reads_a_log_group_back() {
         pg.pgbench(&["-n", "-c", "2", "-t", "100"]);
         let _ = pg.try_psql("SELECT * FROM no_such_table");
         let _ = pg.try_psql("SELECT 1/0");
+        // The log spans more than its first second even where its times
+        // have whole seconds (%t), so a window from its first to its last
+        // instant is never empty.
+        pg.psql("SELECT pg_sleep(1.1)");
         pg.stop();
         let log_dir = pg.data_dir().join("log");
         let state = tempfile::tempdir().unwrap();
