@@ -669,3 +669,8 @@ mod prefixes;
 /// pgbouncer logs from a real pgbouncer under pgbench, against its SHOW STATS.
 #[path = "analyze/pgbouncer.rs"]
 mod pgbouncer;
+
+/// Vacuum, wraparound, lock and transaction-state events, and the
+/// unclassified messages, on a real server pushed near wraparound.
+#[path = "analyze/maintenance_events.rs"]
+mod maintenance_events;

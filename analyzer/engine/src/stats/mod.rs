@@ -623,7 +623,8 @@ pub fn normalize_message(msg: &str) -> String {
             // file name) is one value too.
             let hex = i + b[i..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
             if b[i..hex].iter().any(u8::is_ascii_alphabetic)
-                && b.get(hex).is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+                && b.get(hex)
+                    .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_')
             {
                 i = hex;
             }
