@@ -5,7 +5,9 @@
 
 use crate::report::rfc3339;
 use crate::sections::LockCellReport;
-use crate::stats::events::{EventStats, ManualCell, NotAvailableCell, SkipCell, WraparoundCell};
+use crate::stats::events::{
+    EventStats, NotAvailableCell, TransactionStateStats, VacuumEventStats, WraparoundCell,
+};
 use crate::stats::Stats;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -13,9 +15,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EventSections {
     pub wraparound: WraparoundReport,
-    pub vacuum_events: VacuumEventsReport,
+    pub vacuum_events: VacuumEventStats,
     pub lock_events: LockEventsReport,
-    pub transaction_state: TransactionStateReport,
+    pub transaction_state: TransactionStateStats,
     pub other_events: OtherEventsReport,
 }
 
@@ -56,30 +58,6 @@ pub struct WraparoundDatabase {
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct VacuumEventsReport {
-    /// `skipping vacuum/analyze of "t" --- lock not available` (or
-    /// `relation no longer exists`), by relation.
-    pub skipped: BTreeMap<String, SkipCell>,
-    /// `autovacuum: dropping orphan temp table`, by table.
-    pub orphan_temp_tables_dropped: BTreeMap<String, u64>,
-    /// `relation "t" page N is uninitialized --- fixing`, by relation.
-    pub uninitialized_pages: BTreeMap<String, u64>,
-    /// VACUUM VERBOSE / ANALYZE VERBOSE, by table.
-    pub manual: BTreeMap<String, ManualCell>,
-    /// Autovacuum workers ended by pg_terminate_backend().
-    pub autovacuum_terminated: u64,
-    /// `autovacuum worker took too long to start; canceled`.
-    pub autovacuum_worker_timeouts: u64,
-    /// `sending cancel to blocking autovacuum PID N` (DEBUG1).
-    pub autovacuum_cancel_requests: u64,
-    /// `autovacuum launcher started` / `shutting down` (DEBUG1).
-    pub launcher_started: u64,
-    pub launcher_stopped: u64,
-    /// Records whose relation was beyond the kept distinct ones (of each map).
-    pub names_folded: u64,
-}
-
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LockEventsReport {
     /// `avoided deadlock ... by rearranging queue order`.
     pub deadlocks_avoided: u64,
@@ -90,29 +68,6 @@ pub struct LockEventsReport {
     /// `could not obtain lock on (row in) relation "t"` (55P03), by relation.
     pub not_available: BTreeMap<String, NotAvailableCell>,
     /// Records whose relation was beyond the kept distinct ones.
-    pub names_folded: u64,
-}
-
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct TransactionStateReport {
-    /// `current transaction is aborted, commands ignored until end of
-    /// transaction block` (25P02): statements sent after an error.
-    pub aborted: u64,
-    pub aborted_by_application: BTreeMap<String, u64>,
-    /// `there is no transaction in progress` (25P01).
-    pub no_transaction_in_progress: u64,
-    /// `there is already a transaction in progress` (25001).
-    pub already_in_progress: u64,
-    /// `prepared statement "x" does not exist`, by name (`<unnamed>`).
-    pub prepared_statements_missing: BTreeMap<String, u64>,
-    pub prepared_statements_existing: BTreeMap<String, u64>,
-    /// `cursor "x" does not exist` / `portal "x" does not exist`, by name.
-    pub cursors_missing: BTreeMap<String, u64>,
-    pub cursors_existing: BTreeMap<String, u64>,
-    /// `nonstandard use of \' in a string literal`, by escape (quote,
-    /// backslash, escape).
-    pub nonstandard_string_escapes: BTreeMap<String, u64>,
-    /// Records whose name (or application) was beyond the kept distinct ones.
     pub names_folded: u64,
 }
 
@@ -143,7 +98,7 @@ impl EventSections {
         let e = &stats.events;
         EventSections {
             wraparound: wraparound_report(e),
-            vacuum_events: vacuum_report(e),
+            vacuum_events: e.vacuum.clone(),
             lock_events: LockEventsReport {
                 deadlocks_avoided: e.locks.deadlocks_avoided,
                 deadlocks_while_waiting: e.locks.deadlocks_while_waiting,
@@ -156,7 +111,7 @@ impl EventSections {
                 not_available: e.locks.not_available.clone(),
                 names_folded: e.locks.folded,
             },
-            transaction_state: transaction_report(e),
+            transaction_state: e.transactions.clone(),
             other_events: other_report(e, stats.summary.records),
         }
     }
@@ -201,38 +156,6 @@ fn wraparound_report(e: &EventStats) -> WraparoundReport {
         failsafe_by_database: w.failsafe_by_database.clone(),
         by_database,
         databases_folded: w.folded,
-    }
-}
-
-fn vacuum_report(e: &EventStats) -> VacuumEventsReport {
-    let v = &e.vacuum;
-    VacuumEventsReport {
-        skipped: v.skipped.clone(),
-        orphan_temp_tables_dropped: v.orphan_temp_tables.clone(),
-        uninitialized_pages: v.uninitialized_pages.clone(),
-        manual: v.manual.clone(),
-        autovacuum_terminated: v.autovacuum_terminated,
-        autovacuum_worker_timeouts: v.autovacuum_worker_timeouts,
-        autovacuum_cancel_requests: v.autovacuum_cancel_requests,
-        launcher_started: v.launcher_started,
-        launcher_stopped: v.launcher_stopped,
-        names_folded: v.folded,
-    }
-}
-
-fn transaction_report(e: &EventStats) -> TransactionStateReport {
-    let t = &e.transactions;
-    TransactionStateReport {
-        aborted: t.aborted,
-        aborted_by_application: t.aborted_by_application.clone(),
-        no_transaction_in_progress: t.no_transaction,
-        already_in_progress: t.already_in_progress,
-        prepared_statements_missing: t.prepared_missing.clone(),
-        prepared_statements_existing: t.prepared_exists.clone(),
-        cursors_missing: t.cursors_missing.clone(),
-        cursors_existing: t.cursors_exist.clone(),
-        nonstandard_string_escapes: t.nonstandard_escapes.clone(),
-        names_folded: t.folded,
     }
 }
 

@@ -69,19 +69,29 @@ pub struct ManualCell {
     pub analyzes: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Shown in the report as it is kept.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VacuumEventStats {
+    /// `skipping vacuum/analyze of "t" --- lock not available` (or
+    /// `relation no longer exists`), by relation.
     pub skipped: BTreeMap<String, SkipCell>,
-    pub orphan_temp_tables: BTreeMap<String, u64>,
+    /// `autovacuum: dropping orphan temp table`, by table.
+    pub orphan_temp_tables_dropped: BTreeMap<String, u64>,
+    /// `relation "t" page N is uninitialized --- fixing`, by relation.
     pub uninitialized_pages: BTreeMap<String, u64>,
+    /// VACUUM VERBOSE / ANALYZE VERBOSE, by table.
     pub manual: BTreeMap<String, ManualCell>,
+    /// Autovacuum workers ended by pg_terminate_backend().
     pub autovacuum_terminated: u64,
+    /// `autovacuum worker took too long to start; canceled`.
     pub autovacuum_worker_timeouts: u64,
+    /// `sending cancel to blocking autovacuum PID N` (DEBUG1).
     pub autovacuum_cancel_requests: u64,
+    /// `autovacuum launcher started` / `shutting down` (DEBUG1).
     pub launcher_started: u64,
     pub launcher_stopped: u64,
-    /// Names left out of the capped maps above.
-    pub folded: u64,
+    /// Records whose relation was beyond the kept distinct ones (of each map).
+    pub names_folded: u64,
 }
 
 /// NOWAIT failures on one relation.
@@ -104,19 +114,28 @@ pub struct LockEventStats {
     pub folded: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Shown in the report as it is kept.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TransactionStateStats {
+    /// `current transaction is aborted, commands ignored until end of
+    /// transaction block` (25P02): statements sent after an error.
     pub aborted: u64,
     pub aborted_by_application: BTreeMap<String, u64>,
-    pub no_transaction: u64,
+    /// `there is no transaction in progress` (25P01).
+    pub no_transaction_in_progress: u64,
+    /// `there is already a transaction in progress` (25001).
     pub already_in_progress: u64,
-    pub prepared_missing: BTreeMap<String, u64>,
-    pub prepared_exists: BTreeMap<String, u64>,
+    /// `prepared statement "x" does not exist`, by name (`<unnamed>`).
+    pub prepared_statements_missing: BTreeMap<String, u64>,
+    pub prepared_statements_existing: BTreeMap<String, u64>,
+    /// `cursor "x" does not exist` / `portal "x" does not exist`, by name.
     pub cursors_missing: BTreeMap<String, u64>,
-    pub cursors_exist: BTreeMap<String, u64>,
-    pub nonstandard_escapes: BTreeMap<String, u64>,
-    /// Names left out of the capped maps above.
-    pub folded: u64,
+    pub cursors_existing: BTreeMap<String, u64>,
+    /// `nonstandard use of \' in a string literal`, by escape (quote,
+    /// backslash, escape).
+    pub nonstandard_string_escapes: BTreeMap<String, u64>,
+    /// Records whose name (or application) was beyond the kept distinct ones.
+    pub names_folded: u64,
 }
 
 /// One message the classifier did not know, with its values blanked.
@@ -158,7 +177,8 @@ impl EventStats {
             }
             EventKind::VacuumSkipped(s) => {
                 let v = &mut self.vacuum;
-                let Some(c) = entry_capped(&mut v.skipped, &s.relation, cap, (&mut v.folded, 1))
+                let Some(c) =
+                    entry_capped(&mut v.skipped, &s.relation, cap, (&mut v.names_folded, 1))
                 else {
                     return;
                 };
@@ -175,11 +195,23 @@ impl EventStats {
             }
             EventKind::OrphanTempTableDropped { table } => {
                 let v = &mut self.vacuum;
-                bump_capped(&mut v.orphan_temp_tables, table, 1, cap, &mut v.folded)
+                bump_capped(
+                    &mut v.orphan_temp_tables_dropped,
+                    table,
+                    1,
+                    cap,
+                    &mut v.names_folded,
+                )
             }
             EventKind::PageUninitialized { relation, .. } => {
                 let v = &mut self.vacuum;
-                bump_capped(&mut v.uninitialized_pages, relation, 1, cap, &mut v.folded)
+                bump_capped(
+                    &mut v.uninitialized_pages,
+                    relation,
+                    1,
+                    cap,
+                    &mut v.names_folded,
+                )
             }
             EventKind::AutovacuumTerminated => self.vacuum.autovacuum_terminated += 1,
             EventKind::AutovacuumWorkerTimeout => self.vacuum.autovacuum_worker_timeouts += 1,
@@ -190,13 +222,15 @@ impl EventStats {
             EventKind::AutovacuumLauncherStopped => self.vacuum.launcher_stopped += 1,
             EventKind::VacuumStart { table, .. } => {
                 let v = &mut self.vacuum;
-                if let Some(c) = entry_capped(&mut v.manual, table, cap, (&mut v.folded, 1)) {
+                if let Some(c) = entry_capped(&mut v.manual, table, cap, (&mut v.names_folded, 1)) {
                     c.vacuums_started += 1;
                 }
             }
             EventKind::VacuumFinish(m) => {
                 let v = &mut self.vacuum;
-                if let Some(c) = entry_capped(&mut v.manual, &m.table, cap, (&mut v.folded, 1)) {
+                if let Some(c) =
+                    entry_capped(&mut v.manual, &m.table, cap, (&mut v.names_folded, 1))
+                {
                     c.vacuums_finished += 1;
                     add_to(&mut c.tuples_removed, m.tuples_removed.unwrap_or(0));
                 }
@@ -204,7 +238,7 @@ impl EventStats {
             // `analyzing "public.t"`: ANALYZE VERBOSE names no database.
             EventKind::AnalyzeStart { table } => {
                 let v = &mut self.vacuum;
-                if let Some(c) = entry_capped(&mut v.manual, table, cap, (&mut v.folded, 1)) {
+                if let Some(c) = entry_capped(&mut v.manual, table, cap, (&mut v.names_folded, 1)) {
                     c.analyzes += 1;
                 }
             }
@@ -237,32 +271,50 @@ impl EventStats {
                 let t = &mut self.transactions;
                 t.aborted += 1;
                 let app = e.record.application.as_deref().unwrap_or("");
-                bump_capped(&mut t.aborted_by_application, app, 1, cap, &mut t.folded);
+                bump_capped(
+                    &mut t.aborted_by_application,
+                    app,
+                    1,
+                    cap,
+                    &mut t.names_folded,
+                );
             }
-            EventKind::NoTransactionInProgress => self.transactions.no_transaction += 1,
+            EventKind::NoTransactionInProgress => self.transactions.no_transaction_in_progress += 1,
             EventKind::TransactionAlreadyInProgress => self.transactions.already_in_progress += 1,
             EventKind::PreparedStatementMissing { name } => {
                 let n = name.as_deref().unwrap_or("<unnamed>");
                 let t = &mut self.transactions;
-                bump_capped(&mut t.prepared_missing, n, 1, cap, &mut t.folded)
+                bump_capped(
+                    &mut t.prepared_statements_missing,
+                    n,
+                    1,
+                    cap,
+                    &mut t.names_folded,
+                )
             }
             EventKind::PreparedStatementExists { name } => {
                 let n = name.as_deref().unwrap_or("<unnamed>");
                 let t = &mut self.transactions;
-                bump_capped(&mut t.prepared_exists, n, 1, cap, &mut t.folded)
+                bump_capped(
+                    &mut t.prepared_statements_existing,
+                    n,
+                    1,
+                    cap,
+                    &mut t.names_folded,
+                )
             }
             EventKind::CursorMissing { name } => {
                 let n = name.as_deref().unwrap_or("");
                 let t = &mut self.transactions;
-                bump_capped(&mut t.cursors_missing, n, 1, cap, &mut t.folded)
+                bump_capped(&mut t.cursors_missing, n, 1, cap, &mut t.names_folded)
             }
             EventKind::CursorExists { name } => {
                 let n = name.as_deref().unwrap_or("");
                 let t = &mut self.transactions;
-                bump_capped(&mut t.cursors_exist, n, 1, cap, &mut t.folded)
+                bump_capped(&mut t.cursors_existing, n, 1, cap, &mut t.names_folded)
             }
             EventKind::NonstandardStringEscape { escape } => {
-                bump(&mut self.transactions.nonstandard_escapes, escape, 1)
+                bump(&mut self.transactions.nonstandard_string_escapes, escape, 1)
             }
             EventKind::Other => self.other.add(e, time, l),
             _ => {}
@@ -293,10 +345,10 @@ impl EventStats {
             f,
         );
         let v = &mut self.vacuum;
-        add_to(&mut v.folded, o.vacuum.folded);
+        add_to(&mut v.names_folded, o.vacuum.names_folded);
         for (k, c) in &o.vacuum.skipped {
             let n = c.vacuum.saturating_add(c.analyze);
-            if let Some(s) = entry_capped(&mut v.skipped, k, cap, (&mut v.folded, n)) {
+            if let Some(s) = entry_capped(&mut v.skipped, k, cap, (&mut v.names_folded, n)) {
                 add_to(&mut s.vacuum, c.vacuum);
                 add_to(&mut s.analyze, c.analyze);
                 add_to(&mut s.autovacuum, c.autovacuum);
@@ -304,10 +356,10 @@ impl EventStats {
                 add_to(&mut s.relation_gone, c.relation_gone);
             }
         }
-        let f = &mut v.folded;
+        let f = &mut v.names_folded;
         merge_capped(
-            &mut v.orphan_temp_tables,
-            &o.vacuum.orphan_temp_tables,
+            &mut v.orphan_temp_tables_dropped,
+            &o.vacuum.orphan_temp_tables_dropped,
             cap,
             f,
         );
@@ -322,7 +374,7 @@ impl EventStats {
                 .vacuums_started
                 .saturating_add(c.vacuums_finished)
                 .saturating_add(c.analyzes);
-            if let Some(m) = entry_capped(&mut v.manual, k, cap, (&mut v.folded, n)) {
+            if let Some(m) = entry_capped(&mut v.manual, k, cap, (&mut v.names_folded, n)) {
                 add_to(&mut m.vacuums_started, c.vacuums_started);
                 add_to(&mut m.vacuums_finished, c.vacuums_finished);
                 add_to(&mut m.tuples_removed, c.tuples_removed);
@@ -362,22 +414,38 @@ impl EventStats {
         }
         let t = &mut self.transactions;
         let ot = &o.transactions;
-        add_to(&mut t.folded, ot.folded);
+        add_to(&mut t.names_folded, ot.names_folded);
         add_to(&mut t.aborted, ot.aborted);
-        let f = &mut t.folded;
+        let f = &mut t.names_folded;
         merge_capped(
             &mut t.aborted_by_application,
             &ot.aborted_by_application,
             cap,
             f,
         );
-        add_to(&mut t.no_transaction, ot.no_transaction);
+        add_to(
+            &mut t.no_transaction_in_progress,
+            ot.no_transaction_in_progress,
+        );
         add_to(&mut t.already_in_progress, ot.already_in_progress);
-        merge_capped(&mut t.prepared_missing, &ot.prepared_missing, cap, f);
-        merge_capped(&mut t.prepared_exists, &ot.prepared_exists, cap, f);
+        merge_capped(
+            &mut t.prepared_statements_missing,
+            &ot.prepared_statements_missing,
+            cap,
+            f,
+        );
+        merge_capped(
+            &mut t.prepared_statements_existing,
+            &ot.prepared_statements_existing,
+            cap,
+            f,
+        );
         merge_capped(&mut t.cursors_missing, &ot.cursors_missing, cap, f);
-        merge_capped(&mut t.cursors_exist, &ot.cursors_exist, cap, f);
-        merge_counts(&mut t.nonstandard_escapes, &ot.nonstandard_escapes);
+        merge_capped(&mut t.cursors_existing, &ot.cursors_existing, cap, f);
+        merge_counts(
+            &mut t.nonstandard_string_escapes,
+            &ot.nonstandard_string_escapes,
+        );
         self.other.merge(&o.other, l);
     }
 }
