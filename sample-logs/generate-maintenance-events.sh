@@ -97,6 +97,7 @@ DEALLOCATE nope;
 PREPARE p AS SELECT 1; PREPARE p AS SELECT 2;
 FETCH c;
 CLOSE c;
+BEGIN; DECLARE c CURSOR FOR SELECT 1; DECLARE c CURSOR FOR SELECT 2; ROLLBACK;
 SET standard_conforming_strings = off; SET escape_string_warning = on;
 SELECT 'it\'s'; SELECT 'a\\b';
 SQL

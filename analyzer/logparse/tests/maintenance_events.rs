@@ -68,6 +68,7 @@ fn every_format_gives_the_same_kinds() {
         "prepared_statement_missing",
         "prepared_statement_exists",
         "cursor_missing",
+        "cursor_exists",
         "nonstandard_string_escape",
     ] {
         assert!(counts[0].get(k).is_some_and(|n| *n > 0), "no {k}");

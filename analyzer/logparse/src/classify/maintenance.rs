@@ -260,6 +260,22 @@ mod tests {
                 aggressive: false
             })
         );
+        assert_eq!(
+            kind("database with OID 16384 must be vacuumed before 1 more MultiXactId is used"),
+            Some(warning(None, Some(16384), Some(1), true))
+        );
+        assert_eq!(
+            kind("oldest multixact is far in the past"),
+            Some(EventKind::OldestXminFarInPast { multixact: true })
+        );
+        assert_eq!(
+            kind("skipping analyze of \"gone\" --- relation no longer exists"),
+            Some(EventKind::VacuumSkipped(VacuumSkip {
+                relation: "gone".into(),
+                analyze: true,
+                reason: "relation_gone"
+            }))
+        );
         assert_eq!(kind("database \"app\" must be vacuumed soon"), None);
     }
 }
