@@ -4,7 +4,7 @@
 //! with pg_resetwal, autovacuum workers terminated and canceled, lock
 //! waits of several lock types, aborted transactions, ...).
 
-use super::statistics::assert_same;
+use super::statistics::{assert_same, json_of, save_state};
 use super::*;
 
 const FORMATS: [&str; 3] = [
@@ -202,4 +202,31 @@ fn event_details_are_the_same_at_any_split() {
         let doc = sections(&analyze_path(&p, &["-j", jobs, "--chunk-bytes", range]));
         assert_same(&doc, &whole, &format!("ranges of {range} bytes, -j {jobs}"));
     }
+}
+
+#[test]
+fn merged_states_keep_the_event_details() {
+    // A state of this log merged with one of the primary's: the details add
+    // up as in one analysis of both.
+    let dir = tmp();
+    let a = save_state(FORMATS[0], dir.path(), "a.state");
+    let b = save_state("primary/postgresql.csv", dir.path(), "b.state");
+    let merged = json_of(&[
+        "merge",
+        "--format",
+        "json",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    let together = analyze_json(&[
+        sample(FORMATS[0]).to_str().unwrap(),
+        sample("primary/postgresql.csv").to_str().unwrap(),
+    ]);
+    assert_same(
+        &sections(&merged),
+        &sections(&together),
+        "merged vs together",
+    );
+    assert!(merged["other_events"]["messages"][0]["count"].as_u64() > Some(0));
+    assert_eq!(merged["wraparound"]["by_database"][0]["database"], "wrapdb");
 }

@@ -7,6 +7,7 @@
 
 use super::{bump, keep_text, merge_counts, normalize_message, Limits};
 use crate::stats::activity::LockCell;
+use crate::text::head_chars;
 use crate::totals::add_to;
 use pglog_logparse::classify::maintenance::Wraparound;
 use pglog_logparse::{Event, EventKind, Severity};
@@ -503,7 +504,7 @@ impl OtherMessages {
     fn add(&mut self, e: &Event, time: Option<i64>, l: &Limits) {
         let r = &e.record;
         add_to(&mut self.records, 1);
-        let key = normalize_message(head_line(&r.message));
+        let key = normalize_message(head_chars(head_line(&r.message), KEY_CHARS));
         self.offer(
             key,
             OtherMessage {
@@ -547,6 +548,10 @@ impl OtherMessages {
         }
     }
 }
+
+/// Characters of a message that make its group: the start names the
+/// message; a huge one must not make a huge key.
+const KEY_CHARS: usize = 300;
 
 /// A multi-line message is grouped by its first line (its numbers below
 /// vary the most and say the least about which message it is).
