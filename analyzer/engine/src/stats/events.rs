@@ -600,3 +600,82 @@ fn merge_capped(
         bump_capped(into, k, *v, cap, folded);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pglog_logparse::LogRecord;
+
+    fn other(msg: &str, time: i64) -> (Event, Option<i64>) {
+        let e = Event {
+            record: LogRecord::new(1, Severity::Log, msg.to_string()),
+            kind: EventKind::Other,
+            sqlstate: None,
+            sqlstate_inferred: false,
+        };
+        (e, Some(time))
+    }
+
+    /// `n` as letters, so that numbers do not blank the messages together.
+    fn word(mut n: usize) -> String {
+        let mut w = String::new();
+        loop {
+            w.push((b'a' + (n % 26) as u8) as char);
+            n /= 26;
+            if n == 0 {
+                return w;
+            }
+        }
+    }
+
+    #[test]
+    fn unclassified_messages_are_capped_and_counted() {
+        let l = Limits::default();
+        let (mut a, mut b) = (EventStats::default(), EventStats::default());
+        let distinct = l.error_messages + 150;
+        for i in 0..distinct {
+            let (e, t) = other(&format!("mystery {}", word(i)), i as i64);
+            // Half to each side, the first message three times.
+            let side = if i % 2 == 0 { &mut a } else { &mut b };
+            side.add(&e, t, &l);
+            if i == 0 {
+                b.add(&e, Some(10_000), &l);
+                b.add(&e, Some(20_000), &l);
+            }
+        }
+        a.merge(&b, &l);
+        let o = &a.other;
+        assert_eq!(o.records, distinct as u64 + 2);
+        assert_eq!(o.messages.len(), l.error_messages);
+        let kept: u64 = o.messages.values().map(|m| m.count).sum();
+        assert_eq!(kept + o.folded, o.records);
+        let first = &o.messages["mystery a"];
+        assert_eq!((first.count, first.first_ms), (3, Some(0)));
+        assert_eq!(first.example, "mystery a");
+    }
+
+    #[test]
+    fn relations_beyond_the_cap_are_folded_with_their_records() {
+        let l = Limits::default();
+        let skip = |i: usize| Event {
+            record: LogRecord::new(1, Severity::Warning, String::new()),
+            kind: EventKind::VacuumSkipped(pglog_logparse::classify::maintenance::VacuumSkip {
+                relation: format!("t{i}"),
+                analyze: false,
+                reason: "lock_not_available",
+            }),
+            sqlstate: None,
+            sqlstate_inferred: false,
+        };
+        let (mut a, mut b) = (EventStats::default(), EventStats::default());
+        for i in 0..l.breakdown + 30 {
+            a.add(&skip(i), None, &l);
+            b.add(&skip(i), None, &l);
+        }
+        assert_eq!(a.vacuum.skipped.len(), l.breakdown);
+        assert_eq!(a.vacuum.names_folded, 30);
+        a.merge(&b, &l);
+        let kept: u64 = a.vacuum.skipped.values().map(|c| c.vacuum).sum();
+        assert_eq!(kept + a.vacuum.names_folded, 2 * (l.breakdown as u64 + 30));
+    }
+}
