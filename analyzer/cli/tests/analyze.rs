@@ -632,6 +632,10 @@ mod bounded;
 #[path = "analyze/big_plans.rs"]
 mod big_plans;
 
+/// The report's figures from the message forms of other server versions.
+#[path = "analyze/versions.rs"]
+mod versions;
+
 /// Honest edges: files that change while read, and the like.
 #[path = "analyze/edges.rs"]
 mod edges;

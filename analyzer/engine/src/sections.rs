@@ -245,6 +245,8 @@ pub struct SessionsReport {
     pub peak_sessions: i64,
     pub peak_at: Option<String>,
     pub session_ms: SumMaxReport,
+    /// Connection setup times, ms (`connection ready`, PostgreSQL 18).
+    pub setup_ms: SumMaxReport,
     pub duration_histogram: Vec<SessionBucket>,
     /// The most sessions open at once in each minute with a session start
     /// or end (from sessions with a logged disconnection).
@@ -429,6 +431,9 @@ pub struct TableMaintenanceReport {
     pub pages_removed: u64,
     pub aggressive: u64,
     pub wraparound: u64,
+    /// Buffers, WAL and frozen pages the reports name (each as far as the
+    /// server's version writes it).
+    pub usage: crate::stats::maintenance_usage::MaintenanceTotals,
 }
 
 fn maintenance_report(table: &str, m: &TableMaintenance) -> TableMaintenanceReport {
@@ -442,6 +447,7 @@ fn maintenance_report(table: &str, m: &TableMaintenance) -> TableMaintenanceRepo
         pages_removed: m.pages_removed,
         aggressive: m.aggressive,
         wraparound: m.wraparound,
+        usage: m.usage.clone(),
     }
 }
 
@@ -794,6 +800,7 @@ impl Sections {
                 peak_sessions: peak,
                 peak_at: time(peak_at),
                 session_ms: s.session_ms.into(),
+                setup_ms: s.setup_ms.into(),
                 open_by_minute: s
                     .open_by_minute()
                     .into_iter()

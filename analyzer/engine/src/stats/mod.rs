@@ -3,6 +3,7 @@
 //! The whole value is what `--save-state` writes.
 
 pub mod activity;
+pub mod maintenance_usage;
 pub mod pgbouncer;
 pub mod plans;
 pub mod queries;
@@ -382,6 +383,7 @@ impl Folder {
             }
             EventKind::Autovacuum(m) | EventKind::Autoanalyze(m) => {
                 let t = self.stats.maintenance.entry(m.table.clone()).or_default();
+                t.usage.add(&m.usage);
                 if matches!(e.kind, EventKind::Autovacuum(_)) {
                     t.vacuums += 1;
                     t.vacuum_s.add(m.elapsed_s);
@@ -417,6 +419,7 @@ impl Folder {
                         .connections += 1;
                 }
             }
+            EventKind::ConnectionReady(d) => self.stats.sessions.setup_ms.add(d.total_ms),
             EventKind::Disconnection { session_ms } => {
                 let s = &mut self.stats.sessions;
                 s.disconnections += 1;
