@@ -8,8 +8,10 @@
 use pglog_logparse::classify::activity::{CheckpointStats, MaintenanceStats};
 use pglog_logparse::classify::statement::{Plan, PlanFormat};
 use pglog_logparse::message_format::MessageFormat;
-use pglog_logparse::{source, Classifier, Event, EventKind, InputFormat, Item, ReaderBuilder};
-use std::path::PathBuf;
+use pglog_logparse::{Classifier, Event, EventKind, InputFormat, Item, ReaderBuilder};
+
+mod common;
+use common::events;
 
 /// `format` filled with `args` in argument order.
 fn fill(format: &str, args: &[&str]) -> String {
@@ -71,6 +73,61 @@ fn plan(message: &str) -> Plan {
 /// pg_rusage_show() of src/backend/utils/misc/pg_rusage.c, PostgreSQL 10 to 18.
 const RUSAGE: &str = "CPU: user: %d.%02d s, system: %d.%02d s, elapsed: %d.%02d s";
 
+/// The last line of a vacuum or analyze report, 10 to 18: `system usage: %s`
+/// with pg_rusage_show()'s text; the times are `0.04`-like seconds.
+fn usage(user: &str, system: &str, elapsed: &str) -> String {
+    let parts: Vec<&str> = [user, system, elapsed]
+        .iter()
+        .flat_map(|t| t.split('.'))
+        .collect();
+    fill("system usage: %s", &[&fill(RUSAGE, &parts)])
+}
+
+// Lines of the vacuum and analyze reports shared by several versions
+// (src/backend/access/heap/vacuumlazy.c and src/backend/commands/analyze.c
+// of the versions named at each; the `%" PRId64 "` of 18's source is
+// written `%lld`, as in its message catalogs).
+/// 9.6 to 18.
+const VACUUM: &str = "automatic vacuum of table \"%s.%s.%s\": index scans: %d\n";
+/// 9.6 to 14.
+const PAGES_9_6: &str = "pages: %u removed, %u remain, %u skipped due to pins, %u skipped frozen\n";
+/// 15 to 17.
+const PAGES_15: &str = "pages: %u removed, %u remain, %u scanned (%.2f%% of total)\n";
+/// 11 to 13.
+const TUPLES_12: &str =
+    "tuples: %.0f removed, %.0f remain, %.0f are dead but not yet removable, oldest xmin: %u\n";
+/// 15 to 18.
+const TUPLES_15: &str = "tuples: %lld removed, %lld remain, %lld are dead but not yet removable\n";
+/// 15 to 18.
+const CUTOFF: &str = "removable cutoff: %u, which was %d XIDs old when operation ended\n";
+/// 16 to 18.
+const FROZEN: &str = "frozen: %u pages from table (%.2f%% of total) had %lld tuples frozen\n";
+/// 14 to 18, after `index scan needed: ` or `index scan not needed: `.
+const DEAD_ITEMS: &str =
+    "%u pages from table (%.2f%% of total) had %lld dead item identifiers removed\n";
+/// 14 to 18.
+const INDEX_PAGES: &str =
+    "index \"%s\": pages: %u in total, %u newly deleted, %u currently deleted, %u reusable\n";
+/// 14 to 18 (track_io_timing).
+const IO_TIMINGS: &str = "I/O timings: read: %.3f ms, write: %.3f ms\n";
+/// 9.6 to 18.
+const RATES: &str = "avg read rate: %.3f MB/s, avg write rate: %.3f MB/s\n";
+/// 9.6 to 12.
+const BUFFERS_9_6: &str = "buffer usage: %d hits, %d misses, %d dirtied\n";
+/// 13 to 16.
+const BUFFERS_13: &str = "buffer usage: %lld hits, %lld misses, %lld dirtied\n";
+/// 17 and 18.
+const BUFFERS_17: &str = "buffer usage: %lld hits, %lld reads, %lld dirtied\n";
+/// 14 to 17.
+const WAL_14: &str = "WAL usage: %lld records, %lld full page images, %llu bytes\n";
+/// 18.
+const WAL_18: &str =
+    "WAL usage: %lld records, %lld full page images, %llu bytes, %lld buffers full\n";
+/// 18 (track_cost_delay_timing).
+const DELAY: &str = "delay time: %.3f ms\n";
+/// 14 to 18.
+const ANALYZE: &str = "automatic analyze of table \"%s.%s.%s\"\n";
+
 #[test]
 fn vacuum_report_of_9_6() {
     // src/backend/commands/vacuumlazy.c, lazy_vacuum_rel(), REL9_6_STABLE;
@@ -80,26 +137,14 @@ fn vacuum_report_of_9_6() {
         &["0", "01", "0", "03", "0", "52"],
     );
     let msg = [
-        fill(
-            "automatic vacuum of table \"%s.%s.%s\": index scans: %d\n",
-            &["app", "public", "orders", "1"],
-        ),
-        fill(
-            "pages: %u removed, %u remain, %u skipped due to pins, %u skipped frozen\n",
-            &["0", "45", "0", "3"],
-        ),
+        fill(VACUUM, &["app", "public", "orders", "1"]),
+        fill(PAGES_9_6, &["0", "45", "0", "3"]),
         fill(
             "tuples: %.0f removed, %.0f remain, %.0f are dead but not yet removable\n",
             &["120", "4500", "7"],
         ),
-        fill(
-            "buffer usage: %d hits, %d misses, %d dirtied\n",
-            &["310", "12", "9"],
-        ),
-        fill(
-            "avg read rate: %.3f MB/s, avg write rate: %.3f MB/s\n",
-            &["1.250", "0.830"],
-        ),
+        fill(BUFFERS_9_6, &["310", "12", "9"]),
+        fill(RATES, &["1.250", "0.830"]),
         fill("system usage: %s", &[&rusage]),
     ]
     .concat();
@@ -129,23 +174,11 @@ fn vacuum_report_of_12_to_prevent_wraparound() {
             "automatic aggressive vacuum to prevent wraparound of table \"%s.%s.%s\": index scans: %d\n",
             &["app", "public", "events", "0"],
         ),
-        fill(
-            "pages: %u removed, %u remain, %u skipped due to pins, %u skipped frozen\n",
-            &["2", "800", "0", "0"],
-        ),
-        fill(
-            "tuples: %.0f removed, %.0f remain, %.0f are dead but not yet removable, oldest xmin: %u\n",
-            &["0", "64000", "0", "1999"],
-        ),
-        fill(
-            "buffer usage: %d hits, %d misses, %d dirtied\n",
-            &["1700", "40", "812"],
-        ),
-        fill(
-            "avg read rate: %.3f MB/s, avg write rate: %.3f MB/s\n",
-            &["0.512", "10.400"],
-        ),
-        fill("system usage: %s", &[&fill(RUSAGE, &["0", "04", "0", "01", "0", "61"])]),
+        fill(PAGES_9_6, &["2", "800", "0", "0"]),
+        fill(TUPLES_12, &["0", "64000", "0", "1999"]),
+        fill(BUFFERS_9_6, &["1700", "40", "812"]),
+        fill(RATES, &["0.512", "10.400"]),
+        usage("0.04", "0.01", "0.61"),
     ]
     .concat();
     let m = vacuum(&msg);
@@ -165,27 +198,15 @@ fn vacuum_report_of_13_with_wal_usage_after_system_usage() {
     // src/backend/access/heap/vacuumlazy.c, heap_vacuum_rel(), REL_13_STABLE:
     // WAL usage comes last, after `system usage: %s\n`.
     let msg = [
+        fill(VACUUM, &["app", "public", "t", "1"]),
+        fill(PAGES_9_6, &["0", "10", "0", "0"]),
+        fill(TUPLES_12, &["50", "950", "0", "733"]),
+        fill(BUFFERS_13, &["60", "3", "11"]),
+        fill(RATES, &["2.000", "7.300"]),
         fill(
-            "automatic vacuum of table \"%s.%s.%s\": index scans: %d\n",
-            &["app", "public", "t", "1"],
+            "system usage: %s\n",
+            &[&fill(RUSAGE, &["0", "00", "0", "00", "0", "01"])],
         ),
-        fill(
-            "pages: %u removed, %u remain, %u skipped due to pins, %u skipped frozen\n",
-            &["0", "10", "0", "0"],
-        ),
-        fill(
-            "tuples: %.0f removed, %.0f remain, %.0f are dead but not yet removable, oldest xmin: %u\n",
-            &["50", "950", "0", "733"],
-        ),
-        fill(
-            "buffer usage: %lld hits, %lld misses, %lld dirtied\n",
-            &["60", "3", "11"],
-        ),
-        fill(
-            "avg read rate: %.3f MB/s, avg write rate: %.3f MB/s\n",
-            &["2.000", "7.300"],
-        ),
-        fill("system usage: %s\n", &[&fill(RUSAGE, &["0", "00", "0", "00", "0", "01"])]),
         fill(
             "WAL usage: %ld records, %ld full page images, %llu bytes",
             &["25", "4", "30120"],
@@ -205,44 +226,20 @@ fn vacuum_report_of_13_with_wal_usage_after_system_usage() {
 fn vacuum_report_of_14_with_io_timings() {
     // src/backend/access/heap/vacuumlazy.c, heap_vacuum_rel(), REL_14_STABLE.
     let msg = [
-        fill(
-            "automatic vacuum of table \"%s.%s.%s\": index scans: %d\n",
-            &["app", "public", "orders", "1"],
-        ),
-        fill(
-            "pages: %u removed, %u remain, %u skipped due to pins, %u skipped frozen\n",
-            &["0", "2", "0", "0"],
-        ),
+        fill(VACUUM, &["app", "public", "orders", "1"]),
+        fill(PAGES_9_6, &["0", "2", "0", "0"]),
         fill(
             "tuples: %lld removed, %lld remain, %lld are dead but not yet removable, oldest xmin: %u\n",
             &["153", "151", "0", "966"],
         ),
         "index scan needed: ".to_string(),
-        fill(
-            "%u pages from table (%.2f%% of total) had %lld dead item identifiers removed\n",
-            &["2", "100.00", "154"],
-        ),
-        fill(
-            "index \"%s\": pages: %u in total, %u newly deleted, %u currently deleted, %u reusable\n",
-            &["orders_pkey", "2", "0", "0", "0"],
-        ),
-        fill(
-            "I/O timings: read: %.3f ms, write: %.3f ms\n",
-            &["0.412", "0.000"],
-        ),
-        fill(
-            "avg read rate: %.3f MB/s, avg write rate: %.3f MB/s\n",
-            &["34.877", "69.754"],
-        ),
-        fill(
-            "buffer usage: %lld hits, %lld misses, %lld dirtied\n",
-            &["44", "2", "4"],
-        ),
-        fill(
-            "WAL usage: %lld records, %lld full page images, %llu bytes\n",
-            &["9", "1", "9912"],
-        ),
-        fill("system usage: %s", &[&fill(RUSAGE, &["0", "00", "0", "00", "0", "00"])]),
+        fill(DEAD_ITEMS, &["2", "100.00", "154"]),
+        fill(INDEX_PAGES, &["orders_pkey", "2", "0", "0", "0"]),
+        fill(IO_TIMINGS, &["0.412", "0.000"]),
+        fill(RATES, &["34.877", "69.754"]),
+        fill(BUFFERS_13, &["44", "2", "4"]),
+        fill(WAL_14, &["9", "1", "9912"]),
+        usage("0.00", "0.00", "0.00"),
     ]
     .concat();
     let m = vacuum(&msg);
@@ -254,25 +251,6 @@ fn vacuum_report_of_14_with_io_timings() {
     assert_eq!(m.usage.buffer_reads, Some(2));
     assert_eq!(m.usage.wal_bytes, Some(9912));
     assert_eq!(m.elapsed_s, Some(0.0));
-}
-
-fn sample(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../sample-logs")
-        .join(rel)
-}
-
-fn events(rel: &str) -> Vec<Event> {
-    let input = source::open(&sample(rel)).unwrap();
-    let mut reader = ReaderBuilder::new().build(input.reader).unwrap();
-    let mut classifier = Classifier::new();
-    let mut out = Vec::new();
-    while let Some(item) = reader.next_item().unwrap() {
-        if let Item::Record(r) = item {
-            out.push(classifier.classify(r));
-        }
-    }
-    out
 }
 
 #[test]
@@ -319,47 +297,17 @@ fn vacuum_report_of_16_with_frozen_pages() {
     // src/backend/access/heap/vacuumlazy.c, heap_vacuum_rel(), REL_16_STABLE:
     // 16 adds the `frozen:` line; buffers are still `misses`.
     let msg = [
-        fill(
-            "automatic vacuum of table \"%s.%s.%s\": index scans: %d\n",
-            &["app", "public", "big", "0"],
-        ),
-        fill(
-            "pages: %u removed, %u remain, %u scanned (%.2f%% of total)\n",
-            &["0", "1667", "1667", "100.00"],
-        ),
-        fill(
-            "tuples: %lld removed, %lld remain, %lld are dead but not yet removable\n",
-            &["0", "200000", "0"],
-        ),
-        fill(
-            "removable cutoff: %u, which was %d XIDs old when operation ended\n",
-            &["746", "0"],
-        ),
-        fill(
-            "frozen: %u pages from table (%.2f%% of total) had %lld tuples frozen\n",
-            &["1667", "100.00", "200000"],
-        ),
+        fill(VACUUM, &["app", "public", "big", "0"]),
+        fill(PAGES_15, &["0", "1667", "1667", "100.00"]),
+        fill(TUPLES_15, &["0", "200000", "0"]),
+        fill(CUTOFF, &["746", "0"]),
+        fill(FROZEN, &["1667", "100.00", "200000"]),
         "index scan not needed: ".to_string(),
-        fill(
-            "%u pages from table (%.2f%% of total) had %lld dead item identifiers removed\n",
-            &["0", "0.00", "0"],
-        ),
-        fill(
-            "avg read rate: %.3f MB/s, avg write rate: %.3f MB/s\n",
-            &["0.337", "16.351"],
-        ),
-        fill(
-            "buffer usage: %lld hits, %lld misses, %lld dirtied\n",
-            &["3357", "4", "194"],
-        ),
-        fill(
-            "WAL usage: %lld records, %lld full page images, %llu bytes\n",
-            &["1668", "2", "111791"],
-        ),
-        fill(
-            "system usage: %s",
-            &[&fill(RUSAGE, &["0", "01", "0", "00", "0", "09"])],
-        ),
+        fill(DEAD_ITEMS, &["0", "0.00", "0"]),
+        fill(RATES, &["0.337", "16.351"]),
+        fill(BUFFERS_13, &["3357", "4", "194"]),
+        fill(WAL_14, &["1668", "2", "111791"]),
+        usage("0.01", "0.00", "0.09"),
     ]
     .concat();
     let m = vacuum(&msg);
@@ -377,34 +325,13 @@ fn vacuum_report_of_17_counts_reads() {
     // src/backend/access/heap/vacuumlazy.c, heap_vacuum_rel(), REL_17_STABLE:
     // `buffer usage: %lld hits, %lld reads, %lld dirtied` (`misses` before).
     let msg = [
-        fill(
-            "automatic vacuum of table \"%s.%s.%s\": index scans: %d\n",
-            &["app", "public", "accounts", "0"],
-        ),
-        fill(
-            "pages: %u removed, %u remain, %u scanned (%.2f%% of total)\n",
-            &["0", "164", "164", "100.00"],
-        ),
-        fill(
-            "tuples: %lld removed, %lld remain, %lld are dead but not yet removable\n",
-            &["12", "10000", "1"],
-        ),
-        fill(
-            "avg read rate: %.3f MB/s, avg write rate: %.3f MB/s\n",
-            &["5.100", "2.000"],
-        ),
-        fill(
-            "buffer usage: %lld hits, %lld reads, %lld dirtied\n",
-            &["350", "17", "6"],
-        ),
-        fill(
-            "WAL usage: %lld records, %lld full page images, %llu bytes\n",
-            &["30", "5", "41000"],
-        ),
-        fill(
-            "system usage: %s",
-            &[&fill(RUSAGE, &["0", "02", "0", "00", "0", "03"])],
-        ),
+        fill(VACUUM, &["app", "public", "accounts", "0"]),
+        fill(PAGES_15, &["0", "164", "164", "100.00"]),
+        fill(TUPLES_15, &["12", "10000", "1"]),
+        fill(RATES, &["5.100", "2.000"]),
+        fill(BUFFERS_17, &["350", "17", "6"]),
+        fill(WAL_14, &["30", "5", "41000"]),
+        usage("0.02", "0.00", "0.03"),
     ]
     .concat();
     let m = vacuum(&msg);
@@ -427,57 +354,27 @@ fn vacuum_report_of_18_with_its_new_lines() {
     // its message catalogs): eagerly scanned pages, the visibility map line,
     // delay time (track_cost_delay_timing), WAL buffers full.
     let msg = [
-        fill(
-            "automatic vacuum of table \"%s.%s.%s\": index scans: %d\n",
-            &["app", "public", "orders", "1"],
-        ),
+        fill(VACUUM, &["app", "public", "orders", "1"]),
         fill(
             "pages: %u removed, %u remain, %u scanned (%.2f%% of total), %u eagerly scanned\n",
             &["0", "40", "12", "30.00", "3"],
         ),
-        fill(
-            "tuples: %lld removed, %lld remain, %lld are dead but not yet removable\n",
-            &["200", "3800", "2"],
-        ),
-        fill(
-            "removable cutoff: %u, which was %d XIDs old when operation ended\n",
-            &["9001", "1"],
-        ),
-        fill(
-            "frozen: %u pages from table (%.2f%% of total) had %lld tuples frozen\n",
-            &["5", "12.50", "310"],
-        ),
+        fill(TUPLES_15, &["200", "3800", "2"]),
+        fill(CUTOFF, &["9001", "1"]),
+        fill(FROZEN, &["5", "12.50", "310"]),
         fill(
             "visibility map: %u pages set all-visible, %u pages set all-frozen (%u were all-visible)\n",
             &["10", "5", "2"],
         ),
         "index scan needed: ".to_string(),
-        fill(
-            "%u pages from table (%.2f%% of total) had %lld dead item identifiers removed\n",
-            &["8", "20.00", "200"],
-        ),
-        fill(
-            "index \"%s\": pages: %u in total, %u newly deleted, %u currently deleted, %u reusable\n",
-            &["orders_pkey", "14", "0", "0", "0"],
-        ),
-        fill("delay time: %.3f ms\n", &["12.500"]),
-        fill(
-            "I/O timings: read: %.3f ms, write: %.3f ms\n",
-            &["1.020", "0.300"],
-        ),
-        fill(
-            "avg read rate: %.3f MB/s, avg write rate: %.3f MB/s\n",
-            &["4.000", "1.500"],
-        ),
-        fill(
-            "buffer usage: %lld hits, %lld reads, %lld dirtied\n",
-            &["120", "9", "15"],
-        ),
-        fill(
-            "WAL usage: %lld records, %lld full page images, %llu bytes, %lld buffers full\n",
-            &["42", "6", "52000", "1"],
-        ),
-        fill("system usage: %s", &[&fill(RUSAGE, &["0", "01", "0", "00", "0", "05"])]),
+        fill(DEAD_ITEMS, &["8", "20.00", "200"]),
+        fill(INDEX_PAGES, &["orders_pkey", "14", "0", "0", "0"]),
+        fill(DELAY, &["12.500"]),
+        fill(IO_TIMINGS, &["1.020", "0.300"]),
+        fill(RATES, &["4.000", "1.500"]),
+        fill(BUFFERS_17, &["120", "9", "15"]),
+        fill(WAL_18, &["42", "6", "52000", "1"]),
+        usage("0.01", "0.00", "0.05"),
     ]
     .concat();
     let m = vacuum(&msg);
@@ -514,26 +411,11 @@ fn analyze_reports_of_12_14_and_18() {
     // REL_14_STABLE: lines, I/O timings when track_io_timing is on.
     let m = analyze(
         &[
-            fill(
-                "automatic analyze of table \"%s.%s.%s\"\n",
-                &["app", "public", "big"],
-            ),
-            fill(
-                "I/O timings: read: %.3f ms, write: %.3f ms\n",
-                &["3.100", "0.000"],
-            ),
-            fill(
-                "avg read rate: %.3f MB/s, avg write rate: %.3f MB/s\n",
-                &["0.051", "0.355"],
-            ),
-            fill(
-                "buffer usage: %lld hits, %lld misses, %lld dirtied\n",
-                &["1888", "1", "7"],
-            ),
-            fill(
-                "system usage: %s",
-                &[&fill(RUSAGE, &["0", "09", "0", "01", "0", "15"])],
-            ),
+            fill(ANALYZE, &["app", "public", "big"]),
+            fill(IO_TIMINGS, &["3.100", "0.000"]),
+            fill(RATES, &["0.051", "0.355"]),
+            fill(BUFFERS_13, &["1888", "1", "7"]),
+            usage("0.09", "0.01", "0.15"),
         ]
         .concat(),
     );
@@ -545,27 +427,12 @@ fn analyze_reports_of_12_14_and_18() {
     // PostgreSQL 18.4: delay time, `reads`, WAL usage with buffers full.
     let m = analyze(
         &[
-            fill(
-                "automatic analyze of table \"%s.%s.%s\"\n",
-                &["app", "public", "big"],
-            ),
-            fill("delay time: %.3f ms\n", &["2.000"]),
-            fill(
-                "avg read rate: %.3f MB/s, avg write rate: %.3f MB/s\n",
-                &["0.051", "0.355"],
-            ),
-            fill(
-                "buffer usage: %lld hits, %lld reads, %lld dirtied\n",
-                &["1888", "1", "7"],
-            ),
-            fill(
-                "WAL usage: %lld records, %lld full page images, %llu bytes, %lld buffers full\n",
-                &["3", "0", "450", "0"],
-            ),
-            fill(
-                "system usage: %s",
-                &[&fill(RUSAGE, &["0", "09", "0", "01", "0", "15"])],
-            ),
+            fill(ANALYZE, &["app", "public", "big"]),
+            fill(DELAY, &["2.000"]),
+            fill(RATES, &["0.051", "0.355"]),
+            fill(BUFFERS_17, &["1888", "1", "7"]),
+            fill(WAL_18, &["3", "0", "450", "0"]),
+            usage("0.09", "0.01", "0.15"),
         ]
         .concat(),
     );
