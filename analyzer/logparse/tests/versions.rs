@@ -446,7 +446,7 @@ fn analyze_reports_of_12_14_and_18() {
 #[test]
 fn checkpoint_complete_of_12_to_18() {
     // src/backend/access/transam/xlog.c, LogCheckpointEnd(), REL_12_STABLE
-    // to REL_14_STABLE.
+    // on (the real 15.18 server of the samples writes this form too).
     let v12 = "checkpoint complete: wrote %d buffers (%.1f%%); %d WAL file(s) added, %d removed, %d recycled; write=%ld.%03d s, sync=%ld.%03d s, total=%ld.%03d s; sync files=%d, longest=%ld.%03d s, average=%ld.%03d s; distance=%d kB, estimate=%d kB";
     let args = [
         "3594", "21.9", "0", "1", "3", "0", "059", "0", "111", "0", "174", "666", "0", "041", "0",
@@ -468,7 +468,8 @@ fn checkpoint_complete_of_12_to_18() {
     );
     assert_eq!((c.distance_kb, c.estimate_kb), (Some(44030), Some(44030)));
     assert_eq!(c.slru_buffers_written, None);
-    // REL_15_STABLE to REL_17_STABLE add the LSNs.
+    // REL_17_STABLE (an LLVM build of its xlog.c, told by TransamVariables)
+    // adds the LSNs.
     let v15 = format!("{v12}; lsn=%X/%X, redo lsn=%X/%X");
     let lsns = ["0", "3A0C1F8", "0", "3A0C1C0"];
     let c15 = checkpoint(&fill(&v15, &[&args[..], &lsns[..]].concat()));
