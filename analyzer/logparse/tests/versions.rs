@@ -655,8 +655,8 @@ fn temp_files_lock_waits_and_replication_commands_of_12_to_18() {
     );
 }
 
-/// A text plan of the real server (sample-logs/primary), its `Query Text:`
-/// line first.
+/// A plan tree in EXPLAIN's text form (src/backend/commands/explain.c,
+/// ExplainNode()), plausible values.
 const TEXT_TREE: &str = "Index Scan using accounts_pkey on accounts  (cost=0.29..8.31 rows=1 width=97) (actual time=0.011..0.012 rows=1 loops=1)\n  Index Cond: (aid = $1)";
 
 #[test]

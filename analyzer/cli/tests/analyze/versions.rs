@@ -61,3 +61,37 @@ fn connection_setup_times_of_18_are_summed() {
     assert_eq!(setup["sum"], 10.775);
     assert_eq!(setup["max"], 9.743);
 }
+
+#[test]
+fn a_16_plan_with_query_parameters_belongs_to_its_query() {
+    // src/backend/tcop/postgres.c, exec_execute_message(), 12 to 18:
+    // "duration: %s ms  execute %s%s%s%s: %s" with its DETAIL "Parameters: %s"
+    // (errdetail_params); contrib/auto_explain/auto_explain.c, REL_16_STABLE
+    // to 18.4: "duration: %.3f ms  plan:\n%s" with `Query Text: %s` and
+    // `Query Parameters: %s` lines before the tree; the tree's two lines are
+    // in EXPLAIN's text form (src/backend/commands/explain.c), plausible values.
+    let sql = "SELECT abalance FROM pgbench_accounts WHERE aid = $1";
+    let log = [
+        "2026-12-01 10:00:00.100 UTC [41] LOG:  duration: 0.051 ms  plan:".to_string(),
+        format!("\tQuery Text: {sql}"),
+        "\tQuery Parameters: $1 = '42'".to_string(),
+        "\tIndex Scan using pgbench_accounts_pkey on pgbench_accounts  (cost=0.29..8.31 rows=1 width=4) (actual time=0.011..0.012 rows=1 loops=1)".to_string(),
+        "\t  Index Cond: (aid = $1)".to_string(),
+        format!("2026-12-01 10:00:00.101 UTC [41] LOG:  duration: 0.090 ms  execute <unnamed>: {sql}"),
+        "2026-12-01 10:00:00.101 UTC [41] DETAIL:  Parameters: $1 = '42'".to_string(),
+    ]
+    .map(|l| format!("{l}\n"))
+    .concat();
+    let dir = tmp();
+    let doc = analyze_path(&write(dir.path(), "postgresql.log", log.as_bytes()), &[]);
+    let queries = doc["queries"].as_array().unwrap();
+    assert_eq!(queries.len(), 1, "one query: {queries:?}");
+    let q = &queries[0];
+    assert_eq!(q["normalized"], sql);
+    let plan = &q["plans"][0];
+    assert_eq!(plan["params"], serde_json::json!(["42"]));
+    let analysed = &doc["plans"][0];
+    assert_eq!(analysed["fingerprint"], q["fingerprint"]);
+    assert_eq!(analysed["params"], serde_json::json!(["42"]));
+    assert_eq!(analysed["tree"]["node_type"], "Index Scan");
+}
