@@ -22,19 +22,18 @@ pub struct MaintenanceTotals {
 
 impl MaintenanceTotals {
     pub fn add(&mut self, u: &MaintenanceUsage) {
-        for (total, v) in [
-            (&mut self.index_scans, u.index_scans),
-            (&mut self.pages_frozen, u.pages_frozen),
-            (&mut self.tuples_frozen, u.tuples_frozen),
-            (&mut self.buffer_hits, u.buffer_hits),
-            (&mut self.buffer_reads, u.buffer_reads),
-            (&mut self.buffer_dirtied, u.buffer_dirtied),
-            (&mut self.wal_records, u.wal_records),
-            (&mut self.wal_fpi, u.wal_fpi),
-            (&mut self.wal_bytes, u.wal_bytes),
-        ] {
-            add_to(total, v.unwrap_or(0));
-        }
+        let v = |x: Option<u64>| x.unwrap_or(0);
+        self.merge(&MaintenanceTotals {
+            index_scans: v(u.index_scans),
+            pages_frozen: v(u.pages_frozen),
+            tuples_frozen: v(u.tuples_frozen),
+            buffer_hits: v(u.buffer_hits),
+            buffer_reads: v(u.buffer_reads),
+            buffer_dirtied: v(u.buffer_dirtied),
+            wal_records: v(u.wal_records),
+            wal_fpi: v(u.wal_fpi),
+            wal_bytes: v(u.wal_bytes),
+        });
     }
 
     pub fn merge(&mut self, o: &MaintenanceTotals) {
