@@ -628,6 +628,14 @@ mod html;
 #[path = "analyze/bounded.rs"]
 mod bounded;
 
+/// Plans of hundreds of KB, read whole; many of them within the memory bound.
+#[path = "analyze/big_plans.rs"]
+mod big_plans;
+
+/// The report's figures from the message forms of other server versions.
+#[path = "analyze/versions.rs"]
+mod versions;
+
 /// Honest edges: files that change while read, and the like.
 #[path = "analyze/edges.rs"]
 mod edges;

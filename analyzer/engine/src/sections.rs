@@ -82,6 +82,14 @@ pub struct PlanReport {
     pub user: Option<String>,
     pub database: Option<String>,
     pub plan: String,
+    /// `Query Parameters:` of the plan (PostgreSQL 16+); `null` is SQL NULL.
+    pub params: Vec<Option<String>>,
+    /// `Query Identifier:` of the plan.
+    pub query_id: Option<i64>,
+    /// Characters of the plan as logged.
+    pub logged_chars: usize,
+    /// Why `plan` is shorter than the logged plan; `null` when it is whole.
+    pub cut: Option<String>,
 }
 
 /// Everything folded out of the bounded query table.
@@ -237,6 +245,8 @@ pub struct SessionsReport {
     pub peak_sessions: i64,
     pub peak_at: Option<String>,
     pub session_ms: SumMaxReport,
+    /// Connection setup times, ms (`connection ready`, PostgreSQL 18).
+    pub setup_ms: SumMaxReport,
     pub duration_histogram: Vec<SessionBucket>,
     /// The most sessions open at once in each minute with a session start
     /// or end (from sessions with a logged disconnection).
@@ -285,36 +295,32 @@ pub struct PlanAnalysis {
     /// `null` when the plan could not be read (it is still in the query's `plans`).
     pub tree: Option<crate::plan::PlanNode>,
     pub insights: Vec<crate::plan::Insight>,
+    /// `Query Parameters:` of the plan (PostgreSQL 16+); `null` is SQL NULL.
+    pub params: Vec<Option<String>>,
+    /// `Query Identifier:` of the plan.
+    pub query_id: Option<i64>,
+    /// Characters of the plan as logged.
+    pub logged_chars: usize,
+    /// Why the plan was read from less than the logged text; `null` when whole.
+    pub cut: Option<String>,
 }
 
 /// How many of the slowest plans are analyzed into `plans`.
 const TOP_PLANS: usize = 50;
 
 fn plan_analyses(stats: &Stats) -> Vec<PlanAnalysis> {
-    let mut all: Vec<(Option<(u64, &str)>, &PlanSample)> = stats
-        .queries
-        .by_fingerprint
+    // Kept slowest first, each at most once: the report reads only these.
+    stats
+        .slowest_plans
+        .plans
         .iter()
-        .flat_map(|(fp, q)| {
-            q.plans
-                .iter()
-                .map(move |p| (Some((*fp, q.normalized.as_str())), p))
-        })
-        .chain(stats.unattributed_plans.iter().map(|p| (None, p)))
-        .collect();
-    all.sort_by(|a, b| {
-        b.1.duration_ms
-            .total_cmp(&a.1.duration_ms)
-            .then(a.1.time_ms.cmp(&b.1.time_ms))
-            .then(a.0.map(|x| x.0).cmp(&b.0.map(|x| x.0)))
-    });
-    all.truncate(TOP_PLANS);
-    all.into_iter()
-        .map(|(q, p)| {
+        .take(TOP_PLANS)
+        .map(|s| {
+            let p = &s.sample;
             let parsed = crate::plan::parse_plan(&p.format, &p.plan);
             PlanAnalysis {
-                fingerprint: q.map(|(fp, _)| fp_hex(fp)),
-                normalized: q.map(|(_, n)| n.to_string()),
+                fingerprint: s.fingerprint.map(fp_hex),
+                normalized: s.normalized.clone(),
                 duration_ms: p.duration_ms,
                 timestamp: time(p.time_ms),
                 format: p.format.clone(),
@@ -325,6 +331,10 @@ fn plan_analyses(stats: &Stats) -> Vec<PlanAnalysis> {
                     .map(|x| x.insights.clone())
                     .unwrap_or_default(),
                 tree: parsed.map(|x| x.root),
+                params: p.params.clone(),
+                query_id: p.query_id,
+                logged_chars: p.logged_chars,
+                cut: crate::stats::plans::cut_note(p, &stats.limits),
             }
         })
         .collect()
@@ -425,6 +435,9 @@ pub struct TableMaintenanceReport {
     pub pages_removed: u64,
     pub aggressive: u64,
     pub wraparound: u64,
+    /// Buffers, WAL and frozen pages the reports name (each as far as the
+    /// server's version writes it).
+    pub usage: crate::stats::maintenance_usage::MaintenanceTotals,
 }
 
 fn maintenance_report(table: &str, m: &TableMaintenance) -> TableMaintenanceReport {
@@ -438,6 +451,7 @@ fn maintenance_report(table: &str, m: &TableMaintenance) -> TableMaintenanceRepo
         pages_removed: m.pages_removed,
         aggressive: m.aggressive,
         wraparound: m.wraparound,
+        usage: m.usage.clone(),
     }
 }
 
@@ -457,7 +471,7 @@ fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
-fn plan_report(p: &PlanSample) -> PlanReport {
+fn plan_report(p: &PlanSample, l: &crate::stats::Limits) -> PlanReport {
     PlanReport {
         time: time(p.time_ms),
         duration_ms: p.duration_ms,
@@ -465,6 +479,10 @@ fn plan_report(p: &PlanSample) -> PlanReport {
         user: p.user.clone(),
         database: p.database.clone(),
         plan: p.plan.clone(),
+        params: p.params.clone(),
+        query_id: p.query_id,
+        logged_chars: p.logged_chars,
+        cut: crate::stats::plans::cut_note(p, l),
     }
 }
 
@@ -480,7 +498,7 @@ fn sample_report(s: &Sample) -> SampleReport {
     }
 }
 
-fn query_report(fp: u64, q: &QueryStats, all_ms: f64) -> QueryReport {
+fn query_report(fp: u64, q: &QueryStats, all_ms: f64, l: &crate::stats::Limits) -> QueryReport {
     let pct = |p: f64| round3(q.sketch.quantile(p).unwrap_or(0.0));
     QueryReport {
         fingerprint: fp_hex(fp),
@@ -528,7 +546,7 @@ fn query_report(fp: u64, q: &QueryStats, all_ms: f64) -> QueryReport {
         first_seen: time(q.first_ms),
         last_seen: time(q.last_ms),
         samples: q.samples.iter().map(sample_report).collect(),
-        plans: q.plans.iter().map(plan_report).collect(),
+        plans: q.plans.iter().map(|p| plan_report(p, l)).collect(),
     }
 }
 
@@ -636,7 +654,7 @@ impl Sections {
             .filter(|(_, q)| {
                 q.calls > 0 || q.parse.count > 0 || q.bind.count > 0 || !q.plans.is_empty()
             })
-            .map(|(fp, q)| query_report(*fp, q, all_ms))
+            .map(|(fp, q)| query_report(*fp, q, all_ms, &stats.limits))
             .collect();
         queries.sort_by(|a, b| {
             b.total_ms
@@ -723,7 +741,11 @@ impl Sections {
                 own_queries: stats.queries.own_queries,
                 prepares: stats.queries.prepares,
             },
-            unattributed_plans: stats.unattributed_plans.iter().map(plan_report).collect(),
+            unattributed_plans: stats
+                .unattributed_plans
+                .iter()
+                .map(|p| plan_report(p, &stats.limits))
+                .collect(),
             plans: plan_analyses(stats),
             errors: ErrorsReport {
                 total: e.total,
@@ -782,6 +804,7 @@ impl Sections {
                 peak_sessions: peak,
                 peak_at: time(peak_at),
                 session_ms: s.session_ms.into(),
+                setup_ms: s.setup_ms.into(),
                 open_by_minute: s
                     .open_by_minute()
                     .into_iter()

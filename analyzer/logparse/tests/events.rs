@@ -3,27 +3,9 @@
 
 use pglog_logparse::classify::statement::{PlanFormat, StatementKind};
 use pglog_logparse::{source, Classifier, Event, EventKind, InputFormat, Item, ReaderBuilder};
-use std::path::PathBuf;
 
-fn sample(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../sample-logs")
-        .join(rel)
-}
-
-fn events(rel: &str) -> Vec<Event> {
-    let input = source::open(&sample(rel)).unwrap();
-    let mut reader = ReaderBuilder::new().build(input.reader).unwrap();
-    let mut classifier = Classifier::new();
-    let mut out = Vec::new();
-    while let Some(item) = reader.next_item().unwrap() {
-        match item {
-            Item::Record(r) => out.push(classifier.classify(r)),
-            Item::Malformed(m) => panic!("{rel}:{}: {}", m.line, m.reason),
-        }
-    }
-    out
-}
+mod common;
+use common::{events, sample};
 
 const PRIMARY: [&str; 3] = [
     "primary/postgresql.csv",

@@ -265,6 +265,9 @@ pub struct TableMaintenance {
     pub pages_removed: u64,
     pub aggressive: u64,
     pub wraparound: u64,
+    /// Buffers, WAL and frozen pages of the reports, vacuum and analyze together.
+    #[serde(default)]
+    pub usage: super::maintenance_usage::MaintenanceTotals,
 }
 
 impl TableMaintenance {
@@ -277,6 +280,7 @@ impl TableMaintenance {
         add_to(&mut self.pages_removed, o.pages_removed);
         add_to(&mut self.aggressive, o.aggressive);
         add_to(&mut self.wraparound, o.wraparound);
+        self.usage.merge(&o.usage);
     }
 }
 
@@ -297,6 +301,9 @@ pub struct SessionStats {
     pub by_host: BTreeMap<String, u64>,
     pub disconnections: u64,
     pub session_ms: SumMax,
+    /// `connection ready: setup total=` (PostgreSQL 18), ms.
+    #[serde(default)]
+    pub setup_ms: SumMax,
     /// Counts per [`SESSION_BUCKETS_S`] bucket, plus one for longer.
     #[serde(deserialize_with = "session_histogram")]
     pub duration_histogram: Vec<u64>,
@@ -371,6 +378,7 @@ impl SessionStats {
     }
 
     pub fn merge(&mut self, o: &SessionStats) {
+        self.setup_ms.merge(&o.setup_ms);
         add_to(&mut self.received, o.received);
         add_to(&mut self.connections, o.connections);
         merge_counts(&mut self.by_user, &o.by_user);

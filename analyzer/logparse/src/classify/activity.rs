@@ -9,6 +9,8 @@ pub use super::locks::{lock_wait, LockWait};
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CheckpointStats {
     pub buffers_written: Option<u64>,
+    /// `wrote N SLRU buffers` (PostgreSQL 18).
+    pub slru_buffers_written: Option<u64>,
     pub wal_added: Option<u64>,
     pub wal_removed: Option<u64>,
     pub wal_recycled: Option<u64>,
@@ -22,6 +24,7 @@ pub struct CheckpointStats {
 pub fn checkpoint_stats(msg: &str) -> CheckpointStats {
     CheckpointStats {
         buffers_written: number_after(msg, "wrote ").map(|v| v as u64),
+        slru_buffers_written: number_before(msg, " SLRU buffers"),
         wal_added: number_before(msg, " WAL file(s) added"),
         wal_removed: number_before(msg, " removed"),
         wal_recycled: number_before(msg, " recycled"),
@@ -44,6 +47,8 @@ pub struct MaintenanceStats {
     pub tuples_remain: Option<u64>,
     pub pages_removed: Option<u64>,
     pub elapsed_s: Option<f64>,
+    /// The report's other figures, as the server's version writes them.
+    pub usage: super::vacuum_report::MaintenanceUsage,
 }
 
 pub fn maintenance_stats(msg: &str) -> MaintenanceStats {
@@ -54,6 +59,7 @@ pub fn maintenance_stats(msg: &str) -> MaintenanceStats {
         .unwrap_or_default();
     let tuples_line = msg.lines().find(|l| l.trim_start().starts_with("tuples:"));
     let pages_line = msg.lines().find(|l| l.trim_start().starts_with("pages:"));
+    let usage = super::vacuum_report::read(msg);
     MaintenanceStats {
         table,
         aggressive: msg.starts_with("automatic aggressive"),
@@ -61,7 +67,8 @@ pub fn maintenance_stats(msg: &str) -> MaintenanceStats {
         tuples_removed: tuples_line.and_then(|l| number_before(l, " removed")),
         tuples_remain: tuples_line.and_then(|l| number_before(l, " remain")),
         pages_removed: pages_line.and_then(|l| number_before(l, " removed")),
-        elapsed_s: number_after(msg, "elapsed: "),
+        elapsed_s: usage.elapsed_s,
+        usage,
     }
 }
 
@@ -230,7 +237,7 @@ fn split_csv(line: &[u8]) -> Vec<String> {
 }
 
 /// The first number after `key` in `s`.
-fn number_after(s: &str, key: &str) -> Option<f64> {
+pub(crate) fn number_after(s: &str, key: &str) -> Option<f64> {
     let i = s.find(key)? + key.len();
     let num: String = s[i..]
         .chars()
@@ -240,7 +247,7 @@ fn number_after(s: &str, key: &str) -> Option<f64> {
 }
 
 /// The integer just before `suffix`, e.g. `3` in `3 removed`.
-fn number_before(s: &str, suffix: &str) -> Option<u64> {
+pub(crate) fn number_before(s: &str, suffix: &str) -> Option<u64> {
     let i = s.find(suffix)?;
     let head = &s[..i];
     // The digits end `head`; whatever precedes them may be any character.

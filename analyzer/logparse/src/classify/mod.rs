@@ -4,11 +4,13 @@
 
 pub mod activity;
 pub mod carry;
+pub mod connection;
 pub mod locks;
 pub mod maintenance;
 pub mod sqlstate;
 pub mod statement;
 pub mod statements;
+pub mod vacuum_report;
 
 use crate::record::{LogRecord, Severity, SqlState};
 use activity::{AuditEntry, CheckpointStats, DeadlockSide, LockWait, MaintenanceStats};
@@ -197,6 +199,9 @@ pub enum EventKind {
     NonstandardStringEscape {
         escape: &'static str,
     },
+    // Forms of newer server versions.
+    /// `connection ready: setup total=...` (PostgreSQL 18).
+    ConnectionReady(connection::SetupDurations),
     Other,
 }
 
@@ -263,6 +268,7 @@ impl EventKind {
             EventKind::CursorMissing { .. } => "cursor_missing",
             EventKind::CursorExists { .. } => "cursor_exists",
             EventKind::NonstandardStringEscape { .. } => "nonstandard_string_escape",
+            EventKind::ConnectionReady(_) => "connection_ready",
             EventKind::Other => "other",
         }
     }
@@ -471,20 +477,16 @@ fn error_kind(r: &LogRecord, sqlstate: Option<SqlState>) -> EventKind {
 
 /// `application_name` is the last key of `connection authorized:`, and its
 /// value may hold spaces: it runs to the SSL/GSS details or the end.
-fn application_name(rest: &str) -> Option<String> {
-    let at = rest.find("application_name=")? + "application_name=".len();
-    let value = &rest[at..];
-    let end = [" SSL enabled (", " GSS (", " SSL ("]
-        .iter()
-        .filter_map(|m| value.find(m))
-        .min()
-        .unwrap_or(value.len());
-    Some(value[..end].to_string()).filter(|v| !v.is_empty())
+fn application_name(keys: &str) -> Option<String> {
+    let at = keys.find("application_name=")? + "application_name=".len();
+    Some(keys[at..].to_string()).filter(|v| !v.is_empty())
 }
 
 const STARTUP: &[&str] = &[
     "database system is ready to accept connections",
     "database system is ready to accept read-only connections",
+    // PostgreSQL 13 and older.
+    "database system is ready to accept read only connections",
 ];
 const SHUTDOWN: &[&str] = &["database system is shut down"];
 const LIFECYCLE: &[&str] = &[
@@ -555,7 +557,11 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
     } else if let Some(rest) = msg.strip_prefix("connection authenticated: ") {
         let kv = activity::key_values(rest);
         EventKind::ConnectionAuthenticated {
-            identity: find(&kv, "identity").map(|s| s.trim_matches('"').to_string()),
+            // PostgreSQL 18 names the user instead when the method sets no
+            // identity (trust).
+            identity: find(&kv, "identity")
+                .or_else(|| find(&kv, "user"))
+                .map(|s| s.trim_matches('"').to_string()),
             method: find(&kv, "method").map(|m| m.split(' ').next().unwrap_or("").to_string()),
         }
     } else if let Some((rest, replication)) = msg
@@ -566,13 +572,16 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
                 .map(|r| (r, true))
         })
     {
-        let kv = activity::key_values(rest);
+        let keys = connection::without_encryption(rest);
+        let kv = activity::key_values(keys);
         EventKind::Connection(Connection {
             user: find(&kv, "user"),
             database: find(&kv, "database"),
-            application: application_name(rest),
+            application: application_name(keys),
             replication,
         })
+    } else if let Some(rest) = msg.strip_prefix("connection ready: setup ") {
+        EventKind::ConnectionReady(connection::setup_durations(rest))
     } else if msg.starts_with("disconnection: ") {
         EventKind::Disconnection {
             session_ms: activity::session_time_ms(msg),
