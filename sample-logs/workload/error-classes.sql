@@ -777,7 +777,7 @@ SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL nonsense;
 SET client_encoding = 'nonsense';
 SET datestyle = 'nonsense';
 SET lc_messages = 'nonsense';
-SET search_path = 'x', 'y'; SET TIME ZONE INTERVAL '1 month';
+SET search_path = 'x', 'y'; SET TIME ZONE INTERVAL '1 month'; RESET search_path; RESET TIME ZONE;
 SET statement_timeout = '1 lightyear';
 SET work_mem = '1TB';
 SET log_statement = 'sometimes';
