@@ -635,6 +635,10 @@ mod plans;
 #[path = "analyze/summaries.rs"]
 mod summaries;
 
+/// Application errors by SQLSTATE class and kind, and the constraints named.
+#[path = "analyze/error_classes.rs"]
+mod error_classes;
+
 /// The published JSON Schema of the report.
 #[path = "analyze/schema.rs"]
 mod schema;

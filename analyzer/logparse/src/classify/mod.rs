@@ -4,6 +4,7 @@
 
 pub mod activity;
 pub mod carry;
+pub mod error_class;
 pub mod sqlstate;
 pub mod statement;
 
