@@ -46,6 +46,7 @@ pg "$BIN/psql" -X -q -h "$WORK" -p "$PORT" -U postgres -d postgres -v ON_ERROR_S
 psql_as postgres postgres -f "$HERE/workload/error-classes.sql"
 psql_as app_user postgres -f "$HERE/workload/error-privileges.sql"
 # Lexer errors that would swallow the rest of a script.
+# shellcheck disable=SC2016 # the dollar quotes are SQL's
 psql_as postgres postgres -c "SELECT 'unterminated" -c 'SELECT $$unterminated' -c 'SELECT ""' \
     -c "SELECT U&'\\0000'" -c 'SELECT 1 /* unterminated' -c "SELECT E'\\x'" -c "SELECT B'1" -c "SELECT X'1"
 

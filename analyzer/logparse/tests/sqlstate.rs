@@ -96,3 +96,19 @@ fn stderr_codes_equal_csvlog_codes_on_the_primary_sample() {
     // by ERRCODE, which a text log cannot tell.
     assert_eq!(f.unknown, ["P0001 custom failure 7"]);
 }
+
+#[test]
+fn the_committed_table_is_what_the_script_makes_of_the_logs() {
+    // Needs python3, gettext's msgunfmt and the installed PostgreSQL 15
+    // catalogs (/usr/share/locale/*/LC_MESSAGES/postgres-15.mo).
+    let out = std::process::Command::new("python3")
+        .arg(sample("sqlstate-table.py"))
+        .arg("--check")
+        .output()
+        .expect("python3 runs sample-logs/sqlstate-table.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -205,6 +205,14 @@ mod tests {
             infer_msg(Severity::Error, "integer out of range").as_deref(),
             Some("22003")
         );
+        assert_eq!(
+            infer_msg(
+                Severity::Error,
+                "interval field value out of range: \"2147483648 months\""
+            )
+            .as_deref(),
+            Some("22015")
+        );
     }
 
     #[test]
