@@ -137,15 +137,20 @@ fn unknown_without_prefix_code(counts: &mut Value) {
     }
 }
 
-#[test]
-fn stderr_sqlstates_are_inferred() {
-    let doc = analyze_path(&sample("primary/postgresql.log"), &[]);
-    let errors: u64 = doc["summary"]["sqlstates"]
+/// ERROR/FATAL/PANIC records: the sum of the report's SQLSTATE counts.
+fn error_records(doc: &Value) -> u64 {
+    doc["summary"]["sqlstates"]
         .as_object()
         .unwrap()
         .values()
         .map(|v| v.as_u64().unwrap())
-        .sum();
+        .sum()
+}
+
+#[test]
+fn stderr_sqlstates_are_inferred() {
+    let doc = analyze_path(&sample("primary/postgresql.log"), &[]);
+    let errors = error_records(&doc);
     let unknown = doc["summary"]["sqlstates"]["unknown"].as_u64().unwrap_or(0);
     assert_eq!(unknown, 1, "the RAISE of the application's own text");
     assert_eq!(

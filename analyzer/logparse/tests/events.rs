@@ -429,7 +429,9 @@ fn fingerprint(e: &Event, c: Carries) -> String {
 
 /// A PL/pgSQL RAISE whose text matches none of the server's formats.
 fn raised(r: &pglog_logparse::LogRecord) -> bool {
-    r.context.as_deref().is_some_and(|c| c.ends_with(" at RAISE"))
+    r.context
+        .as_deref()
+        .is_some_and(|c| c.ends_with(" at RAISE"))
         && pglog_logparse::classify::sqlstate::infer(r).is_none()
 }
 

@@ -54,11 +54,16 @@ fn compare(dir: &str) -> Figures {
     };
     for (t, c) in text.iter().zip(&truth) {
         assert_eq!(t.record.message, c.record.message, "{dir}: records pair up");
-        assert!(!c.sqlstate_inferred && c.sqlstate.is_some(), "csvlog carries codes");
+        assert!(
+            !c.sqlstate_inferred && c.sqlstate.is_some(),
+            "csvlog carries codes"
+        );
         let want = c.sqlstate.unwrap();
         match t.sqlstate {
             Some(got) if got == want => f.matched += 1,
-            Some(got) => f.wrong.push(format!("{got:?} for {want:?} {}", t.record.message)),
+            Some(got) => f
+                .wrong
+                .push(format!("{got:?} for {want:?} {}", t.record.message)),
             None => f.unknown.push(format!("{want:?} {}", t.record.message)),
         }
     }

@@ -96,12 +96,7 @@ impl ErrorStats {
         }
     }
 
-    pub fn add_constraint_violation(
-        &mut self,
-        key: &str,
-        v: ConstraintViolation,
-        limits: &Limits,
-    ) {
+    pub fn add_constraint_violation(&mut self, key: &str, v: ConstraintViolation, limits: &Limits) {
         if let Some(e) = self.constraint_violations.get_mut(key) {
             add_to(&mut e.count, v.count);
         } else if self.constraint_violations.len() < limits.error_messages {

@@ -563,7 +563,11 @@ impl Folder {
 fn add_error_class(er: &mut ErrorStats, e: &Event, l: &Limits) {
     let (class, details) = error_class::classify(e.sqlstate, &e.record.message);
     match class.kind {
-        Some(kind) => bump(&mut er.by_error_class, &format!("{}/{kind}", class.class), 1),
+        Some(kind) => bump(
+            &mut er.by_error_class,
+            &format!("{}/{kind}", class.class),
+            1,
+        ),
         None => bump(&mut er.by_error_class, class.class, 1),
     }
     if let (Some(kind), "integrity_constraint_violation") = (class.kind, class.class) {

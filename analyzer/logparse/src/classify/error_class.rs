@@ -251,57 +251,25 @@ const DETAILS: &[(&str, Option<&str>, &[Arg])] = &[
         Some("view_check_option"),
         &[Arg::Relation],
     ),
-    (
-        "relation \"%s\" does not exist",
-        None,
-        &[Arg::Relation],
-    ),
+    ("relation \"%s\" does not exist", None, &[Arg::Relation]),
     ("column \"%s\" does not exist", None, &[Arg::Column]),
     (
         "column \"%s\" of relation \"%s\" does not exist",
         None,
         &[Arg::Column, Arg::Relation],
     ),
-    (
-        "relation \"%s\" already exists",
-        None,
-        &[Arg::Relation],
-    ),
-    (
-        "permission denied for table %s",
-        None,
-        &[Arg::Relation],
-    ),
+    ("relation \"%s\" already exists", None, &[Arg::Relation]),
+    ("permission denied for table %s", None, &[Arg::Relation]),
     (
         "value too long for type character varying(%d)",
         None,
         &[Arg::Skip],
     ),
-    (
-        "cannot insert into view \"%s\"",
-        None,
-        &[Arg::Relation],
-    ),
-    (
-        "cannot update view \"%s\"",
-        None,
-        &[Arg::Relation],
-    ),
-    (
-        "cannot delete from view \"%s\"",
-        None,
-        &[Arg::Relation],
-    ),
-    (
-        "\"%s\" is not a sequence",
-        None,
-        &[Arg::Relation],
-    ),
-    (
-        "\"%s\" is not a table",
-        None,
-        &[Arg::Relation],
-    ),
+    ("cannot insert into view \"%s\"", None, &[Arg::Relation]),
+    ("cannot update view \"%s\"", None, &[Arg::Relation]),
+    ("cannot delete from view \"%s\"", None, &[Arg::Relation]),
+    ("\"%s\" is not a sequence", None, &[Arg::Relation]),
+    ("\"%s\" is not a table", None, &[Arg::Relation]),
     ("\"%s\" is not a view", None, &[Arg::Relation]),
     (
         "could not obtain lock on relation \"%s\"",
@@ -399,7 +367,10 @@ mod tests {
             code("23505"),
             "duplicate key value violates unique constraint \"parent_pkey\"",
         );
-        assert_eq!((c.class, c.kind), ("integrity_constraint_violation", Some("unique")));
+        assert_eq!(
+            (c.class, c.kind),
+            ("integrity_constraint_violation", Some("unique"))
+        );
         assert_eq!(d.constraint.as_deref(), Some("parent_pkey"));
         let (c, d) = classify(
             code("23514"),
@@ -412,27 +383,48 @@ mod tests {
             "null value in column \"parent_id\" of relation \"child\" violates not-null constraint",
         );
         assert_eq!(c.kind, Some("not_null"));
-        assert_eq!((d.column.as_deref(), d.relation.as_deref()), (Some("parent_id"), Some("child")));
+        assert_eq!(
+            (d.column.as_deref(), d.relation.as_deref()),
+            (Some("parent_id"), Some("child"))
+        );
         let (c, d) = classify(
             code("23503"),
             "update or delete on table \"parent\" violates foreign key constraint \"child_parent_id_fkey\" on table \"child\"",
         );
         assert_eq!(c.kind, Some("foreign_key"));
-        assert_eq!((d.constraint.as_deref(), d.relation.as_deref()), (Some("child_parent_id_fkey"), Some("child")));
+        assert_eq!(
+            (d.constraint.as_deref(), d.relation.as_deref()),
+            (Some("child_parent_id_fkey"), Some("child"))
+        );
         let (c, _) = classify(
             code("42501"),
             "new row violates row-level security policy for table \"secret\"",
         );
-        assert_eq!((c.class, c.kind), ("integrity_constraint_violation", Some("row_level_security")));
+        assert_eq!(
+            (c.class, c.kind),
+            ("integrity_constraint_violation", Some("row_level_security"))
+        );
         let (c, _) = classify(code("42501"), "permission denied for table private_t");
-        assert_eq!((c.class, c.kind), ("syntax_error_or_access_rule_violation", Some("privilege")));
+        assert_eq!(
+            (c.class, c.kind),
+            ("syntax_error_or_access_rule_violation", Some("privilege"))
+        );
     }
 
     #[test]
     fn classes_without_a_kind_and_unknown() {
-        let (c, _) = classify(code("2BP01"), "cannot drop table x because other objects depend on it");
-        assert_eq!((c.class, c.kind), ("dependent_privilege_descriptors_still_exist", None));
-        let (c, _) = classify(code("22039"), "jsonpath item method .size() can only be applied to an array");
+        let (c, _) = classify(
+            code("2BP01"),
+            "cannot drop table x because other objects depend on it",
+        );
+        assert_eq!(
+            (c.class, c.kind),
+            ("dependent_privilege_descriptors_still_exist", None)
+        );
+        let (c, _) = classify(
+            code("22039"),
+            "jsonpath item method .size() can only be applied to an array",
+        );
         assert_eq!((c.class, c.kind), ("data_exception", Some("sql_json")));
         let (c, _) = classify(None, "custom failure");
         assert_eq!(c.class, "unknown");

@@ -35,7 +35,10 @@ const KNOWN: &[(&str, &str)] = &[
     ),
     // src/backend/postmaster/postmaster.c: ERRCODE_CANNOT_CONNECT_NOW
     ("57P03", "the database system is starting up"),
-    ("57P03", "the database system is not yet accepting connections"),
+    (
+        "57P03",
+        "the database system is not yet accepting connections",
+    ),
     ("57P03", "the database system is not accepting connections"),
     ("57P03", "the database system is in recovery mode"),
     // src/backend/tcop/postgres.c: ERRCODE_CRASH_SHUTDOWN
@@ -68,7 +71,10 @@ const KNOWN: &[(&str, &str)] = &[
         "terminating background worker \"%s\" due to administrator command",
     ),
     // src/backend/executor/nodeModifyTable.c: ERRCODE_T_R_SERIALIZATION_FAILURE
-    ("40001", "could not serialize access due to concurrent delete"),
+    (
+        "40001",
+        "could not serialize access due to concurrent delete",
+    ),
 ];
 
 /// One code of a format: for any severity, or for one (a format the server
@@ -87,7 +93,10 @@ fn formats() -> &'static FormatSet<Vec<Code>> {
         let mut rows: Vec<(String, Code)> = TABLE.lines().filter_map(table_row).collect();
         for (code, format) in KNOWN {
             if !rows.iter().any(|(f, _)| f == format) {
-                rows.push((format.to_string(), any_severity(SqlState::parse(code.as_bytes()))));
+                rows.push((
+                    format.to_string(),
+                    any_severity(SqlState::parse(code.as_bytes())),
+                ));
             }
         }
         let mut set = FormatSet::new();
@@ -183,7 +192,11 @@ mod tests {
 
     #[test]
     fn known_formats_are_only_those_the_table_lacks() {
-        let table: Vec<String> = TABLE.lines().filter_map(table_row).map(|(f, _)| f).collect();
+        let table: Vec<String> = TABLE
+            .lines()
+            .filter_map(table_row)
+            .map(|(f, _)| f)
+            .collect();
         for (_, f) in KNOWN {
             assert!(!table.iter().any(|t| t == f), "{f} is in the table");
         }
@@ -222,14 +235,21 @@ mod tests {
             Some("28000")
         );
         // ERROR: 42704 or 22023 depending on the statement.
-        assert_eq!(infer_msg(Severity::Error, "role \"x\" does not exist"), None);
+        assert_eq!(
+            infer_msg(Severity::Error, "role \"x\" does not exist"),
+            None
+        );
         assert_eq!(infer_msg(Severity::Error, "custom failure 42"), None);
         assert_eq!(
             infer_msg(Severity::Error, "invalid input syntax for type date: \"x\"").as_deref(),
             Some("22007")
         );
         assert_eq!(
-            infer_msg(Severity::Error, "invalid input syntax for type integer: \"x\"").as_deref(),
+            infer_msg(
+                Severity::Error,
+                "invalid input syntax for type integer: \"x\""
+            )
+            .as_deref(),
             Some("22P02")
         );
     }
