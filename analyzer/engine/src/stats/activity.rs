@@ -63,11 +63,9 @@ pub struct ErrorStats {
     /// By the SQLSTATE's two-character class.
     pub by_class: BTreeMap<String, u64>,
     /// ERROR/FATAL/PANIC by error class and kind (`class` or `class/kind`).
-    #[serde(default)]
     pub by_error_class: BTreeMap<String, u64>,
     /// Constraint violations by kind and what they name (see
     /// [`ConstraintViolation::key`]), capped like `messages`.
-    #[serde(default)]
     pub constraint_violations: BTreeMap<String, ConstraintViolation>,
     /// Keyed by the message with quoted names and numbers blanked.
     pub messages: BTreeMap<String, ErrorMessage>,
