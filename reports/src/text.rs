@@ -306,7 +306,30 @@ fn write_plan_insights<W: Write>(r: &Report, out: &mut W, paint: Paint) -> io::R
     Ok(())
 }
 
+/// `integrity_constraint_violation / unique`.
+pub(crate) fn class_and_kind(class: &str, kind: Option<&str>) -> String {
+    match kind {
+        Some(k) => format!("{class} / {k}"),
+        None => class.to_string(),
+    }
+}
+
 fn write_activity<W: Write>(r: &Report, out: &mut W, paint: Paint) -> io::Result<()> {
+    let classes = &r.sections.errors.by_error_class;
+    if !classes.is_empty() {
+        let top: Vec<String> = classes
+            .iter()
+            .take(4)
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    class_and_kind(&c.class, c.kind.as_deref()),
+                    thousands(c.count)
+                )
+            })
+            .collect();
+        writeln!(out, "error classes: {}", top.join(", "))?;
+    }
     for m in r.sections.errors.messages.iter().take(5) {
         writeln!(
             out,

@@ -5,10 +5,11 @@ use crate::report::rfc3339;
 use crate::stats::activity::{
     AuthStats, CheckpointStats, DeadlockSample, SumMax, SESSION_BUCKETS_S,
 };
-use crate::stats::activity::{LockCell, TableMaintenance};
+use crate::stats::activity::{ErrorMessage, ErrorStats, LockCell, TableMaintenance};
 use crate::stats::queries::{PlanSample, QueryStats, Sample, StepStats};
 use crate::stats::sketch::{Sketch, RELATIVE_ERROR};
 use crate::stats::Stats;
+use pglog_logparse::classify::error_class;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -131,6 +132,11 @@ pub struct ErrorsReport {
     pub by_severity: BTreeMap<String, u64>,
     pub by_sqlstate: Vec<SqlStateCount>,
     pub by_class: BTreeMap<String, u64>,
+    /// ERROR/FATAL/PANIC by error class (the SQLSTATE class's name) and kind.
+    pub by_error_class: Vec<ErrorClassCount>,
+    /// Violations of each constraint, row-level security policy and view
+    /// check option, most frequent first.
+    pub constraint_violations: Vec<ConstraintViolationReport>,
     pub messages: Vec<ErrorMessageReport>,
     /// Occurrences of messages beyond the kept distinct ones.
     pub other_messages: u64,
@@ -145,11 +151,35 @@ pub struct SqlStateCount {
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ErrorClassCount {
+    /// `integrity_constraint_violation`, `data_exception`, ...; `unknown`
+    /// without a SQLSTATE.
+    pub class: String,
+    /// `unique`, `foreign_key`, `syntax`, `undefined_object`, ...
+    pub kind: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ConstraintViolationReport {
+    /// `unique`, `foreign_key`, `check`, `not_null`, `exclusion`,
+    /// `partition_routing`, `row_level_security`, `view_check_option`, ...
+    pub kind: String,
+    pub constraint: Option<String>,
+    pub relation: Option<String>,
+    pub column: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ErrorMessageReport {
     pub message: String,
     pub count: u64,
     pub severity: String,
     pub sqlstate: Option<String>,
+    /// The error class of the message's SQLSTATE (see `by_error_class`).
+    pub error_class: String,
+    pub error_kind: Option<String>,
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     pub sample: ErrorSampleReport,
@@ -685,6 +715,8 @@ impl Sections {
                 count: m.count,
                 severity: m.severity.clone(),
                 sqlstate: m.sqlstate.clone(),
+                error_class: message_class(m).class.to_string(),
+                error_kind: message_class(m).kind.map(str::to_string),
                 first_seen: time(m.first_ms),
                 last_seen: time(m.last_ms),
                 sample: ErrorSampleReport {
@@ -752,6 +784,8 @@ impl Sections {
                 by_severity: e.by_severity.clone(),
                 by_sqlstate,
                 by_class: e.by_class.clone(),
+                by_error_class: error_class_counts(e),
+                constraint_violations: constraint_violations(e),
                 messages,
                 other_messages: e.other_messages,
                 by_hour: e
@@ -838,4 +872,62 @@ impl Sections {
             events: crate::event_details::EventSections::build(stats),
         }
     }
+}
+
+/// The class of an error message group, from its code and sample.
+fn message_class(m: &ErrorMessage) -> error_class::ErrorClass {
+    let code = m
+        .sqlstate
+        .as_deref()
+        .and_then(|c| pglog_logparse::SqlState::parse(c.as_bytes()));
+    error_class::classify(code, &m.sample.message).0
+}
+
+fn error_class_counts(e: &ErrorStats) -> Vec<ErrorClassCount> {
+    let mut v: Vec<ErrorClassCount> = e
+        .by_error_class
+        .iter()
+        .map(|(k, n)| {
+            let (class, kind) = match k.split_once('/') {
+                Some((c, k)) => (c, Some(k.to_string())),
+                None => (k.as_str(), None),
+            };
+            ErrorClassCount {
+                class: class.to_string(),
+                kind,
+                count: *n,
+            }
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| (&a.class, &a.kind).cmp(&(&b.class, &b.kind)))
+    });
+    v
+}
+
+fn constraint_violations(e: &ErrorStats) -> Vec<ConstraintViolationReport> {
+    let mut v: Vec<ConstraintViolationReport> = e
+        .constraint_violations
+        .values()
+        .map(|c| ConstraintViolationReport {
+            kind: c.kind.clone(),
+            constraint: c.constraint.clone(),
+            relation: c.relation.clone(),
+            column: c.column.clone(),
+            count: c.count,
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        b.count.cmp(&a.count).then_with(|| {
+            (&a.kind, &a.constraint, &a.relation, &a.column).cmp(&(
+                &b.kind,
+                &b.constraint,
+                &b.relation,
+                &b.column,
+            ))
+        })
+    });
+    v
 }

@@ -14,7 +14,8 @@ const MAGIC: &[u8; 8] = b"PGLOGST\0";
 /// 5: the statistics of pgbouncer logs.
 /// 6: the details of vacuum, wraparound, lock and transaction-state events,
 /// and the unclassified messages.
-pub const STATE_VERSION: u32 = 6;
+/// 7: errors by error class and the constraints violated.
+pub const STATE_VERSION: u32 = 7;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {

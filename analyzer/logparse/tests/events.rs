@@ -396,8 +396,9 @@ fn fingerprint(e: &Event, c: Carries) -> String {
         hide(c.app && (c.leader || !worker), &r.application),
         hide(c.host, &r.remote_host),
         if c.host { format!("{:?}", r.remote_port) } else { "-".into() },
-        // Codes are inferred for stderr errors only.
-        e.sqlstate.filter(|_| r.severity.is_error()),
+        // Codes are inferred for stderr errors only, and not for a RAISE of
+        // the application's own text (its ERRCODE is not in a text log).
+        e.sqlstate.filter(|_| r.severity.is_error() && !raised(r)),
         r.time.map(|t| t.epoch_ms / 1000),
         r.message,
         r.detail,
@@ -406,6 +407,14 @@ fn fingerprint(e: &Event, c: Carries) -> String {
         r.statement,
         r.internal_query,
     )
+}
+
+/// A PL/pgSQL RAISE whose text matches none of the server's formats.
+fn raised(r: &pglog_logparse::LogRecord) -> bool {
+    r.context
+        .as_deref()
+        .is_some_and(|c| c.ends_with(" at RAISE"))
+        && pglog_logparse::classify::sqlstate::infer(r).is_none()
 }
 
 /// The server sends each destination its own copy of a message, so

@@ -15,6 +15,7 @@ use crate::summary::Summary;
 use crate::text::{head_chars, truncate_chars};
 use crate::totals::add_to;
 use activity::*;
+use pglog_logparse::classify::error_class;
 use pglog_logparse::classify::statement::{Plan, PlanFormat, Statement, StatementKind};
 use pglog_logparse::{Event, EventKind};
 use queries::{PlanSample, QueryTable, Sample, Who};
@@ -597,6 +598,7 @@ impl Folder {
                 if c.len() == 5 { &c[..2] } else { "unknown" },
                 1,
             );
+            add_error_class(er, e, &l);
             if let Some(tm) = time {
                 self.stats.minutes.entry(minute(tm)).or_default().errors += 1;
             }
@@ -634,6 +636,30 @@ impl Folder {
                 }
             }
         }
+    }
+}
+
+/// Counts an error by its class and kind, and a constraint violation by
+/// what it names.
+fn add_error_class(er: &mut ErrorStats, e: &Event, l: &Limits) {
+    let (class, details) = error_class::classify(e.sqlstate, &e.record.message);
+    match class.kind {
+        Some(kind) => bump(
+            &mut er.by_error_class,
+            &format!("{}/{kind}", class.class),
+            1,
+        ),
+        None => bump(&mut er.by_error_class, class.class, 1),
+    }
+    if let (Some(kind), "integrity_constraint_violation") = (class.kind, class.class) {
+        let v = ConstraintViolation {
+            kind: kind.to_string(),
+            constraint: details.constraint,
+            relation: details.relation,
+            column: details.column,
+            count: 1,
+        };
+        er.add_constraint_violation(&v.key(), v, l);
     }
 }
 

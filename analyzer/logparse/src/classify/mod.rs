@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod carry;
 pub mod connection;
+pub mod error_class;
 pub mod locks;
 pub mod maintenance;
 pub mod sqlstate;
