@@ -11,15 +11,15 @@ use std::sync::OnceLock;
 /// The budget the issue sets for any input.
 const PEAK_RSS_LIMIT_MB: u64 = 256;
 
-/// The adversarial logs, made once per test run.
+/// The adversarial logs, made once per test run into one place in the
+/// target dir (about 200 MB): a run replaces the last run's, so they do not
+/// pile up in the temp dir.
 fn adversarial() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = tempfile::Builder::new()
-            .prefix("pglog-adversarial")
-            .tempdir()
-            .unwrap()
-            .keep();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("adversarial-logs");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
         let out = Command::new("bash")
             .arg(repo().join("sample-logs/generate-adversarial.sh"))
             .arg(&dir)
