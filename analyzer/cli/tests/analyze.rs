@@ -669,3 +669,7 @@ mod prefixes;
 /// pgbouncer logs from a real pgbouncer under pgbench, against its SHOW STATS.
 #[path = "analyze/pgbouncer.rs"]
 mod pgbouncer;
+
+/// Logs in five languages counted as the C-locale run of the same workload.
+#[path = "analyze/languages.rs"]
+mod languages;
