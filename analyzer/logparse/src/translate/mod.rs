@@ -89,18 +89,20 @@ pub fn severity(word: &[u8]) -> Option<(Severity, u16)> {
 /// A translated label (`FEHLER:  `, `TIPP:  `, `ASTUCE :  `) at the start
 /// of `s`: the label, where its text starts and the languages that write it.
 pub fn label(s: &[u8]) -> Option<(Label, usize, u16)> {
-    let first = *s.first()?;
-    labels()
+    let labels = labels();
+    let (from, to) = labels.by_first[usize::from(*s.first()?)];
+    labels.all[usize::from(from)..usize::from(to)]
         .iter()
-        .filter(|l| l.text.as_bytes()[0] == first && s.starts_with(l.text.as_bytes()))
+        .find(|l| s.starts_with(l.text.as_bytes()))
         .map(|l| (l.label, l.text.len(), l.mask))
-        .next()
 }
 
 /// Where the first translated label of `line` starts (for prefix
 /// inference, which looks for the label after an unknown prefix).
 pub fn find_label(line: &[u8]) -> Option<usize> {
+    memchr::memchr(b':', line)?;
     labels()
+        .all
         .iter()
         .filter_map(|l| {
             memchr::memmem::find_iter(line, l.text.as_bytes())
@@ -130,10 +132,16 @@ struct LabelWord {
     mask: u16,
 }
 
-/// Severities with `:  ` after them and the other labels, longest first
-/// (`ФАТАЛЬНО:  ` before a shorter word it starts with).
-fn labels() -> &'static [LabelWord] {
-    static LABELS: OnceLock<Vec<LabelWord>> = OnceLock::new();
+/// Severities with `:  ` after them and the other labels, by first byte,
+/// longest first (`ФАТАЛЬНО:  ` before a shorter word it starts with).
+struct Labels {
+    all: Vec<LabelWord>,
+    /// The range of `all` that starts with each byte.
+    by_first: [(u16, u16); 256],
+}
+
+fn labels() -> &'static Labels {
+    static LABELS: OnceLock<Labels> = OnceLock::new();
     LABELS.get_or_init(|| {
         let mut all: Vec<LabelWord> = words::SEVERITIES
             .iter()
@@ -153,8 +161,16 @@ fn labels() -> &'static [LabelWord] {
                 mask,
             })
         }));
-        all.sort_by_key(|l| std::cmp::Reverse(l.text.len()));
-        all
+        all.sort_by_key(|l| (l.text.as_bytes()[0], std::cmp::Reverse(l.text.len())));
+        let mut by_first = [(0u16, 0u16); 256];
+        for (i, l) in all.iter().enumerate() {
+            let r = &mut by_first[usize::from(l.text.as_bytes()[0])];
+            if r.1 == 0 {
+                r.0 = i as u16;
+            }
+            r.1 = i as u16 + 1;
+        }
+        Labels { all, by_first }
     })
 }
 
