@@ -258,8 +258,15 @@ fn translated_logs_count_as_the_c_locale_run() {
         );
         let path = logs().join(format!("C.{ext}")).display().to_string();
         assert_eq!(c["input"]["language"][&path], "en");
-        for lang in LANGUAGES {
+        for (i, lang) in LANGUAGES.into_iter().enumerate() {
             let t = report(lang, ext);
+            // Every message is in the table; the reload to the next run's
+            // language ends the file with its messages in that language.
+            let source = &t["input"]["sources"][0];
+            assert_eq!(source["untranslated"], 0, "{lang}.{ext}: {source}");
+            if let Some(next) = LANGUAGES.get(i + 1) {
+                assert_eq!(source["languages"][next]["records"], 2, "{lang}.{ext}: {source}");
+            }
             let path = logs().join(format!("{lang}.{ext}")).display().to_string();
             assert_eq!(
                 t["input"]["language"][&path], lang,

@@ -241,6 +241,7 @@ impl Translator {
         }
         if mask == 0
             && self.current.is_some()
+            && !is_contrib(&r.message)
             && words::ENGLISH_SIGNATURES
                 .iter()
                 .any(|w| r.message.starts_with(w))
@@ -322,6 +323,13 @@ impl Translator {
     }
 }
 
+/// A message of a contrib module, which has no catalog: English in every
+/// log (auto_explain's `duration: %.3f ms  plan:`).
+fn is_contrib(message: &str) -> bool {
+    let first = message.split('\n').next().unwrap_or("");
+    first.starts_with("duration: ") && first.ends_with("  plan:")
+}
+
 /// The languages whose common messages start as `message` does.
 fn signature_languages(message: &str) -> u16 {
     words::SIGNATURES
@@ -345,7 +353,7 @@ fn severity_bit(s: Severity) -> u32 {
 fn translate_record(lang: Language, r: &mut LogRecord) -> bool {
     r.language.written = Some(lang);
     strip_cursor(lang, &mut r.message);
-    let found = translate_field(lang, &mut r.message);
+    let found = translate_field(lang, &mut r.message) || is_contrib(&r.message);
     r.language.untranslated = !found;
     for field in [&mut r.detail, &mut r.hint, &mut r.context] {
         if let Some(text) = field {
@@ -552,6 +560,26 @@ mod tests {
         assert_eq!(Language::first_of(mask).unwrap().code(), "fr");
         assert_eq!(label(b"ERROR:  x"), None);
         assert_eq!(find_label("2026 [1] FEHLER:  x".as_bytes()), Some(9));
+    }
+
+    #[test]
+    fn an_auto_explain_plan_leaves_the_language_as_it_is() {
+        let mut t = Translator::new();
+        let mut first = LogRecord::new(
+            1,
+            Severity::Log,
+            "Dauer: 1.000 ms  Anweisung: select 1".into(),
+        );
+        t.apply(&mut first);
+        let mut plan = LogRecord::new(
+            2,
+            Severity::Log,
+            "duration: 0.060 ms  plan:\nQuery Text: select 1".into(),
+        );
+        t.apply(&mut plan);
+        assert_eq!(t.language().map(Language::code), Some("de"));
+        assert_eq!(plan.language.written, Some(de()));
+        assert!(!plan.language.untranslated);
     }
 
     #[test]
