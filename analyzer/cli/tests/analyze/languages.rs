@@ -265,7 +265,10 @@ fn translated_logs_count_as_the_c_locale_run() {
             let source = &t["input"]["sources"][0];
             assert_eq!(source["untranslated"], 0, "{lang}.{ext}: {source}");
             if let Some(next) = LANGUAGES.get(i + 1) {
-                assert_eq!(source["languages"][next]["records"], 2, "{lang}.{ext}: {source}");
+                assert_eq!(
+                    source["languages"][next]["records"], 2,
+                    "{lang}.{ext}: {source}"
+                );
             }
             let path = logs().join(format!("{lang}.{ext}")).display().to_string();
             assert_eq!(
@@ -340,5 +343,29 @@ fn messages_missing_from_the_table_are_counted_and_warned_about() {
     assert!(
         stderr.contains("pglog: warning:") && stderr.contains("not in pglog's table"),
         "{stderr}"
+    );
+}
+
+/// A log in a language without a table (here the German csvlog with its
+/// ERROR severity spelled as Polish writes it, `BŁĄD`: PostgreSQL 15's
+/// Debian packages ship no Polish catalog): its rows are not dropped
+/// silently; each is malformed with its line and a reason that names the
+/// cause and the fix.
+#[test]
+fn a_severity_of_a_language_without_a_table_names_the_cause() {
+    let src = std::fs::read_to_string(logs().join("de.csv")).unwrap();
+    let errors = src.matches(",FEHLER,").count();
+    assert!(errors >= 6);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pl.csv");
+    std::fs::write(&path, src.replace(",FEHLER,", ",BŁĄD,")).unwrap();
+    let doc = analyze_path(&path, &[]);
+    assert_eq!(doc["input"]["malformed"], errors as u64);
+    let sample = &doc["input"]["malformed_samples"][0];
+    assert!(sample["line"].as_u64().unwrap() > 1);
+    let reason = sample["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("no table for") && reason.contains("lc_messages"),
+        "{reason}"
     );
 }
