@@ -38,6 +38,11 @@ impl Paint {
         }
     }
 
+    /// `s` in the colour of an error.
+    fn severity_word(self, s: &str) -> String {
+        self.wrap("1;31", s)
+    }
+
     fn insight(self, s: &str) -> String {
         self.wrap("35", s)
     }
@@ -112,8 +117,10 @@ pub fn write_text<W: Write>(
     })
     .collect();
     writeln!(out, "events: {}", events.join(", "))?;
+    crate::events::write_headline(r, &mut out, |s| paint.severity_word(s))?;
     write_queries(r, &mut out, paint)?;
     write_activity(r, &mut out, paint)?;
+    crate::events::write_text(r, &mut out)?;
     write_plan_insights(r, &mut out, paint)?;
     crate::pgbouncer::write_text(r, &mut out, |s| paint.bold(s))?;
     for m in &i.malformed_samples {

@@ -354,6 +354,10 @@ pub struct Sections {
     pub minutes: Vec<MinuteReport>,
     /// What the pgbouncer logs among the inputs hold; null when none was read.
     pub pgbouncer: Option<crate::pgbouncer::PgbouncerReport>,
+    /// Wraparound, vacuum, lock and transaction-state details, and the
+    /// unclassified messages.
+    #[serde(flatten)]
+    pub events: crate::event_details::EventSections,
 }
 
 /// Count, sum, maximum and mean of a measurement.
@@ -808,6 +812,7 @@ impl Sections {
                 })
                 .collect(),
             pgbouncer: crate::pgbouncer::PgbouncerReport::build(&stats.pgbouncer),
+            events: crate::event_details::EventSections::build(stats),
         }
     }
 }

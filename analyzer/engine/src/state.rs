@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"PGLOGST\0";
 /// 5: the statistics of pgbouncer logs.
-pub const STATE_VERSION: u32 = 5;
+/// 6: the details of vacuum, wraparound, lock and transaction-state events,
+/// and the unclassified messages.
+pub const STATE_VERSION: u32 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {

@@ -3,6 +3,7 @@
 //! The whole value is what `--save-state` writes.
 
 pub mod activity;
+pub mod events;
 pub mod pgbouncer;
 pub mod queries;
 pub mod sketch;
@@ -104,6 +105,9 @@ pub struct Stats {
     pub unattributed_plans: Vec<PlanSample>,
     /// What pgbouncer logs among the inputs hold.
     pub pgbouncer: pgbouncer::PgbouncerStats,
+    /// Details of the vacuum, wraparound, lock and transaction-state
+    /// events, and the messages left unclassified.
+    pub events: events::EventStats,
 }
 
 impl Stats {
@@ -145,6 +149,7 @@ impl AddAssign<&Stats> for Stats {
             offer_plan(&mut self.unattributed_plans, p.clone(), l.plans * 4);
         }
         self.pgbouncer.merge(&o.pgbouncer, &l);
+        self.events.merge(&o.events, &l);
     }
 }
 
@@ -243,6 +248,7 @@ impl Folder {
         if r.severity.is_error() || r.severity == pglog_logparse::Severity::Warning {
             self.add_error(e, time);
         }
+        self.stats.events.add(e, time, &l);
         match &e.kind {
             EventKind::Query(s) => self.add_query(e, s, time),
             EventKind::StatementStep(s) => {
@@ -613,6 +619,15 @@ pub fn normalize_message(msg: &str) -> String {
         }
         if c.is_ascii_digit() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
         {
+            // A hexadecimal word (`50894B0` of an LSN, a WAL or pg_xact
+            // file name) is one value too.
+            let hex = i + b[i..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+            if b[i..hex].iter().any(u8::is_ascii_alphabetic)
+                && b.get(hex)
+                    .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+            {
+                i = hex;
+            }
             while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
                 i += 1;
             }
@@ -659,6 +674,10 @@ mod tests {
         assert_eq!(
             normalize_message("column t1.x2 is bad"),
             "column t1.x2 is bad"
+        );
+        assert_eq!(
+            normalize_message("redo record is at 0/50894B0; file=pg_xact/0FD8 size=8kB"),
+            "redo record is at ?/?; file=pg_xact/? size=?kB"
         );
     }
 }

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub use super::locks::{lock_wait, LockWait};
+
 /// `checkpoint complete:` / `restartpoint complete:` statistics.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CheckpointStats {
@@ -61,47 +63,6 @@ pub fn maintenance_stats(msg: &str) -> MaintenanceStats {
         pages_removed: pages_line.and_then(|l| number_before(l, " removed")),
         elapsed_s: number_after(msg, "elapsed: "),
     }
-}
-
-/// A lock wait: `process 123 still waiting for ShareLock on transaction 456 after 1000.1 ms`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LockWait {
-    pub waiting_pid: Option<u32>,
-    pub mode: String,
-    /// What is locked: `transaction 456`, `relation 16384 of database 5`, `tuple (0,1) of ...`.
-    pub object: String,
-    pub wait_ms: Option<f64>,
-    /// Pids holding the lock, from the DETAIL.
-    pub holders: Vec<u32>,
-}
-
-pub fn lock_wait(msg: &str, verb: &str, detail: Option<&str>) -> Option<LockWait> {
-    let rest = msg.strip_prefix("process ")?;
-    let (pid, rest) = rest.split_once(' ')?;
-    let rest = rest.strip_prefix(verb)?;
-    let (mode, rest) = rest.split_once(" on ")?;
-    let (object, wait) = match rest.rsplit_once(" after ") {
-        Some((o, w)) => (o, w.strip_suffix(" ms").and_then(|v| v.parse().ok())),
-        None => (rest, None),
-    };
-    let holders = detail
-        .and_then(|d| {
-            d.split_once("holding the lock: ")
-                .or_else(|| d.split_once("holding the locks: "))
-        })
-        .map(|(_, h)| {
-            h.split(['.', ','].as_ref())
-                .map_while(|p| p.trim().parse::<u32>().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    Some(LockWait {
-        waiting_pid: pid.parse().ok(),
-        mode: mode.to_string(),
-        object: object.to_string(),
-        wait_ms: wait,
-        holders,
-    })
 }
 
 /// One process in a deadlock cycle.

@@ -4,8 +4,11 @@
 
 pub mod activity;
 pub mod carry;
+pub mod locks;
+pub mod maintenance;
 pub mod sqlstate;
 pub mod statement;
+pub mod statements;
 
 use crate::record::{LogRecord, Severity, SqlState};
 use activity::{AuditEntry, CheckpointStats, DeadlockSide, LockWait, MaintenanceStats};
@@ -72,8 +75,6 @@ pub enum EventKind {
     },
     LockWait(LockWait),
     LockAcquired(LockWait),
-    /// `avoided deadlock` / `detected deadlock while waiting`.
-    LockOther,
     TempFile {
         path: String,
         size: u64,
@@ -120,6 +121,82 @@ pub enum EventKind {
     /// Other start, stop and recovery progress messages.
     Lifecycle,
     Audit(AuditEntry),
+    // --- Vacuum and wraparound (maintenance.rs), locks (locks.rs),
+    // transaction state and statement use (statements.rs).
+    /// `database "X" must be vacuumed within N transactions`.
+    WraparoundWarning(maintenance::Wraparound),
+    /// `database is not accepting commands to avoid wraparound data loss ...`.
+    WraparoundRefusal(maintenance::Wraparound),
+    /// `oldest xmin is far in the past` (or `oldest multixact`).
+    OldestXminFarInPast {
+        multixact: bool,
+    },
+    VacuumSkipped(maintenance::VacuumSkip),
+    /// `bypassing nonessential maintenance of table ... as a failsafe`.
+    VacuumFailsafe {
+        table: String,
+        index_scans: Option<u32>,
+    },
+    /// `relation "t" page N is uninitialized --- fixing` (PostgreSQL 11 and older).
+    PageUninitialized {
+        relation: String,
+        page: Option<u32>,
+    },
+    AutovacuumLauncherStarted,
+    AutovacuumLauncherStopped,
+    OrphanTempTableDropped {
+        table: String,
+    },
+    AutovacuumWorkerTimeout,
+    /// An autovacuum worker ended by pg_terminate_backend().
+    AutovacuumTerminated,
+    /// `sending cancel to blocking autovacuum PID N`.
+    AutovacuumCancelRequested {
+        autovacuum_pid: Option<u32>,
+    },
+    /// VACUUM VERBOSE: `vacuuming "db.public.t"`.
+    VacuumStart {
+        table: String,
+        aggressive: bool,
+    },
+    /// VACUUM VERBOSE: `finished vacuuming "db.public.t": index scans: ...`.
+    VacuumFinish(MaintenanceStats),
+    /// ANALYZE VERBOSE: `analyzing "public.t"`.
+    AnalyzeStart {
+        table: String,
+    },
+    AnalyzeScan(maintenance::AnalyzeScan),
+    /// `process N avoided deadlock for ... by rearranging queue order`.
+    DeadlockAvoided(LockWait),
+    /// `process N detected deadlock while waiting for ...` (then `deadlock detected`).
+    DeadlockWhileWaiting(LockWait),
+    /// `could not obtain lock on row in relation "t"` / `on relation "t"` (55P03).
+    LockNotAvailable {
+        relation: String,
+        row: bool,
+    },
+    /// `current transaction is aborted, commands ignored until end of transaction block`.
+    TransactionAborted,
+    NoTransactionInProgress,
+    TransactionAlreadyInProgress,
+    /// `prepared statement "x" does not exist` (`None`: the unnamed one).
+    PreparedStatementMissing {
+        name: Option<String>,
+    },
+    PreparedStatementExists {
+        name: Option<String>,
+    },
+    /// `cursor "x" does not exist` / `portal "x" does not exist`.
+    CursorMissing {
+        name: Option<String>,
+    },
+    CursorExists {
+        name: Option<String>,
+    },
+    /// `nonstandard use of \' in a string literal`: `quote`, `backslash` or `escape`.
+    NonstandardStringEscape {
+        escape: &'static str,
+    },
     Other,
 }
 
@@ -138,7 +215,6 @@ impl EventKind {
             EventKind::Deadlock { .. } => "deadlock",
             EventKind::LockWait(_) => "lock_wait",
             EventKind::LockAcquired(_) => "lock_acquired",
-            EventKind::LockOther => "lock_other",
             EventKind::TempFile { .. } => "temp_file",
             EventKind::Checkpoint { .. } => "checkpoint",
             EventKind::CheckpointComplete(_) => "checkpoint_complete",
@@ -160,6 +236,33 @@ impl EventKind {
             EventKind::Shutdown => "shutdown",
             EventKind::Lifecycle => "lifecycle",
             EventKind::Audit(_) => "audit",
+            EventKind::WraparoundWarning(_) => "wraparound_warning",
+            EventKind::WraparoundRefusal(_) => "wraparound_refusal",
+            EventKind::OldestXminFarInPast { .. } => "oldest_xmin_far_in_past",
+            EventKind::VacuumSkipped(_) => "vacuum_skipped",
+            EventKind::VacuumFailsafe { .. } => "vacuum_failsafe",
+            EventKind::PageUninitialized { .. } => "page_uninitialized",
+            EventKind::AutovacuumLauncherStarted => "autovacuum_launcher_started",
+            EventKind::AutovacuumLauncherStopped => "autovacuum_launcher_stopped",
+            EventKind::OrphanTempTableDropped { .. } => "orphan_temp_table_dropped",
+            EventKind::AutovacuumWorkerTimeout => "autovacuum_worker_timeout",
+            EventKind::AutovacuumTerminated => "autovacuum_terminated",
+            EventKind::AutovacuumCancelRequested { .. } => "autovacuum_cancel_requested",
+            EventKind::VacuumStart { .. } => "vacuum_start",
+            EventKind::VacuumFinish(_) => "vacuum_finish",
+            EventKind::AnalyzeStart { .. } => "analyze_start",
+            EventKind::AnalyzeScan(_) => "analyze_scan",
+            EventKind::DeadlockAvoided(_) => "deadlock_avoided",
+            EventKind::DeadlockWhileWaiting(_) => "deadlock_while_waiting",
+            EventKind::LockNotAvailable { .. } => "lock_not_available",
+            EventKind::TransactionAborted => "transaction_aborted",
+            EventKind::NoTransactionInProgress => "no_transaction_in_progress",
+            EventKind::TransactionAlreadyInProgress => "transaction_already_in_progress",
+            EventKind::PreparedStatementMissing { .. } => "prepared_statement_missing",
+            EventKind::PreparedStatementExists { .. } => "prepared_statement_exists",
+            EventKind::CursorMissing { .. } => "cursor_missing",
+            EventKind::CursorExists { .. } => "cursor_exists",
+            EventKind::NonstandardStringEscape { .. } => "nonstandard_string_escape",
             EventKind::Other => "other",
         }
     }
@@ -289,7 +392,9 @@ impl Classifier {
         if let Some(parsed) = statement::parse(msg) {
             return self.statement_kind(r, parsed);
         }
-        activity_kind(r).unwrap_or(EventKind::Other)
+        activity_kind(r)
+            .or_else(|| family_kind(r))
+            .unwrap_or(EventKind::Other)
     }
 
     fn statement_kind(&mut self, r: &LogRecord, parsed: Parsed) -> EventKind {
@@ -338,6 +443,9 @@ fn error_kind(r: &LogRecord, sqlstate: Option<SqlState>) -> EventKind {
                 .map(activity::deadlock_sides)
                 .unwrap_or_default(),
         };
+    }
+    if let Some(k) = family_kind(r).or_else(|| locks::classify_error(r)) {
+        return k;
     }
     if r.severity == Severity::Fatal && code.starts_with("28") {
         return EventKind::AuthFailure;
@@ -445,15 +553,7 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
         let (path, size) = activity::temp_file(msg)?;
         EventKind::TempFile { path, size }
     } else if msg.starts_with("process ") {
-        if let Some(w) = activity::lock_wait(msg, "still waiting for ", detail) {
-            EventKind::LockWait(w)
-        } else if let Some(w) = activity::lock_wait(msg, "acquired ", detail) {
-            EventKind::LockAcquired(w)
-        } else if msg.contains(" deadlock ") {
-            EventKind::LockOther
-        } else {
-            return None;
-        }
+        return locks::process_message(msg, detail);
     } else if let Some(rest) = msg.strip_prefix("connection received: ") {
         let kv = activity::key_values(rest);
         EventKind::ConnectionReceived {
@@ -517,6 +617,12 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
         return None;
     };
     Some(k)
+}
+
+/// The vacuum, wraparound, transaction-state and statement-use kinds, of
+/// any severity.
+fn family_kind(r: &LogRecord) -> Option<EventKind> {
+    maintenance::classify(r).or_else(|| statements::classify(r))
 }
 
 fn find(kv: &[(&str, &str)], key: &str) -> Option<String> {
