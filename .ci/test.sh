@@ -25,12 +25,23 @@ command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || need_apt+=(pgbo
 command -v chromium >/dev/null || need_apt+=(chromium)
 # fuzz/seed.sh unpacks saved states into seeds for the state target.
 command -v zstd >/dev/null || need_apt+=(zstd)
+# The translated-logs test runs the server with lc_messages in these locales.
+test_locales=(de_DE fr_FR ja_JP ru_RU es_ES)
+command -v locale-gen >/dev/null || need_apt+=(locales)
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if [ ${#need_apt[@]} -gt 0 ]; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
-    else
-        sudo apt-get update -qq && sudo apt-get install -y -qq "${need_apt[@]}"
-    fi
+    as_root apt-get update -qq && as_root apt-get install -y -qq "${need_apt[@]}"
+fi
+missing_locales=()
+for l in "${test_locales[@]}"; do
+    locale -a 2>/dev/null | grep -qix "$l.utf-\?8" || missing_locales+=("$l")
+done
+if [ ${#missing_locales[@]} -gt 0 ]; then
+    for l in "${missing_locales[@]}"; do
+        grep -qx "$l.UTF-8 UTF-8" /etc/locale.gen 2>/dev/null \
+            || echo "$l.UTF-8 UTF-8" | as_root tee -a /etc/locale.gen >/dev/null
+    done
+    as_root locale-gen >/dev/null
 fi
 
 # The AWS emulator the collector tests ship to (the harness would create it

@@ -79,6 +79,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             warn_changed(&analysis);
             warn_all_filtered(&analysis);
             note_inferred_prefixes(&analysis);
+            note_languages(&analysis);
             if let Some(p) = &args.save_state {
                 save_state(&analysis, p)?;
             }
@@ -209,6 +210,22 @@ fn warn_unreadable(analysis: &Analysis) -> anyhow::Result<()> {
         return Ok(());
     }
     Err(Unreadable(unreadable.len()).into())
+}
+
+/// Translated logs: which language each was read in, and the records the
+/// tables lacked.
+fn note_languages(analysis: &Analysis) {
+    for s in &analysis.sources {
+        if let Some(lang) = s.language.as_deref().filter(|l| *l != "en") {
+            eprintln!(
+                "pglog: note: {} is written in '{lang}'; its messages were read in English ({} not in the table)",
+                s.path, s.untranslated
+            );
+        }
+    }
+    for w in pglog_analyzer::language_warnings(&analysis.sources) {
+        eprintln!("pglog: warning: {}: {}", w.path, w.message);
+    }
 }
 
 /// A file that changed while it was read gives a partial report of it: say so.

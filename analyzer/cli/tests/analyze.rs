@@ -707,6 +707,10 @@ mod prefixes;
 #[path = "analyze/pgbouncer.rs"]
 mod pgbouncer;
 
+/// Logs in five languages counted as the C-locale run of the same workload.
+#[path = "analyze/languages.rs"]
+mod languages;
+
 /// Vacuum, wraparound, lock and transaction-state events, and the
 /// unclassified messages, on a real server pushed near wraparound.
 #[path = "analyze/maintenance_events.rs"]

@@ -10,6 +10,7 @@ pub mod event_details;
 pub mod filter;
 pub mod fingerprint;
 mod inputs;
+mod language;
 mod options;
 pub mod pgbouncer;
 pub mod plan;
@@ -28,6 +29,7 @@ mod totals;
 
 pub use error::AnalyzeError;
 pub use inputs::{expand_all, expand_inputs, InputSpec};
+pub use language::{warnings as language_warnings, LanguageCount, LanguageWarning};
 pub use options::AnalyzeOptions;
 pub use report::{
     report_json_schema, rfc3339, utc_offset, FileReport, ForeignSample, InputReport,

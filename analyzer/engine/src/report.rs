@@ -56,6 +56,11 @@ pub struct InputReport {
     pub sources: Vec<FileReport>,
     /// The `log_line_prefix` each stderr or syslog input was read with, by path.
     pub prefix: BTreeMap<String, String>,
+    /// The language each PostgreSQL input was written in, by path: `en`, or
+    /// the translated one pglog made English (`de`, `ja`, ...).
+    pub language: BTreeMap<String, String>,
+    /// Inputs with many records in a language pglog has no table for.
+    pub language_warnings: Vec<crate::language::LanguageWarning>,
     /// Files found in directories that were not logs and were left out.
     pub skipped: Vec<SkippedFile>,
     /// Files that changed while they were read (appended, truncated,
@@ -94,6 +99,17 @@ pub struct FileReport {
     pub foreign_lines: u64,
     /// How the file changed while it was read; `null` when it did not.
     pub changed: Option<FileChange>,
+    /// The language (`lc_messages`) most of its records were written in:
+    /// `en`, or a translated one whose records were made English.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// Records in a translated language whose message is not in its table.
+    #[serde(default)]
+    pub untranslated: u64,
+    /// Records by translated language (a log whose language changed at a
+    /// reload has more than one).
+    #[serde(default)]
+    pub languages: std::collections::BTreeMap<String, crate::language::LanguageCount>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -183,6 +199,11 @@ impl Report {
                     .iter()
                     .filter_map(|s| Some((s.path.clone(), s.prefix.clone()?)))
                     .collect(),
+                language: sources
+                    .iter()
+                    .filter_map(|s| Some((s.path.clone(), s.language.clone()?)))
+                    .collect(),
+                language_warnings: crate::language::warnings(&sources),
                 sources,
                 skipped,
                 window: None,

@@ -429,7 +429,7 @@ fn assemble(
         // Not a log after all: the whole-file reader says so, or skips it.
         return analyze_whole(input, opts);
     }
-    let file = FileReport {
+    let mut file = FileReport {
         path: name,
         format: format.as_str().to_string(),
         compression: "none".to_string(),
@@ -441,7 +441,9 @@ fn assemble(
         malformed: stats.summary.malformed,
         foreign_lines: stats.summary.foreign_lines,
         changed: None,
+        ..Default::default()
     };
+    crate::language::set_language(&mut file, &stats.summary);
     Ok(FileOutcome::Read(file, stats))
 }
 
@@ -763,7 +765,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
             message: no_records_message(&reader),
         });
     }
-    let file = FileReport {
+    let mut file = FileReport {
         path: name,
         format: reader.format().as_str().to_string(),
         compression: opened.compression.as_str().to_string(),
@@ -775,7 +777,9 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
         malformed: stats.summary.malformed,
         foreign_lines: stats.summary.foreign_lines,
         changed: None,
+        ..Default::default()
     };
+    crate::language::set_language(&mut file, &stats.summary);
     Ok(FileOutcome::Read(file, stats))
 }
 

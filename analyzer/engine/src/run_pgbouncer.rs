@@ -84,6 +84,7 @@ pub(crate) fn read_pgbouncer(
         foreign_lines: stats.summary.foreign_lines,
         filtered: stats.summary.filtered,
         changed: None,
+        ..Default::default()
     };
     Ok(PgbouncerRead::Read(file, stats))
 }

@@ -57,6 +57,9 @@ pub struct Summary {
     /// Lines that are not PostgreSQL's, apart from the malformed.
     pub foreign_lines: u64,
     pub foreign_samples: Vec<ForeignSample>,
+    /// Records written in a translated language, by language.
+    #[serde(default)]
+    pub languages: BTreeMap<String, crate::language::LanguageCount>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -97,6 +100,11 @@ impl Summary {
             _ => {}
         }
         crate::stats::bump(&mut self.events, e.kind.key(), 1);
+        if let Some(lang) = e.record.language.written {
+            let c = self.languages.entry(lang.code().to_string()).or_default();
+            c.records += 1;
+            c.untranslated += u64::from(e.record.language.untranslated);
+        }
         if let Some(t) = e.record.time {
             self.note_zone(t);
             self.first_time_ms = Some(self.first_time_ms.map_or(t.epoch_ms, |f| f.min(t.epoch_ms)));
@@ -187,6 +195,9 @@ impl AddAssign for Summary {
         self.malformed_samples.extend(o.malformed_samples);
         add_to(&mut self.foreign_lines, o.foreign_lines);
         self.foreign_samples.extend(o.foreign_samples);
+        for (k, v) in o.languages {
+            *self.languages.entry(k).or_default() += v;
+        }
     }
 }
 

@@ -27,6 +27,7 @@ pub mod record;
 pub mod redact;
 pub mod source;
 pub mod time;
+pub mod translate;
 
 pub use classify::{Classifier, Event, EventKind};
 pub use format::{FormatError, InputFormat, LogReader, Opened, ReaderBuilder};

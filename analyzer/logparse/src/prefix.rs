@@ -119,6 +119,16 @@ impl Label {
     }
 }
 
+/// Reads `LABEL:  ` at the start of `s`, English or translated; returns
+/// the label, the offset of the text and the languages of a translated
+/// label (see [`crate::translate::RecordLanguage::words`]).
+pub fn parse_any_label(s: &[u8]) -> Option<(Label, usize, u16)> {
+    match parse_label(s) {
+        Some((label, n)) => Some((label, n, crate::translate::ENGLISH_WORDS)),
+        None => crate::translate::label(s),
+    }
+}
+
 /// Reads `LABEL:  ` at the start of `s`; returns the label and the offset of the text.
 pub fn parse_label(s: &[u8]) -> Option<(Label, usize)> {
     let colon = memchr::memchr(b':', &s[..s.len().min(10)])?;
@@ -148,6 +158,8 @@ pub struct PrefixFields<'a> {
     pub query_id: Option<i64>,
     /// The line ended the prefix at `%q` (a process without a session).
     pub ended_at_q: bool,
+    /// The languages of the label (see [`crate::translate::RecordLanguage::words`]).
+    pub label_words: u16,
 }
 
 /// A line that matched: its prefix fields, its label and where the text starts.
@@ -292,7 +304,8 @@ impl Prefix {
         fields: &mut PrefixFields<'a>,
     ) -> Option<(Label, usize)> {
         let Some(token) = self.tokens.get(ti) else {
-            let (label, n) = parse_label(&line[pos..])?;
+            let (label, n, words) = parse_any_label(&line[pos..])?;
+            fields.label_words = words;
             return Some((label, pos + n));
         };
         match token {
@@ -305,8 +318,9 @@ impl Prefix {
             }
             Token::SessionOnly => {
                 // Background processes end the prefix here.
-                if let Some((label, n)) = parse_label(&line[pos..]) {
+                if let Some((label, n, words)) = parse_any_label(&line[pos..]) {
                     fields.ended_at_q = true;
+                    fields.label_words = words;
                     return Some((label, pos + n));
                 }
                 self.match_from(ti + 1, line, pos, fields)

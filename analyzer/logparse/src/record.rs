@@ -162,6 +162,9 @@ pub struct LogRecord {
     /// Internal query (`QUERY:`, csv `internal_query`), e.g. from PL/pgSQL.
     pub internal_query: Option<String>,
     pub location: Option<String>,
+    /// The language the record was written in (see [`crate::translate`]).
+    #[serde(skip)]
+    pub language: crate::translate::RecordLanguage,
 }
 
 impl LogRecord {
@@ -193,6 +196,7 @@ impl LogRecord {
             statement: None,
             internal_query: None,
             location: None,
+            language: Default::default(),
         }
     }
 }

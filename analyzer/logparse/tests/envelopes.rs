@@ -34,7 +34,9 @@ fn read(bytes: Vec<u8>, format: InputFormat) -> (InputFormat, Vec<Item>) {
     (reader.format(), items)
 }
 
-/// Records without where they were (which differs between envelope and plain).
+/// Records without where they were (which differs between envelope and
+/// plain), nor what the reader saw of their language (csvlog rows spell
+/// severities in lc_messages, jsonlog in English).
 fn records(items: &[Item]) -> Vec<LogRecord> {
     items
         .iter()
@@ -42,6 +44,7 @@ fn records(items: &[Item]) -> Vec<LogRecord> {
             Item::Record(r) => Some(LogRecord {
                 line: 0,
                 offset: 0,
+                language: Default::default(),
                 ..r.clone()
             }),
             Item::Malformed(_) => None,

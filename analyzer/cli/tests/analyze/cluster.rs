@@ -144,6 +144,21 @@ impl Cluster {
         std::fs::write(&path, text).unwrap();
     }
 
+    /// Appends settings to `postgresql.conf` and reloads with `pg_ctl
+    /// reload`: a signal, no session that would log its own lines.
+    pub fn reload_with(&self, conf: &str) {
+        let path = self.data().join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(&format!("\n{conf}\n"));
+        std::fs::write(&path, text).unwrap();
+        run_ok(self.server("pg_ctl").arg("reload"));
+    }
+
+    /// The logging collector starts new files (`pg_ctl logrotate`).
+    pub fn rotate_logs(&self) {
+        run_ok(self.server("pg_ctl").arg("logrotate"));
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -301,6 +301,7 @@ struct SessionInfo {
 #[derive(Default)]
 pub struct Classifier {
     state: State,
+    translator: crate::translate::Translator,
 }
 
 impl Classifier {
@@ -314,6 +315,7 @@ impl Classifier {
     pub fn mid_log() -> Classifier {
         Classifier {
             state: State::mid_log(),
+            translator: Default::default(),
         }
     }
 
@@ -321,6 +323,7 @@ impl Classifier {
     pub fn resume(carry: Carry) -> Classifier {
         Classifier {
             state: State::resume(carry),
+            translator: Default::default(),
         }
     }
 
@@ -341,6 +344,7 @@ impl Classifier {
     }
 
     pub fn classify(&mut self, mut record: LogRecord) -> Event {
+        self.translator.apply(&mut record);
         self.attribute(&mut record);
         let (sqlstate, inferred) = match record.sqlstate {
             Some(s) => (Some(s), false),
@@ -350,11 +354,14 @@ impl Classifier {
             }
             None => (None, false),
         };
-        let kind = if record.severity.is_error() {
+        let mut kind = if record.severity.is_error() {
             error_kind(&record, sqlstate)
         } else {
             self.message_kind(&record)
         };
+        if kind == EventKind::Other && self.translator.retry_unknown(&mut record) {
+            kind = self.message_kind(&record);
+        }
         if let (EventKind::Disconnection { .. }, Some(pid)) = (&kind, record.pid) {
             self.state.disconnected(pid);
         }

@@ -15,6 +15,9 @@ use std::io;
 /// 26 from 14 (`leader_pid`, `query_id`).
 const MIN_FIELDS: usize = 23;
 const MAX_FIELDS: usize = 26;
+/// A severity neither English nor in a translation table.
+pub(crate) const UNKNOWN_SEVERITY: &str =
+    "unknown error_severity (a language pglog has no table for? lc_messages = 'C' logs in English)";
 
 pub struct CsvReader {
     src: ByteSource,
@@ -428,12 +431,16 @@ pub(crate) fn build_record(line: u64, fields: &[&str]) -> Result<LogRecord, RowE
     let opt = |i: usize| (!fields[i].is_empty()).then(|| fields[i].to_string());
     let short = |i: usize| (!fields[i].is_empty()).then(|| Short::from(fields[i]));
     let num = |i: usize| fields[i].parse::<u64>().ok();
-    let severity = Severity::parse(fields[11].as_bytes())
-        .ok_or((MalformedKind::BadFields, "unknown error_severity"))?;
+    let (severity, words) = match Severity::parse(fields[11].as_bytes()) {
+        Some(s) => (s, crate::translate::ENGLISH_WORDS),
+        None => crate::translate::severity(fields[11].as_bytes())
+            .ok_or((MalformedKind::BadFields, UNKNOWN_SEVERITY))?,
+    };
     let (time, _) = parse_pg_timestamp(fields[0].as_bytes())
         .ok_or((MalformedKind::BadFields, "log_time is not a timestamp"))?;
     let mut r = LogRecord::new(line, severity, fields[13].to_string());
     r.time = Some(time);
+    r.language.words = words;
     r.user = short(1);
     r.database = short(2);
     r.pid = num(3).map(|p| p as u32);

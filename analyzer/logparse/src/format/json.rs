@@ -127,14 +127,20 @@ pub(crate) fn parse_entry(
             (MalformedKind::BadFields, "not a jsonlog object")
         }
     })?;
-    let severity = Severity::parse(e.error_severity.as_bytes())
-        .ok_or((MalformedKind::BadFields, "unknown error_severity"))?;
+    // jsonlog writes the English severity whatever lc_messages says; a
+    // translated one is read all the same.
+    let (severity, words) = match Severity::parse(e.error_severity.as_bytes()) {
+        Some(s) => (s, 0),
+        None => crate::translate::severity(e.error_severity.as_bytes())
+            .ok_or((MalformedKind::BadFields, super::csv::UNKNOWN_SEVERITY))?,
+    };
     let own = |v: Option<Cow<'_, str>>| v.filter(|s| !s.is_empty()).map(Cow::into_owned);
     let short = |v: Option<Cow<'_, str>>| {
         v.filter(|s| !s.is_empty())
             .map(|s| crate::record::Short::from(&*s))
     };
     let mut r = LogRecord::new(line, severity, e.message.into_owned());
+    r.language.words = words;
     r.time = match e.timestamp.as_deref() {
         Some(t) => Some(
             parse_pg_timestamp(t.as_bytes())

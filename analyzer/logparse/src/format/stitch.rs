@@ -224,6 +224,7 @@ impl Stitcher {
                 r.txid = f.txid;
                 r.query_id = f.query_id;
                 r.sqlstate = f.sqlstate.and_then(crate::record::SqlState::parse_reported);
+                r.language.words = f.label_words;
                 let seq = self.next_seq;
                 self.next_seq += 1;
                 let problem =
@@ -263,6 +264,11 @@ impl Stitcher {
                 let max = self.max_record;
                 let p = &mut self.pending[idx];
                 p.field = field;
+                if m.fields.label_words & !crate::translate::ENGLISH_WORDS != 0 {
+                    // `DETALLE:  ` after `ERROR:  `: the label tells what the severity does not.
+                    let words = &mut p.record.language.words;
+                    *words = (*words & !crate::translate::ENGLISH_WORDS) | m.fields.label_words;
+                }
                 p.append(field, text, true, max);
                 if !utf8_ok {
                     p.problem

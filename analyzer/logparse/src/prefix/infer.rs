@@ -276,7 +276,7 @@ pub(crate) fn label_at(line: &[u8]) -> Option<usize> {
             return Some(start);
         }
     }
-    None
+    crate::translate::find_label(line)
 }
 
 /// What a slot was read as from its shape alone.
@@ -585,6 +585,9 @@ fn fixed_shape(s: &[u8]) -> Option<(Class, usize)> {
 fn name_shape(s: &[u8]) -> Option<(Class, usize)> {
     if s.starts_with(b"[unknown]") {
         return Some((Class::Word, 9));
+    }
+    if let Some(n) = crate::translate::unknown_name_len(s) {
+        return Some((Class::Word, n));
     }
     if s.starts_with(b"[local]") {
         return Some((Class::Host, 7));
