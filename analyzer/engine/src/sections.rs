@@ -354,6 +354,9 @@ pub struct Sections {
     pub minutes: Vec<MinuteReport>,
     /// What the pgbouncer logs among the inputs hold; null when none was read.
     pub pgbouncer: Option<crate::pgbouncer::PgbouncerReport>,
+    /// Crashes, out of memory, shutdowns, archiving, page verification and
+    /// connection problems, with their details.
+    pub server: crate::server::ServerReport,
 }
 
 /// Count, sum, maximum and mean of a measurement.
@@ -808,6 +811,7 @@ impl Sections {
                 })
                 .collect(),
             pgbouncer: crate::pgbouncer::PgbouncerReport::build(&stats.pgbouncer),
+            server: crate::server::ServerReport::build(&stats.server),
         }
     }
 }

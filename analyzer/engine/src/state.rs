@@ -11,8 +11,9 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"PGLOGST\0";
-/// 5: the statistics of pgbouncer logs.
-pub const STATE_VERSION: u32 = 5;
+/// 5: the statistics of pgbouncer logs. 6: crashes, archiving, page
+/// checksums and connection problems.
+pub const STATE_VERSION: u32 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {

@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod pgbouncer;
 pub mod queries;
+pub mod server;
 pub mod sketch;
 
 use crate::fingerprint::{is_own_query, Fingerprinter};
@@ -104,6 +105,8 @@ pub struct Stats {
     pub unattributed_plans: Vec<PlanSample>,
     /// What pgbouncer logs among the inputs hold.
     pub pgbouncer: pgbouncer::PgbouncerStats,
+    /// Crashes, archiving, page checksums, connection problems.
+    pub server: server::ServerStats,
 }
 
 impl Stats {
@@ -145,6 +148,7 @@ impl AddAssign<&Stats> for Stats {
             offer_plan(&mut self.unattributed_plans, p.clone(), l.plans * 4);
         }
         self.pgbouncer.merge(&o.pgbouncer, &l);
+        self.server.merge(&o.server);
     }
 }
 
@@ -425,6 +429,9 @@ impl Folder {
                     1,
                 );
                 bump(&mut a.by_message, &normalize_message(&r.message), 1);
+            }
+            EventKind::Server(_) | EventKind::ConnectionProblem(_) | EventKind::Wal(_) => {
+                self.stats.server.add(e, &l)
             }
             EventKind::Audit(a) => {
                 let k = format!("{} {}", a.class, a.command);

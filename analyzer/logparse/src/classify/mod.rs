@@ -4,8 +4,11 @@
 
 pub mod activity;
 pub mod carry;
+pub mod connection_problems;
+pub mod server;
 pub mod sqlstate;
 pub mod statement;
+pub mod wal;
 
 use crate::record::{LogRecord, Severity, SqlState};
 use activity::{AuditEntry, CheckpointStats, DeadlockSide, LockWait, MaintenanceStats};
@@ -120,6 +123,11 @@ pub enum EventKind {
     /// Other start, stop and recovery progress messages.
     Lifecycle,
     Audit(AuditEntry),
+    // Operational families: server start/stop/crash (server.rs), connection
+    // problems (connection_problems.rs), WAL, archiving and replication (wal.rs).
+    Server(server::ServerEvent),
+    ConnectionProblem(connection_problems::ConnectionProblem),
+    Wal(wal::WalEvent),
     Other,
 }
 
@@ -160,6 +168,9 @@ impl EventKind {
             EventKind::Shutdown => "shutdown",
             EventKind::Lifecycle => "lifecycle",
             EventKind::Audit(_) => "audit",
+            EventKind::Server(e) => e.key(),
+            EventKind::ConnectionProblem(p) => p.key(),
+            EventKind::Wal(e) => e.key(),
             EventKind::Other => "other",
         }
     }
@@ -282,7 +293,10 @@ impl Classifier {
         if let Some(parsed) = statement::parse(msg) {
             return self.statement_kind(r, parsed);
         }
-        activity_kind(r).unwrap_or(EventKind::Other)
+        activity_kind(r)
+            .or_else(|| operational_kind(r))
+            .or_else(|| server::lifecycle(r))
+            .unwrap_or(EventKind::Other)
     }
 
     fn statement_kind(&mut self, r: &LogRecord, parsed: Parsed) -> EventKind {
@@ -357,8 +371,15 @@ fn error_kind(r: &LogRecord, sqlstate: Option<SqlState>) -> EventKind {
     };
     match reason {
         Some(reason) => EventKind::Cancel { reason },
-        None => EventKind::Error,
+        None => operational_kind(r).unwrap_or(EventKind::Error),
     }
+}
+
+/// The server, connection-problem and WAL families, at any severity.
+fn operational_kind(r: &LogRecord) -> Option<EventKind> {
+    server::classify(r)
+        .or_else(|| connection_problems::classify(r))
+        .or_else(|| wal::classify(r))
 }
 
 /// `application_name` is the last key of `connection authorized:`, and its
@@ -373,41 +394,6 @@ fn application_name(rest: &str) -> Option<String> {
         .unwrap_or(value.len());
     Some(value[..end].to_string()).filter(|v| !v.is_empty())
 }
-
-const STARTUP: &[&str] = &[
-    "database system is ready to accept connections",
-    "database system is ready to accept read-only connections",
-];
-const SHUTDOWN: &[&str] = &["database system is shut down"];
-const LIFECYCLE: &[&str] = &[
-    "starting PostgreSQL",
-    "listening on ",
-    "database system was ",
-    "received fast shutdown request",
-    "received smart shutdown request",
-    "received immediate shutdown request",
-    "aborting any active transactions",
-    "shutting down",
-    "background worker \"",
-    "entering standby mode",
-    "redo starts at",
-    "redo done at",
-    "consistent recovery state reached",
-    "started streaming WAL",
-    "recovery restart point at",
-    "last completed transaction was at",
-    "invalid record length at",
-    "server process (PID",
-    "terminating any other active server processes",
-    "all server processes terminated",
-    "checkpointer process",
-    "archive recovery complete",
-    "selected new timeline ID",
-    "received promote request",
-    "starting backup recovery",
-    "completed backup recovery",
-    "database system is ready",
-];
 
 fn activity_kind(r: &LogRecord) -> Option<EventKind> {
     let msg = r.message.as_str();
@@ -500,12 +486,6 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
         }
     } else if msg.starts_with("AUDIT: ") {
         EventKind::Audit(activity::audit_entry(msg)?)
-    } else if STARTUP.iter().any(|s| msg.starts_with(s)) {
-        EventKind::Startup
-    } else if SHUTDOWN.iter().any(|s| msg.starts_with(s)) {
-        EventKind::Shutdown
-    } else if LIFECYCLE.iter().any(|s| msg.starts_with(s)) {
-        EventKind::Lifecycle
     } else {
         return None;
     };
