@@ -120,6 +120,7 @@ pub fn write_markdown<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> 
             )?;
         }
     }
+    crate::server::write_markdown(r, &mut out, clock, cell)?;
     crate::pgbouncer::write_markdown(r, &mut out, cell)?;
     out.flush()
 }

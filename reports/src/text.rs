@@ -38,6 +38,11 @@ impl Paint {
         }
     }
 
+    /// Headline trouble: crashes, out of memory, archive failures.
+    pub(crate) fn alarm(self, s: &str) -> String {
+        self.wrap("1;31", s)
+    }
+
     fn insight(self, s: &str) -> String {
         self.wrap("35", s)
     }
@@ -112,6 +117,7 @@ pub fn write_text<W: Write>(
     })
     .collect();
     writeln!(out, "events: {}", events.join(", "))?;
+    crate::server::write_text(r, &mut out, |s| paint.alarm(s), clock)?;
     write_queries(r, &mut out, paint)?;
     write_activity(r, &mut out, paint)?;
     write_plan_insights(r, &mut out, paint)?;
