@@ -669,3 +669,8 @@ mod prefixes;
 /// pgbouncer logs from a real pgbouncer under pgbench, against its SHOW STATS.
 #[path = "analyze/pgbouncer.rs"]
 mod pgbouncer;
+
+/// Crashes, out of memory, archiving, page checksums, connection problems
+/// and replication on a real primary and standby, against the csvlog.
+#[path = "analyze/server_events.rs"]
+mod server_events;
