@@ -4,8 +4,8 @@
 
 use crate::text::{human_bytes, one_line, thousands};
 use pglog_analyzer::server::{Occurrence, ServerReport};
-use pglog_analyzer::Report;
 use pglog_analyzer::stats::server::{ArchiveFailure, Crash, OutOfMemory};
+use pglog_analyzer::Report;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -54,7 +54,10 @@ fn oom_line(o: &Occurrence<OutOfMemory>, clock: crate::Clock) -> String {
         "{} {}{}{}{}",
         o.time.as_deref().map_or("-".into(), |t| clock.show(t)),
         m.request_bytes
-            .map_or("request of unknown size".into(), |b| format!("request of {}", human_bytes(b))),
+            .map_or("request of unknown size".into(), |b| format!(
+                "request of {}",
+                human_bytes(b)
+            )),
         m.context
             .as_deref()
             .map(|c| format!(" in {c}"))
@@ -101,13 +104,21 @@ fn headlines(s: &ServerReport, clock: crate::Clock) -> Vec<(String, Vec<String>)
                 thousands(s.crashes_total),
                 thousands(s.crash_restarts)
             ),
-            s.crashes.iter().take(TOP).map(|o| crash_line(o, clock)).collect(),
+            s.crashes
+                .iter()
+                .take(TOP)
+                .map(|o| crash_line(o, clock))
+                .collect(),
         ));
     }
     if s.out_of_memory_total > 0 {
         out.push((
             format!("out of memory: {}", thousands(s.out_of_memory_total)),
-            s.out_of_memory.iter().take(TOP).map(|o| oom_line(o, clock)).collect(),
+            s.out_of_memory
+                .iter()
+                .take(TOP)
+                .map(|o| oom_line(o, clock))
+                .collect(),
         ));
     }
     if s.archive_failures_total > 0 {
@@ -117,12 +128,19 @@ fn headlines(s: &ServerReport, clock: crate::Clock) -> Vec<(String, Vec<String>)
                 thousands(s.archive_failures_total),
                 s.archive_gave_up.len()
             ),
-            s.archive_failures.iter().take(TOP).map(|o| archive_line(o, clock)).collect(),
+            s.archive_failures
+                .iter()
+                .take(TOP)
+                .map(|o| archive_line(o, clock))
+                .collect(),
         ));
     }
     if s.page_verification_total > 0 {
         out.push((
-            format!("page verification failures: {}", thousands(s.page_verification_total)),
+            format!(
+                "page verification failures: {}",
+                thousands(s.page_verification_total)
+            ),
             s.page_verification
                 .iter()
                 .take(TOP)
@@ -194,7 +212,11 @@ pub fn write_markdown<W: Write>(
         }
     }
     if !s.shutdowns.is_empty() {
-        writeln!(out, "- shutdown requests: {}", cell(&counts(&s.shutdowns), 200))?;
+        writeln!(
+            out,
+            "- shutdown requests: {}",
+            cell(&counts(&s.shutdowns), 200)
+        )?;
     }
     if c.total > 0 {
         writeln!(out, "\n| connection problem | count |")?;

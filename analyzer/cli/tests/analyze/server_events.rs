@@ -85,7 +85,10 @@ fn crashes_name_the_killed_backends_and_their_statements() {
     assert!(quit["signal"].is_null());
     assert_eq!(quit["statement"], facts["quit_statement"]);
     // The failed parallel worker exited with code 1: no crash restart.
-    assert_eq!(s["process_exits"]["background worker \"parallel worker\""], 2);
+    assert_eq!(
+        s["process_exits"]["background worker \"parallel worker\""],
+        2
+    );
     assert_eq!(s["shutdowns"]["smart"], 1);
     assert_eq!(s["shutdowns"]["immediate"], 1);
 }
@@ -199,28 +202,45 @@ fn summaries_show_crashes_archiving_and_out_of_memory() {
     let text = pglog(&["analyze", "-q", log]);
     let text = String::from_utf8(text.stdout).unwrap();
     assert!(text.contains("crashes: 2 (2 crash restarts)"), "{text}");
-    let killed = format!("server process (PID {}) signal 9 (Killed)", facts["killed_pid"]);
+    let killed = format!(
+        "server process (PID {}) signal 9 (Killed)",
+        facts["killed_pid"]
+    );
     assert!(text.contains(&killed), "{text}");
     assert!(text.contains("out of memory: 1"), "{text}");
     assert!(text.contains("archive failures: "), "{text}");
     assert!(text.contains("page verification failures: 1"), "{text}");
     let md = pglog(&["analyze", "-q", "--format", "md", log]);
     let md = String::from_utf8(md.stdout).unwrap();
-    assert!(md.contains("## Server") && md.contains("**crashes\\: 2"), "{md}");
+    assert!(
+        md.contains("## Server") && md.contains("**crashes\\: 2"),
+        "{md}"
+    );
     let html = pglog(&["analyze", "-q", "--format", "html", log]);
     let html = String::from_utf8(html.stdout).unwrap();
     assert!(html.contains("<h2 id=\"server\">"), "html section");
     assert!(html.contains(&format!("<td class=\"n\">{}</td>", facts["killed_pid"])));
     // The page escapes `/` as `&#x2f;`.
     let relation = facts["corrupted_relation"].as_str().unwrap();
-    assert!(html.contains(&relation.replace('/', "&#x2f;")), "relation in html");
+    assert!(
+        html.contains(&relation.replace('/', "&#x2f;")),
+        "relation in html"
+    );
 }
 
 #[test]
 fn merged_states_add_up_the_server_sections() {
     let dir = tempfile::tempdir().unwrap();
-    let a = save_state("server-events/primary/postgresql.csv", dir.path(), "a.state");
-    let b = save_state("server-events/standby/postgresql.csv", dir.path(), "b.state");
+    let a = save_state(
+        "server-events/primary/postgresql.csv",
+        dir.path(),
+        "a.state",
+    );
+    let b = save_state(
+        "server-events/standby/postgresql.csv",
+        dir.path(),
+        "b.state",
+    );
     let merged = json_of(&[
         "merge",
         "--format",
@@ -229,8 +249,12 @@ fn merged_states_add_up_the_server_sections() {
         b.to_str().unwrap(),
     ]);
     let both = analyze_json(&[
-        sample("server-events/primary/postgresql.csv").to_str().unwrap(),
-        sample("server-events/standby/postgresql.csv").to_str().unwrap(),
+        sample("server-events/primary/postgresql.csv")
+            .to_str()
+            .unwrap(),
+        sample("server-events/standby/postgresql.csv")
+            .to_str()
+            .unwrap(),
     ]);
     assert_eq!(merged["server"], both["server"]);
     assert_eq!(n(&merged, "/server/crashes_total"), 2);

@@ -255,7 +255,10 @@ mod tests {
         assert_eq!(e.pid, 24987);
         assert_eq!((e.signal, e.exit_code), (Some(9), None));
         assert_eq!(e.signal_name.as_deref(), Some("Killed"));
-        assert_eq!(e.statement.as_deref(), Some("SELECT pg_sleep(60) AS killed"));
+        assert_eq!(
+            e.statement.as_deref(),
+            Some("SELECT pg_sleep(60) AS killed")
+        );
     }
 
     #[test]

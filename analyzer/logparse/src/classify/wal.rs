@@ -132,24 +132,51 @@ enum Class {
 /// xlogarchive.c, xlogrecovery.c, xlogreader.c, replication/walreceiver.c,
 /// walsender.c, storage/page/bufpage.c, storage/buffer/bufmgr.c).
 const FORMATS: &[(&str, Class)] = &[
-    ("archive command failed with exit code %d", Class::ArchiveExit),
-    ("archive command was terminated by signal %d: %s", Class::ArchiveSignal),
-    ("archive command was terminated by exception 0x%X", Class::ArchiveOther),
-    ("archive command exited with unrecognized status %d", Class::ArchiveOther),
+    (
+        "archive command failed with exit code %d",
+        Class::ArchiveExit,
+    ),
+    (
+        "archive command was terminated by signal %d: %s",
+        Class::ArchiveSignal,
+    ),
+    (
+        "archive command was terminated by exception 0x%X",
+        Class::ArchiveOther,
+    ),
+    (
+        "archive command exited with unrecognized status %d",
+        Class::ArchiveOther,
+    ),
     (
         "archiving write-ahead log file \"%s\" failed too many times, will try again later",
         Class::GaveUp,
     ),
     ("restored log file \"%s\" from archive", Class::Restored),
-    ("could not restore file \"%s\" from archive: %s", Class::RestoreFailed),
+    (
+        "could not restore file \"%s\" from archive: %s",
+        Class::RestoreFailed,
+    ),
     (
         "started streaming WAL from primary at %X/%X on timeline %u",
         Class::Streaming,
     ),
-    ("restarted WAL streaming at %X/%X on timeline %u", Class::Restreaming),
-    ("replication terminated by primary server", Class::Terminated),
-    ("could not connect to the primary server: %s", Class::ConnectFailed),
-    ("could not receive data from WAL stream: %s", Class::StreamError),
+    (
+        "restarted WAL streaming at %X/%X on timeline %u",
+        Class::Restreaming,
+    ),
+    (
+        "replication terminated by primary server",
+        Class::Terminated,
+    ),
+    (
+        "could not connect to the primary server: %s",
+        Class::ConnectFailed,
+    ),
+    (
+        "could not receive data from WAL stream: %s",
+        Class::StreamError,
+    ),
     ("could not send data to WAL stream: %s", Class::StreamError),
     (
         "could not send end-of-streaming message to primary: %s",
@@ -164,7 +191,10 @@ const FORMATS: &[(&str, Class)] = &[
         "terminating walsender process due to replication timeout",
         Class::WalsenderTimeout,
     ),
-    ("terminating walreceiver due to timeout", Class::WalreceiverTimeout),
+    (
+        "terminating walreceiver due to timeout",
+        Class::WalreceiverTimeout,
+    ),
     (
         "terminating walreceiver process due to administrator command",
         Class::WalreceiverStopped,
@@ -189,7 +219,10 @@ const FORMATS: &[(&str, Class)] = &[
         "invalid contrecord length %u (expected %lld) at %X/%X",
         Class::InvalidRecord(Some(2)),
     ),
-    ("waiting for WAL to become available at %X/%X", Class::WaitingForWal),
+    (
+        "waiting for WAL to become available at %X/%X",
+        Class::WaitingForWal,
+    ),
     ("received promote request", Class::Promote),
     ("promote trigger file found: %s", Class::Promote),
     ("selected new timeline ID: %u", Class::Timeline),
@@ -197,7 +230,10 @@ const FORMATS: &[(&str, Class)] = &[
         "page verification failed, calculated checksum %u but expected %u",
         Class::Checksum,
     ),
-    ("invalid page in block %u of relation %s", Class::InvalidPage),
+    (
+        "invalid page in block %u of relation %s",
+        Class::InvalidPage,
+    ),
     (
         "invalid page in block %u of relation %s; zeroing out page",
         Class::InvalidPageZeroed,
@@ -225,8 +261,12 @@ pub fn classify(r: &LogRecord) -> Option<EventKind> {
                 .as_deref()
                 .and_then(|d| d.strip_prefix("The failed archive command was: "));
             WalEvent::ArchiveFailed(ArchiveFailure {
-                exit_code: matches!(class, Class::ArchiveExit).then(|| number(&args, 0)).flatten(),
-                signal: matches!(class, Class::ArchiveSignal).then(|| number(&args, 0)).flatten(),
+                exit_code: matches!(class, Class::ArchiveExit)
+                    .then(|| number(&args, 0))
+                    .flatten(),
+                signal: matches!(class, Class::ArchiveSignal)
+                    .then(|| number(&args, 0))
+                    .flatten(),
                 command: command.map(str::to_string),
                 file: command.and_then(wal_file_name).map(str::to_string),
             })
@@ -335,7 +375,8 @@ mod tests {
 
     #[test]
     fn archive_failures_name_command_and_file() {
-        let cmd = "test -d /tmp/a && cp pg_wal/000000010000000000000001 /tmp/a/000000010000000000000001";
+        let cmd =
+            "test -d /tmp/a && cp pg_wal/000000010000000000000001 /tmp/a/000000010000000000000001";
         let detail = format!("The failed archive command was: {cmd}");
         assert_eq!(
             wal("archive command failed with exit code 1", Some(&detail)),
@@ -356,7 +397,10 @@ mod tests {
     #[test]
     fn streaming_and_end_of_wal() {
         assert_eq!(
-            wal("started streaming WAL from primary at 0/3000000 on timeline 1", None),
+            wal(
+                "started streaming WAL from primary at 0/3000000 on timeline 1",
+                None
+            ),
             Some(WalEvent::StreamingStarted {
                 lsn: "0/3000000".into(),
                 timeline: Some(1)
@@ -401,7 +445,10 @@ mod tests {
             })
         );
         assert!(matches!(
-            wal("invalid page in block 1 of relation base/5/16386; zeroing out page", None),
+            wal(
+                "invalid page in block 1 of relation base/5/16386; zeroing out page",
+                None
+            ),
             Some(WalEvent::InvalidPage { zeroed: true, .. })
         ));
     }
