@@ -13,13 +13,9 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
-BIN=/usr/lib/postgresql/15/bin
-OS_USER=pgtest
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-[ -x "$BIN/initdb" ] || { apt-get update -qq; apt-get install -y -qq postgresql-15; }
-id "$OS_USER" >/dev/null 2>&1 || useradd -m "$OS_USER"
-
-pg() { runuser -u "$OS_USER" -- "$@"; }
+# BIN, OS_USER and pg (two servers here, so not its start_server).
+# shellcheck source=sample-logs/throwaway-server.sh
+. "$HERE/throwaway-server.sh"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 WORK=$(mktemp -d /tmp/pglog-server-events.XXXXXX)
@@ -156,7 +152,9 @@ done
 
 ########## a walsender timeout: the standby's walreceiver stops answering
 sql "$PPORT" -c "ALTER SYSTEM SET wal_sender_timeout = '1s'" -c "SELECT pg_reload_conf()" >/dev/null
-WALRCV=$(sql "$SPORT" -c "SELECT pid FROM pg_stat_wal_receiver")
+caught_up
+WALRCV=$(sql "$SPORT" -c "SELECT pid FROM pg_stat_wal_receiver WHERE status = 'streaming'")
+[ -n "$WALRCV" ] || { echo "no walreceiver streaming" >&2; exit 1; }
 kill -STOP "$WALRCV"
 wait_log "$PLOG" "terminating walsender process due to replication timeout"
 kill -CONT "$WALRCV"

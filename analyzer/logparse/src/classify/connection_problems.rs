@@ -126,13 +126,7 @@ const FORMATS: &[(&str, Class)] = &[
     ),
 ];
 
-static SET: LazyLock<FormatSet<Class>> = LazyLock::new(|| {
-    let mut set = FormatSet::new();
-    for (format, class) in FORMATS {
-        set.insert_str(format, *class).expect("a server format");
-    }
-    set
-});
+static SET: LazyLock<FormatSet<Class>> = LazyLock::new(|| super::format_table(FORMATS));
 
 /// A connection problem; `None` for anything else.
 pub fn classify(r: &LogRecord) -> Option<EventKind> {

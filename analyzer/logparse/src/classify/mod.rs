@@ -375,6 +375,15 @@ fn error_kind(r: &LogRecord, sqlstate: Option<SqlState>) -> EventKind {
     }
 }
 
+/// A family's table of server message formats, as one set.
+fn format_table<T: Copy>(formats: &[(&str, T)]) -> crate::message_format::FormatSet<T> {
+    let mut set = crate::message_format::FormatSet::new();
+    for (format, class) in formats {
+        set.insert_str(format, *class).expect("a server format");
+    }
+    set
+}
+
 /// The server, connection-problem and WAL families, at any severity.
 fn operational_kind(r: &LogRecord) -> Option<EventKind> {
     server::classify(r)
