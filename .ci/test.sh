@@ -17,6 +17,8 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 command -v prometheus >/dev/null || need_apt+=(prometheus)
 # terraform/check.sh lints the rendered boot scripts.
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
+# The SQLSTATE table's test reads the server's message catalogs with msgunfmt.
+command -v msgunfmt >/dev/null || need_apt+=(gettext)
 # A real pgbouncer writes the pgbouncer logs the analyzer tests read.
 command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || need_apt+=(pgbouncer)
 # A real browser opens the HTML report in the tests.

@@ -2,6 +2,7 @@
 //! terminal summary for people, and the same as Markdown for tickets.
 
 mod clock;
+mod events;
 mod html;
 mod json;
 mod markdown;

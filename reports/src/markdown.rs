@@ -2,7 +2,7 @@
 //! Log text is untrusted: every cell is escaped so that it renders as the
 //! text it is, never as markup, links or HTML.
 
-use crate::text::{human_bytes, ms, one_line, thousands, write_headline};
+use crate::text::{class_and_kind, human_bytes, ms, one_line, thousands, write_headline};
 use pglog_analyzer::Report;
 use std::io::{self, Write};
 
@@ -77,17 +77,35 @@ pub fn write_markdown<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> 
         )?;
     }
 
+    if !x.errors.by_error_class.is_empty() {
+        writeln!(out, "\n## Error classes\n")?;
+        writeln!(out, "| count | error class |")?;
+        writeln!(out, "|---:|---|")?;
+        for c in x.errors.by_error_class.iter().take(TOP_ERRORS) {
+            writeln!(
+                out,
+                "| {} | {} |",
+                thousands(c.count),
+                class_and_kind(&c.class, c.kind.as_deref())
+            )?;
+        }
+    }
+
     if !x.errors.messages.is_empty() {
         writeln!(out, "\n## Top errors\n")?;
-        writeln!(out, "| count | severity | SQLSTATE | message | example |")?;
-        writeln!(out, "|---:|---|---|---|---|")?;
+        writeln!(
+            out,
+            "| count | severity | SQLSTATE | error class | message | example |"
+        )?;
+        writeln!(out, "|---:|---|---|---|---|---|")?;
         for m in x.errors.messages.iter().take(TOP_ERRORS) {
             writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |",
                 thousands(m.count),
                 m.severity,
                 m.sqlstate.as_deref().unwrap_or("-"),
+                class_and_kind(&m.error_class, m.error_kind.as_deref()),
                 cell(&m.message, 120),
                 cell(
                     m.sample.statement.as_deref().unwrap_or(&m.sample.message),
@@ -120,6 +138,7 @@ pub fn write_markdown<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> 
             )?;
         }
     }
+    crate::events::write_markdown(r, &mut out, cell, clock)?;
     crate::server::write_markdown(r, &mut out, clock, cell)?;
     crate::pgbouncer::write_markdown(r, &mut out, cell)?;
     out.flush()

@@ -38,8 +38,8 @@ impl Paint {
         }
     }
 
-    /// Headline trouble: crashes, out of memory, archive failures.
-    pub(crate) fn alarm(self, s: &str) -> String {
+    /// `s` in the colour of an error.
+    fn severity_word(self, s: &str) -> String {
         self.wrap("1;31", s)
     }
 
@@ -117,9 +117,11 @@ pub fn write_text<W: Write>(
     })
     .collect();
     writeln!(out, "events: {}", events.join(", "))?;
-    crate::server::write_text(r, &mut out, |s| paint.alarm(s), clock)?;
+    crate::events::write_headline(r, &mut out, |s| paint.severity_word(s))?;
+    crate::server::write_text(r, &mut out, |s| paint.severity_word(s), clock)?;
     write_queries(r, &mut out, paint)?;
     write_activity(r, &mut out, paint)?;
+    crate::events::write_text(r, &mut out)?;
     write_plan_insights(r, &mut out, paint)?;
     crate::pgbouncer::write_text(r, &mut out, |s| paint.bold(s))?;
     for m in &i.malformed_samples {
@@ -305,7 +307,30 @@ fn write_plan_insights<W: Write>(r: &Report, out: &mut W, paint: Paint) -> io::R
     Ok(())
 }
 
+/// `integrity_constraint_violation / unique`.
+pub(crate) fn class_and_kind(class: &str, kind: Option<&str>) -> String {
+    match kind {
+        Some(k) => format!("{class} / {k}"),
+        None => class.to_string(),
+    }
+}
+
 fn write_activity<W: Write>(r: &Report, out: &mut W, paint: Paint) -> io::Result<()> {
+    let classes = &r.sections.errors.by_error_class;
+    if !classes.is_empty() {
+        let top: Vec<String> = classes
+            .iter()
+            .take(4)
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    class_and_kind(&c.class, c.kind.as_deref()),
+                    thousands(c.count)
+                )
+            })
+            .collect();
+        writeln!(out, "error classes: {}", top.join(", "))?;
+    }
     for m in r.sections.errors.messages.iter().take(5) {
         writeln!(
             out,

@@ -117,25 +117,46 @@ fn exact_counts_on_every_format() {
     for inst in INSTANCES {
         for f in FORMATS {
             let doc = analyze_path(&sample(&format!("{inst}/{f}")), &[]);
-            assert_eq!(oracle_shape(&doc), expected(inst), "{inst}/{f}");
+            let mut want = expected(inst);
+            if f.ends_with(".log") {
+                unknown_without_prefix_code(&mut want);
+            }
+            assert_eq!(oracle_shape(&doc), want, "{inst}/{f}");
             assert_eq!(n(&doc, "/input/malformed"), 0, "{inst}/{f}");
         }
     }
 }
 
-#[test]
-fn stderr_sqlstates_are_inferred() {
-    let doc = analyze_path(&sample("primary/postgresql.log"), &[]);
-    let errors: u64 = doc["summary"]["sqlstates"]
+/// A PL/pgSQL `RAISE` of the application's own text has the code its
+/// `ERRCODE` option gives (P0001 without one): a text log without `%e`
+/// cannot tell which, so it is counted as unknown.
+fn unknown_without_prefix_code(counts: &mut Value) {
+    let codes = counts["sqlstates"].as_object_mut().unwrap();
+    if let Some(raised) = codes.remove("P0001") {
+        codes.insert("unknown".into(), raised);
+    }
+}
+
+/// ERROR/FATAL/PANIC records: the sum of the report's SQLSTATE counts.
+fn error_records(doc: &Value) -> u64 {
+    doc["summary"]["sqlstates"]
         .as_object()
         .unwrap()
         .values()
         .map(|v| v.as_u64().unwrap())
-        .sum();
+        .sum()
+}
+
+#[test]
+fn stderr_sqlstates_are_inferred() {
+    let doc = analyze_path(&sample("primary/postgresql.log"), &[]);
+    let errors = error_records(&doc);
+    let unknown = doc["summary"]["sqlstates"]["unknown"].as_u64().unwrap_or(0);
+    assert_eq!(unknown, 1, "the RAISE of the application's own text");
     assert_eq!(
         n(&doc, "/summary/sqlstates_inferred"),
-        errors,
-        "every stderr error code is inferred"
+        errors - unknown,
+        "every other stderr error code is inferred"
     );
     let csv = analyze_path(&sample("primary/postgresql.csv"), &[]);
     assert_eq!(
@@ -194,6 +215,10 @@ fn all_formats_agree_for_each_instance() {
         ));
         for f in &FORMATS[1..] {
             let other = counts(&analyze_path(&sample(&format!("{inst}/{f}")), &[]));
+            let mut base = base.clone();
+            if f.ends_with(".log") {
+                unknown_without_prefix_code(&mut base);
+            }
             assert_eq!(base, other, "{inst}/{f} differs from {inst}/postgresql.csv");
         }
         assert_eq!(
@@ -615,6 +640,10 @@ mod plans;
 #[path = "analyze/summaries.rs"]
 mod summaries;
 
+/// Application errors by SQLSTATE class and kind, and the constraints named.
+#[path = "analyze/error_classes.rs"]
+mod error_classes;
+
 /// The published JSON Schema of the report.
 #[path = "analyze/schema.rs"]
 mod schema;
@@ -627,6 +656,14 @@ mod html;
 /// multi-line records, floods of blank lines.
 #[path = "analyze/bounded.rs"]
 mod bounded;
+
+/// Plans of hundreds of KB, read whole; many of them within the memory bound.
+#[path = "analyze/big_plans.rs"]
+mod big_plans;
+
+/// The report's figures from the message forms of other server versions.
+#[path = "analyze/versions.rs"]
+mod versions;
 
 /// Honest edges: files that change while read, and the like.
 #[path = "analyze/edges.rs"]
@@ -669,6 +706,11 @@ mod prefixes;
 /// pgbouncer logs from a real pgbouncer under pgbench, against its SHOW STATS.
 #[path = "analyze/pgbouncer.rs"]
 mod pgbouncer;
+
+/// Vacuum, wraparound, lock and transaction-state events, and the
+/// unclassified messages, on a real server pushed near wraparound.
+#[path = "analyze/maintenance_events.rs"]
+mod maintenance_events;
 
 /// Crashes, out of memory, archiving, page checksums, connection problems
 /// and replication on a real primary and standby, against the csvlog.

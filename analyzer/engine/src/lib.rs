@@ -6,6 +6,7 @@
 pub mod changes;
 pub mod diff;
 mod error;
+pub mod event_details;
 pub mod filter;
 pub mod fingerprint;
 mod inputs;

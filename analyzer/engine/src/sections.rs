@@ -5,10 +5,11 @@ use crate::report::rfc3339;
 use crate::stats::activity::{
     AuthStats, CheckpointStats, DeadlockSample, SumMax, SESSION_BUCKETS_S,
 };
-use crate::stats::activity::{LockCell, TableMaintenance};
+use crate::stats::activity::{ErrorMessage, ErrorStats, LockCell, TableMaintenance};
 use crate::stats::queries::{PlanSample, QueryStats, Sample, StepStats};
 use crate::stats::sketch::{Sketch, RELATIVE_ERROR};
 use crate::stats::Stats;
+use pglog_logparse::classify::error_class;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -82,6 +83,14 @@ pub struct PlanReport {
     pub user: Option<String>,
     pub database: Option<String>,
     pub plan: String,
+    /// `Query Parameters:` of the plan (PostgreSQL 16+); `null` is SQL NULL.
+    pub params: Vec<Option<String>>,
+    /// `Query Identifier:` of the plan.
+    pub query_id: Option<i64>,
+    /// Characters of the plan as logged.
+    pub logged_chars: usize,
+    /// Why `plan` is shorter than the logged plan; `null` when it is whole.
+    pub cut: Option<String>,
 }
 
 /// Everything folded out of the bounded query table.
@@ -123,6 +132,11 @@ pub struct ErrorsReport {
     pub by_severity: BTreeMap<String, u64>,
     pub by_sqlstate: Vec<SqlStateCount>,
     pub by_class: BTreeMap<String, u64>,
+    /// ERROR/FATAL/PANIC by error class (the SQLSTATE class's name) and kind.
+    pub by_error_class: Vec<ErrorClassCount>,
+    /// Violations of each constraint, row-level security policy and view
+    /// check option, most frequent first.
+    pub constraint_violations: Vec<ConstraintViolationReport>,
     pub messages: Vec<ErrorMessageReport>,
     /// Occurrences of messages beyond the kept distinct ones.
     pub other_messages: u64,
@@ -137,11 +151,35 @@ pub struct SqlStateCount {
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ErrorClassCount {
+    /// `integrity_constraint_violation`, `data_exception`, ...; `unknown`
+    /// without a SQLSTATE.
+    pub class: String,
+    /// `unique`, `foreign_key`, `syntax`, `undefined_object`, ...
+    pub kind: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ConstraintViolationReport {
+    /// `unique`, `foreign_key`, `check`, `not_null`, `exclusion`,
+    /// `partition_routing`, `row_level_security`, `view_check_option`, ...
+    pub kind: String,
+    pub constraint: Option<String>,
+    pub relation: Option<String>,
+    pub column: Option<String>,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ErrorMessageReport {
     pub message: String,
     pub count: u64,
     pub severity: String,
     pub sqlstate: Option<String>,
+    /// The error class of the message's SQLSTATE (see `by_error_class`).
+    pub error_class: String,
+    pub error_kind: Option<String>,
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     pub sample: ErrorSampleReport,
@@ -237,6 +275,8 @@ pub struct SessionsReport {
     pub peak_sessions: i64,
     pub peak_at: Option<String>,
     pub session_ms: SumMaxReport,
+    /// Connection setup times, ms (`connection ready`, PostgreSQL 18).
+    pub setup_ms: SumMaxReport,
     pub duration_histogram: Vec<SessionBucket>,
     /// The most sessions open at once in each minute with a session start
     /// or end (from sessions with a logged disconnection).
@@ -285,36 +325,32 @@ pub struct PlanAnalysis {
     /// `null` when the plan could not be read (it is still in the query's `plans`).
     pub tree: Option<crate::plan::PlanNode>,
     pub insights: Vec<crate::plan::Insight>,
+    /// `Query Parameters:` of the plan (PostgreSQL 16+); `null` is SQL NULL.
+    pub params: Vec<Option<String>>,
+    /// `Query Identifier:` of the plan.
+    pub query_id: Option<i64>,
+    /// Characters of the plan as logged.
+    pub logged_chars: usize,
+    /// Why the plan was read from less than the logged text; `null` when whole.
+    pub cut: Option<String>,
 }
 
 /// How many of the slowest plans are analyzed into `plans`.
 const TOP_PLANS: usize = 50;
 
 fn plan_analyses(stats: &Stats) -> Vec<PlanAnalysis> {
-    let mut all: Vec<(Option<(u64, &str)>, &PlanSample)> = stats
-        .queries
-        .by_fingerprint
+    // Kept slowest first, each at most once: the report reads only these.
+    stats
+        .slowest_plans
+        .plans
         .iter()
-        .flat_map(|(fp, q)| {
-            q.plans
-                .iter()
-                .map(move |p| (Some((*fp, q.normalized.as_str())), p))
-        })
-        .chain(stats.unattributed_plans.iter().map(|p| (None, p)))
-        .collect();
-    all.sort_by(|a, b| {
-        b.1.duration_ms
-            .total_cmp(&a.1.duration_ms)
-            .then(a.1.time_ms.cmp(&b.1.time_ms))
-            .then(a.0.map(|x| x.0).cmp(&b.0.map(|x| x.0)))
-    });
-    all.truncate(TOP_PLANS);
-    all.into_iter()
-        .map(|(q, p)| {
+        .take(TOP_PLANS)
+        .map(|s| {
+            let p = &s.sample;
             let parsed = crate::plan::parse_plan(&p.format, &p.plan);
             PlanAnalysis {
-                fingerprint: q.map(|(fp, _)| fp_hex(fp)),
-                normalized: q.map(|(_, n)| n.to_string()),
+                fingerprint: s.fingerprint.map(fp_hex),
+                normalized: s.normalized.clone(),
                 duration_ms: p.duration_ms,
                 timestamp: time(p.time_ms),
                 format: p.format.clone(),
@@ -325,6 +361,10 @@ fn plan_analyses(stats: &Stats) -> Vec<PlanAnalysis> {
                     .map(|x| x.insights.clone())
                     .unwrap_or_default(),
                 tree: parsed.map(|x| x.root),
+                params: p.params.clone(),
+                query_id: p.query_id,
+                logged_chars: p.logged_chars,
+                cut: crate::stats::plans::cut_note(p, &stats.limits),
             }
         })
         .collect()
@@ -354,6 +394,10 @@ pub struct Sections {
     pub minutes: Vec<MinuteReport>,
     /// What the pgbouncer logs among the inputs hold; null when none was read.
     pub pgbouncer: Option<crate::pgbouncer::PgbouncerReport>,
+    /// Wraparound, vacuum, lock and transaction-state details, and the
+    /// unclassified messages.
+    #[serde(flatten)]
+    pub events: crate::event_details::EventSections,
     /// Crashes, out of memory, shutdowns, archiving, page verification and
     /// connection problems, with their details.
     pub server: crate::server::ServerReport,
@@ -424,6 +468,9 @@ pub struct TableMaintenanceReport {
     pub pages_removed: u64,
     pub aggressive: u64,
     pub wraparound: u64,
+    /// Buffers, WAL and frozen pages the reports name (each as far as the
+    /// server's version writes it).
+    pub usage: crate::stats::maintenance_usage::MaintenanceTotals,
 }
 
 fn maintenance_report(table: &str, m: &TableMaintenance) -> TableMaintenanceReport {
@@ -437,6 +484,7 @@ fn maintenance_report(table: &str, m: &TableMaintenance) -> TableMaintenanceRepo
         pages_removed: m.pages_removed,
         aggressive: m.aggressive,
         wraparound: m.wraparound,
+        usage: m.usage.clone(),
     }
 }
 
@@ -456,7 +504,7 @@ fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
-fn plan_report(p: &PlanSample) -> PlanReport {
+fn plan_report(p: &PlanSample, l: &crate::stats::Limits) -> PlanReport {
     PlanReport {
         time: time(p.time_ms),
         duration_ms: p.duration_ms,
@@ -464,6 +512,10 @@ fn plan_report(p: &PlanSample) -> PlanReport {
         user: p.user.clone(),
         database: p.database.clone(),
         plan: p.plan.clone(),
+        params: p.params.clone(),
+        query_id: p.query_id,
+        logged_chars: p.logged_chars,
+        cut: crate::stats::plans::cut_note(p, l),
     }
 }
 
@@ -479,7 +531,7 @@ fn sample_report(s: &Sample) -> SampleReport {
     }
 }
 
-fn query_report(fp: u64, q: &QueryStats, all_ms: f64) -> QueryReport {
+fn query_report(fp: u64, q: &QueryStats, all_ms: f64, l: &crate::stats::Limits) -> QueryReport {
     let pct = |p: f64| round3(q.sketch.quantile(p).unwrap_or(0.0));
     QueryReport {
         fingerprint: fp_hex(fp),
@@ -527,7 +579,7 @@ fn query_report(fp: u64, q: &QueryStats, all_ms: f64) -> QueryReport {
         first_seen: time(q.first_ms),
         last_seen: time(q.last_ms),
         samples: q.samples.iter().map(sample_report).collect(),
-        plans: q.plans.iter().map(plan_report).collect(),
+        plans: q.plans.iter().map(|p| plan_report(p, l)).collect(),
     }
 }
 
@@ -635,7 +687,7 @@ impl Sections {
             .filter(|(_, q)| {
                 q.calls > 0 || q.parse.count > 0 || q.bind.count > 0 || !q.plans.is_empty()
             })
-            .map(|(fp, q)| query_report(*fp, q, all_ms))
+            .map(|(fp, q)| query_report(*fp, q, all_ms, &stats.limits))
             .collect();
         queries.sort_by(|a, b| {
             b.total_ms
@@ -666,6 +718,8 @@ impl Sections {
                 count: m.count,
                 severity: m.severity.clone(),
                 sqlstate: m.sqlstate.clone(),
+                error_class: message_class(m).class.to_string(),
+                error_kind: message_class(m).kind.map(str::to_string),
                 first_seen: time(m.first_ms),
                 last_seen: time(m.last_ms),
                 sample: ErrorSampleReport {
@@ -722,13 +776,19 @@ impl Sections {
                 own_queries: stats.queries.own_queries,
                 prepares: stats.queries.prepares,
             },
-            unattributed_plans: stats.unattributed_plans.iter().map(plan_report).collect(),
+            unattributed_plans: stats
+                .unattributed_plans
+                .iter()
+                .map(|p| plan_report(p, &stats.limits))
+                .collect(),
             plans: plan_analyses(stats),
             errors: ErrorsReport {
                 total: e.total,
                 by_severity: e.by_severity.clone(),
                 by_sqlstate,
                 by_class: e.by_class.clone(),
+                by_error_class: error_class_counts(e),
+                constraint_violations: constraint_violations(e),
                 messages,
                 other_messages: e.other_messages,
                 by_hour: e
@@ -781,6 +841,7 @@ impl Sections {
                 peak_sessions: peak,
                 peak_at: time(peak_at),
                 session_ms: s.session_ms.into(),
+                setup_ms: s.setup_ms.into(),
                 open_by_minute: s
                     .open_by_minute()
                     .into_iter()
@@ -811,7 +872,66 @@ impl Sections {
                 })
                 .collect(),
             pgbouncer: crate::pgbouncer::PgbouncerReport::build(&stats.pgbouncer),
+            events: crate::event_details::EventSections::build(stats),
             server: crate::server::ServerReport::build(&stats.server),
         }
     }
+}
+
+/// The class of an error message group, from its code and sample.
+fn message_class(m: &ErrorMessage) -> error_class::ErrorClass {
+    let code = m
+        .sqlstate
+        .as_deref()
+        .and_then(|c| pglog_logparse::SqlState::parse(c.as_bytes()));
+    error_class::classify(code, &m.sample.message).0
+}
+
+fn error_class_counts(e: &ErrorStats) -> Vec<ErrorClassCount> {
+    let mut v: Vec<ErrorClassCount> = e
+        .by_error_class
+        .iter()
+        .map(|(k, n)| {
+            let (class, kind) = match k.split_once('/') {
+                Some((c, k)) => (c, Some(k.to_string())),
+                None => (k.as_str(), None),
+            };
+            ErrorClassCount {
+                class: class.to_string(),
+                kind,
+                count: *n,
+            }
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| (&a.class, &a.kind).cmp(&(&b.class, &b.kind)))
+    });
+    v
+}
+
+fn constraint_violations(e: &ErrorStats) -> Vec<ConstraintViolationReport> {
+    let mut v: Vec<ConstraintViolationReport> = e
+        .constraint_violations
+        .values()
+        .map(|c| ConstraintViolationReport {
+            kind: c.kind.clone(),
+            constraint: c.constraint.clone(),
+            relation: c.relation.clone(),
+            column: c.column.clone(),
+            count: c.count,
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        b.count.cmp(&a.count).then_with(|| {
+            (&a.kind, &a.constraint, &a.relation, &a.column).cmp(&(
+                &b.kind,
+                &b.constraint,
+                &b.relation,
+                &b.column,
+            ))
+        })
+    });
+    v
 }

@@ -11,9 +11,12 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"PGLOGST\0";
-/// 5: the statistics of pgbouncer logs. 6: crashes, archiving, page
-/// checksums and connection problems.
-pub const STATE_VERSION: u32 = 6;
+/// 5: the statistics of pgbouncer logs.
+/// 6: the details of vacuum, wraparound, lock and transaction-state events,
+/// and the unclassified messages.
+/// 7: errors by error class and the constraints violated.
+/// 8: crashes, archiving, page checksums and connection problems.
+pub const STATE_VERSION: u32 = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {

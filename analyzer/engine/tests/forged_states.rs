@@ -92,3 +92,49 @@ fn maintenance_counts_and_input_sizes_near_the_top_are_reported() {
         .collect();
     assert_eq!(tables, ["app.public.a", "app.public.b"]);
 }
+
+#[test]
+fn event_detail_counts_near_the_top_saturate() {
+    use pglog_analyzer::stats::events::{SkipCell, WraparoundCell};
+    let mut a = Analysis::default();
+    let e = &mut a.stats.events;
+    for db in ["xid:a", "xid:b"] {
+        e.wraparound.by_database.insert(
+            db.into(),
+            WraparoundCell {
+                database: Some(db[4..].into()),
+                warnings: u64::MAX,
+                refusals: u64::MAX,
+                min_remaining: Some(u64::MAX),
+                ..Default::default()
+            },
+        );
+    }
+    e.vacuum.skipped.insert(
+        "t".into(),
+        SkipCell {
+            vacuum: u64::MAX,
+            analyze: u64::MAX,
+            ..Default::default()
+        },
+    );
+    e.other.records = u64::MAX;
+    e.transactions
+        .prepared_statements_missing
+        .insert("p".into(), u64::MAX);
+    let a = stored(&a).unwrap();
+    let mut merged = a.clone();
+    merged.merge(a);
+    let report = serde_json::to_value(merged.report(20)).unwrap();
+    assert_eq!(report["wraparound"]["warnings"].as_u64(), Some(u64::MAX));
+    assert_eq!(report["wraparound"]["refusals"].as_u64(), Some(u64::MAX));
+    assert_eq!(
+        report["vacuum_events"]["skipped"]["t"]["vacuum"].as_u64(),
+        Some(u64::MAX)
+    );
+    assert_eq!(report["other_events"]["records"].as_u64(), Some(u64::MAX));
+    assert_eq!(
+        report["transaction_state"]["prepared_statements_missing"]["p"].as_u64(),
+        Some(u64::MAX)
+    );
+}

@@ -3,27 +3,9 @@
 
 use pglog_logparse::classify::statement::{PlanFormat, StatementKind};
 use pglog_logparse::{source, Classifier, Event, EventKind, InputFormat, Item, ReaderBuilder};
-use std::path::PathBuf;
 
-fn sample(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../sample-logs")
-        .join(rel)
-}
-
-fn events(rel: &str) -> Vec<Event> {
-    let input = source::open(&sample(rel)).unwrap();
-    let mut reader = ReaderBuilder::new().build(input.reader).unwrap();
-    let mut classifier = Classifier::new();
-    let mut out = Vec::new();
-    while let Some(item) = reader.next_item().unwrap() {
-        match item {
-            Item::Record(r) => out.push(classifier.classify(r)),
-            Item::Malformed(m) => panic!("{rel}:{}: {}", m.line, m.reason),
-        }
-    }
-    out
-}
+mod common;
+use common::{events, sample};
 
 const PRIMARY: [&str; 3] = [
     "primary/postgresql.csv",
@@ -414,8 +396,9 @@ fn fingerprint(e: &Event, c: Carries) -> String {
         hide(c.app && (c.leader || !worker), &r.application),
         hide(c.host, &r.remote_host),
         if c.host { format!("{:?}", r.remote_port) } else { "-".into() },
-        // Codes are inferred for stderr errors only.
-        e.sqlstate.filter(|_| r.severity.is_error()),
+        // Codes are inferred for stderr errors only, and not for a RAISE of
+        // the application's own text (its ERRCODE is not in a text log).
+        e.sqlstate.filter(|_| r.severity.is_error() && !raised(r)),
         r.time.map(|t| t.epoch_ms / 1000),
         r.message,
         r.detail,
@@ -424,6 +407,14 @@ fn fingerprint(e: &Event, c: Carries) -> String {
         r.statement,
         r.internal_query,
     )
+}
+
+/// A PL/pgSQL RAISE whose text matches none of the server's formats.
+fn raised(r: &pglog_logparse::LogRecord) -> bool {
+    r.context
+        .as_deref()
+        .is_some_and(|c| c.ends_with(" at RAISE"))
+        && pglog_logparse::classify::sqlstate::infer(r).is_none()
 }
 
 /// The server sends each destination its own copy of a message, so

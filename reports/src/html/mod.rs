@@ -123,6 +123,8 @@ pub fn write_html<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> io::
     });
     env.add_template("report.html", TEMPLATE)
         .map_err(io::Error::other)?;
+    env.add_template("events.html", include_str!("events.html"))
+        .map_err(io::Error::other)?;
     env.add_template("server.html", SERVER_TEMPLATE)
         .map_err(io::Error::other)?;
     let charts: Vec<ChartView> = charts::charts(r, clock)

@@ -44,7 +44,7 @@ fn the_workload_problems_are_flagged() {
         let mis = insights(&plans, "misestimate");
         let join = mis
             .iter()
-            .find(|i| i["node_label"] == "Hash Join")
+            .find(|i| i["node_label"] == "Parallel Hash Join")
             .unwrap_or_else(|| panic!("{file}: the misestimated join: {mis:?}"));
         assert!(join["numbers"]["factor"].as_f64().unwrap() >= 10.0);
         assert!(
@@ -143,7 +143,11 @@ fn text_and_json_plans_read_into_the_same_shape() {
         .iter()
         .map(|i| i["node_label"].as_str().unwrap())
         .collect();
-    assert!(labels.contains(&"Seq Scan on big b1"), "{labels:?}");
+    // A parallel-aware node is named as the text format names it.
+    assert!(
+        labels.contains(&"Parallel Seq Scan on big b1"),
+        "{labels:?}"
+    );
     // Plans are the slowest first, and the replica's JSON plan is read too.
     let d: Vec<f64> = plans
         .iter()

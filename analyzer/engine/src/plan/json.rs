@@ -54,6 +54,13 @@ fn node(v: &Value) -> Option<PlanNode> {
     if let Some(join) = s("Join Type").filter(|j| j != "Inner") {
         n.node_type = format!("{} {join} Join", n.node_type.trim_end_matches(" Join"));
     }
+    // As the text format writes them: `Partial HashAggregate`, `Parallel Seq Scan`.
+    if let Some(mode) = s("Partial Mode").filter(|m| m != "Simple") {
+        n.node_type = format!("{mode} {}", n.node_type);
+    }
+    if v.get("Parallel Aware").and_then(Value::as_bool) == Some(true) {
+        n.node_type = format!("Parallel {}", n.node_type);
+    }
     n.never_executed = n.loops == Some(0.0);
     if let Some(Value::Array(children)) = v.get("Plans") {
         n.children = children.iter().filter_map(node).collect();

@@ -29,6 +29,30 @@ pub struct ErrorMessage {
     pub sample: ErrorSample,
 }
 
+/// Violations of one constraint (or row-level security policy, or view
+/// check option) of one relation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConstraintViolation {
+    pub kind: String,
+    pub constraint: Option<String>,
+    pub relation: Option<String>,
+    pub column: Option<String>,
+    pub count: u64,
+}
+
+impl ConstraintViolation {
+    pub fn key(&self) -> String {
+        let part = |p: &Option<String>| p.clone().unwrap_or_default();
+        format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            self.kind,
+            part(&self.constraint),
+            part(&self.relation),
+            part(&self.column)
+        )
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ErrorStats {
     /// WARNING, ERROR, FATAL and PANIC records.
@@ -38,6 +62,11 @@ pub struct ErrorStats {
     pub by_sqlstate: BTreeMap<String, u64>,
     /// By the SQLSTATE's two-character class.
     pub by_class: BTreeMap<String, u64>,
+    /// ERROR/FATAL/PANIC by error class and kind (`class` or `class/kind`).
+    pub by_error_class: BTreeMap<String, u64>,
+    /// Constraint violations by kind and what they name (see
+    /// [`ConstraintViolation::key`]), capped like `messages`.
+    pub constraint_violations: BTreeMap<String, ConstraintViolation>,
     /// Keyed by the message with quoted names and numbers blanked.
     pub messages: BTreeMap<String, ErrorMessage>,
     /// Occurrences whose message was not kept (over the cap of distinct messages).
@@ -52,12 +81,24 @@ impl ErrorStats {
         merge_counts(&mut self.by_severity, &o.by_severity);
         merge_counts(&mut self.by_sqlstate, &o.by_sqlstate);
         merge_counts(&mut self.by_class, &o.by_class);
+        merge_counts(&mut self.by_error_class, &o.by_error_class);
+        for (k, v) in &o.constraint_violations {
+            self.add_constraint_violation(k, v.clone(), limits);
+        }
         for (k, m) in &o.messages {
             self.add_message(k, m.clone(), limits);
         }
         add_to(&mut self.other_messages, o.other_messages);
         for (h, sev) in &o.by_hour {
             merge_counts(self.by_hour.entry(*h).or_default(), sev);
+        }
+    }
+
+    pub fn add_constraint_violation(&mut self, key: &str, v: ConstraintViolation, limits: &Limits) {
+        if let Some(e) = self.constraint_violations.get_mut(key) {
+            add_to(&mut e.count, v.count);
+        } else if self.constraint_violations.len() < limits.error_messages {
+            self.constraint_violations.insert(key.to_string(), v);
         }
     }
 
@@ -265,6 +306,9 @@ pub struct TableMaintenance {
     pub pages_removed: u64,
     pub aggressive: u64,
     pub wraparound: u64,
+    /// Buffers, WAL and frozen pages of the reports, vacuum and analyze together.
+    #[serde(default)]
+    pub usage: super::maintenance_usage::MaintenanceTotals,
 }
 
 impl TableMaintenance {
@@ -277,6 +321,7 @@ impl TableMaintenance {
         add_to(&mut self.pages_removed, o.pages_removed);
         add_to(&mut self.aggressive, o.aggressive);
         add_to(&mut self.wraparound, o.wraparound);
+        self.usage.merge(&o.usage);
     }
 }
 
@@ -297,6 +342,9 @@ pub struct SessionStats {
     pub by_host: BTreeMap<String, u64>,
     pub disconnections: u64,
     pub session_ms: SumMax,
+    /// `connection ready: setup total=` (PostgreSQL 18), ms.
+    #[serde(default)]
+    pub setup_ms: SumMax,
     /// Counts per [`SESSION_BUCKETS_S`] bucket, plus one for longer.
     #[serde(deserialize_with = "session_histogram")]
     pub duration_histogram: Vec<u64>,
@@ -371,6 +419,7 @@ impl SessionStats {
     }
 
     pub fn merge(&mut self, o: &SessionStats) {
+        self.setup_ms.merge(&o.setup_ms);
         add_to(&mut self.received, o.received);
         add_to(&mut self.connections, o.connections);
         merge_counts(&mut self.by_user, &o.by_user);

@@ -3,7 +3,10 @@
 //! The whole value is what `--save-state` writes.
 
 pub mod activity;
+pub mod events;
+pub mod maintenance_usage;
 pub mod pgbouncer;
+pub mod plans;
 pub mod queries;
 pub mod server;
 pub mod sketch;
@@ -13,7 +16,8 @@ use crate::summary::Summary;
 use crate::text::{head_chars, truncate_chars};
 use crate::totals::add_to;
 use activity::*;
-use pglog_logparse::classify::statement::{PlanFormat, Statement, StatementKind};
+use pglog_logparse::classify::error_class;
+use pglog_logparse::classify::statement::{Plan, PlanFormat, Statement, StatementKind};
 use pglog_logparse::{Event, EventKind};
 use queries::{PlanSample, QueryTable, Sample, Who};
 use serde::{Deserialize, Serialize};
@@ -32,8 +36,18 @@ pub struct Limits {
     pub plans: usize,
     /// Characters kept of a sample statement.
     pub sample_chars: usize,
-    /// Characters kept of a plan.
+    /// Characters kept of a plan in its query's `plans`.
     pub plan_chars: usize,
+    /// Plans of the whole run kept whole, to be read into trees: the slowest.
+    #[serde(default = "default_slowest_plans")]
+    pub slowest_plans: usize,
+    /// Characters kept of one of the slowest plans.
+    #[serde(default = "default_whole_plan_chars")]
+    pub whole_plan_chars: usize,
+    /// Bytes of whole plan text kept in all; the slowest plans past it keep
+    /// `plan_chars`.
+    #[serde(default = "default_plan_text_bytes")]
+    pub plan_text_bytes: usize,
     /// Names kept per user/database/application breakdown.
     pub breakdown: usize,
     pub error_messages: usize,
@@ -50,12 +64,27 @@ impl Default for Limits {
             plans: 3,
             sample_chars: 2000,
             plan_chars: 64 * 1024,
+            slowest_plans: default_slowest_plans(),
+            whole_plan_chars: default_whole_plan_chars(),
+            plan_text_bytes: default_plan_text_bytes(),
             breakdown: 100,
             error_messages: 1000,
             deadlock_samples: 20,
             redact: true,
         }
     }
+}
+
+fn default_slowest_plans() -> usize {
+    50
+}
+
+fn default_whole_plan_chars() -> usize {
+    4 << 20
+}
+
+fn default_plan_text_bytes() -> usize {
+    32 << 20
 }
 
 /// One minute of activity.
@@ -103,8 +132,14 @@ pub struct Stats {
     pub minutes: BTreeMap<i64, Minute>,
     /// Plans whose query text was not logged.
     pub unattributed_plans: Vec<PlanSample>,
+    /// The slowest plans of the run, with their whole text.
+    #[serde(default)]
+    pub slowest_plans: plans::SlowestPlans,
     /// What pgbouncer logs among the inputs hold.
     pub pgbouncer: pgbouncer::PgbouncerStats,
+    /// Details of the vacuum, wraparound, lock and transaction-state
+    /// events, and the messages left unclassified.
+    pub events: events::EventStats,
     /// Crashes, archiving, page checksums, connection problems.
     pub server: server::ServerStats,
 }
@@ -147,7 +182,9 @@ impl AddAssign<&Stats> for Stats {
         for p in &o.unattributed_plans {
             offer_plan(&mut self.unattributed_plans, p.clone(), l.plans * 4);
         }
+        self.slowest_plans.merge(&o.slowest_plans, &l);
         self.pgbouncer.merge(&o.pgbouncer, &l);
+        self.events.merge(&o.events, &l);
         self.server.merge(&o.server);
     }
 }
@@ -247,6 +284,7 @@ impl Folder {
         if r.severity.is_error() || r.severity == pglog_logparse::Severity::Warning {
             self.add_error(e, time);
         }
+        self.stats.events.add(e, time, &l);
         match &e.kind {
             EventKind::Query(s) => self.add_query(e, s, time),
             EventKind::StatementStep(s) => {
@@ -261,27 +299,7 @@ impl Folder {
                 }
             }
             EventKind::Duration { .. } => self.stats.misc.untimed_steps += 1,
-            EventKind::Plan(p) => {
-                let plan = PlanSample {
-                    time_ms: time,
-                    duration_ms: p.duration_ms,
-                    format: match p.format {
-                        PlanFormat::Json => "json".into(),
-                        _ => "text".into(),
-                    },
-                    plan: keep_text(&l, &p.plan, l.plan_chars),
-                    user: own(&r.user),
-                    database: own(&r.database),
-                };
-                match p.query_text.as_deref() {
-                    Some(text) if is_own_query(text) => {}
-                    Some(text) => {
-                        let key = self.fingerprints.key(text);
-                        self.stats.queries.entry(&key).offer_plan(l.plans, plan);
-                    }
-                    None => offer_plan(&mut self.stats.unattributed_plans, plan, l.plans * 4),
-                }
-            }
+            EventKind::Plan(p) => self.add_plan(e, p, time),
             EventKind::Cancel { reason } => {
                 self.stats.misc.cancel(reason.as_str());
                 if let Some(text) = r.statement.as_deref() {
@@ -376,6 +394,7 @@ impl Folder {
             }
             EventKind::Autovacuum(m) | EventKind::Autoanalyze(m) => {
                 let t = self.stats.maintenance.entry(m.table.clone()).or_default();
+                t.usage.add(&m.usage);
                 if matches!(e.kind, EventKind::Autovacuum(_)) {
                     t.vacuums += 1;
                     t.vacuum_s.add(m.elapsed_s);
@@ -411,6 +430,7 @@ impl Folder {
                         .connections += 1;
                 }
             }
+            EventKind::ConnectionReady(d) => self.stats.sessions.setup_ms.add(d.total_ms),
             EventKind::Disconnection { session_ms } => {
                 let s = &mut self.stats.sessions;
                 s.disconnections += 1;
@@ -507,6 +527,68 @@ impl Folder {
         });
     }
 
+    /// A plan goes to its query's `plans` as a head, and to the run's
+    /// slowest plans whole when it is among them.
+    fn add_plan(&mut self, e: &Event, p: &Plan, time: Option<i64>) {
+        let r = &e.record;
+        let l = self.stats.limits;
+        let key = match p.query_text.as_deref() {
+            Some(text) if is_own_query(text) => return,
+            Some(text) => Some(self.fingerprints.key(text)),
+            None => None,
+        };
+        let logged_chars = p.plan.chars().count();
+        let sample = |max: usize| PlanSample {
+            time_ms: time,
+            duration_ms: p.duration_ms,
+            format: match p.format {
+                PlanFormat::Json => "json".into(),
+                _ => "text".into(),
+            },
+            plan: keep_text(&l, &p.plan, max),
+            user: own(&r.user),
+            database: own(&r.database),
+            params: p
+                .params
+                .iter()
+                .take(32)
+                .map(|v| v.as_deref().map(|v| truncate_chars(v, 200)))
+                .collect(),
+            query_id: p.query_id,
+            logged_chars,
+            cut: (logged_chars > max).then_some(if max == l.plan_chars {
+                plans::PlanCut::Head
+            } else {
+                plans::PlanCut::PlanCap
+            }),
+        };
+        let fingerprint = key.as_ref().map(|k| k.fingerprint);
+        if self
+            .stats
+            .slowest_plans
+            .wants(p.duration_ms, time, fingerprint, &l)
+        {
+            let slow = plans::SlowPlan {
+                fingerprint,
+                normalized: key.as_ref().map(|k| k.normalized.to_string()),
+                sample: sample(l.whole_plan_chars),
+            };
+            self.stats.slowest_plans.offer(slow, &l);
+        }
+        match key {
+            Some(key) => self
+                .stats
+                .queries
+                .entry(&key)
+                .offer_plan(l.plans, sample(l.plan_chars)),
+            None => offer_plan(
+                &mut self.stats.unattributed_plans,
+                sample(l.plan_chars),
+                l.plans * 4,
+            ),
+        }
+    }
+
     fn add_error(&mut self, e: &Event, time: Option<i64>) {
         let r = &e.record;
         let l = self.stats.limits;
@@ -523,6 +605,7 @@ impl Folder {
                 if c.len() == 5 { &c[..2] } else { "unknown" },
                 1,
             );
+            add_error_class(er, e, &l);
             if let Some(tm) = time {
                 self.stats.minutes.entry(minute(tm)).or_default().errors += 1;
             }
@@ -560,6 +643,30 @@ impl Folder {
                 }
             }
         }
+    }
+}
+
+/// Counts an error by its class and kind, and a constraint violation by
+/// what it names.
+fn add_error_class(er: &mut ErrorStats, e: &Event, l: &Limits) {
+    let (class, details) = error_class::classify(e.sqlstate, &e.record.message);
+    match class.kind {
+        Some(kind) => bump(
+            &mut er.by_error_class,
+            &format!("{}/{kind}", class.class),
+            1,
+        ),
+        None => bump(&mut er.by_error_class, class.class, 1),
+    }
+    if let (Some(kind), "integrity_constraint_violation") = (class.kind, class.class) {
+        let v = ConstraintViolation {
+            kind: kind.to_string(),
+            constraint: details.constraint,
+            relation: details.relation,
+            column: details.column,
+            count: 1,
+        };
+        er.add_constraint_violation(&v.key(), v, l);
     }
 }
 
@@ -620,6 +727,15 @@ pub fn normalize_message(msg: &str) -> String {
         }
         if c.is_ascii_digit() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'))
         {
+            // A hexadecimal word (`50894B0` of an LSN, a WAL or pg_xact
+            // file name) is one value too.
+            let hex = i + b[i..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+            if b[i..hex].iter().any(u8::is_ascii_alphabetic)
+                && b.get(hex)
+                    .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+            {
+                i = hex;
+            }
             while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
                 i += 1;
             }
@@ -666,6 +782,10 @@ mod tests {
         assert_eq!(
             normalize_message("column t1.x2 is bad"),
             "column t1.x2 is bad"
+        );
+        assert_eq!(
+            normalize_message("redo record is at 0/50894B0; file=pg_xact/0FD8 size=8kB"),
+            "redo record is at ?/?; file=pg_xact/? size=?kB"
         );
     }
 }

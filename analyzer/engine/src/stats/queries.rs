@@ -72,6 +72,18 @@ pub struct PlanSample {
     pub plan: String,
     pub user: Option<String>,
     pub database: Option<String>,
+    /// `Query Parameters:` (PostgreSQL 16+); `None` is SQL NULL.
+    #[serde(default)]
+    pub params: Vec<Option<String>>,
+    /// `Query Identifier:` (compute_query_id with auto_explain.log_verbose).
+    #[serde(default)]
+    pub query_id: Option<i64>,
+    /// Characters of the plan as the server logged it.
+    #[serde(default)]
+    pub logged_chars: usize,
+    /// Why `plan` holds less than was logged; `None` when it is whole.
+    #[serde(default)]
+    pub cut: Option<super::plans::PlanCut>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -3,10 +3,14 @@
 
 use serde::Serialize;
 
+pub use super::locks::{lock_wait, LockWait};
+
 /// `checkpoint complete:` / `restartpoint complete:` statistics.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CheckpointStats {
     pub buffers_written: Option<u64>,
+    /// `wrote N SLRU buffers` (PostgreSQL 18).
+    pub slru_buffers_written: Option<u64>,
     pub wal_added: Option<u64>,
     pub wal_removed: Option<u64>,
     pub wal_recycled: Option<u64>,
@@ -20,6 +24,7 @@ pub struct CheckpointStats {
 pub fn checkpoint_stats(msg: &str) -> CheckpointStats {
     CheckpointStats {
         buffers_written: number_after(msg, "wrote ").map(|v| v as u64),
+        slru_buffers_written: number_before(msg, " SLRU buffers"),
         wal_added: number_before(msg, " WAL file(s) added"),
         wal_removed: number_before(msg, " removed"),
         wal_recycled: number_before(msg, " recycled"),
@@ -42,6 +47,8 @@ pub struct MaintenanceStats {
     pub tuples_remain: Option<u64>,
     pub pages_removed: Option<u64>,
     pub elapsed_s: Option<f64>,
+    /// The report's other figures, as the server's version writes them.
+    pub usage: super::vacuum_report::MaintenanceUsage,
 }
 
 pub fn maintenance_stats(msg: &str) -> MaintenanceStats {
@@ -52,6 +59,7 @@ pub fn maintenance_stats(msg: &str) -> MaintenanceStats {
         .unwrap_or_default();
     let tuples_line = msg.lines().find(|l| l.trim_start().starts_with("tuples:"));
     let pages_line = msg.lines().find(|l| l.trim_start().starts_with("pages:"));
+    let usage = super::vacuum_report::read(msg);
     MaintenanceStats {
         table,
         aggressive: msg.starts_with("automatic aggressive"),
@@ -59,49 +67,9 @@ pub fn maintenance_stats(msg: &str) -> MaintenanceStats {
         tuples_removed: tuples_line.and_then(|l| number_before(l, " removed")),
         tuples_remain: tuples_line.and_then(|l| number_before(l, " remain")),
         pages_removed: pages_line.and_then(|l| number_before(l, " removed")),
-        elapsed_s: number_after(msg, "elapsed: "),
+        elapsed_s: usage.elapsed_s,
+        usage,
     }
-}
-
-/// A lock wait: `process 123 still waiting for ShareLock on transaction 456 after 1000.1 ms`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LockWait {
-    pub waiting_pid: Option<u32>,
-    pub mode: String,
-    /// What is locked: `transaction 456`, `relation 16384 of database 5`, `tuple (0,1) of ...`.
-    pub object: String,
-    pub wait_ms: Option<f64>,
-    /// Pids holding the lock, from the DETAIL.
-    pub holders: Vec<u32>,
-}
-
-pub fn lock_wait(msg: &str, verb: &str, detail: Option<&str>) -> Option<LockWait> {
-    let rest = msg.strip_prefix("process ")?;
-    let (pid, rest) = rest.split_once(' ')?;
-    let rest = rest.strip_prefix(verb)?;
-    let (mode, rest) = rest.split_once(" on ")?;
-    let (object, wait) = match rest.rsplit_once(" after ") {
-        Some((o, w)) => (o, w.strip_suffix(" ms").and_then(|v| v.parse().ok())),
-        None => (rest, None),
-    };
-    let holders = detail
-        .and_then(|d| {
-            d.split_once("holding the lock: ")
-                .or_else(|| d.split_once("holding the locks: "))
-        })
-        .map(|(_, h)| {
-            h.split(['.', ','].as_ref())
-                .map_while(|p| p.trim().parse::<u32>().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    Some(LockWait {
-        waiting_pid: pid.parse().ok(),
-        mode: mode.to_string(),
-        object: object.to_string(),
-        wait_ms: wait,
-        holders,
-    })
 }
 
 /// One process in a deadlock cycle.
@@ -269,7 +237,7 @@ fn split_csv(line: &[u8]) -> Vec<String> {
 }
 
 /// The first number after `key` in `s`.
-fn number_after(s: &str, key: &str) -> Option<f64> {
+pub(crate) fn number_after(s: &str, key: &str) -> Option<f64> {
     let i = s.find(key)? + key.len();
     let num: String = s[i..]
         .chars()
@@ -279,7 +247,7 @@ fn number_after(s: &str, key: &str) -> Option<f64> {
 }
 
 /// The integer just before `suffix`, e.g. `3` in `3 removed`.
-fn number_before(s: &str, suffix: &str) -> Option<u64> {
+pub(crate) fn number_before(s: &str, suffix: &str) -> Option<u64> {
     let i = s.find(suffix)?;
     let head = &s[..i];
     // The digits end `head`; whatever precedes them may be any character.

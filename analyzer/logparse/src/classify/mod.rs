@@ -4,10 +4,16 @@
 
 pub mod activity;
 pub mod carry;
+pub mod connection;
 pub mod connection_problems;
+pub mod error_class;
+pub mod locks;
+pub mod maintenance;
 pub mod server;
 pub mod sqlstate;
 pub mod statement;
+pub mod statements;
+pub mod vacuum_report;
 pub mod wal;
 
 use crate::record::{LogRecord, Severity, SqlState};
@@ -75,8 +81,6 @@ pub enum EventKind {
     },
     LockWait(LockWait),
     LockAcquired(LockWait),
-    /// `avoided deadlock` / `detected deadlock while waiting`.
-    LockOther,
     TempFile {
         path: String,
         size: u64,
@@ -123,6 +127,85 @@ pub enum EventKind {
     /// Other start, stop and recovery progress messages.
     Lifecycle,
     Audit(AuditEntry),
+    // --- Vacuum and wraparound (maintenance.rs), locks (locks.rs),
+    // transaction state and statement use (statements.rs).
+    /// `database "X" must be vacuumed within N transactions`.
+    WraparoundWarning(maintenance::Wraparound),
+    /// `database is not accepting commands to avoid wraparound data loss ...`.
+    WraparoundRefusal(maintenance::Wraparound),
+    /// `oldest xmin is far in the past` (or `oldest multixact`).
+    OldestXminFarInPast {
+        multixact: bool,
+    },
+    VacuumSkipped(maintenance::VacuumSkip),
+    /// `bypassing nonessential maintenance of table ... as a failsafe`.
+    VacuumFailsafe {
+        table: String,
+        index_scans: Option<u32>,
+    },
+    /// `relation "t" page N is uninitialized --- fixing` (PostgreSQL 11 and older).
+    PageUninitialized {
+        relation: String,
+        page: Option<u32>,
+    },
+    AutovacuumLauncherStarted,
+    AutovacuumLauncherStopped,
+    OrphanTempTableDropped {
+        table: String,
+    },
+    AutovacuumWorkerTimeout,
+    /// An autovacuum worker ended by pg_terminate_backend().
+    AutovacuumTerminated,
+    /// `sending cancel to blocking autovacuum PID N`.
+    AutovacuumCancelRequested {
+        autovacuum_pid: Option<u32>,
+    },
+    /// VACUUM VERBOSE: `vacuuming "db.public.t"`.
+    VacuumStart {
+        table: String,
+        aggressive: bool,
+    },
+    /// VACUUM VERBOSE: `finished vacuuming "db.public.t": index scans: ...`.
+    VacuumFinish(MaintenanceStats),
+    /// ANALYZE VERBOSE: `analyzing "public.t"`.
+    AnalyzeStart {
+        table: String,
+    },
+    AnalyzeScan(maintenance::AnalyzeScan),
+    /// `process N avoided deadlock for ... by rearranging queue order`.
+    DeadlockAvoided(LockWait),
+    /// `process N detected deadlock while waiting for ...` (then `deadlock detected`).
+    DeadlockWhileWaiting(LockWait),
+    /// `could not obtain lock on row in relation "t"` / `on relation "t"` (55P03).
+    LockNotAvailable {
+        relation: String,
+        row: bool,
+    },
+    /// `current transaction is aborted, commands ignored until end of transaction block`.
+    TransactionAborted,
+    NoTransactionInProgress,
+    TransactionAlreadyInProgress,
+    /// `prepared statement "x" does not exist` (`None`: the unnamed one).
+    PreparedStatementMissing {
+        name: Option<String>,
+    },
+    PreparedStatementExists {
+        name: Option<String>,
+    },
+    /// `cursor "x" does not exist` / `portal "x" does not exist`.
+    CursorMissing {
+        name: Option<String>,
+    },
+    CursorExists {
+        name: Option<String>,
+    },
+    /// `nonstandard use of \' in a string literal`: `quote`, `backslash` or `escape`.
+    NonstandardStringEscape {
+        escape: &'static str,
+    },
+    // Forms of newer server versions.
+    /// `connection ready: setup total=...` (PostgreSQL 18).
+    ConnectionReady(connection::SetupDurations),
     // Operational families: server start/stop/crash (server.rs), connection
     // problems (connection_problems.rs), WAL, archiving and replication (wal.rs).
     Server(server::ServerEvent),
@@ -146,7 +229,6 @@ impl EventKind {
             EventKind::Deadlock { .. } => "deadlock",
             EventKind::LockWait(_) => "lock_wait",
             EventKind::LockAcquired(_) => "lock_acquired",
-            EventKind::LockOther => "lock_other",
             EventKind::TempFile { .. } => "temp_file",
             EventKind::Checkpoint { .. } => "checkpoint",
             EventKind::CheckpointComplete(_) => "checkpoint_complete",
@@ -168,6 +250,34 @@ impl EventKind {
             EventKind::Shutdown => "shutdown",
             EventKind::Lifecycle => "lifecycle",
             EventKind::Audit(_) => "audit",
+            EventKind::WraparoundWarning(_) => "wraparound_warning",
+            EventKind::WraparoundRefusal(_) => "wraparound_refusal",
+            EventKind::OldestXminFarInPast { .. } => "oldest_xmin_far_in_past",
+            EventKind::VacuumSkipped(_) => "vacuum_skipped",
+            EventKind::VacuumFailsafe { .. } => "vacuum_failsafe",
+            EventKind::PageUninitialized { .. } => "page_uninitialized",
+            EventKind::AutovacuumLauncherStarted => "autovacuum_launcher_started",
+            EventKind::AutovacuumLauncherStopped => "autovacuum_launcher_stopped",
+            EventKind::OrphanTempTableDropped { .. } => "orphan_temp_table_dropped",
+            EventKind::AutovacuumWorkerTimeout => "autovacuum_worker_timeout",
+            EventKind::AutovacuumTerminated => "autovacuum_terminated",
+            EventKind::AutovacuumCancelRequested { .. } => "autovacuum_cancel_requested",
+            EventKind::VacuumStart { .. } => "vacuum_start",
+            EventKind::VacuumFinish(_) => "vacuum_finish",
+            EventKind::AnalyzeStart { .. } => "analyze_start",
+            EventKind::AnalyzeScan(_) => "analyze_scan",
+            EventKind::DeadlockAvoided(_) => "deadlock_avoided",
+            EventKind::DeadlockWhileWaiting(_) => "deadlock_while_waiting",
+            EventKind::LockNotAvailable { .. } => "lock_not_available",
+            EventKind::TransactionAborted => "transaction_aborted",
+            EventKind::NoTransactionInProgress => "no_transaction_in_progress",
+            EventKind::TransactionAlreadyInProgress => "transaction_already_in_progress",
+            EventKind::PreparedStatementMissing { .. } => "prepared_statement_missing",
+            EventKind::PreparedStatementExists { .. } => "prepared_statement_exists",
+            EventKind::CursorMissing { .. } => "cursor_missing",
+            EventKind::CursorExists { .. } => "cursor_exists",
+            EventKind::NonstandardStringEscape { .. } => "nonstandard_string_escape",
+            EventKind::ConnectionReady(_) => "connection_ready",
             EventKind::Server(e) => e.key(),
             EventKind::ConnectionProblem(p) => p.key(),
             EventKind::Wal(e) => e.key(),
@@ -294,6 +404,7 @@ impl Classifier {
             return self.statement_kind(r, parsed);
         }
         activity_kind(r)
+            .or_else(|| family_kind(r))
             .or_else(|| operational_kind(r))
             .or_else(|| server::lifecycle(r))
             .unwrap_or(EventKind::Other)
@@ -346,6 +457,9 @@ fn error_kind(r: &LogRecord, sqlstate: Option<SqlState>) -> EventKind {
                 .unwrap_or_default(),
         };
     }
+    if let Some(k) = family_kind(r).or_else(|| locks::classify_error(r)) {
+        return k;
+    }
     if r.severity == Severity::Fatal && code.starts_with("28") {
         return EventKind::AuthFailure;
     }
@@ -393,15 +507,9 @@ fn operational_kind(r: &LogRecord) -> Option<EventKind> {
 
 /// `application_name` is the last key of `connection authorized:`, and its
 /// value may hold spaces: it runs to the SSL/GSS details or the end.
-fn application_name(rest: &str) -> Option<String> {
-    let at = rest.find("application_name=")? + "application_name=".len();
-    let value = &rest[at..];
-    let end = [" SSL enabled (", " GSS (", " SSL ("]
-        .iter()
-        .filter_map(|m| value.find(m))
-        .min()
-        .unwrap_or(value.len());
-    Some(value[..end].to_string()).filter(|v| !v.is_empty())
+fn application_name(keys: &str) -> Option<String> {
+    let at = keys.find("application_name=")? + "application_name=".len();
+    Some(keys[at..].to_string()).filter(|v| !v.is_empty())
 }
 
 fn activity_kind(r: &LogRecord) -> Option<EventKind> {
@@ -433,15 +541,7 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
         let (path, size) = activity::temp_file(msg)?;
         EventKind::TempFile { path, size }
     } else if msg.starts_with("process ") {
-        if let Some(w) = activity::lock_wait(msg, "still waiting for ", detail) {
-            EventKind::LockWait(w)
-        } else if let Some(w) = activity::lock_wait(msg, "acquired ", detail) {
-            EventKind::LockAcquired(w)
-        } else if msg.contains(" deadlock ") {
-            EventKind::LockOther
-        } else {
-            return None;
-        }
+        return locks::process_message(msg, detail);
     } else if let Some(rest) = msg.strip_prefix("connection received: ") {
         let kv = activity::key_values(rest);
         EventKind::ConnectionReceived {
@@ -450,7 +550,11 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
     } else if let Some(rest) = msg.strip_prefix("connection authenticated: ") {
         let kv = activity::key_values(rest);
         EventKind::ConnectionAuthenticated {
-            identity: find(&kv, "identity").map(|s| s.trim_matches('"').to_string()),
+            // PostgreSQL 18 names the user instead when the method sets no
+            // identity (trust).
+            identity: find(&kv, "identity")
+                .or_else(|| find(&kv, "user"))
+                .map(|s| s.trim_matches('"').to_string()),
             method: find(&kv, "method").map(|m| m.split(' ').next().unwrap_or("").to_string()),
         }
     } else if let Some((rest, replication)) = msg
@@ -461,13 +565,16 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
                 .map(|r| (r, true))
         })
     {
-        let kv = activity::key_values(rest);
+        let keys = connection::without_encryption(rest);
+        let kv = activity::key_values(keys);
         EventKind::Connection(Connection {
             user: find(&kv, "user"),
             database: find(&kv, "database"),
-            application: application_name(rest),
+            application: application_name(keys),
             replication,
         })
+    } else if let Some(rest) = msg.strip_prefix("connection ready: setup ") {
+        EventKind::ConnectionReady(connection::setup_durations(rest))
     } else if msg.starts_with("disconnection: ") {
         EventKind::Disconnection {
             session_ms: activity::session_time_ms(msg),
@@ -499,6 +606,12 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
         return None;
     };
     Some(k)
+}
+
+/// The vacuum, wraparound, transaction-state and statement-use kinds, of
+/// any severity.
+fn family_kind(r: &LogRecord) -> Option<EventKind> {
+    maintenance::classify(r).or_else(|| statements::classify(r))
 }
 
 fn find(kv: &[(&str, &str)], key: &str) -> Option<String> {

@@ -118,7 +118,9 @@ pub fn classify(r: &LogRecord) -> Option<EventKind> {
         "received smart shutdown request" => shutdown(ShutdownMode::Smart),
         "received fast shutdown request" => shutdown(ShutdownMode::Fast),
         "received immediate shutdown request" => shutdown(ShutdownMode::Immediate),
-        "database system is ready to accept read-only connections" => ServerEvent::StandbyReady,
+        "database system is ready to accept read-only connections"
+        // PostgreSQL 13 and older.
+        | "database system is ready to accept read only connections" => ServerEvent::StandbyReady,
         "out of memory" => out_of_memory(r.detail.as_deref()),
         _ if msg.starts_with("database system was interrupted while in recovery at ") => {
             ServerEvent::Interrupted { in_recovery: true }

@@ -50,6 +50,12 @@ pub struct Plan {
     pub query_text: Option<String>,
     /// The plan as logged, without the `Query Text` part for text plans.
     pub plan: String,
+    /// The bind parameters auto_explain wrote (`Query Parameters:`,
+    /// PostgreSQL 16+); `None` is SQL NULL.
+    pub params: Vec<Option<String>>,
+    /// `Query Identifier:` (PostgreSQL 14+ with `compute_query_id` and
+    /// `auto_explain.log_verbose`).
+    pub query_id: Option<i64>,
 }
 
 /// What a `duration:`/`statement:` message is.
@@ -119,54 +125,80 @@ fn parse_statement(body: &str, duration_ms: Option<f64>) -> Option<Statement> {
 fn parse_plan(duration_ms: f64, body: &str) -> Plan {
     let trimmed = body.trim_start();
     if trimmed.starts_with('{') {
-        let query_text = serde_json::from_str::<serde_json::Value>(trimmed)
-            .ok()
-            .and_then(|v| {
-                v.get("Query Text")
-                    .and_then(|q| q.as_str())
-                    .map(str::to_string)
-            });
-        return Plan {
-            duration_ms,
-            format: PlanFormat::Json,
-            query_text,
-            plan: trimmed.to_string(),
-        };
+        return json_plan(duration_ms, trimmed);
     }
-    match trimmed.strip_prefix("Query Text: ") {
-        Some(rest) => {
-            // The plan starts at the first node line: `Name  (cost=...`.
-            let mut offset = 0;
-            let mut split = None;
-            for line in rest.split_inclusive('\n') {
-                if offset > 0 && is_plan_node_line(line) {
-                    split = Some(offset);
-                    break;
-                }
-                offset += line.len();
+    let mut plan = Plan {
+        duration_ms,
+        format: PlanFormat::Text,
+        query_text: None,
+        plan: trimmed.to_string(),
+        params: Vec::new(),
+        query_id: None,
+    };
+    if let Some(rest) = trimmed.strip_prefix("Query Text: ") {
+        // The plan starts at the first node line: `Name  (cost=...`.
+        let mut offset = 0;
+        let mut split = None;
+        for line in rest.split_inclusive('\n') {
+            if offset > 0 && is_plan_node_line(line) {
+                split = Some(offset);
+                break;
             }
-            match split {
-                Some(at) => Plan {
-                    duration_ms,
-                    format: PlanFormat::Text,
-                    query_text: Some(rest[..at].trim_end_matches('\n').to_string()),
-                    plan: rest[at..].to_string(),
-                },
-                None => Plan {
-                    duration_ms,
-                    format: PlanFormat::Text,
-                    query_text: Some(rest.to_string()),
-                    plan: String::new(),
-                },
-            }
+            offset += line.len();
         }
-        None => Plan {
-            duration_ms,
-            format: PlanFormat::Text,
-            query_text: None,
-            plan: trimmed.to_string(),
-        },
+        let (head, tree) = match split {
+            Some(at) => (rest[..at].trim_end_matches('\n'), &rest[at..]),
+            None => (rest, ""),
+        };
+        // PostgreSQL 16+ writes the parameters between the text and the tree.
+        let (text, params) = split_query_parameters(head);
+        plan.query_text = Some(text.to_string());
+        plan.params = params;
+        plan.plan = tree.to_string();
     }
+    plan.query_id = text_query_id(&plan.plan);
+    plan
+}
+
+fn json_plan(duration_ms: f64, text: &str) -> Plan {
+    let doc = serde_json::from_str::<serde_json::Value>(text).ok();
+    let field = |k: &str| doc.as_ref().and_then(|v| v.get(k));
+    Plan {
+        duration_ms,
+        format: PlanFormat::Json,
+        query_text: field("Query Text")
+            .and_then(|q| q.as_str())
+            .map(str::to_string),
+        params: field("Query Parameters")
+            .and_then(|p| p.as_str())
+            .and_then(parse_param_list)
+            .unwrap_or_default(),
+        query_id: field("Query Identifier").and_then(|q| q.as_i64()),
+        plan: text.to_string(),
+    }
+}
+
+/// Takes a last `Query Parameters: $1 = ...` line off a text plan's query
+/// text. (A value may hold newlines, so it runs to the end.)
+fn split_query_parameters(head: &str) -> (&str, Vec<Option<String>>) {
+    const KEY: &str = "\nQuery Parameters: ";
+    if let Some(at) = head.rfind(KEY) {
+        if let Some(params) = parse_param_list(&head[at + KEY.len()..]) {
+            return (&head[..at], params);
+        }
+    }
+    (head, Vec::new())
+}
+
+/// `Query Identifier: -1234` after a text plan's tree.
+fn text_query_id(tree: &str) -> Option<i64> {
+    const KEY: &str = "Query Identifier: ";
+    let at = tree
+        .strip_prefix(KEY)
+        .map(|_| 0)
+        .or_else(|| tree.find("\nQuery Identifier: ").map(|i| i + 1))?;
+    let value = &tree[at + KEY.len()..];
+    value.lines().next()?.trim().parse().ok()
 }
 
 fn is_plan_node_line(line: &str) -> bool {
@@ -180,7 +212,12 @@ fn is_plan_node_line(line: &str) -> bool {
 /// Accepts the DETAIL `parameters: ...` and the CONTEXT `... with parameters: ...` forms.
 pub fn parse_params(text: &str) -> Option<Vec<Option<String>>> {
     let start = text.find("parameters: ")? + "parameters: ".len();
-    let s = &text.as_bytes()[start..];
+    parse_param_list(&text[start..])
+}
+
+/// Parses a parameter list as the server writes it: `$1 = '42', $2 = NULL`.
+pub fn parse_param_list(text: &str) -> Option<Vec<Option<String>>> {
+    let s = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
     loop {
