@@ -8,7 +8,7 @@
 //! csvlog by Python's csv module) in all three formats, the details against
 //! what the script did (`facts.json`).
 
-use super::statistics::{json_of, save_state};
+use super::statistics::merged_and_together;
 use super::*;
 
 const SERVERS: &[&str] = &["primary", "standby"];
@@ -230,32 +230,10 @@ fn summaries_show_crashes_archiving_and_out_of_memory() {
 
 #[test]
 fn merged_states_add_up_the_server_sections() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = save_state(
+    let (merged, both) = merged_and_together(
         "server-events/primary/postgresql.csv",
-        dir.path(),
-        "a.state",
-    );
-    let b = save_state(
         "server-events/standby/postgresql.csv",
-        dir.path(),
-        "b.state",
     );
-    let merged = json_of(&[
-        "merge",
-        "--format",
-        "json",
-        a.to_str().unwrap(),
-        b.to_str().unwrap(),
-    ]);
-    let both = analyze_json(&[
-        sample("server-events/primary/postgresql.csv")
-            .to_str()
-            .unwrap(),
-        sample("server-events/standby/postgresql.csv")
-            .to_str()
-            .unwrap(),
-    ]);
     assert_eq!(merged["server"], both["server"]);
     assert_eq!(n(&merged, "/server/crashes_total"), 2);
     assert!(n(&merged, "/server/wal_restored") > 0);
