@@ -8,6 +8,7 @@ mod json;
 mod markdown;
 mod pgbouncer;
 mod scope;
+mod server;
 mod text;
 
 pub use clock::{Clock, Tz};

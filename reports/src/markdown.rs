@@ -139,6 +139,7 @@ pub fn write_markdown<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> 
         }
     }
     crate::events::write_markdown(r, &mut out, cell, clock)?;
+    crate::server::write_markdown(r, &mut out, clock, cell)?;
     crate::pgbouncer::write_markdown(r, &mut out, cell)?;
     out.flush()
 }

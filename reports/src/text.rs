@@ -118,6 +118,7 @@ pub fn write_text<W: Write>(
     .collect();
     writeln!(out, "events: {}", events.join(", "))?;
     crate::events::write_headline(r, &mut out, |s| paint.severity_word(s))?;
+    crate::server::write_text(r, &mut out, |s| paint.severity_word(s), clock)?;
     write_queries(r, &mut out, paint)?;
     write_activity(r, &mut out, paint)?;
     crate::events::write_text(r, &mut out)?;

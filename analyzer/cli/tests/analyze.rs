@@ -715,3 +715,8 @@ mod languages;
 /// unclassified messages, on a real server pushed near wraparound.
 #[path = "analyze/maintenance_events.rs"]
 mod maintenance_events;
+
+/// Crashes, out of memory, archiving, page checksums, connection problems
+/// and replication on a real primary and standby, against the csvlog.
+#[path = "analyze/server_events.rs"]
+mod server_events;

@@ -18,6 +18,7 @@ mod report;
 mod run;
 mod run_pgbouncer;
 mod sections;
+pub mod server;
 mod since;
 mod split;
 mod state;

@@ -398,6 +398,9 @@ pub struct Sections {
     /// unclassified messages.
     #[serde(flatten)]
     pub events: crate::event_details::EventSections,
+    /// Crashes, out of memory, shutdowns, archiving, page verification and
+    /// connection problems, with their details.
+    pub server: crate::server::ServerReport,
 }
 
 /// Count, sum, maximum and mean of a measurement.
@@ -870,6 +873,7 @@ impl Sections {
                 .collect(),
             pgbouncer: crate::pgbouncer::PgbouncerReport::build(&stats.pgbouncer),
             events: crate::event_details::EventSections::build(stats),
+            server: crate::server::ServerReport::build(&stats.server),
         }
     }
 }

@@ -15,7 +15,8 @@ const MAGIC: &[u8; 8] = b"PGLOGST\0";
 /// 6: the details of vacuum, wraparound, lock and transaction-state events,
 /// and the unclassified messages.
 /// 7: errors by error class and the constraints violated.
-pub const STATE_VERSION: u32 = 7;
+/// 8: crashes, archiving, page checksums and connection problems.
+pub const STATE_VERSION: u32 = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {

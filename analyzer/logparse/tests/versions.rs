@@ -6,6 +6,7 @@
 //! stderr reader as the server writes them (continuation lines tab-led).
 
 use pglog_logparse::classify::activity::{CheckpointStats, MaintenanceStats};
+use pglog_logparse::classify::server::ServerEvent;
 use pglog_logparse::classify::statement::{Plan, PlanFormat};
 use pglog_logparse::message_format::MessageFormat;
 use pglog_logparse::{Classifier, Event, EventKind, InputFormat, Item, ReaderBuilder};
@@ -611,11 +612,13 @@ fn connection_forms_of_12_to_18() {
 #[test]
 fn startup_of_a_standby_before_and_after_14() {
     // src/backend/postmaster/postmaster.c, REL_13_STABLE and older: "read only".
+    // A hot standby's start has its own kind (a primary's is `Startup`).
+    let standby = EventKind::Server(ServerEvent::StandbyReady);
     let e = classify("database system is ready to accept read only connections");
-    assert_eq!(e.kind, EventKind::Startup);
+    assert_eq!(e.kind, standby);
     // REL_14_STABLE on: "read-only".
     let e = classify("database system is ready to accept read-only connections");
-    assert_eq!(e.kind, EventKind::Startup);
+    assert_eq!(e.kind, standby);
 }
 
 #[test]

@@ -16,6 +16,8 @@ use serde::Serialize;
 use std::io::{self, Write};
 
 const TEMPLATE: &str = include_str!("report.html");
+/// The server section (crashes, archiving, connection problems).
+const SERVER_TEMPLATE: &str = include_str!("server.html");
 /// Rows of each ranked table, and queries with a detail section.
 pub const TOP: usize = 20;
 
@@ -122,6 +124,8 @@ pub fn write_html<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> io::
     env.add_template("report.html", TEMPLATE)
         .map_err(io::Error::other)?;
     env.add_template("events.html", include_str!("events.html"))
+        .map_err(io::Error::other)?;
+    env.add_template("server.html", SERVER_TEMPLATE)
         .map_err(io::Error::other)?;
     let charts: Vec<ChartView> = charts::charts(r, clock)
         .into_iter()

@@ -282,22 +282,27 @@ pub(super) fn json_of(args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("one JSON document")
 }
 
-#[test]
-fn merged_states_equal_one_analysis_of_all_logs() {
+/// The reports of `pglog merge` of two sample logs' states, and of one
+/// analysis of both.
+pub(super) fn merged_and_together(a: &str, b: &str) -> (Value, Value) {
     let dir = tempfile::tempdir().unwrap();
-    let a = save_state("primary/postgresql.csv", dir.path(), "a.state");
-    let b = save_state("replica/postgresql.csv", dir.path(), "b.state");
+    let sa = save_state(a, dir.path(), "a.state");
+    let sb = save_state(b, dir.path(), "b.state");
     let merged = json_of(&[
         "merge",
         "--format",
         "json",
-        a.to_str().unwrap(),
-        b.to_str().unwrap(),
+        sa.to_str().unwrap(),
+        sb.to_str().unwrap(),
     ]);
-    let together = analyze_json(&[
-        sample("primary/postgresql.csv").to_str().unwrap(),
-        sample("replica/postgresql.csv").to_str().unwrap(),
-    ]);
+    let together = analyze_json(&[sample(a).to_str().unwrap(), sample(b).to_str().unwrap()]);
+    (merged, together)
+}
+
+#[test]
+fn merged_states_equal_one_analysis_of_all_logs() {
+    let (merged, together) =
+        merged_and_together("primary/postgresql.csv", "replica/postgresql.csv");
     assert_same(&merged, &together, "merged vs together");
     assert!(
         n(&merged, "/restartpoints/completed") > 0,

@@ -8,6 +8,7 @@ pub mod maintenance_usage;
 pub mod pgbouncer;
 pub mod plans;
 pub mod queries;
+pub mod server;
 pub mod sketch;
 
 use crate::fingerprint::{is_own_query, Fingerprinter};
@@ -139,6 +140,8 @@ pub struct Stats {
     /// Details of the vacuum, wraparound, lock and transaction-state
     /// events, and the messages left unclassified.
     pub events: events::EventStats,
+    /// Crashes, archiving, page checksums, connection problems.
+    pub server: server::ServerStats,
 }
 
 impl Stats {
@@ -182,6 +185,7 @@ impl AddAssign<&Stats> for Stats {
         self.slowest_plans.merge(&o.slowest_plans, &l);
         self.pgbouncer.merge(&o.pgbouncer, &l);
         self.events.merge(&o.events, &l);
+        self.server.merge(&o.server);
     }
 }
 
@@ -445,6 +449,9 @@ impl Folder {
                     1,
                 );
                 bump(&mut a.by_message, &normalize_message(&r.message), 1);
+            }
+            EventKind::Server(_) | EventKind::ConnectionProblem(_) | EventKind::Wal(_) => {
+                self.stats.server.add(e, &l)
             }
             EventKind::Audit(a) => {
                 let k = format!("{} {}", a.class, a.command);

@@ -5,13 +5,16 @@
 pub mod activity;
 pub mod carry;
 pub mod connection;
+pub mod connection_problems;
 pub mod error_class;
 pub mod locks;
 pub mod maintenance;
+pub mod server;
 pub mod sqlstate;
 pub mod statement;
 pub mod statements;
 pub mod vacuum_report;
+pub mod wal;
 
 use crate::record::{LogRecord, Severity, SqlState};
 use activity::{AuditEntry, CheckpointStats, DeadlockSide, LockWait, MaintenanceStats};
@@ -203,6 +206,11 @@ pub enum EventKind {
     // Forms of newer server versions.
     /// `connection ready: setup total=...` (PostgreSQL 18).
     ConnectionReady(connection::SetupDurations),
+    // Operational families: server start/stop/crash (server.rs), connection
+    // problems (connection_problems.rs), WAL, archiving and replication (wal.rs).
+    Server(server::ServerEvent),
+    ConnectionProblem(connection_problems::ConnectionProblem),
+    Wal(wal::WalEvent),
     Other,
 }
 
@@ -270,6 +278,9 @@ impl EventKind {
             EventKind::CursorExists { .. } => "cursor_exists",
             EventKind::NonstandardStringEscape { .. } => "nonstandard_string_escape",
             EventKind::ConnectionReady(_) => "connection_ready",
+            EventKind::Server(e) => e.key(),
+            EventKind::ConnectionProblem(p) => p.key(),
+            EventKind::Wal(e) => e.key(),
             EventKind::Other => "other",
         }
     }
@@ -401,6 +412,8 @@ impl Classifier {
         }
         activity_kind(r)
             .or_else(|| family_kind(r))
+            .or_else(|| operational_kind(r))
+            .or_else(|| server::lifecycle(r))
             .unwrap_or(EventKind::Other)
     }
 
@@ -479,8 +492,24 @@ fn error_kind(r: &LogRecord, sqlstate: Option<SqlState>) -> EventKind {
     };
     match reason {
         Some(reason) => EventKind::Cancel { reason },
-        None => EventKind::Error,
+        None => operational_kind(r).unwrap_or(EventKind::Error),
     }
+}
+
+/// A family's table of server message formats, as one set.
+fn format_table<T: Copy>(formats: &[(&str, T)]) -> crate::message_format::FormatSet<T> {
+    let mut set = crate::message_format::FormatSet::new();
+    for (format, class) in formats {
+        set.insert_str(format, *class).expect("a server format");
+    }
+    set
+}
+
+/// The server, connection-problem and WAL families, at any severity.
+fn operational_kind(r: &LogRecord) -> Option<EventKind> {
+    server::classify(r)
+        .or_else(|| connection_problems::classify(r))
+        .or_else(|| wal::classify(r))
 }
 
 /// `application_name` is the last key of `connection authorized:`, and its
@@ -489,43 +518,6 @@ fn application_name(keys: &str) -> Option<String> {
     let at = keys.find("application_name=")? + "application_name=".len();
     Some(keys[at..].to_string()).filter(|v| !v.is_empty())
 }
-
-const STARTUP: &[&str] = &[
-    "database system is ready to accept connections",
-    "database system is ready to accept read-only connections",
-    // PostgreSQL 13 and older.
-    "database system is ready to accept read only connections",
-];
-const SHUTDOWN: &[&str] = &["database system is shut down"];
-const LIFECYCLE: &[&str] = &[
-    "starting PostgreSQL",
-    "listening on ",
-    "database system was ",
-    "received fast shutdown request",
-    "received smart shutdown request",
-    "received immediate shutdown request",
-    "aborting any active transactions",
-    "shutting down",
-    "background worker \"",
-    "entering standby mode",
-    "redo starts at",
-    "redo done at",
-    "consistent recovery state reached",
-    "started streaming WAL",
-    "recovery restart point at",
-    "last completed transaction was at",
-    "invalid record length at",
-    "server process (PID",
-    "terminating any other active server processes",
-    "all server processes terminated",
-    "checkpointer process",
-    "archive recovery complete",
-    "selected new timeline ID",
-    "received promote request",
-    "starting backup recovery",
-    "completed backup recovery",
-    "database system is ready",
-];
 
 fn activity_kind(r: &LogRecord) -> Option<EventKind> {
     let msg = r.message.as_str();
@@ -617,12 +609,6 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
         }
     } else if msg.starts_with("AUDIT: ") {
         EventKind::Audit(activity::audit_entry(msg)?)
-    } else if STARTUP.iter().any(|s| msg.starts_with(s)) {
-        EventKind::Startup
-    } else if SHUTDOWN.iter().any(|s| msg.starts_with(s)) {
-        EventKind::Shutdown
-    } else if LIFECYCLE.iter().any(|s| msg.starts_with(s)) {
-        EventKind::Lifecycle
     } else {
         return None;
     };
