@@ -720,3 +720,7 @@ mod maintenance_events;
 /// and replication on a real primary and standby, against the csvlog.
 #[path = "analyze/server_events.rs"]
 mod server_events;
+
+/// Everyday NOTICEs and WARNINGs of applications and DBAs, and DEBUG lines.
+#[path = "analyze/message_classes.rs"]
+mod message_classes;

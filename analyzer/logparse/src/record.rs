@@ -57,6 +57,12 @@ impl Severity {
         }
     }
 
+    /// DEBUG1 to DEBUG5: developer diagnostics, logged only with
+    /// `log_min_messages = debugN`.
+    pub fn is_debug(self) -> bool {
+        self <= Severity::Debug1
+    }
+
     /// ERROR, FATAL and PANIC: the severities whose SQLSTATE is reported.
     pub fn is_error(self) -> bool {
         matches!(self, Severity::Error | Severity::Fatal | Severity::Panic)

@@ -203,9 +203,14 @@ impl Cluster {
 
     /// Runs one SQL command with psql; its output and whether it succeeded.
     pub fn psql(&self, sql: &str) -> (bool, String) {
+        self.psql_as("postgres", sql)
+    }
+
+    /// [`Cluster::psql`] as another user.
+    pub fn psql_as(&self, user: &str, sql: &str) -> (bool, String) {
         let out = Command::new(bin("psql"))
             .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres"])
+            .args(["-h", "127.0.0.1", "-U", user, "-d", "postgres"])
             .args(["-p", &self.port.to_string()])
             .arg("-c")
             .arg(sql)

@@ -151,6 +151,17 @@ const FORMATS: &[(&str, Build)] = &[
     ("skipping analyze of \"%s\" --- lock not available", |a| skip(a, true, "lock_not_available")),
     ("skipping vacuum of \"%s\" --- relation no longer exists", |a| skip(a, false, "relation_gone")),
     ("skipping analyze of \"%s\" --- relation no longer exists", |a| skip(a, true, "relation_gone")),
+    // commands/vacuum.c: a VACUUM or ANALYZE of every table by a user who
+    // does not own them all.
+    ("skipping \"%s\" --- only superuser can vacuum it", |a| skip(a, false, "not_owner")),
+    ("skipping \"%s\" --- only superuser or database owner can vacuum it", |a| skip(a, false, "not_owner")),
+    ("skipping \"%s\" --- only table or database owner can vacuum it", |a| skip(a, false, "not_owner")),
+    ("skipping \"%s\" --- only superuser can analyze it", |a| skip(a, true, "not_owner")),
+    ("skipping \"%s\" --- only superuser or database owner can analyze it", |a| skip(a, true, "not_owner")),
+    ("skipping \"%s\" --- only table or database owner can analyze it", |a| skip(a, true, "not_owner")),
+    ("skipping \"%s\" --- cannot vacuum non-tables or special system tables", |a| skip(a, false, "not_a_table")),
+    ("skipping \"%s\" --- cannot analyze non-tables or special system tables", |a| skip(a, true, "not_a_table")),
+    ("skipping \"%s\" --- cannot analyze this foreign table", |a| skip(a, true, "not_a_table")),
     // vacuumlazy.c: the wraparound failsafe (vacuum_failsafe_age).
     ("bypassing nonessential maintenance of table \"%s\" as a failsafe after %d index scans", |a| {
         EventKind::VacuumFailsafe {

@@ -203,6 +203,26 @@ pub enum EventKind {
     NonstandardStringEscape {
         escape: &'static str,
     },
+    /// `SET LOCAL can only be used in transaction blocks` (25P01 warning).
+    OutsideTransactionBlock {
+        command: String,
+    },
+    /// `no privileges were granted for "t"` and the like: a GRANT or REVOKE
+    /// that changed nothing (`none`) or not all it named.
+    PrivilegesNotChanged {
+        grant: bool,
+        none: bool,
+    },
+    /// `PID N is not a PostgreSQL backend process`: a signal function was
+    /// given a pid that is no backend.
+    NotABackend {
+        pid: Option<u32>,
+    },
+    /// `... does not exist, skipping` / `... already exists, skipping`.
+    IfExistsSkipped {
+        object: String,
+        exists: bool,
+    },
     // Forms of newer server versions.
     /// `connection ready: setup total=...` (PostgreSQL 18).
     ConnectionReady(connection::SetupDurations),
@@ -211,6 +231,9 @@ pub enum EventKind {
     Server(server::ServerEvent),
     ConnectionProblem(connection_problems::ConnectionProblem),
     Wal(wal::WalEvent),
+    /// A DEBUG1-5 message no other kind knows: the server's own diagnostics
+    /// (`log_min_messages = debugN`), hundreds of forms of no single meaning.
+    Debug,
     Other,
 }
 
@@ -277,10 +300,16 @@ impl EventKind {
             EventKind::CursorMissing { .. } => "cursor_missing",
             EventKind::CursorExists { .. } => "cursor_exists",
             EventKind::NonstandardStringEscape { .. } => "nonstandard_string_escape",
+            EventKind::OutsideTransactionBlock { .. } => "outside_transaction_block",
+            EventKind::PrivilegesNotChanged { .. } => "privileges_not_changed",
+            EventKind::NotABackend { .. } => "not_a_backend",
+            EventKind::IfExistsSkipped { exists: false, .. } => "drop_if_exists_skipped",
+            EventKind::IfExistsSkipped { exists: true, .. } => "create_if_not_exists_skipped",
             EventKind::ConnectionReady(_) => "connection_ready",
             EventKind::Server(e) => e.key(),
             EventKind::ConnectionProblem(p) => p.key(),
             EventKind::Wal(e) => e.key(),
+            EventKind::Debug => "debug",
             EventKind::Other => "other",
         }
     }
@@ -414,7 +443,11 @@ impl Classifier {
             .or_else(|| family_kind(r))
             .or_else(|| operational_kind(r))
             .or_else(|| server::lifecycle(r))
-            .unwrap_or(EventKind::Other)
+            .unwrap_or(if r.severity.is_debug() {
+                EventKind::Debug
+            } else {
+                EventKind::Other
+            })
     }
 
     fn statement_kind(&mut self, r: &LogRecord, parsed: Parsed) -> EventKind {

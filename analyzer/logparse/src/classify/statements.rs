@@ -2,7 +2,10 @@
 //! statements and cursors, common in application logs: statements sent to
 //! an aborted transaction (25P02), COMMIT without or BEGIN within a
 //! transaction (25P01/25001 warnings), unknown or duplicate prepared
-//! statements and cursors, and `\'` in a string literal. (The statements
+//! statements and cursors, `\'` in a string literal, commands that need a
+//! transaction block, GRANT/REVOKE that changed nothing, DROP ... IF EXISTS
+//! and CREATE ... IF NOT EXISTS that skipped, and signals sent to a pid that
+//! is no backend. (The statements
 //! themselves, with their durations, are read in `statement.rs`.)
 //!
 //! Forms: PostgreSQL 15's src/backend/access/transam/xact.c,
@@ -14,10 +17,14 @@ use crate::message_format::FormatSet;
 use crate::record::LogRecord;
 use std::sync::LazyLock;
 
-type Build = fn(Option<&str>) -> EventKind;
+type Build = fn(&[Option<&str>]) -> EventKind;
 
-fn name(a: Option<&str>) -> Option<String> {
-    a.map(str::to_string)
+fn name(a: &[Option<&str>]) -> Option<String> {
+    a.first().copied().flatten().map(str::to_string)
+}
+
+fn privileges(grant: bool, all: bool) -> EventKind {
+    EventKind::PrivilegesNotChanged { grant, none: !all }
 }
 
 const FORMATS: &[(&str, Build)] = &[
@@ -66,6 +73,30 @@ const FORMATS: &[(&str, Build)] = &[
         "nonstandard use of \\\\ in a string literal at character %d",
         |_| quote_escape("backslash"),
     ),
+    // xact.c: SET LOCAL, SET TRANSACTION, ... outside BEGIN/COMMIT.
+    ("%s can only be used in transaction blocks", |a| {
+        EventKind::OutsideTransactionBlock {
+            command: name(a).unwrap_or_default(),
+        }
+    }),
+    // catalog/aclchk.c: a GRANT/REVOKE by a user who holds no grant option.
+    ("no privileges were granted for \"%s\"", |_| privileges(true, false)),
+    ("no privileges were granted for column \"%s\" of relation \"%s\"", |_| privileges(true, false)),
+    ("not all privileges were granted for \"%s\"", |_| privileges(true, true)),
+    ("not all privileges were granted for column \"%s\" of relation \"%s\"", |_| privileges(true, true)),
+    ("no privileges could be revoked for \"%s\"", |_| privileges(false, false)),
+    ("no privileges could be revoked for column \"%s\" of relation \"%s\"", |_| privileges(false, false)),
+    ("not all privileges could be revoked for \"%s\"", |_| privileges(false, true)),
+    ("not all privileges could be revoked for column \"%s\" of relation \"%s\"", |_| privileges(false, true)),
+    // utils/adt/misc.c, storage/ipc/signalfuncs.c: pg_cancel_backend(),
+    // pg_terminate_backend(), pg_log_backend_memory_contexts() of a pid
+    // that is not a backend.
+    ("PID %d is not a PostgreSQL backend process", |a| EventKind::NotABackend {
+        pid: a.first().copied().flatten().and_then(|p| p.parse().ok()),
+    }),
+    ("PID %d is not a PostgreSQL server process", |a| EventKind::NotABackend {
+        pid: a.first().copied().flatten().and_then(|p| p.parse().ok()),
+    }),
     ("nonstandard use of escape in a string literal", |_| {
         quote_escape("escape")
     }),
@@ -90,8 +121,24 @@ static SET: LazyLock<FormatSet<Build>> = LazyLock::new(|| {
 
 /// The transaction-state or statement-use event of `r`, of any severity.
 pub fn classify(r: &LogRecord) -> Option<EventKind> {
-    let (_, build, args) = SET.find_captures(&r.message)?;
-    Some(build(args.first().copied().flatten()))
+    match SET.find_captures(&r.message) {
+        Some((_, build, args)) => Some(build(&args)),
+        None => if_exists_skip(&r.message),
+    }
+}
+
+/// The NOTICE of `DROP ... IF EXISTS` of something missing (`... does not
+/// exist, skipping`) or `CREATE ... IF NOT EXISTS` of something there
+/// (`... already exists, skipping`): some 150 messages of one shape.
+fn if_exists_skip(msg: &str) -> Option<EventKind> {
+    let (object, exists) = match msg.strip_suffix(" does not exist, skipping") {
+        Some(o) => (o, false),
+        None => (msg.strip_suffix(" already exists, skipping")?, true),
+    };
+    Some(EventKind::IfExistsSkipped {
+        object: object.to_string(),
+        exists,
+    })
 }
 
 #[cfg(test)]

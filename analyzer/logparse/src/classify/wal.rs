@@ -55,6 +55,8 @@ pub enum WalEvent {
     Promote,
     /// `selected new timeline ID: N`.
     TimelineSelected { timeline: u32 },
+    /// `restore point "name" created at X/X` (pg_create_restore_point()).
+    RestorePointCreated { name: String, lsn: String },
     /// `page verification failed, calculated checksum N but expected M`.
     ChecksumFailure { calculated: u32, expected: u32 },
     /// `invalid page in block N of relation R` (`; zeroing out page`).
@@ -84,6 +86,7 @@ impl WalEvent {
             WalEvent::WaitingForWal { .. } => "waiting_for_wal",
             WalEvent::Promote => "promote",
             WalEvent::TimelineSelected { .. } => "timeline_selected",
+            WalEvent::RestorePointCreated { .. } => "restore_point_created",
             WalEvent::ChecksumFailure { .. } => "checksum_failure",
             WalEvent::InvalidPage { .. } => "invalid_page",
         }
@@ -123,6 +126,7 @@ enum Class {
     WaitingForWal,
     Promote,
     Timeline,
+    RestorePoint,
     Checksum,
     InvalidPage,
     InvalidPageZeroed,
@@ -224,6 +228,8 @@ const FORMATS: &[(&str, Class)] = &[
         Class::WaitingForWal,
     ),
     ("received promote request", Class::Promote),
+    // access/transam/xlogfuncs.c
+    ("restore point \"%s\" created at %X/%X", Class::RestorePoint),
     ("promote trigger file found: %s", Class::Promote),
     ("selected new timeline ID: %u", Class::Timeline),
     (
@@ -289,6 +295,10 @@ pub fn classify(r: &LogRecord) -> Option<EventKind> {
         Class::Promote => WalEvent::Promote,
         Class::Timeline => WalEvent::TimelineSelected {
             timeline: number(&args, 0)?,
+        },
+        Class::RestorePoint => WalEvent::RestorePointCreated {
+            name: text(0),
+            lsn: lsn(1),
         },
         Class::Checksum => WalEvent::ChecksumFailure {
             calculated: number(&args, 0)?,
