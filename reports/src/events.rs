@@ -2,7 +2,7 @@
 //! headline item), vacuum, lock and transaction-state events, and the most
 //! frequent unclassified (`other`) messages.
 
-use crate::text::{one_line, thousands};
+use crate::plain::{one_line, thousands};
 use pglog_analyzer::event_details::WraparoundDatabase;
 use pglog_analyzer::Report;
 use std::collections::BTreeMap;

@@ -7,6 +7,7 @@ mod html;
 mod json;
 mod markdown;
 mod pgbouncer;
+mod plain;
 mod scope;
 mod server;
 mod text;

@@ -2,7 +2,8 @@
 //! Log text is untrusted: every cell is escaped so that it renders as the
 //! text it is, never as markup, links or HTML.
 
-use crate::text::{class_and_kind, human_bytes, ms, one_line, thousands, write_headline};
+use crate::plain::{human_bytes, one_line, thousands};
+use crate::text::{class_and_kind, ms, write_headline};
 use pglog_analyzer::Report;
 use std::io::{self, Write};
 

@@ -1,6 +1,6 @@
 //! The pgbouncer section of the terminal summary and of the Markdown report.
 
-use crate::text::{human_bytes, one_line, thousands};
+use crate::plain::{human_bytes, one_line, thousands};
 use pglog_analyzer::pgbouncer::PgbouncerCounts;
 use pglog_analyzer::Report;
 use std::collections::BTreeMap;

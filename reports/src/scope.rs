@@ -1,7 +1,7 @@
 //! The line that says which records a report covers: its time window and
 //! filters, and how many records they left out.
 
-use crate::text::{one_line, thousands};
+use crate::plain::{one_line, thousands};
 use pglog_analyzer::Report;
 
 /// `window: from 10:00:00.000 log time; filters: user ali*; 25 records

@@ -2,7 +2,7 @@
 //! crashes, out of memory, archive failures and page verification failures
 //! are headline items; shutdowns and connection problems follow.
 
-use crate::text::{human_bytes, one_line, thousands};
+use crate::plain::{human_bytes, one_line, thousands};
 use pglog_analyzer::server::{Occurrence, ServerReport};
 use pglog_analyzer::stats::server::{ArchiveFailure, Crash, OutOfMemory};
 use pglog_analyzer::Report;

@@ -223,7 +223,12 @@ fn note_languages(analysis: &Analysis) {
             );
         }
     }
-    for w in pglog_analyzer::language_warnings(&analysis.sources) {
+    for w in pglog_analyzer::language_warnings(
+        analysis
+            .sources
+            .iter()
+            .map(|s| (s.path.as_str(), &s.languages)),
+    ) {
         eprintln!("pglog: warning: {}: {}", w.path, w.message);
     }
 }

@@ -3,12 +3,12 @@
 //! lock type, transaction-state errors, and the most frequent messages left
 //! as `other`.
 
-use crate::report::rfc3339;
-use crate::sections::LockCellReport;
+use crate::report_cells::LockCellReport;
 use crate::stats::events::{
     EventStats, NotAvailableCell, TransactionStateStats, VacuumEventStats, WraparoundCell,
 };
 use crate::stats::Stats;
+use crate::time_text::rfc3339;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

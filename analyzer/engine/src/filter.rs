@@ -8,7 +8,7 @@
 //! records are folded into the statistics. A query is kept or left out with
 //! the record that completes it (its `duration:` line).
 
-use crate::report::rfc3339;
+use crate::time_text::rfc3339;
 use pglog_logparse::time::{days_from_civil, zone_offset_minutes, LogTime};
 use pglog_logparse::{Event, EventKind};
 use serde::{Deserialize, Serialize};

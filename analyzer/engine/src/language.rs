@@ -1,28 +1,10 @@
 //! The language each input was written in (`input.language`), and the
 //! warnings for records whose language pglog has no table for.
 
-use crate::report::FileReport;
-use crate::summary::Summary;
+use crate::summary::{LanguageCount, Summary};
 use pglog_logparse::translate::CATALOG_VERSION;
-use serde::{Deserialize, Serialize};
-
-/// Records written in one translated language.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
-)]
-pub struct LanguageCount {
-    pub records: u64,
-    /// Of those, records whose message is not in the language's table:
-    /// left as written (they count as `other` events).
-    pub untranslated: u64,
-}
-
-impl std::ops::AddAssign for LanguageCount {
-    fn add_assign(&mut self, o: LanguageCount) {
-        crate::totals::add_to(&mut self.records, o.records);
-        crate::totals::add_to(&mut self.untranslated, o.untranslated);
-    }
-}
+use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// A file whose records pglog could not all make English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -56,23 +38,21 @@ pub(crate) fn file_language(summary: &Summary) -> (Option<String>, u64) {
     (language, untranslated)
 }
 
-pub(crate) fn set_language(file: &mut FileReport, summary: &Summary) {
-    (file.language, file.untranslated) = file_language(summary);
-    file.languages = summary.languages.clone();
-}
-
-/// Warnings for the files with many records a table lacks.
-pub fn warnings(sources: &[FileReport]) -> Vec<LanguageWarning> {
+/// Warnings for the files (path, records by language) with many records a
+/// table lacks.
+pub fn warnings<'a>(
+    sources: impl IntoIterator<Item = (&'a str, &'a BTreeMap<String, LanguageCount>)>,
+) -> Vec<LanguageWarning> {
     let mut out = Vec::new();
-    for s in sources {
-        for (lang, c) in &s.languages {
+    for (path, languages) in sources {
+        for (lang, c) in languages {
             if c.records == 0
                 || (c.untranslated as f64) < WARN_UNTRANSLATED_SHARE * c.records as f64
             {
                 continue;
             }
             out.push(LanguageWarning {
-                path: s.path.clone(),
+                path: path.to_string(),
                 language: lang.clone(),
                 records: c.records,
                 untranslated: c.untranslated,

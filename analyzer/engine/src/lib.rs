@@ -15,6 +15,7 @@ mod options;
 pub mod pgbouncer;
 pub mod plan;
 mod report;
+mod report_cells;
 mod run;
 mod run_pgbouncer;
 mod sections;
@@ -26,18 +27,21 @@ pub mod stats;
 mod stream;
 mod summary;
 mod text;
+mod time_text;
 mod totals;
 
 pub use error::AnalyzeError;
 pub use inputs::{expand_all, expand_inputs, InputSpec};
-pub use language::{warnings as language_warnings, LanguageCount, LanguageWarning};
+pub use language::{warnings as language_warnings, LanguageWarning};
 pub use options::AnalyzeOptions;
 pub use report::{
-    report_json_schema, rfc3339, utc_offset, FileReport, ForeignSample, InputReport,
-    MalformedSample, Report, SkipKind, SkippedFile, SummaryReport, REPORT_SCHEMA,
+    report_json_schema, FileReport, ForeignSample, InputReport, MalformedSample, Report, SkipKind,
+    SkippedFile, SummaryReport, REPORT_SCHEMA,
 };
+pub use report_cells::*;
 pub use run::{analyze, run_analysis, Analysis};
 pub use sections::*;
 pub use state::{load_state, read_state, save_state, StateError, STATE_VERSION};
 pub use stream::{OpenStream, StreamInput};
-pub use summary::Summary;
+pub use summary::{LanguageCount, Summary};
+pub use time_text::{rfc3339, utc_offset};

@@ -2,7 +2,7 @@ use crate::filter::Filters;
 use crate::stats::Limits;
 use crate::stream::StreamInput;
 use pglog_logparse::format::DEFAULT_MAX_RECORD_BYTES;
-use pglog_logparse::{InputFormat, Prefix};
+use pglog_logparse::{InputFormat, Prefix, ReaderBuilder};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
@@ -47,5 +47,16 @@ impl Default for AnalyzeOptions {
             filter: None,
             progress: None,
         }
+    }
+}
+
+impl AnalyzeOptions {
+    /// A reader builder with the options' format, prefix and record limit.
+    pub(crate) fn reader_builder(&self) -> ReaderBuilder {
+        let mut b = ReaderBuilder::new();
+        b.format(self.format)
+            .prefix(self.prefix.clone())
+            .max_record_bytes(self.max_record_bytes);
+        b
     }
 }

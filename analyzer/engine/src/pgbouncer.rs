@@ -1,10 +1,10 @@
 //! The report's `pgbouncer` section, computed from
 //! [`PgbouncerStats`]: present when a pgbouncer log was read.
 
-use crate::report::rfc3339;
-use crate::sections::SessionBucket;
+use crate::report_cells::SessionBucket;
 use crate::stats::activity::SESSION_BUCKETS_S;
 use crate::stats::pgbouncer::{Ages, PgbouncerStats, StatsMinute, Who};
+use crate::time_text::rfc3339;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -8,6 +8,7 @@ use crate::sections::Sections;
 use crate::stats::Stats;
 pub use crate::summary::{ForeignSample, MalformedSample};
 use crate::summary::{REQUIRED_EVENTS, REQUIRED_SEVERITIES};
+use crate::time_text::{rfc3339, utc_offset};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -109,7 +110,15 @@ pub struct FileReport {
     /// Records by translated language (a log whose language changed at a
     /// reload has more than one).
     #[serde(default)]
-    pub languages: std::collections::BTreeMap<String, crate::language::LanguageCount>,
+    pub languages: std::collections::BTreeMap<String, crate::summary::LanguageCount>,
+}
+
+impl FileReport {
+    /// The file's language and its records' languages, from its summary.
+    pub(crate) fn set_language(&mut self, summary: &crate::summary::Summary) {
+        (self.language, self.untranslated) = crate::language::file_language(summary);
+        self.languages = summary.languages.clone();
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
@@ -203,7 +212,9 @@ impl Report {
                     .iter()
                     .filter_map(|s| Some((s.path.clone(), s.language.clone()?)))
                     .collect(),
-                language_warnings: crate::language::warnings(&sources),
+                language_warnings: crate::language::warnings(
+                    sources.iter().map(|s| (s.path.as_str(), &s.languages)),
+                ),
                 sources,
                 skipped,
                 window: None,
@@ -223,50 +234,5 @@ impl Report {
             },
             sections: Sections::build(stats),
         }
-    }
-}
-
-/// An offset from UTC in minutes as `+01:00`.
-pub fn utc_offset(min: i32) -> String {
-    let sign = if min < 0 { '-' } else { '+' };
-    format!("{sign}{:02}:{:02}", min.abs() / 60, min.abs() % 60)
-}
-
-/// Milliseconds since the epoch as `2026-11-23T10:00:00.123Z`.
-pub fn rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn rfc3339() {
-        assert_eq!(
-            super::rfc3339(1_795_428_000_123),
-            "2026-11-23T10:00:00.123Z"
-        );
     }
 }

@@ -21,8 +21,7 @@ use crate::stats::{Folder, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::classify::carry::{Carry, Handoff, Needs};
 use pglog_logparse::{
-    source, Classifier, Event, FormatError, InputFormat, Item, LogReader, Malformed, Opened,
-    Prefix, ReaderBuilder,
+    source, Classifier, Event, FormatError, InputFormat, Item, LogReader, Malformed, Opened, Prefix,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -259,14 +258,6 @@ fn is_explicit(input: &InputSpec) -> bool {
     )
 }
 
-pub(crate) fn builder(opts: &AnalyzeOptions) -> ReaderBuilder {
-    let mut b = ReaderBuilder::new();
-    b.format(opts.format)
-        .prefix(opts.prefix.clone())
-        .max_record_bytes(opts.max_record_bytes);
-    b
-}
-
 /// Reads from `inner` while adding the bytes read to the progress counter.
 struct Counted<R> {
     inner: R,
@@ -325,7 +316,7 @@ fn plan_input(input: &InputSpec, opts: &AnalyzeOptions, jobs: usize) -> Result<P
     if opened.compression != source::Compression::None {
         return Ok(Plan::Whole);
     }
-    let reader = match builder(opts).build(opened.reader) {
+    let reader = match opts.reader_builder().build(opened.reader) {
         Ok(r) => r,
         // The whole-file task reports or skips it.
         Err(_) => return Ok(Plan::Whole),
@@ -443,7 +434,7 @@ fn assemble(
         changed: None,
         ..Default::default()
     };
-    crate::language::set_language(&mut file, &stats.summary);
+    file.set_language(&stats.summary);
     Ok(FileOutcome::Read(file, stats))
 }
 
@@ -549,7 +540,7 @@ fn read_chunk(
         Ok(f)
     };
     let reader_at = |input: Box<dyn Read + Send>, offset: u64| {
-        let mut b = builder(opts);
+        let mut b = opts.reader_builder();
         b.format(format).prefix(prefix.cloned()).base_offset(offset);
         b.build(input).map_err(|e| match e {
             FormatError::Io(source) => read_err(source),
@@ -686,7 +677,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
             source,
         },
     };
-    let mut reader = match builder(opts).open(opened.reader) {
+    let mut reader = match opts.reader_builder().open(opened.reader) {
         Ok(Opened::Postgres(r)) => r,
         Ok(Opened::Pgbouncer(r)) => {
             return match read_pgbouncer(r, &name, &path, compression, opts)? {
@@ -779,7 +770,7 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
         changed: None,
         ..Default::default()
     };
-    crate::language::set_language(&mut file, &stats.summary);
+    file.set_language(&stats.summary);
     Ok(FileOutcome::Read(file, stats))
 }
 

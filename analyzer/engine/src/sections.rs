@@ -1,14 +1,15 @@
 //! The report's sections past the ingest summary, computed from [`Stats`]:
 //! ranked, with percentiles read from the sketches and times as RFC 3339.
 
-use crate::report::rfc3339;
+use crate::report_cells::{LockCellReport, SessionBucket};
 use crate::stats::activity::{
     AuthStats, CheckpointStats, DeadlockSample, SumMax, SESSION_BUCKETS_S,
 };
-use crate::stats::activity::{ErrorMessage, ErrorStats, LockCell, TableMaintenance};
+use crate::stats::activity::{ErrorMessage, ErrorStats, TableMaintenance};
 use crate::stats::queries::{PlanSample, QueryStats, Sample, StepStats};
 use crate::stats::sketch::{Sketch, RELATIVE_ERROR};
 use crate::stats::Stats;
+use crate::time_text::rfc3339;
 use pglog_logparse::classify::error_class;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -290,13 +291,6 @@ pub struct MinuteCount {
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct SessionBucket {
-    /// Upper bound in seconds; `null` for the open bucket.
-    pub le_s: Option<f64>,
-    pub count: u64,
-}
-
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MinuteReport {
     pub minute: String,
     pub queries: u64,
@@ -436,23 +430,6 @@ impl From<&StepStats> for StepReport {
             count: s.count,
             total_ms: s.total_ms(),
             max_ms: s.max_ms,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
-pub struct LockCellReport {
-    pub waits: u64,
-    pub acquired: u64,
-    pub wait_ms: f64,
-}
-
-impl From<&LockCell> for LockCellReport {
-    fn from(c: &LockCell) -> Self {
-        LockCellReport {
-            waits: c.waits,
-            acquired: c.acquired,
-            wait_ms: ms(c.wait_us),
         }
     }
 }

@@ -4,10 +4,10 @@
 //! `invalid page` error that followed it in the same process) and
 //! connection problems.
 
-use crate::report::rfc3339;
 use crate::stats::server::{
     ArchiveFailure, Checksum, Crash, InvalidPage, Kept, OutOfMemory, ServerStats, Timed, WalFile,
 };
+use crate::time_text::rfc3339;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -9,7 +9,6 @@
 
 use crate::filter::{Filters, TimeBound};
 use crate::inputs::InputSpec;
-use crate::run::builder;
 use crate::split::{record_start_from, record_start_in};
 use crate::stream::StreamInput;
 use crate::{AnalyzeError, AnalyzeOptions};
@@ -89,7 +88,7 @@ fn last_record_time(path: &Path, opts: &AnalyzeOptions) -> Result<Option<i64>, A
     };
     let opened = open(path).map_err(open_err)?;
     let compressed = opened.compression != source::Compression::None;
-    let Ok(reader) = builder(opts).build(opened.reader) else {
+    let Ok(reader) = opts.reader_builder().build(opened.reader) else {
         return Ok(None);
     };
     let (format, prefix) = (reader.format(), reader.prefix().cloned());
@@ -114,7 +113,8 @@ fn last_record_time(path: &Path, opts: &AnalyzeOptions) -> Result<Option<i64>, A
     match found.map_err(open_err)? {
         Some(t) => Ok(Some(t)),
         // No timed record in the stream's tail (one huge record): read it all.
-        None if compressed => Ok(builder(opts)
+        None if compressed => Ok(opts
+            .reader_builder()
             .build(open(path).map_err(open_err)?.reader)
             .ok()
             .and_then(latest)),
@@ -131,7 +131,11 @@ fn last_stream_time(s: &StreamInput, opts: &AnalyzeOptions) -> Result<Option<i64
             path: s.name.clone().into(),
             source,
         })?;
-    Ok(builder(opts).build(opened.reader).ok().and_then(latest))
+    Ok(opts
+        .reader_builder()
+        .build(opened.reader)
+        .ok()
+        .and_then(latest))
 }
 
 fn open(path: &Path) -> io::Result<source::Input> {
@@ -148,7 +152,7 @@ struct Tail<'a> {
 
 impl Tail<'_> {
     fn reader(&self, input: Box<dyn Read + Send>, offset: u64) -> Option<LogReader> {
-        let mut b = builder(self.opts);
+        let mut b = self.opts.reader_builder();
         b.format(self.format)
             .prefix(self.prefix.cloned())
             .base_offset(offset);

@@ -59,7 +59,7 @@ pub struct Summary {
     pub foreign_samples: Vec<ForeignSample>,
     /// Records written in a translated language, by language.
     #[serde(default)]
-    pub languages: BTreeMap<String, crate::language::LanguageCount>,
+    pub languages: BTreeMap<String, LanguageCount>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -82,13 +82,13 @@ pub struct ForeignSample {
 impl Summary {
     pub fn add_event(&mut self, e: &Event) {
         self.records += 1;
-        crate::stats::bump(&mut self.severities, e.record.severity.as_str(), 1);
+        crate::totals::bump(&mut self.severities, e.record.severity.as_str(), 1);
         if e.record.severity.is_error() {
             let key = e
                 .sqlstate
                 .map(|s| s.as_str().to_string())
                 .unwrap_or_else(|| "unknown".to_string());
-            crate::stats::bump(&mut self.sqlstates, &key, 1);
+            crate::totals::bump(&mut self.sqlstates, &key, 1);
             if e.sqlstate_inferred {
                 self.sqlstates_inferred += 1;
             }
@@ -99,7 +99,7 @@ impl Summary {
             EventKind::TempFile { size, .. } => add_to(&mut self.temp_file_bytes, *size),
             _ => {}
         }
-        crate::stats::bump(&mut self.events, e.kind.key(), 1);
+        crate::totals::bump(&mut self.events, e.kind.key(), 1);
         if let Some(lang) = e.record.language.written {
             let c = self.languages.entry(lang.code().to_string()).or_default();
             c.records += 1;
@@ -205,5 +205,23 @@ fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
+    }
+}
+
+/// Records written in one translated language.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct LanguageCount {
+    pub records: u64,
+    /// Of those, records whose message is not in the language's table:
+    /// left as written (they count as `other` events).
+    pub untranslated: u64,
+}
+
+impl std::ops::AddAssign for LanguageCount {
+    fn add_assign(&mut self, o: LanguageCount) {
+        crate::totals::add_to(&mut self.records, o.records);
+        crate::totals::add_to(&mut self.untranslated, o.untranslated);
     }
 }

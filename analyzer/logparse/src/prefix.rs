@@ -8,6 +8,7 @@
 //! matches nothing rather than something wrong.
 
 mod infer;
+pub mod translated;
 
 pub use infer::{infer_prefix, Closest, Inferred};
 
@@ -121,11 +122,11 @@ impl Label {
 
 /// Reads `LABEL:  ` at the start of `s`, English or translated; returns
 /// the label, the offset of the text and the languages of a translated
-/// label (see [`crate::translate::RecordLanguage::words`]).
+/// label (see [`crate::language::RecordLanguage::words`]).
 pub fn parse_any_label(s: &[u8]) -> Option<(Label, usize, u16)> {
     match parse_label(s) {
-        Some((label, n)) => Some((label, n, crate::translate::ENGLISH_WORDS)),
-        None => crate::translate::label(s),
+        Some((label, n)) => Some((label, n, crate::language::ENGLISH_WORDS)),
+        None => translated::label(s),
     }
 }
 
@@ -158,7 +159,7 @@ pub struct PrefixFields<'a> {
     pub query_id: Option<i64>,
     /// The line ended the prefix at `%q` (a process without a session).
     pub ended_at_q: bool,
-    /// The languages of the label (see [`crate::translate::RecordLanguage::words`]).
+    /// The languages of the label (see [`crate::language::RecordLanguage::words`]).
     pub label_words: u16,
 }
 

@@ -57,6 +57,14 @@ impl Severity {
         }
     }
 
+    /// A translated severity (`FEHLER`, `ОШИБКА`) and the languages that write it.
+    pub fn translated(word: &[u8]) -> Option<(Severity, u16)> {
+        crate::language::words::SEVERITIES
+            .iter()
+            .find(|(w, _, _)| w.as_bytes() == word)
+            .and_then(|&(_, en, mask)| Some((Severity::parse(en.as_bytes())?, mask)))
+    }
+
     /// DEBUG1 to DEBUG5: developer diagnostics, logged only with
     /// `log_min_messages = debugN`.
     pub fn is_debug(self) -> bool {
@@ -170,7 +178,7 @@ pub struct LogRecord {
     pub location: Option<String>,
     /// The language the record was written in (see [`crate::translate`]).
     #[serde(skip)]
-    pub language: crate::translate::RecordLanguage,
+    pub language: crate::language::RecordLanguage,
 }
 
 impl LogRecord {

@@ -80,7 +80,7 @@ fn format_value(
                 .chars()
                 .map(|c| {
                     if hidden_control(c) {
-                        crate::text::visible(c)
+                        crate::plain::visible(c)
                     } else {
                         c
                     }

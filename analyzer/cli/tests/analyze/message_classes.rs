@@ -64,7 +64,11 @@ fn everyday_messages_have_kinds_of_their_own_in_every_format() {
         let doc = analyze_path(&c.file(&format!("log/classes.{ext}")), &[]);
         let events = &doc["summary"]["events"];
         for (kind, count) in EXPECTED {
-            assert_eq!(events[kind].as_u64(), Some(*count), "{kind} in .{ext}: {events}");
+            assert_eq!(
+                events[kind].as_u64(),
+                Some(*count),
+                "{kind} in .{ext}: {events}"
+            );
         }
         assert_eq!(events.get("other"), None, ".{ext}: {}", doc["other_events"]);
     }
@@ -74,7 +78,11 @@ fn everyday_messages_have_kinds_of_their_own_in_every_format() {
 /// server's diagnostics: `debug`, not unknown.
 #[test]
 fn debug_messages_are_not_unknown() {
-    for f in ["postgresql.log.gz", "postgresql.csv.gz", "postgresql.json.gz"] {
+    for f in [
+        "postgresql.log.gz",
+        "postgresql.csv.gz",
+        "postgresql.json.gz",
+    ] {
         let doc = analyze_path(&sample(&format!("maintenance-events/{f}")), &[]);
         let events = &doc["summary"]["events"];
         assert!(events["debug"].as_u64().unwrap_or(0) >= 20, "{f}: {events}");

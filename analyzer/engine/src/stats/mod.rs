@@ -15,6 +15,7 @@ use crate::fingerprint::{is_own_query, Fingerprinter};
 use crate::summary::Summary;
 use crate::text::{head_chars, truncate_chars};
 use crate::totals::add_to;
+pub(crate) use crate::totals::bump;
 use activity::*;
 use pglog_logparse::classify::error_class;
 use pglog_logparse::classify::statement::{Plan, PlanFormat, Statement, StatementKind};
@@ -200,15 +201,6 @@ fn offer_plan(v: &mut Vec<PlanSample>, p: PlanSample, n: usize) {
     if pos < n {
         v.insert(pos, p);
         v.truncate(n);
-    }
-}
-
-pub(crate) fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
-    match map.get_mut(key) {
-        Some(v) => add_to(v, n),
-        None => {
-            map.insert(key.to_string(), n);
-        }
     }
 }
 

@@ -80,22 +80,46 @@ const FORMATS: &[(&str, Build)] = &[
         }
     }),
     // catalog/aclchk.c: a GRANT/REVOKE by a user who holds no grant option.
-    ("no privileges were granted for \"%s\"", |_| privileges(true, false)),
-    ("no privileges were granted for column \"%s\" of relation \"%s\"", |_| privileges(true, false)),
-    ("not all privileges were granted for \"%s\"", |_| privileges(true, true)),
-    ("not all privileges were granted for column \"%s\" of relation \"%s\"", |_| privileges(true, true)),
-    ("no privileges could be revoked for \"%s\"", |_| privileges(false, false)),
-    ("no privileges could be revoked for column \"%s\" of relation \"%s\"", |_| privileges(false, false)),
-    ("not all privileges could be revoked for \"%s\"", |_| privileges(false, true)),
-    ("not all privileges could be revoked for column \"%s\" of relation \"%s\"", |_| privileges(false, true)),
+    ("no privileges were granted for \"%s\"", |_| {
+        privileges(true, false)
+    }),
+    (
+        "no privileges were granted for column \"%s\" of relation \"%s\"",
+        |_| privileges(true, false),
+    ),
+    ("not all privileges were granted for \"%s\"", |_| {
+        privileges(true, true)
+    }),
+    (
+        "not all privileges were granted for column \"%s\" of relation \"%s\"",
+        |_| privileges(true, true),
+    ),
+    ("no privileges could be revoked for \"%s\"", |_| {
+        privileges(false, false)
+    }),
+    (
+        "no privileges could be revoked for column \"%s\" of relation \"%s\"",
+        |_| privileges(false, false),
+    ),
+    ("not all privileges could be revoked for \"%s\"", |_| {
+        privileges(false, true)
+    }),
+    (
+        "not all privileges could be revoked for column \"%s\" of relation \"%s\"",
+        |_| privileges(false, true),
+    ),
     // utils/adt/misc.c, storage/ipc/signalfuncs.c: pg_cancel_backend(),
     // pg_terminate_backend(), pg_log_backend_memory_contexts() of a pid
     // that is not a backend.
-    ("PID %d is not a PostgreSQL backend process", |a| EventKind::NotABackend {
-        pid: a.first().copied().flatten().and_then(|p| p.parse().ok()),
+    ("PID %d is not a PostgreSQL backend process", |a| {
+        EventKind::NotABackend {
+            pid: a.first().copied().flatten().and_then(|p| p.parse().ok()),
+        }
     }),
-    ("PID %d is not a PostgreSQL server process", |a| EventKind::NotABackend {
-        pid: a.first().copied().flatten().and_then(|p| p.parse().ok()),
+    ("PID %d is not a PostgreSQL server process", |a| {
+        EventKind::NotABackend {
+            pid: a.first().copied().flatten().and_then(|p| p.parse().ok()),
+        }
     }),
     ("nonstandard use of escape in a string literal", |_| {
         quote_escape("escape")

@@ -432,8 +432,8 @@ pub(crate) fn build_record(line: u64, fields: &[&str]) -> Result<LogRecord, RowE
     let short = |i: usize| (!fields[i].is_empty()).then(|| Short::from(fields[i]));
     let num = |i: usize| fields[i].parse::<u64>().ok();
     let (severity, words) = match Severity::parse(fields[11].as_bytes()) {
-        Some(s) => (s, crate::translate::ENGLISH_WORDS),
-        None => crate::translate::severity(fields[11].as_bytes())
+        Some(s) => (s, crate::language::ENGLISH_WORDS),
+        None => crate::record::Severity::translated(fields[11].as_bytes())
             .ok_or((MalformedKind::BadFields, UNKNOWN_SEVERITY))?,
     };
     let (time, _) = parse_pg_timestamp(fields[0].as_bytes())

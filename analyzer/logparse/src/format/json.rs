@@ -131,7 +131,7 @@ pub(crate) fn parse_entry(
     // translated one is read all the same.
     let (severity, words) = match Severity::parse(e.error_severity.as_bytes()) {
         Some(s) => (s, 0),
-        None => crate::translate::severity(e.error_severity.as_bytes())
+        None => crate::record::Severity::translated(e.error_severity.as_bytes())
             .ok_or((MalformedKind::BadFields, super::csv::UNKNOWN_SEVERITY))?,
     };
     let own = |v: Option<Cow<'_, str>>| v.filter(|s| !s.is_empty()).map(Cow::into_owned);

@@ -264,10 +264,10 @@ impl Stitcher {
                 let max = self.max_record;
                 let p = &mut self.pending[idx];
                 p.field = field;
-                if m.fields.label_words & !crate::translate::ENGLISH_WORDS != 0 {
+                if m.fields.label_words & !crate::language::ENGLISH_WORDS != 0 {
                     // `DETALLE:  ` after `ERROR:  `: the label tells what the severity does not.
                     let words = &mut p.record.language.words;
-                    *words = (*words & !crate::translate::ENGLISH_WORDS) | m.fields.label_words;
+                    *words = (*words & !crate::language::ENGLISH_WORDS) | m.fields.label_words;
                 }
                 p.append(field, text, true, max);
                 if !utf8_ok {

@@ -276,7 +276,7 @@ pub(crate) fn label_at(line: &[u8]) -> Option<usize> {
             return Some(start);
         }
     }
-    crate::translate::find_label(line)
+    super::translated::find_label(line)
 }
 
 /// What a slot was read as from its shape alone.
@@ -586,7 +586,7 @@ fn name_shape(s: &[u8]) -> Option<(Class, usize)> {
     if s.starts_with(b"[unknown]") {
         return Some((Class::Word, 9));
     }
-    if let Some(n) = crate::translate::unknown_name_len(s) {
+    if let Some(n) = super::translated::unknown_name_len(s) {
         return Some((Class::Word, n));
     }
     if s.starts_with(b"[local]") {

@@ -2,8 +2,7 @@
 //! a [`FormatSet`] that finds the msgid a translated message was written
 //! from. Unpacked on first use, once per process.
 
-use super::words;
-use super::Language;
+use crate::language::{words, Language};
 use crate::message_format::{Conversion, FormatSet, MessageFormat};
 use std::io::Read;
 use std::sync::OnceLock;

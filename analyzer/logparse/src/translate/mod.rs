@@ -3,11 +3,12 @@
 //! English msgids only.
 //!
 //! The readers accept the translated severities and stderr labels
-//! ([`severity`], [`label`]) and note in the record which languages spell
-//! them so. A [`Translator`] per file then finds the file's language (from
-//! those words, or from the first words of common messages when the
-//! language spells its severities as English does, as es and ja do) and
-//! writes each message, detail, hint and context line from its msgid. An
+//! ([`Severity::translated`], [`crate::prefix::translated::label`]) and
+//! note in the record which languages spell them so. A [`Translator`] per
+//! file then finds the file's language (from those words, or from the
+//! first words of common messages when the language spells its severities
+//! as English does, as es and ja do) and writes each message, detail, hint
+//! and context line from its msgid. An
 //! English log costs one check per record once its first records show it
 //! is English.
 //!
@@ -15,164 +16,12 @@
 //! `analyzer/logparse/translations/generate.py`.
 
 mod catalog;
-#[rustfmt::skip]
-mod words;
 
+use crate::language::{words, ALL};
+pub use crate::language::{Language, RecordLanguage, CATALOG_VERSION, ENGLISH_WORDS};
 use crate::message_format::Conversion;
-use crate::prefix::Label;
 use crate::record::{LogRecord, Severity};
 use std::sync::OnceLock;
-
-/// A language pglog has a table for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Language(u8);
-
-impl Language {
-    pub fn all() -> impl Iterator<Item = Language> {
-        (0..words::LANGUAGES.len() as u8).map(Language)
-    }
-
-    /// Its `lc_messages` code, e.g. `de`, `zh_CN`.
-    pub fn code(self) -> &'static str {
-        words::LANGUAGES[self.index()]
-    }
-
-    pub fn from_code(code: &str) -> Option<Language> {
-        Language::all().find(|l| l.code() == code)
-    }
-
-    fn index(self) -> usize {
-        usize::from(self.0)
-    }
-
-    fn bit(self) -> u16 {
-        1 << self.0
-    }
-
-    /// The lowest language of a mask.
-    fn first_of(mask: u16) -> Option<Language> {
-        (mask & ALL != 0).then(|| Language((mask & ALL).trailing_zeros() as u8))
-    }
-}
-
-/// The server version whose catalogs the tables come from.
-pub const CATALOG_VERSION: &str = words::VERSION;
-
-const ALL: u16 = (1 << words::LANGUAGES.len()) - 1;
-/// In [`RecordLanguage::words`]: the reader read an English severity from
-/// a format that translates severities (csvlog, stderr; not jsonlog).
-pub const ENGLISH_WORDS: u16 = 1 << 15;
-
-/// What is known of the language a record was written in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RecordLanguage {
-    /// Set by the reader: the languages that spell the record's severity
-    /// or labels as it found them (bit `i`: language `i`), or
-    /// [`ENGLISH_WORDS`]; 0 when the words tell nothing.
-    pub words: u16,
-    /// Set by the translator: the language the record was translated from
-    /// (None: English).
-    pub written: Option<Language>,
-    /// Written in `written`, but its message is not in that table: it is
-    /// left as it was.
-    pub untranslated: bool,
-}
-
-/// A translated severity (`FEHLER`, `ОШИБКА`) and the languages that write it.
-pub fn severity(word: &[u8]) -> Option<(Severity, u16)> {
-    words::SEVERITIES
-        .iter()
-        .find(|(w, _, _)| w.as_bytes() == word)
-        .and_then(|&(_, en, mask)| Some((Severity::parse(en.as_bytes())?, mask)))
-}
-
-/// A translated label (`FEHLER:  `, `TIPP:  `, `ASTUCE :  `) at the start
-/// of `s`: the label, where its text starts and the languages that write it.
-pub fn label(s: &[u8]) -> Option<(Label, usize, u16)> {
-    let labels = labels();
-    let (from, to) = labels.by_first[usize::from(*s.first()?)];
-    labels.all[usize::from(from)..usize::from(to)]
-        .iter()
-        .find(|l| s.starts_with(l.text.as_bytes()))
-        .map(|l| (l.label, l.text.len(), l.mask))
-}
-
-/// Where the first translated label of `line` starts (for prefix
-/// inference, which looks for the label after an unknown prefix).
-pub fn find_label(line: &[u8]) -> Option<usize> {
-    memchr::memchr(b':', line)?;
-    labels()
-        .all
-        .iter()
-        .filter_map(|l| {
-            memchr::memmem::find_iter(line, l.text.as_bytes())
-                .find(|&at| at == 0 || !is_word_byte(line[at - 1]))
-        })
-        .min()
-}
-
-/// The length of a translated `[unknown]` (`[unbekannt]`) at the start of `s`.
-pub fn unknown_name_len(s: &[u8]) -> Option<usize> {
-    if s.first() != Some(&b'[') {
-        return None;
-    }
-    words::UNKNOWN
-        .iter()
-        .find(|w| s.starts_with(w.as_bytes()))
-        .map(|w| w.len())
-}
-
-fn is_word_byte(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c >= 0x80
-}
-
-struct LabelWord {
-    text: String,
-    label: Label,
-    mask: u16,
-}
-
-/// Severities with `:  ` after them and the other labels, by first byte,
-/// longest first (`ФАТАЛЬНО:  ` before a shorter word it starts with).
-struct Labels {
-    all: Vec<LabelWord>,
-    /// The range of `all` that starts with each byte.
-    by_first: [(u16, u16); 256],
-}
-
-fn labels() -> &'static Labels {
-    static LABELS: OnceLock<Labels> = OnceLock::new();
-    LABELS.get_or_init(|| {
-        let mut all: Vec<LabelWord> = words::SEVERITIES
-            .iter()
-            .filter_map(|&(w, en, mask)| {
-                Some(LabelWord {
-                    text: format!("{w}:  "),
-                    label: Label::Severity(Severity::parse(en.as_bytes())?),
-                    mask,
-                })
-            })
-            .collect();
-        all.extend(words::LABELS.iter().filter_map(|&(w, en, mask)| {
-            let (label, _) = crate::prefix::parse_label(en.as_bytes())?;
-            Some(LabelWord {
-                text: w.to_string(),
-                label,
-                mask,
-            })
-        }));
-        all.sort_by_key(|l| (l.text.as_bytes()[0], std::cmp::Reverse(l.text.len())));
-        let mut by_first = [(0u16, 0u16); 256];
-        for (i, l) in all.iter().enumerate() {
-            let r = &mut by_first[usize::from(l.text.as_bytes()[0])];
-            if r.1 == 0 {
-                r.0 = i as u16;
-            }
-            r.1 = i as u16 + 1;
-        }
-        Labels { all, by_first }
-    })
-}
 
 /// How many records, at most, a file's language is looked for in before
 /// it is taken for English.
@@ -550,16 +399,6 @@ mod tests {
             c,
             "connection authorized: user=postgres database=postgres application_name=psql"
         );
-    }
-
-    #[test]
-    fn severities_and_labels() {
-        assert_eq!(severity(b"FEHLER"), Some((Severity::Error, de().bit())));
-        let (l, n, mask) = label("ASTUCE :  x".as_bytes()).unwrap();
-        assert_eq!((l, n), (Label::Hint, 10));
-        assert_eq!(Language::first_of(mask).unwrap().code(), "fr");
-        assert_eq!(label(b"ERROR:  x"), None);
-        assert_eq!(find_label("2026 [1] FEHLER:  x".as_bytes()), Some(9));
     }
 
     #[test]
