@@ -27,6 +27,7 @@ pub mod prefix;
 pub mod record;
 pub mod redact;
 pub mod source;
+mod tables;
 pub mod time;
 pub mod translate;
 

@@ -11,6 +11,7 @@
 
 use crate::message_format::{FormatSet, MessageFormat};
 use crate::record::{LogRecord, Severity, SqlState};
+use crate::tables::unescape;
 use std::sync::OnceLock;
 
 const TABLE: &str = include_str!("sqlstate-table.tsv");
@@ -140,24 +141,6 @@ fn table_row(line: &str) -> Option<(String, Code)> {
         code: SqlState::parse(code.as_bytes()),
     };
     Some((unescape(format), code))
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
 }
 
 /// The SQLSTATE for an ERROR/FATAL/PANIC record that does not carry one.

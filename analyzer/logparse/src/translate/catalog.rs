@@ -4,6 +4,7 @@
 
 use crate::language::{words, Language};
 use crate::message_format::{Conversion, FormatSet, MessageFormat};
+use crate::tables::unescape;
 use std::io::Read;
 use std::sync::OnceLock;
 
@@ -81,27 +82,6 @@ fn loose(f: &MessageFormat) -> bool {
 }
 
 const MIN_LEADING_TEXT_FIXED_BYTES: usize = 12;
-
-fn unescape(s: &str) -> String {
-    if !s.contains('\\') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some(other) => out.push(other),
-            None => out.push('\\'),
-        }
-    }
-    out
-}
 
 impl English {
     /// The English format for these arguments: the plural form unless the
