@@ -303,6 +303,7 @@ fn lex(sql: &str, out: &mut String, mut spill: Option<&mut Spill>) {
     let mut o: Vec<u8> = std::mem::take(out).into_bytes();
     let mut i = 0;
     let mut space = false;
+    let mut lists = OrdinalLists::default();
     while i < b.len() {
         if o.len() >= SPILL_AT {
             if let Some(sp) = spill.as_deref_mut() {
@@ -351,18 +352,25 @@ fn lex(sql: &str, out: &mut String, mut spill: Option<&mut Spill>) {
                 }
             }
             b'0'..=b'9' | b'.' if starts_number(b, i) => {
+                let start = i;
                 i = skip_number(b, i);
-                emit(&mut o, &mut space, b"0");
-                collapse_in_list(&mut o);
+                if lists.is_ordinal(&o, &b[start..i], &b[i..]) {
+                    emit(&mut o, &mut space, &b[start..i]);
+                } else {
+                    emit(&mut o, &mut space, b"0");
+                    collapse_in_list(&mut o);
+                }
             }
             _ if is_ident(c) => {
                 let start = i;
                 while i < b.len() && (is_ident(b[i]) || b[i] == b'$') {
                     i += 1;
                 }
+                lists.word(&o, &b[start..i]);
                 emit(&mut o, &mut space, &b[start..i]);
             }
             _ => {
+                lists.punctuation(c);
                 emit(&mut o, &mut space, &b[i..i + 1]);
                 i += 1;
             }
@@ -373,6 +381,102 @@ fn lex(sql: &str, out: &mut String, mut spill: Option<&mut Spill>) {
         o.pop();
     }
     *out = String::from_utf8(o).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into());
+}
+
+/// Where the lexer is in `GROUP BY` and `ORDER BY` lists of a SELECT, whose
+/// integers are column positions (`GROUP BY 1, 2`), not constants: they are
+/// kept, as the server and pg_stat_statements keep them. In a window's or an
+/// aggregate's `ORDER BY` (no SELECT at that depth) an integer is a constant.
+#[derive(Default)]
+struct OrdinalLists {
+    depth: usize,
+    /// Bit `d`: a SELECT was seen at bracket depth `d` (depths below 64).
+    select_at: u64,
+    /// The depth of the open position list.
+    list_at: Option<usize>,
+}
+
+/// Words that end a `GROUP BY` / `ORDER BY` list.
+const LIST_ENDS: &[&[u8]] = &[
+    b"limit",
+    b"offset",
+    b"having",
+    b"window",
+    b"fetch",
+    b"for",
+    b"union",
+    b"intersect",
+    b"except",
+    b"returning",
+    b"from",
+    b"where",
+    b"select",
+];
+
+impl OrdinalLists {
+    fn bit(&self) -> u64 {
+        1u64.checked_shl(self.depth as u32).unwrap_or(0)
+    }
+
+    /// A word about to be written after the lexed text `o`.
+    fn word(&mut self, o: &[u8], w: &[u8]) {
+        if w.eq_ignore_ascii_case(b"select") {
+            self.select_at |= self.bit();
+        }
+        if self.list_at == Some(self.depth) && LIST_ENDS.iter().any(|e| w.eq_ignore_ascii_case(e)) {
+            self.list_at = None;
+        }
+        if w.eq_ignore_ascii_case(b"by")
+            && (ends_with_word(o, b"group") || ends_with_word(o, b"order"))
+            && self.select_at & self.bit() != 0
+        {
+            self.list_at = Some(self.depth);
+        }
+    }
+
+    fn punctuation(&mut self, c: u8) {
+        match c {
+            b'(' | b'[' => {
+                self.depth += 1;
+                self.select_at &= !self.bit();
+            }
+            b')' | b']' => {
+                if self.list_at == Some(self.depth) {
+                    self.list_at = None;
+                }
+                self.select_at &= !self.bit();
+                self.depth = self.depth.saturating_sub(1);
+            }
+            b';' => self.list_at = None,
+            _ => {}
+        }
+    }
+
+    /// Whether the number `n`, written after `o` with `rest` after it, is a
+    /// whole item of an open position list.
+    fn is_ordinal(&self, o: &[u8], n: &[u8], rest: &[u8]) -> bool {
+        if self.list_at != Some(self.depth) || !n.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        let after_start = o.last() == Some(&b',') || ends_with_word(o, b"by");
+        let next = rest.iter().find(|c| !c.is_ascii_whitespace());
+        let item_ends = match next {
+            None => true,
+            Some(&c) => matches!(c, b',' | b')' | b';') || is_ident(c),
+        };
+        after_start && item_ends
+    }
+}
+
+/// Whether `o`, trailing spaces aside, ends with the word `w` (any case).
+fn ends_with_word(o: &[u8], w: &[u8]) -> bool {
+    let mut k = o.len();
+    while k > 0 && o[k - 1] == b' ' {
+        k -= 1;
+    }
+    k >= w.len()
+        && o[k - w.len()..k].eq_ignore_ascii_case(w)
+        && (k == w.len() || !is_ident(o[k - w.len() - 1]))
 }
 
 fn emit(o: &mut Vec<u8>, space: &mut bool, bytes: &[u8]) {
@@ -570,6 +674,30 @@ mod tests {
             let once = lex(q);
             assert_eq!(lex(&once), once, "{q}");
         }
+    }
+
+    #[test]
+    fn column_positions_are_kept_constants_are_not() {
+        assert_eq!(
+            lex("SELECT a, count(*) FROM t WHERE x = 5 GROUP BY 1, 2 ORDER BY 2 DESC, 1 LIMIT 5"),
+            "SELECT a, count(*) FROM t WHERE x = 0 GROUP BY 1, 2 ORDER BY 2 DESC, 1 LIMIT 0"
+        );
+        // In a subquery too; not in expressions, windows or aggregates.
+        assert_eq!(
+            lex("SELECT * FROM (SELECT a FROM t ORDER BY 1) s ORDER BY a + 1, 2::int"),
+            "SELECT * FROM (SELECT a FROM t ORDER BY 1) s ORDER BY a + 0, 0::int"
+        );
+        assert_eq!(
+            lex("SELECT sum(x) OVER (ORDER BY 1), array_agg(x ORDER BY 2) FROM t GROUP BY 3"),
+            "SELECT sum(x) OVER (ORDER BY 0), array_agg(x ORDER BY 0) FROM t GROUP BY 3"
+        );
+        let mut f = Fingerprinter::new();
+        let k =
+            f.key("select o.n, count(*) from t where c = 'x' group by 1, 2 order by 1 asc limit 1");
+        assert_eq!(
+            &*k.normalized,
+            "select o.n, count(*) from t where c = $1 group by 1, 2 order by 1 asc limit $2"
+        );
     }
 
     #[test]

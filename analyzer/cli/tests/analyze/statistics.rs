@@ -125,6 +125,77 @@ fn calls_per_query_equal_pg_stat_statements() {
     }
 }
 
+/// The normalized text of each query equals pg_stat_statements' for the
+/// same statement: `$n` numbered as the server numbers its constants, and
+/// `GROUP BY 1, 2` / `ORDER BY 1` kept as the column positions they are.
+/// Compared where the two are meant to agree: queries (not utility
+/// statements, which pglog shows with placeholders and pg_stat_statements
+/// 15 with their first values), without `IN` lists (which pglog folds into
+/// one `$1`), and whose fingerprint names one pg_stat_statements entry.
+#[test]
+fn normalized_texts_equal_pg_stat_statements() {
+    let pgss: Value = serde_json::from_str(
+        &std::fs::read_to_string(sample("expected-pg-stat-statements.json")).unwrap(),
+    )
+    .unwrap();
+    let mut fp = Fingerprinter::new();
+    let rows: Vec<(u64, &str)> = pgss
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["query"].as_str().unwrap())
+        .map(|q| (fp.key(q).fingerprint, q))
+        .collect();
+    let comparable: Vec<(String, &str)> = rows
+        .iter()
+        .filter(|(f, q)| {
+            let lower = q.to_ascii_lowercase();
+            ["select", "insert", "update", "delete", "with"]
+                .iter()
+                .any(|w| lower.starts_with(w))
+                && !lower.contains(" in (")
+                && rows.iter().filter(|(g, _)| g == f).count() == 1
+        })
+        .map(|(f, q)| (format!("{f:016x}"), *q))
+        .collect();
+    assert!(comparable.len() >= 25, "{}", comparable.len());
+    assert!(
+        comparable
+            .iter()
+            .any(|(_, q)| q.contains("group by 1, 2 order by 1")),
+        "the workload has a query with column positions"
+    );
+    for file in [
+        "primary/postgresql.csv",
+        "primary/postgresql.json",
+        "primary/postgresql.log",
+    ] {
+        let doc = analyze_path(&sample(file), &[]);
+        let ours: BTreeMap<&str, &str> = doc["queries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| {
+                (
+                    q["fingerprint"].as_str().unwrap(),
+                    q["normalized"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let differ: Vec<String> = comparable
+            .iter()
+            .filter(|(f, q)| ours.get(f.as_str()) != Some(q))
+            .map(|(f, q)| {
+                format!(
+                    "pg_stat_statements: {q}\npglog:              {:?}",
+                    ours.get(f.as_str())
+                )
+            })
+            .collect();
+        assert!(differ.is_empty(), "{file}:\n{}", differ.join("\n"));
+    }
+}
+
 #[test]
 fn any_jobs_and_any_split_give_the_same_report() {
     for file in [
