@@ -97,6 +97,10 @@ pub struct MessageFormat {
     slots: Vec<Slot>,
     /// Number of arguments the format takes (hidden `*` precisions included).
     arity: usize,
+    /// Bytes of fixed words, and the longest of them: a text shorter than
+    /// the one or without the other is rejected before any backtracking.
+    fixed: usize,
+    longest: usize,
 }
 
 /// The most backtracking steps one match may take: a pathological format
@@ -195,10 +199,16 @@ impl MessageFormat {
             s.arg = arity;
             arity += 1;
         }
+        let fixed = literals.iter().map(String::len).sum();
+        let longest = (0..literals.len())
+            .max_by_key(|&i| literals[i].len())
+            .unwrap_or(0);
         Ok(MessageFormat {
             literals,
             slots,
             arity,
+            fixed,
+            longest,
         })
     }
 
@@ -216,7 +226,7 @@ impl MessageFormat {
 
     /// Bytes of fixed words: the more, the more specific the format.
     pub fn fixed_len(&self) -> usize {
-        self.literals.iter().map(String::len).sum()
+        self.fixed
     }
 
     /// Whether the whole of `text` is this format's output.
@@ -251,6 +261,12 @@ impl MessageFormat {
 
     /// Byte spans of each slot's text in `text`.
     fn match_spans(&self, text: &str) -> Option<Vec<(usize, usize)>> {
+        let longest = self.literals[self.longest].as_bytes();
+        if text.len() < self.fixed
+            || (!longest.is_empty() && memchr::memmem::find(text.as_bytes(), longest).is_none())
+        {
+            return None;
+        }
         let rest = text.strip_prefix(self.literals[0].as_str())?;
         let mut spans = Vec::with_capacity(self.slots.len());
         let mut budget = STEP_BUDGET;
