@@ -5,7 +5,9 @@
 # log_min_duration_statement = 0, connections, checkpoints, autovacuum, temp
 # files and auto_explain plans, until the csvlog reaches SIZE_MB. About 2
 # minutes per GiB on 2 cores. Run as root (the server runs as an
-# unprivileged user).
+# unprivileged user). The server writes the same records as csvlog, jsonlog
+# and stderr (log_line_prefix '%m [%p] '): OUT.csv, and OUT.json and OUT.log
+# beside it.
 #
 #   sample-logs/generate-day.sh SIZE_MB OUT.csv
 set -euo pipefail
@@ -36,7 +38,8 @@ port = $port
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$work'
 logging_collector = on
-log_destination = 'csvlog'
+log_destination = 'csvlog,jsonlog,stderr'
+log_line_prefix = '%m [%p] '
 log_directory = 'log'
 log_filename = 'postgresql'
 log_rotation_size = 0
@@ -69,6 +72,8 @@ EOF
     done
     pg "$BIN/pg_ctl" -D "$work/data" -m fast -w stop >/dev/null
     cp "$log" "$DAY"
+    cp "$work/data/log/postgresql.json" "${DAY%.csv}.json"
+    cp "$work/data/log/postgresql" "${DAY%.csv}.log"
 }
 
 generate_day
