@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Instructions per record per stage of `pglog analyze -j 1` (read,
+# decompress, split into fields, timestamp, classify, fingerprint and
+# pg_query, statistics, report), counted by callgrind on the same records in
+# csvlog, jsonlog and stderr: those in the first PROFILE_MB MB of the
+# benchmark day's csvlog. Instruction counts do not depend on what else the
+# machine runs, so this measures on a busy machine too.
+#
+#   analyzer/bench/profile.sh                       # csv json log, 20 MB
+#   PROFILE_INPUTS="csv log.gz json.zst" ...        # formats, and compressed copies
+#   PROFILE_MB=50 PROFILE_JSON=profile.json ...     # more records; the figures as JSON
+#   PGLOG=/path/to/pglog ...                        # a given binary
+#
+# The default binary is a release build with line tables (so that code
+# inlined across modules counts for the module it was written in), in
+# target/profile-build (PROFILE_TARGET_DIR). The stages are matched by module and source path in
+# stages.py; the day is analyzer/bench/run.sh's (BENCH_DIR).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+BENCH_DIR=${BENCH_DIR:-/var/tmp/pglog-bench}
+MB=${PROFILE_MB:-20}
+INPUTS=${PROFILE_INPUTS:-csv json log}
+WORK=${PROFILE_DIR:-$REPO/target/profile-data/${MB}mb}
+# shellcheck source=slices.sh
+. "$HERE/slices.sh"
+
+for tool in valgrind callgrind_annotate zstd; do
+    command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install valgrind zstd)" >&2; exit 1; }
+done
+for f in csv json log; do
+    [ -s "$BENCH_DIR/day.$f" ] || { echo "no $BENCH_DIR/day.$f: run analyzer/bench/run.sh first" >&2; exit 1; }
+done
+
+if [ -z "${PGLOG:-}" ]; then
+    export CARGO_TARGET_DIR=${PROFILE_TARGET_DIR:-$REPO/target/profile-build}
+    (cd "$REPO" && CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build -q --release --locked -p pglog)
+    PGLOG=$CARGO_TARGET_DIR/release/pglog
+fi
+
+if stale "$WORK/day.log" "$BENCH_DIR/day.csv"; then
+    echo "cutting the records of the first $MB MB ..." >&2
+    cut_day "$BENCH_DIR" "$MB" "$WORK"
+fi
+
+columns=()
+for input in $INPUTS; do
+    file=$WORK/day.$input
+    plain=$WORK/day.${input%%.*}
+    if [ "$file" != "$plain" ] && stale "$file" "$plain"; then
+        case $input in
+            *.gz) gzip -c "$plain" > "$file";;
+            *.zst) zstd -q -c "$plain" > "$file";;
+        esac
+    fi
+    out=$WORK/callgrind.$input.out
+    echo "callgrind on day.$input ($(( $(stat -c %s "$file") / 1000000 )) MB) ..." >&2
+    valgrind -q --tool=callgrind --demangle=no --callgrind-out-file="$out" \
+        "$PGLOG" analyze -q -j 1 --format json -o "$WORK/report.$input.json" "$file"
+    records=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["input"]["records"])' \
+        "$WORK/report.$input.json")
+    columns+=("$input=$out:$records")
+done
+python3 "$HERE/stages.py" ${PROFILE_JSON:+--json "$PROFILE_JSON"} "${columns[@]}"
+echo "callgrind files: $WORK/callgrind.*.out (callgrind_annotate --inclusive=yes FILE | head -60)" >&2
