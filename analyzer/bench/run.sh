@@ -197,6 +197,10 @@ for f in $FORMATS; do
     t=$(hyper "badger-$f" 1 /usr/bin/time -v -o "$tmp/badger-$f.time" \
         pgbadger -q -j 1 "${badger_format[@]}" -o "$tmp/badger-$f.html" "$slice")
     rss=$(awk -F: '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$tmp/badger-$f.time")
+    # A pgBadger that read nothing would look fast.
+    queries=$(grep -o '<span class="figure">[0-9,]*</span> <span class="figure-label">Number of queries' \
+        "$tmp/badger-$f.html" | head -1 | tr -cd '0-9')
+    [ "${queries:-0}" -gt 0 ] || { echo "pgBadger found no queries in slice.$f" >&2; exit 1; }
     row "$f" "$slice" "pgbadger -j 1" "$bytes" "" "$t" "$rss"
 done
 

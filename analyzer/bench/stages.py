@@ -21,6 +21,8 @@ from collections import defaultdict
 
 # (stage, symbol pattern, source file pattern); None matches nothing.
 STAGES = [
+    # Writing the report: serde's Serialize of any type (stats' too).
+    ("report", r" as serde(_core)?::ser::Serialize>::serialize", None),
     ("decompress", r"^(<)?(flate2|zlib_rs|miniz_oxide|zstd|zstd_safe|zstd_sys|bzip2|liblzma|lzma_rs)::"
                    r"|^(ZSTD_|HUF_|FSE_|inflate|crc32|adler32|BZ2_|lzma_)", None),
     ("read", r"pglog_logparse::(buffer|source)::|pglog_analyzer::(run::Counted|split|pipeline)\b"
@@ -39,7 +41,10 @@ STAGES = [
                r"|pglog_analyzer::run::Analysis::(report|merge)|^(<)?pglog_reports::",
      r"engine/src/(report|sections|summary|diff|report_cells|time_text|text)\.rs|engine/src/plan/|(^|/)reports/src/"),
 ]
-ORDER = [s for s, _, _ in STAGES] + ["other"]
+# The stages in the order of the pipeline; "other": start-up, the main loop, exit.
+ORDER = ["decompress", "read", "split", "timestamp", "classify", "fingerprint", "normalize (pg_query)",
+         "statistics", "report", "other"]
+assert {s for s, _, _ in STAGES} <= set(ORDER)
 SYMBOLS = [(s, re.compile(p)) for s, p, _ in STAGES if p]
 FILES = [(s, re.compile(p)) for s, _, p in STAGES if p]
 
