@@ -11,9 +11,13 @@
 #   PROFILE_MB=50 PROFILE_JSON=profile.json ...     # more records; the figures as JSON
 #   PGLOG=/path/to/pglog ...                        # a given binary
 #
-# The default binary is a release build with line tables (so that code
-# inlined across modules counts for the module it was written in), in
-# target/profile-build (PROFILE_TARGET_DIR). The stages are matched by module and source path in
+# By default it profiles analyzer/bench/driver, which makes the same engine
+# calls and writes the same JSON as `pglog analyze -q -j 1 --format json`
+# without linking the CLI's AWS and collector crates (it builds in a minute),
+# with line tables for pglog's crates (so that code inlined across modules
+# counts for the module it was written in), in target/profile-build
+# (PROFILE_TARGET_DIR). PGLOG=target/release/pglog profiles a pglog binary
+# instead (build it with CARGO_PROFILE_RELEASE_DEBUG=line-tables-only). The stages are matched by module and source path in
 # stages.py; the day is analyzer/bench/run.sh's (BENCH_DIR).
 set -euo pipefail
 
@@ -33,10 +37,13 @@ for f in csv json log; do
     [ -s "$BENCH_DIR/day.$f" ] || { echo "no $BENCH_DIR/day.$f: run analyzer/bench/run.sh first" >&2; exit 1; }
 done
 
-if [ -z "${PGLOG:-}" ]; then
+# One analysis is "${ANALYZE[@]}" REPORT.json INPUT.
+if [ -n "${PGLOG:-}" ]; then
+    ANALYZE=("$PGLOG" analyze -q -j 1 --format json -o)
+else
     export CARGO_TARGET_DIR=${PROFILE_TARGET_DIR:-$REPO/target/profile-build}
-    (cd "$REPO" && CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build -q --release --locked -p pglog)
-    PGLOG=$CARGO_TARGET_DIR/release/pglog
+    cargo build -q --release --locked --manifest-path "$HERE/driver/Cargo.toml"
+    ANALYZE=("$CARGO_TARGET_DIR/release/analyze-json")
 fi
 
 if stale "$WORK/day.log" "$BENCH_DIR/day.csv"; then
@@ -57,7 +64,7 @@ for input in $INPUTS; do
     out=$WORK/callgrind.$input.out
     echo "callgrind on day.$input ($(( $(stat -c %s "$file") / 1000000 )) MB) ..." >&2
     valgrind -q --tool=callgrind --demangle=no --callgrind-out-file="$out" \
-        "$PGLOG" analyze -q -j 1 --format json -o "$WORK/report.$input.json" "$file"
+        "${ANALYZE[@]}" "$WORK/report.$input.json" "$file"
     records=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["input"]["records"])' \
         "$WORK/report.$input.json")
     columns+=("$input=$out:$records")

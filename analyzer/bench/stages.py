@@ -41,7 +41,8 @@ STAGES = [
                r"|pglog_analyzer::run::Analysis::(report|merge)|^(<)?pglog_reports::",
      r"engine/src/(report|sections|summary|diff|report_cells|time_text|text)\.rs|engine/src/plan/|(^|/)reports/src/"),
 ]
-# The stages in the order of the pipeline; "other": start-up, the main loop, exit.
+# The stages in the order of the pipeline; "other": start-up, the per-record
+# loop in run.rs, exit.
 ORDER = ["decompress", "read", "split", "timestamp", "classify", "fingerprint", "normalize (pg_query)",
          "statistics", "report", "other"]
 assert {s for s, _, _ in STAGES} <= set(ORDER)
