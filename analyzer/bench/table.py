@@ -84,13 +84,14 @@ def met(key, value):
 
 def print_text(bench):
     jobs = bench["cores"]
-    line = "{:<8} {:<20} {:<14} {:>8} {:>10} {:>9} {:>7} {:>8} {:>10} {:>9}"
+    line = "{:<8} {:<23} {:<14} {:>8} {:>10} {:>9} {:>7} {:>8} {:>10} {:>9}"
     print()
     print(line.format("format", "input", "tool", "MB", "records", "seconds", "±", "MB/s", "records/s", "peak RSS"))
     for r in bench["rows"]:
         name = r["input"]
         if r["file_bytes"] != r["log_bytes"]:
-            name += f" ({r['file_bytes'] / 1e6:.0f})" if r["file_bytes"] >= 1e7 else f" ({r['file_bytes'] / 1e6:.1f})"
+            mb = r["file_bytes"] / 1e6
+            name += f" ({mb:.0f} MB)" if mb >= 10 else f" ({mb:.2f} MB)"
         print(line.format(
             r["format"], name, r["tool"], f"{r['log_bytes'] / 1e6:.1f}",
             r["records"] if r["records"] else "-",
