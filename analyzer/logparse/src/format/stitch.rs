@@ -6,7 +6,9 @@
 
 use crate::prefix::{Label, Prefix, PrefixMatch};
 use crate::record::{LogRecord, Malformed, MalformedKind};
+use crate::time::TimeCache;
 use crate::Item;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 /// How many records may wait for more lines before the oldest is emitted.
@@ -79,9 +81,15 @@ pub struct Stitcher {
     /// The longest record kept, in text bytes over all its lines.
     max_record: usize,
     pending: VecDeque<Pending>,
+    /// The pid and seq of each pending record that is not closed, oldest
+    /// first: what a new message closes and a DETAIL line joins, without
+    /// going through the whole window.
+    open: Vec<(Option<u32>, u64)>,
     next_seq: u64,
     last_touched: Option<u64>,
     out: VecDeque<Item>,
+    /// The second and zone of the last prefix read.
+    times: TimeCache,
 }
 
 impl Stitcher {
@@ -90,9 +98,11 @@ impl Stitcher {
             prefix,
             max_record,
             pending: VecDeque::new(),
+            open: Vec::new(),
             next_seq: 0,
             last_touched: None,
             out: VecDeque::new(),
+            times: TimeCache::new(),
         }
     }
 
@@ -120,6 +130,7 @@ impl Stitcher {
         while let Some(p) = self.pending.pop_front() {
             self.emit(p);
         }
+        self.open.clear();
         self.last_touched = None;
     }
 
@@ -133,7 +144,7 @@ impl Stitcher {
         let matched = if tabbed {
             None
         } else {
-            self.prefix.match_line(line.bytes)
+            self.prefix.match_line_cached(line.bytes, &mut self.times)
         };
         let split_chunk = line.later_chunk && !tabbed && matched.is_none();
         // A cut last line that does not start like a message is a fragment
@@ -166,7 +177,7 @@ impl Stitcher {
     fn push_too_long(&mut self, line: &LineIn<'_>) {
         let tabbed = line.bytes.starts_with(b"\t");
         if let Some(m) = (!tabbed)
-            .then(|| self.prefix.match_line(line.bytes))
+            .then(|| self.prefix.match_line_cached(line.bytes, &mut self.times))
             .flatten()
         {
             // The head of a message or of its DETAIL/STATEMENT line: the
@@ -202,7 +213,7 @@ impl Stitcher {
         match m.label {
             Label::Severity(sev) => {
                 self.close_for(pid);
-                let mut r = LogRecord::new(line.number, sev, text);
+                let mut r = LogRecord::new(line.number, sev, text.into_owned());
                 r.offset = line.offset;
                 let f = &m.fields;
                 r.time = f.time.or(line.time_hint);
@@ -240,6 +251,7 @@ impl Stitcher {
                     lines: 1,
                     overflowed: false,
                 });
+                self.open.push((pid, seq));
                 self.last_touched = Some(seq);
                 true
             }
@@ -269,7 +281,7 @@ impl Stitcher {
                     let words = &mut p.record.language.words;
                     *words = (*words & !crate::language::ENGLISH_WORDS) | m.fields.label_words;
                 }
-                p.append(field, text, true, max);
+                p.append(field, &text, true, max);
                 if !utf8_ok {
                     p.problem
                         .get_or_insert((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
@@ -313,7 +325,7 @@ impl Stitcher {
         };
         let max = self.max_record;
         let p = &mut self.pending[idx];
-        p.append(p.field, text, !split_chunk, max);
+        p.append(p.field, &text, !split_chunk, max);
         if !utf8_ok {
             p.problem
                 .get_or_insert((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
@@ -324,9 +336,11 @@ impl Stitcher {
     /// The open record that a DETAIL-style line of `pid` belongs to.
     fn parent_of(&self, pid: Option<u32>) -> Option<usize> {
         let pos = self
-            .pending
+            .open
             .iter()
-            .rposition(|p| !p.closed && (pid.is_none() || p.record.pid == pid));
+            .rev()
+            .find(|&&(open_pid, _)| pid.is_none() || open_pid == pid)
+            .and_then(|&(_, seq)| self.index_of(seq));
         pos.or_else(|| {
             // The message itself may have been too garbled to keep its pid.
             pid.and_then(|_| self.last_touched.and_then(|s| self.index_of(s)))
@@ -343,11 +357,17 @@ impl Stitcher {
     /// A new message from `pid` ends that process's previous one. Without a
     /// pid, a new message ends all.
     fn close_for(&mut self, pid: Option<u32>) {
-        for p in self.pending.iter_mut() {
-            if pid.is_none() || p.record.pid.is_none() || p.record.pid == pid {
-                p.closed = true;
+        let Some(front) = self.pending.front().map(|p| p.seq) else {
+            return;
+        };
+        let pending = &mut self.pending;
+        self.open.retain(|&(open_pid, seq)| {
+            let closes = pid.is_none() || open_pid.is_none() || open_pid == pid;
+            if closes {
+                pending[(seq - front) as usize].closed = true;
             }
-        }
+            !closes
+        });
     }
 
     fn mark_last(&mut self, kind: MalformedKind, why: &'static str) {
@@ -362,6 +382,12 @@ impl Stitcher {
                 break;
             }
             let p = self.pending.pop_front().expect("front exists");
+            if !p.closed {
+                // The oldest open record is the first of `open`.
+                if let Some(i) = self.open.iter().position(|&(_, seq)| seq == p.seq) {
+                    self.open.remove(i);
+                }
+            }
             if self.last_touched == Some(p.seq) {
                 self.last_touched = None;
             }
@@ -411,7 +437,7 @@ impl Stitcher {
 impl Pending {
     /// Adds a line's text, unless the record is over the size limit: then
     /// what it held is dropped and it is reported as too long.
-    fn append(&mut self, field: Field, text: String, newline: bool, max: usize) {
+    fn append(&mut self, field: Field, text: &str, newline: bool, max: usize) {
         self.lines += 1;
         if self.overflowed {
             return;
@@ -440,13 +466,13 @@ impl Pending {
     }
 }
 
-fn append_field(r: &mut LogRecord, field: Field, text: String, newline: bool) {
+fn append_field(r: &mut LogRecord, field: Field, text: &str, newline: bool) {
     let slot = match field {
         Field::Message => {
             if newline {
                 r.message.push('\n');
             }
-            r.message.push_str(&text);
+            r.message.push_str(text);
             return;
         }
         Field::Detail => &mut r.detail,
@@ -461,10 +487,9 @@ fn append_field(r: &mut LogRecord, field: Field, text: String, newline: bool) {
             if newline {
                 s.push('\n');
             }
-            s.push_str(&text);
+            s.push_str(text);
         }
-        // The line's text is the field: moved, not copied (it may be many MB).
-        None => *slot = Some(text),
+        None => *slot = Some(text.to_owned()),
     }
 }
 
@@ -491,10 +516,11 @@ fn is_binary(c: u8) -> bool {
     c < 0x20 && c != b'\t' || c == 0x7f
 }
 
-fn to_text(b: &[u8]) -> (String, bool) {
+/// The line's text, borrowed unless it had to be repaired, and whether it was valid UTF-8.
+fn to_text(b: &[u8]) -> (Cow<'_, str>, bool) {
     match std::str::from_utf8(b) {
-        Ok(s) => (s.to_string(), true),
-        Err(_) => (String::from_utf8_lossy(b).into_owned(), false),
+        Ok(s) => (Cow::Borrowed(s), true),
+        Err(_) => (String::from_utf8_lossy(b), false),
     }
 }
 
