@@ -4,7 +4,7 @@
 //! output written without the logging collector, where processes interleave,
 //! is joined correctly too. A small window bounds how long a record waits.
 
-use crate::prefix::{Label, Prefix, PrefixMatch};
+use crate::prefix::{Label, Prefix, PrefixFields, PrefixMatch};
 use crate::record::{LogRecord, Malformed, MalformedKind};
 use crate::time::TimeCache;
 use crate::Item;
@@ -76,6 +76,13 @@ impl<'a> LineIn<'a> {
     }
 }
 
+/// What comes out next, in order.
+enum Out {
+    Malformed(Malformed),
+    /// The oldest released record in `pending`.
+    Released,
+}
+
 pub struct Stitcher {
     prefix: Prefix,
     /// The longest record kept, in text bytes over all its lines.
@@ -87,7 +94,10 @@ pub struct Stitcher {
     open: Vec<(Option<u32>, u64)>,
     next_seq: u64,
     last_touched: Option<u64>,
-    out: VecDeque<Item>,
+    /// How many records at the front of `pending` are finished: they wait
+    /// there, not moved, until `out` hands them out.
+    released: usize,
+    out: VecDeque<Out>,
     /// The second and zone of the last prefix read.
     times: TimeCache,
 }
@@ -101,6 +111,7 @@ impl Stitcher {
             open: Vec::new(),
             next_seq: 0,
             last_touched: None,
+            released: 0,
             out: VecDeque::new(),
             times: TimeCache::new(),
         }
@@ -112,7 +123,17 @@ impl Stitcher {
 
     /// The next finished item, if any.
     pub fn pop(&mut self) -> Option<Item> {
-        self.out.pop_front()
+        match self.out.pop_front()? {
+            Out::Malformed(m) => Some(Item::Malformed(m)),
+            Out::Released => {
+                let p = self
+                    .pending
+                    .pop_front()
+                    .expect("released records wait in front");
+                self.released -= 1;
+                Some(self.finished(p))
+            }
+        }
     }
 
     /// Is a record or item that starts before `offset` still waiting to be
@@ -120,15 +141,17 @@ impl Stitcher {
     pub fn unfinished_before(&self, offset: u64) -> bool {
         self.pending.iter().any(|p| p.record.offset < offset)
             || self.out.iter().any(|i| match i {
-                Item::Record(r) => r.offset < offset,
-                Item::Malformed(m) => m.offset < offset,
+                // Still in `pending`.
+                Out::Released => false,
+                Out::Malformed(m) => m.offset < offset,
             })
     }
 
     /// Emits every waiting record: call at the end of input.
     pub fn finish(&mut self) {
-        while let Some(p) = self.pending.pop_front() {
-            self.emit(p);
+        while self.released < self.pending.len() {
+            self.released += 1;
+            self.out.push_back(Out::Released);
         }
         self.open.clear();
         self.last_touched = None;
@@ -213,37 +236,16 @@ impl Stitcher {
         match m.label {
             Label::Severity(sev) => {
                 self.close_for(pid);
-                let mut r = LogRecord::new(line.number, sev, text.into_owned());
-                r.offset = line.offset;
-                let f = &m.fields;
-                r.time = f.time.or(line.time_hint);
-                r.pid = pid;
-                r.leader_pid = f.leader_pid;
-                r.session_id = f.session_id.map(short);
-                r.session_line = f.session_line;
-                r.user = f.user.map(short);
-                r.database = f.database.map(short);
-                r.application = f.application.map(short);
-                if let Some(h) = f.remote_host {
-                    let (host, port) = crate::record::split_host_port(&lossy(h));
-                    r.remote_host = Some(host);
-                    r.remote_port = port;
-                }
-                r.command_tag = f.command_tag.map(short);
-                r.backend_type = f.backend_type.map(short);
-                r.vxid = f.vxid.map(short);
-                r.txid = f.txid;
-                r.query_id = f.query_id;
-                r.sqlstate = f.sqlstate.and_then(crate::record::SqlState::parse_reported);
-                r.language.words = f.label_words;
                 let seq = self.next_seq;
                 self.next_seq += 1;
                 let problem =
                     (!utf8_ok).then_some((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
-                let bytes = r.message.len();
+                let message = text.into_owned();
+                let bytes = message.len();
+                // Built in place: a record is large, and moving it costs.
                 self.pending.push_back(Pending {
                     seq,
-                    record: r,
+                    record: LogRecord::new(line.number, sev, message),
                     field: Field::Message,
                     closed: false,
                     problem,
@@ -251,6 +253,11 @@ impl Stitcher {
                     lines: 1,
                     overflowed: false,
                 });
+                let r = &mut self.pending.back_mut().expect("just pushed").record;
+                r.offset = line.offset;
+                r.pid = pid;
+                r.time = m.fields.time.or(line.time_hint);
+                set_prefix_fields(r, &m.fields);
                 self.open.push((pid, seq));
                 self.last_touched = Some(seq);
                 true
@@ -377,27 +384,29 @@ impl Stitcher {
     }
 
     fn release(&mut self) {
-        while let Some(front) = self.pending.front() {
-            if !front.closed && self.pending.len() <= WINDOW {
+        while let Some(oldest) = self.pending.get(self.released) {
+            if !oldest.closed && self.pending.len() - self.released <= WINDOW {
                 break;
             }
-            let p = self.pending.pop_front().expect("front exists");
-            if !p.closed {
+            let (seq, closed) = (oldest.seq, oldest.closed);
+            if !closed {
                 // The oldest open record is the first of `open`.
-                if let Some(i) = self.open.iter().position(|&(_, seq)| seq == p.seq) {
+                if let Some(i) = self.open.iter().position(|&(_, s)| s == seq) {
                     self.open.remove(i);
                 }
             }
-            if self.last_touched == Some(p.seq) {
+            if self.last_touched == Some(seq) {
                 self.last_touched = None;
             }
-            self.emit(p);
+            self.released += 1;
+            self.out.push_back(Out::Released);
         }
     }
 
-    fn emit(&mut self, mut p: Pending) {
+    /// The item a released record makes.
+    fn finished(&self, mut p: Pending) -> Item {
         strip_cursor_position(&mut p.record.message);
-        let item = match p.problem {
+        match p.problem {
             None => Item::Record(p.record),
             Some((kind, why)) => Item::Malformed(Malformed {
                 line: p.record.line,
@@ -414,8 +423,7 @@ impl Stitcher {
                     why.to_string()
                 },
             }),
-        };
-        self.out.push_back(item);
+        }
     }
 
     /// A line that is not PostgreSQL's: counted apart, with its head as the reason.
@@ -425,7 +433,7 @@ impl Stitcher {
     }
 
     fn malformed(&mut self, line: &LineIn<'_>, kind: MalformedKind, why: &str) {
-        self.out.push_back(Item::Malformed(Malformed {
+        self.out.push_back(Out::Malformed(Malformed {
             line: line.number,
             offset: line.offset,
             kind,
@@ -491,6 +499,29 @@ fn append_field(r: &mut LogRecord, field: Field, text: &str, newline: bool) {
         }
         None => *slot = Some(text.to_owned()),
     }
+}
+
+/// The values the prefix carried, but the time and the pid (which the
+/// transport may give instead).
+fn set_prefix_fields(r: &mut LogRecord, f: &PrefixFields<'_>) {
+    r.leader_pid = f.leader_pid;
+    r.session_id = f.session_id.map(short);
+    r.session_line = f.session_line;
+    r.user = f.user.map(short);
+    r.database = f.database.map(short);
+    r.application = f.application.map(short);
+    if let Some(h) = f.remote_host {
+        let (host, port) = crate::record::split_host_port(&lossy(h));
+        r.remote_host = Some(host);
+        r.remote_port = port;
+    }
+    r.command_tag = f.command_tag.map(short);
+    r.backend_type = f.backend_type.map(short);
+    r.vxid = f.vxid.map(short);
+    r.txid = f.txid;
+    r.query_id = f.query_id;
+    r.sqlstate = f.sqlstate.and_then(crate::record::SqlState::parse_reported);
+    r.language.words = f.label_words;
 }
 
 /// Text logs append the error cursor to the message (` at character 15`);
