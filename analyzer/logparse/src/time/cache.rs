@@ -29,17 +29,18 @@ impl TimeCache {
     /// The same as [`super::parse_pg_timestamp`], with the second and the
     /// zone of the previous call reused when their text repeats.
     pub fn parse_pg_timestamp(&mut self, s: &[u8]) -> Option<(LogTime, usize)> {
-        let second_ms = self.second(s.get(..19)?)?;
+        let second_ms = self.second(s.get(..19)?.try_into().ok()?)?;
         let (frac_ms, pos) = fraction_after_second(s)?;
         pg_zone_after(s, second_ms + frac_ms, pos, |zone| self.zone_offset(zone))
     }
 
-    fn second(&mut self, text: &[u8]) -> Option<i64> {
+    fn second(&mut self, text: &[u8; 19]) -> Option<i64> {
         match self.second_ms {
-            Some(ms) if text == self.second_text => Some(ms),
+            // A fixed-size comparison, inlined.
+            Some(ms) if *text == self.second_text => Some(ms),
             _ => {
                 let ms = parse_second(text, b' ')?;
-                self.second_text.copy_from_slice(text);
+                self.second_text = *text;
                 self.second_ms = Some(ms);
                 Some(ms)
             }
@@ -48,7 +49,8 @@ impl TimeCache {
 
     fn zone_offset(&mut self, zone: &[u8]) -> Option<i64> {
         if let Some(offset) = self.zone_offset {
-            if zone == &self.zone_text[..self.zone_len] {
+            if zone.len() == self.zone_len && zone.iter().zip(&self.zone_text).all(|(a, b)| a == b)
+            {
                 return offset;
             }
         }
