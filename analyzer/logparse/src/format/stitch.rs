@@ -30,7 +30,8 @@ enum Field {
 
 struct Pending {
     seq: u64,
-    record: LogRecord,
+    /// Boxed: the window moves its entries, and a record is large.
+    record: Box<LogRecord>,
     field: Field,
     closed: bool,
     problem: Option<(MalformedKind, &'static str)>,
@@ -242,10 +243,9 @@ impl Stitcher {
                     (!utf8_ok).then_some((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
                 let message = text.into_owned();
                 let bytes = message.len();
-                // Built in place: a record is large, and moving it costs.
                 self.pending.push_back(Pending {
                     seq,
-                    record: LogRecord::new(line.number, sev, message),
+                    record: Box::new(LogRecord::new(line.number, sev, message)),
                     field: Field::Message,
                     closed: false,
                     problem,
@@ -407,7 +407,7 @@ impl Stitcher {
     fn finished(&self, mut p: Pending) -> Item {
         strip_cursor_position(&mut p.record.message);
         match p.problem {
-            None => Item::Record(p.record),
+            None => Item::Record(*p.record),
             Some((kind, why)) => Item::Malformed(Malformed {
                 line: p.record.line,
                 offset: p.record.offset,
@@ -466,7 +466,7 @@ impl Pending {
         self.overflowed = true;
         self.problem = Some((MalformedKind::TooLong, "record longer than the size limit"));
         let kept = LogRecord::new(self.record.line, self.record.severity, String::new());
-        self.record = LogRecord {
+        *self.record = LogRecord {
             offset: self.record.offset,
             pid: self.record.pid,
             ..kept
