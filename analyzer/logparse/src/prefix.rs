@@ -13,7 +13,7 @@ pub mod translated;
 pub use infer::{infer_prefix, Closest, Inferred};
 
 use crate::record::Severity;
-use crate::time::{parse_epoch, parse_pg_timestamp, LogTime};
+use crate::time::{parse_epoch, LogTime, TimeCache};
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +132,12 @@ pub fn parse_any_label(s: &[u8]) -> Option<(Label, usize, u16)> {
 
 /// Reads `LABEL:  ` at the start of `s`; returns the label and the offset of the text.
 pub fn parse_label(s: &[u8]) -> Option<(Label, usize)> {
-    let colon = memchr::memchr(b':', &s[..s.len().min(10)])?;
+    // Most lines of a busy log are `LOG:  `.
+    if s.starts_with(b"LOG:  ") {
+        return Some((Label::Severity(Severity::Log), 6));
+    }
+    // Ten bytes at most: a plain loop beats memchr's setup.
+    let colon = s[..s.len().min(10)].iter().position(|&c| c == b':')?;
     if s.get(colon + 1) != Some(&b' ') || s.get(colon + 2) != Some(&b' ') {
         return None;
     }
@@ -171,6 +176,12 @@ pub struct PrefixMatch<'a> {
     pub text_offset: usize,
     /// False when the line ended the prefix at `%q` (a background process).
     pub session_part: bool,
+}
+
+/// What matching one line writes to: its fields, and the times of the lines before.
+struct Matching<'a, 'c> {
+    fields: &'c mut PrefixFields<'a>,
+    times: &'c mut TimeCache,
 }
 
 /// How many later occurrences of a delimiter a free-text field may try.
@@ -286,8 +297,22 @@ impl Prefix {
 
     /// Matches a line: the prefix, then a `LABEL:  `.
     pub fn match_line<'a>(&self, line: &'a [u8]) -> Option<PrefixMatch<'a>> {
+        self.match_line_cached(line, &mut TimeCache::new())
+    }
+
+    /// [`Prefix::match_line`] for the lines of one input in order, which
+    /// mostly repeat the previous line's second.
+    pub fn match_line_cached<'a>(
+        &self,
+        line: &'a [u8],
+        times: &mut TimeCache,
+    ) -> Option<PrefixMatch<'a>> {
         let mut fields = PrefixFields::default();
-        let (label, text_offset) = self.match_from(0, line, 0, &mut fields)?;
+        let mut cx = Matching {
+            fields: &mut fields,
+            times,
+        };
+        let (label, text_offset) = self.match_from(0, line, 0, &mut cx)?;
         let session_part = !fields.ended_at_q;
         Some(PrefixMatch {
             fields,
@@ -302,17 +327,17 @@ impl Prefix {
         ti: usize,
         line: &'a [u8],
         pos: usize,
-        fields: &mut PrefixFields<'a>,
+        cx: &mut Matching<'a, '_>,
     ) -> Option<(Label, usize)> {
         let Some(token) = self.tokens.get(ti) else {
             let (label, n, words) = parse_any_label(&line[pos..])?;
-            fields.label_words = words;
+            cx.fields.label_words = words;
             return Some((label, pos + n));
         };
         match token {
             Token::Literal(l) => {
-                if line[pos..].starts_with(l) {
-                    self.match_from(ti + 1, line, pos + l.len(), fields)
+                if starts_with_literal(&line[pos..], l) {
+                    self.match_from(ti + 1, line, pos + l.len(), cx)
                 } else {
                     None
                 }
@@ -320,21 +345,19 @@ impl Prefix {
             Token::SessionOnly => {
                 // Background processes end the prefix here.
                 if let Some((label, n, words)) = parse_any_label(&line[pos..]) {
-                    fields.ended_at_q = true;
-                    fields.label_words = words;
+                    cx.fields.ended_at_q = true;
+                    cx.fields.label_words = words;
                     return Some((label, pos + n));
                 }
-                self.match_from(ti + 1, line, pos, fields)
+                self.match_from(ti + 1, line, pos, cx)
             }
-            Token::Escape(Escape::BackendType) => self.match_backend_type(ti, line, pos, fields),
-            Token::Escape(e) if e.is_free_text() => self.match_free_text(*e, ti, line, pos, fields),
+            Token::Escape(Escape::BackendType) => self.match_backend_type(ti, line, pos, cx),
+            Token::Escape(e) if e.is_free_text() => self.match_free_text(*e, ti, line, pos, cx),
             Token::Escape(e) => {
-                let n = read_fixed(*e, &line[pos..], fields)?;
-                self.match_from(ti + 1, line, pos + n, fields)
+                let n = read_fixed(*e, &line[pos..], cx)?;
+                self.match_from(ti + 1, line, pos + n, cx)
             }
-            Token::Padded(e, width) => {
-                self.match_padded(*e, *width as usize, ti, line, pos, fields)
-            }
+            Token::Padded(e, width) => self.match_padded(*e, *width as usize, ti, line, pos, cx),
         }
     }
 
@@ -347,14 +370,14 @@ impl Prefix {
         line: &'a [u8],
         pos: usize,
         end: usize,
-        fields: &mut PrefixFields<'a>,
+        cx: &mut Matching<'a, '_>,
     ) -> Option<(Label, usize)> {
         let value = &line[pos..pos + end];
         if value.contains(&b'\t') {
             return None;
         }
-        set_free_text(esc, value, fields);
-        self.match_from(ti + 1, line, pos + end, fields)
+        set_free_text(esc, value, cx.fields);
+        self.match_from(ti + 1, line, pos + end, cx)
     }
 
     /// A padded value shorter than its width fills exactly the width.
@@ -365,21 +388,21 @@ impl Prefix {
         ti: usize,
         line: &'a [u8],
         pos: usize,
-        fields: &mut PrefixFields<'a>,
+        cx: &mut Matching<'a, '_>,
     ) -> Option<(Label, usize)> {
         if !esc.is_free_text() {
-            let mut n = read_fixed(esc, &line[pos..], fields)?;
+            let mut n = read_fixed(esc, &line[pos..], cx)?;
             if width > n {
                 n += padding_after(&line[pos + n..], width - n);
             }
-            return self.match_from(ti + 1, line, pos + n, fields);
+            return self.match_from(ti + 1, line, pos + n, cx);
         }
         if width <= line.len() - pos {
-            if let Some(m) = self.free_text_ending_at(esc, ti, line, pos, width, fields) {
+            if let Some(m) = self.free_text_ending_at(esc, ti, line, pos, width, cx) {
                 return Some(m);
             }
         }
-        self.match_free_text(esc, ti, line, pos, fields)
+        self.match_free_text(esc, ti, line, pos, cx)
     }
 
     /// A backend type has spaces (`client backend`): a known one first.
@@ -388,7 +411,7 @@ impl Prefix {
         ti: usize,
         line: &'a [u8],
         pos: usize,
-        fields: &mut PrefixFields<'a>,
+        cx: &mut Matching<'a, '_>,
     ) -> Option<(Label, usize)> {
         let rest = &line[pos..];
         for b in BACKEND_TYPES
@@ -397,12 +420,12 @@ impl Prefix {
         {
             let ends_at = b.len();
             if let Some(m) =
-                self.free_text_ending_at(Escape::BackendType, ti, line, pos, ends_at, fields)
+                self.free_text_ending_at(Escape::BackendType, ti, line, pos, ends_at, cx)
             {
                 return Some(m);
             }
         }
-        self.match_free_text(Escape::BackendType, ti, line, pos, fields)
+        self.match_free_text(Escape::BackendType, ti, line, pos, cx)
     }
 
     fn match_free_text<'a>(
@@ -411,17 +434,17 @@ impl Prefix {
         ti: usize,
         line: &'a [u8],
         pos: usize,
-        fields: &mut PrefixFields<'a>,
+        cx: &mut Matching<'a, '_>,
     ) -> Option<(Label, usize)> {
         let rest = &line[pos..];
-        let try_end = |end: usize, fields: &mut PrefixFields<'a>| {
-            self.free_text_ending_at(esc, ti, line, pos, end, fields)
+        let try_end = |end: usize, cx: &mut Matching<'a, '_>| {
+            self.free_text_ending_at(esc, ti, line, pos, end, cx)
         };
         match self.tokens.get(ti + 1) {
             Some(Token::Literal(l)) => {
                 let finder = memchr::memmem::find_iter(rest, l);
                 for end in finder.take(MAX_DELIMITER_TRIES) {
-                    if let Some(m) = try_end(end, fields) {
+                    if let Some(m) = try_end(end, cx) {
                         return Some(m);
                     }
                 }
@@ -430,7 +453,7 @@ impl Prefix {
             _ => {
                 // Followed by another escape or by the label: try each end.
                 for end in 0..=rest.len().min(MAX_FREE_TEXT) {
-                    if let Some(m) = try_end(end, fields) {
+                    if let Some(m) = try_end(end, cx) {
                         return Some(m);
                     }
                 }
@@ -455,13 +478,15 @@ fn set_free_text<'a>(esc: Escape, value: &'a [u8], f: &mut PrefixFields<'a>) {
 }
 
 /// Reads a fixed-shape escape; returns the bytes it took.
-fn read_fixed<'a>(esc: Escape, s: &'a [u8], f: &mut PrefixFields<'a>) -> Option<usize> {
+fn read_fixed<'a>(esc: Escape, s: &'a [u8], cx: &mut Matching<'a, '_>) -> Option<usize> {
+    let f = &mut *cx.fields;
     let lead = s.iter().take_while(|c| **c == b' ').count();
     let body = &s[lead..];
     let n = match esc {
         Escape::TimeMs | Escape::TimeNoMs | Escape::SessionStart => {
-            let (t, n) = parse_pg_timestamp(body)?;
-            let has_ms = body[..n].contains(&b'.');
+            let (t, n) = cx.times.parse_pg_timestamp(body)?;
+            // Only the seconds can have a `.` after them.
+            let has_ms = body.get(19) == Some(&b'.');
             if (esc == Escape::TimeMs) != has_ms && esc != Escape::SessionStart {
                 return None;
             }
@@ -553,6 +578,12 @@ fn read_fixed<'a>(esc: Escape, s: &'a [u8], f: &mut PrefixFields<'a>) -> Option<
     Some(lead + n)
 }
 
+/// `s.starts_with(literal)` for the short literals of a prefix (`" ["`),
+/// compared in place rather than through a `memcmp` call.
+fn starts_with_literal(s: &[u8], literal: &[u8]) -> bool {
+    s.len() >= literal.len() && s.iter().zip(literal).all(|(a, b)| a == b)
+}
+
 /// How many of the next `want` bytes are padding spaces (all or none).
 fn padding_after(s: &[u8], want: usize) -> usize {
     match s.get(..want) {
@@ -569,11 +600,15 @@ fn hex_digits(s: &[u8]) -> usize {
     s.iter().take_while(|c| c.is_ascii_hexdigit()).count()
 }
 
-fn parse_num(s: &[u8]) -> Option<u64> {
-    if s.is_empty() {
+/// The value of a run of ASCII digits; `None` when empty or too large.
+fn parse_num(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
         return None;
     }
-    std::str::from_utf8(s).ok()?.parse().ok()
+    digits.iter().try_fold(0u64, |v, &c| {
+        debug_assert!(c.is_ascii_digit());
+        v.checked_mul(10)?.checked_add(u64::from(c - b'0'))
+    })
 }
 
 /// Well-known settings, tried by inference next to the prefixes it reads

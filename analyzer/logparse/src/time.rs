@@ -1,6 +1,9 @@
 //! Timestamps as PostgreSQL writes them: `%t`/`%m` (`2026-11-23 10:00:00.123 UTC`),
 //! `%n` (epoch seconds) and the ISO form used by syslog daemons.
 
+mod cache;
+
+pub use cache::TimeCache;
 use serde::Serialize;
 
 /// A log timestamp, kept as milliseconds since the Unix epoch in UTC.
@@ -19,7 +22,18 @@ pub struct LogTime {
 /// number of bytes consumed. The zone is the run of non-space bytes after
 /// the seconds (`UTC`, `CET`, `+03`, `-0530`).
 pub fn parse_pg_timestamp(s: &[u8]) -> Option<(LogTime, usize)> {
-    let (local_ms, mut pos) = parse_wall_clock(s, b' ')?;
+    let (local_ms, pos) = parse_wall_clock(s, b' ')?;
+    pg_zone_after(s, local_ms, pos, zone_offset_minutes)
+}
+
+/// Reads the ` ZONE` after the wall clock that ends at `pos`; `offset_of`
+/// gives a zone's offset (see [`zone_offset_minutes`]).
+fn pg_zone_after(
+    s: &[u8],
+    local_ms: i64,
+    mut pos: usize,
+    offset_of: impl FnOnce(&[u8]) -> Option<i64>,
+) -> Option<(LogTime, usize)> {
     if s.get(pos) != Some(&b' ') {
         return None;
     }
@@ -42,7 +56,7 @@ pub fn parse_pg_timestamp(s: &[u8]) -> Option<(LogTime, usize)> {
     if zone.is_empty() {
         return None;
     }
-    let (offset_min, known) = match zone_offset_minutes(zone) {
+    let (offset_min, known) = match offset_of(zone) {
         Some(o) => (o, true),
         None => (0, false),
     };
@@ -111,6 +125,14 @@ pub fn parse_iso_timestamp(s: &[u8]) -> Option<(LogTime, usize)> {
 
 /// `YYYY-MM-DD<sep>HH:MM:SS[.fff]` as milliseconds since the epoch, read as UTC.
 pub fn parse_wall_clock(s: &[u8], sep: u8) -> Option<(i64, usize)> {
+    let second_ms = parse_second(s, sep)?;
+    let (frac_ms, pos) = fraction_after_second(s)?;
+    Some((second_ms + frac_ms, pos))
+}
+
+/// `YYYY-MM-DD<sep>HH:MM:SS` (the first 19 bytes of `s`) as milliseconds
+/// since the epoch, read as UTC.
+fn parse_second(s: &[u8], sep: u8) -> Option<i64> {
     if s.len() < 19
         || s[4] != b'-'
         || s[7] != b'-'
@@ -129,19 +151,21 @@ pub fn parse_wall_clock(s: &[u8], sep: u8) -> Option<(i64, usize)> {
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
         return None;
     }
-    let mut pos = 19;
-    let mut frac_ms = 0;
-    if s.get(pos) == Some(&b'.') {
-        let (ms, n) = parse_fraction_ms(&s[pos + 1..]);
-        if n == 0 {
-            return None;
-        }
-        frac_ms = ms;
-        pos += 1 + n;
-    }
     let days = days_from_civil(year, month, day);
-    let ms = ((days * 24 + hour) * 60 + min) * 60_000 + sec * 1000 + frac_ms;
-    Some((ms, pos))
+    Some(((days * 24 + hour) * 60 + min) * 60_000 + sec * 1000)
+}
+
+/// The optional `.fff` after the 19 bytes of a second: its milliseconds
+/// and where the wall clock ends.
+fn fraction_after_second(s: &[u8]) -> Option<(i64, usize)> {
+    if s.get(19) != Some(&b'.') {
+        return Some((0, 19));
+    }
+    let (ms, n) = parse_fraction_ms(&s[20..]);
+    if n == 0 {
+        return None;
+    }
+    Some((ms, 20 + n))
 }
 
 fn parse_fraction_ms(s: &[u8]) -> (i64, usize) {

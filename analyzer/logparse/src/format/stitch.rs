@@ -4,9 +4,11 @@
 //! output written without the logging collector, where processes interleave,
 //! is joined correctly too. A small window bounds how long a record waits.
 
-use crate::prefix::{Label, Prefix, PrefixMatch};
+use crate::prefix::{Label, Prefix, PrefixFields, PrefixMatch};
 use crate::record::{LogRecord, Malformed, MalformedKind};
+use crate::time::TimeCache;
 use crate::Item;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 /// How many records may wait for more lines before the oldest is emitted.
@@ -28,7 +30,8 @@ enum Field {
 
 struct Pending {
     seq: u64,
-    record: LogRecord,
+    /// Boxed: the window moves its entries, and a record is large.
+    record: Box<LogRecord>,
     field: Field,
     closed: bool,
     problem: Option<(MalformedKind, &'static str)>,
@@ -74,14 +77,30 @@ impl<'a> LineIn<'a> {
     }
 }
 
+/// What comes out next, in order.
+enum Out {
+    Malformed(Malformed),
+    /// The oldest released record in `pending`.
+    Released,
+}
+
 pub struct Stitcher {
     prefix: Prefix,
     /// The longest record kept, in text bytes over all its lines.
     max_record: usize,
     pending: VecDeque<Pending>,
+    /// The pid and seq of each pending record that is not closed, oldest
+    /// first: what a new message closes and a DETAIL line joins, without
+    /// going through the whole window.
+    open: Vec<(Option<u32>, u64)>,
     next_seq: u64,
     last_touched: Option<u64>,
-    out: VecDeque<Item>,
+    /// How many records at the front of `pending` are finished: they wait
+    /// there, not moved, until `out` hands them out.
+    released: usize,
+    out: VecDeque<Out>,
+    /// The second and zone of the last prefix read.
+    times: TimeCache,
 }
 
 impl Stitcher {
@@ -90,9 +109,12 @@ impl Stitcher {
             prefix,
             max_record,
             pending: VecDeque::new(),
+            open: Vec::new(),
             next_seq: 0,
             last_touched: None,
+            released: 0,
             out: VecDeque::new(),
+            times: TimeCache::new(),
         }
     }
 
@@ -102,7 +124,17 @@ impl Stitcher {
 
     /// The next finished item, if any.
     pub fn pop(&mut self) -> Option<Item> {
-        self.out.pop_front()
+        match self.out.pop_front()? {
+            Out::Malformed(m) => Some(Item::Malformed(m)),
+            Out::Released => {
+                let p = self
+                    .pending
+                    .pop_front()
+                    .expect("released records wait in front");
+                self.released -= 1;
+                Some(self.finished(p))
+            }
+        }
     }
 
     /// Is a record or item that starts before `offset` still waiting to be
@@ -110,16 +142,19 @@ impl Stitcher {
     pub fn unfinished_before(&self, offset: u64) -> bool {
         self.pending.iter().any(|p| p.record.offset < offset)
             || self.out.iter().any(|i| match i {
-                Item::Record(r) => r.offset < offset,
-                Item::Malformed(m) => m.offset < offset,
+                // Still in `pending`.
+                Out::Released => false,
+                Out::Malformed(m) => m.offset < offset,
             })
     }
 
     /// Emits every waiting record: call at the end of input.
     pub fn finish(&mut self) {
-        while let Some(p) = self.pending.pop_front() {
-            self.emit(p);
+        while self.released < self.pending.len() {
+            self.released += 1;
+            self.out.push_back(Out::Released);
         }
+        self.open.clear();
         self.last_touched = None;
     }
 
@@ -133,7 +168,7 @@ impl Stitcher {
         let matched = if tabbed {
             None
         } else {
-            self.prefix.match_line(line.bytes)
+            self.prefix.match_line_cached(line.bytes, &mut self.times)
         };
         let split_chunk = line.later_chunk && !tabbed && matched.is_none();
         // A cut last line that does not start like a message is a fragment
@@ -166,7 +201,7 @@ impl Stitcher {
     fn push_too_long(&mut self, line: &LineIn<'_>) {
         let tabbed = line.bytes.starts_with(b"\t");
         if let Some(m) = (!tabbed)
-            .then(|| self.prefix.match_line(line.bytes))
+            .then(|| self.prefix.match_line_cached(line.bytes, &mut self.times))
             .flatten()
         {
             // The head of a message or of its DETAIL/STATEMENT line: the
@@ -202,37 +237,15 @@ impl Stitcher {
         match m.label {
             Label::Severity(sev) => {
                 self.close_for(pid);
-                let mut r = LogRecord::new(line.number, sev, text);
-                r.offset = line.offset;
-                let f = &m.fields;
-                r.time = f.time.or(line.time_hint);
-                r.pid = pid;
-                r.leader_pid = f.leader_pid;
-                r.session_id = f.session_id.map(short);
-                r.session_line = f.session_line;
-                r.user = f.user.map(short);
-                r.database = f.database.map(short);
-                r.application = f.application.map(short);
-                if let Some(h) = f.remote_host {
-                    let (host, port) = crate::record::split_host_port(&lossy(h));
-                    r.remote_host = Some(host);
-                    r.remote_port = port;
-                }
-                r.command_tag = f.command_tag.map(short);
-                r.backend_type = f.backend_type.map(short);
-                r.vxid = f.vxid.map(short);
-                r.txid = f.txid;
-                r.query_id = f.query_id;
-                r.sqlstate = f.sqlstate.and_then(crate::record::SqlState::parse_reported);
-                r.language.words = f.label_words;
                 let seq = self.next_seq;
                 self.next_seq += 1;
                 let problem =
                     (!utf8_ok).then_some((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
-                let bytes = r.message.len();
+                let message = text.into_owned();
+                let bytes = message.len();
                 self.pending.push_back(Pending {
                     seq,
-                    record: r,
+                    record: Box::new(LogRecord::new(line.number, sev, message)),
                     field: Field::Message,
                     closed: false,
                     problem,
@@ -240,6 +253,12 @@ impl Stitcher {
                     lines: 1,
                     overflowed: false,
                 });
+                let r = &mut self.pending.back_mut().expect("just pushed").record;
+                r.offset = line.offset;
+                r.pid = pid;
+                r.time = m.fields.time.or(line.time_hint);
+                set_prefix_fields(r, &m.fields);
+                self.open.push((pid, seq));
                 self.last_touched = Some(seq);
                 true
             }
@@ -269,7 +288,7 @@ impl Stitcher {
                     let words = &mut p.record.language.words;
                     *words = (*words & !crate::language::ENGLISH_WORDS) | m.fields.label_words;
                 }
-                p.append(field, text, true, max);
+                p.append(field, &text, true, max);
                 if !utf8_ok {
                     p.problem
                         .get_or_insert((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
@@ -313,7 +332,7 @@ impl Stitcher {
         };
         let max = self.max_record;
         let p = &mut self.pending[idx];
-        p.append(p.field, text, !split_chunk, max);
+        p.append(p.field, &text, !split_chunk, max);
         if !utf8_ok {
             p.problem
                 .get_or_insert((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
@@ -324,9 +343,11 @@ impl Stitcher {
     /// The open record that a DETAIL-style line of `pid` belongs to.
     fn parent_of(&self, pid: Option<u32>) -> Option<usize> {
         let pos = self
-            .pending
+            .open
             .iter()
-            .rposition(|p| !p.closed && (pid.is_none() || p.record.pid == pid));
+            .rev()
+            .find(|&&(open_pid, _)| pid.is_none() || open_pid == pid)
+            .and_then(|&(_, seq)| self.index_of(seq));
         pos.or_else(|| {
             // The message itself may have been too garbled to keep its pid.
             pid.and_then(|_| self.last_touched.and_then(|s| self.index_of(s)))
@@ -343,11 +364,17 @@ impl Stitcher {
     /// A new message from `pid` ends that process's previous one. Without a
     /// pid, a new message ends all.
     fn close_for(&mut self, pid: Option<u32>) {
-        for p in self.pending.iter_mut() {
-            if pid.is_none() || p.record.pid.is_none() || p.record.pid == pid {
-                p.closed = true;
+        let Some(front) = self.pending.front().map(|p| p.seq) else {
+            return;
+        };
+        let pending = &mut self.pending;
+        self.open.retain(|&(open_pid, seq)| {
+            let closes = pid.is_none() || open_pid.is_none() || open_pid == pid;
+            if closes {
+                pending[(seq - front) as usize].closed = true;
             }
-        }
+            !closes
+        });
     }
 
     fn mark_last(&mut self, kind: MalformedKind, why: &'static str) {
@@ -357,22 +384,30 @@ impl Stitcher {
     }
 
     fn release(&mut self) {
-        while let Some(front) = self.pending.front() {
-            if !front.closed && self.pending.len() <= WINDOW {
+        while let Some(oldest) = self.pending.get(self.released) {
+            if !oldest.closed && self.pending.len() - self.released <= WINDOW {
                 break;
             }
-            let p = self.pending.pop_front().expect("front exists");
-            if self.last_touched == Some(p.seq) {
+            let (seq, closed) = (oldest.seq, oldest.closed);
+            if !closed {
+                // The oldest open record is the first of `open`.
+                if let Some(i) = self.open.iter().position(|&(_, s)| s == seq) {
+                    self.open.remove(i);
+                }
+            }
+            if self.last_touched == Some(seq) {
                 self.last_touched = None;
             }
-            self.emit(p);
+            self.released += 1;
+            self.out.push_back(Out::Released);
         }
     }
 
-    fn emit(&mut self, mut p: Pending) {
+    /// The item a released record makes.
+    fn finished(&self, mut p: Pending) -> Item {
         strip_cursor_position(&mut p.record.message);
-        let item = match p.problem {
-            None => Item::Record(p.record),
+        match p.problem {
+            None => Item::Record(*p.record),
             Some((kind, why)) => Item::Malformed(Malformed {
                 line: p.record.line,
                 offset: p.record.offset,
@@ -388,8 +423,7 @@ impl Stitcher {
                     why.to_string()
                 },
             }),
-        };
-        self.out.push_back(item);
+        }
     }
 
     /// A line that is not PostgreSQL's: counted apart, with its head as the reason.
@@ -399,7 +433,7 @@ impl Stitcher {
     }
 
     fn malformed(&mut self, line: &LineIn<'_>, kind: MalformedKind, why: &str) {
-        self.out.push_back(Item::Malformed(Malformed {
+        self.out.push_back(Out::Malformed(Malformed {
             line: line.number,
             offset: line.offset,
             kind,
@@ -411,7 +445,7 @@ impl Stitcher {
 impl Pending {
     /// Adds a line's text, unless the record is over the size limit: then
     /// what it held is dropped and it is reported as too long.
-    fn append(&mut self, field: Field, text: String, newline: bool, max: usize) {
+    fn append(&mut self, field: Field, text: &str, newline: bool, max: usize) {
         self.lines += 1;
         if self.overflowed {
             return;
@@ -432,7 +466,7 @@ impl Pending {
         self.overflowed = true;
         self.problem = Some((MalformedKind::TooLong, "record longer than the size limit"));
         let kept = LogRecord::new(self.record.line, self.record.severity, String::new());
-        self.record = LogRecord {
+        *self.record = LogRecord {
             offset: self.record.offset,
             pid: self.record.pid,
             ..kept
@@ -440,13 +474,13 @@ impl Pending {
     }
 }
 
-fn append_field(r: &mut LogRecord, field: Field, text: String, newline: bool) {
+fn append_field(r: &mut LogRecord, field: Field, text: &str, newline: bool) {
     let slot = match field {
         Field::Message => {
             if newline {
                 r.message.push('\n');
             }
-            r.message.push_str(&text);
+            r.message.push_str(text);
             return;
         }
         Field::Detail => &mut r.detail,
@@ -461,11 +495,33 @@ fn append_field(r: &mut LogRecord, field: Field, text: String, newline: bool) {
             if newline {
                 s.push('\n');
             }
-            s.push_str(&text);
+            s.push_str(text);
         }
-        // The line's text is the field: moved, not copied (it may be many MB).
-        None => *slot = Some(text),
+        None => *slot = Some(text.to_owned()),
     }
+}
+
+/// The values the prefix carried, but the time and the pid (which the
+/// transport may give instead).
+fn set_prefix_fields(r: &mut LogRecord, f: &PrefixFields<'_>) {
+    r.leader_pid = f.leader_pid;
+    r.session_id = f.session_id.map(short);
+    r.session_line = f.session_line;
+    r.user = f.user.map(short);
+    r.database = f.database.map(short);
+    r.application = f.application.map(short);
+    if let Some(h) = f.remote_host {
+        let (host, port) = crate::record::split_host_port(&lossy(h));
+        r.remote_host = Some(host);
+        r.remote_port = port;
+    }
+    r.command_tag = f.command_tag.map(short);
+    r.backend_type = f.backend_type.map(short);
+    r.vxid = f.vxid.map(short);
+    r.txid = f.txid;
+    r.query_id = f.query_id;
+    r.sqlstate = f.sqlstate.and_then(crate::record::SqlState::parse_reported);
+    r.language.words = f.label_words;
 }
 
 /// Text logs append the error cursor to the message (` at character 15`);
@@ -491,10 +547,11 @@ fn is_binary(c: u8) -> bool {
     c < 0x20 && c != b'\t' || c == 0x7f
 }
 
-fn to_text(b: &[u8]) -> (String, bool) {
+/// The line's text, borrowed unless it had to be repaired, and whether it was valid UTF-8.
+fn to_text(b: &[u8]) -> (Cow<'_, str>, bool) {
     match std::str::from_utf8(b) {
-        Ok(s) => (s.to_string(), true),
-        Err(_) => (String::from_utf8_lossy(b).into_owned(), false),
+        Ok(s) => (Cow::Borrowed(s), true),
+        Err(_) => (String::from_utf8_lossy(b), false),
     }
 }
 
