@@ -39,6 +39,7 @@ rds_prefix='%t:%r:%u@%d:[%p]:'
 for host in primary replica rds; do
     slices read_csv "$host" "$samples/$host/postgresql.csv" 60
     slices read_json "$host" "$samples/$host/postgresql.json" 40
+    slices json_fast "$host" "$samples/$host/postgresql.json" 5
 done
 
 slices read_stderr primary "$samples/primary/postgresql.log" 100 "$primary_prefix"

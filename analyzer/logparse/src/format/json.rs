@@ -1,62 +1,13 @@
 //! jsonlog (PostgreSQL 15+): one JSON object per line; newlines inside values
 //! are escaped, so a line is always a whole record.
 
+use super::json_entry::JsonEntry;
 use crate::buffer::ByteSource;
 use crate::record::{LogRecord, Malformed, MalformedKind, Severity, SqlState};
 use crate::time::parse_pg_timestamp;
 use crate::Item;
-use serde::Deserialize;
 use std::borrow::Cow;
 use std::io;
-
-#[derive(Deserialize)]
-struct JsonEntry<'a> {
-    #[serde(borrow)]
-    timestamp: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    user: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    dbname: Option<Cow<'a, str>>,
-    pid: Option<u32>,
-    #[serde(borrow)]
-    remote_host: Option<Cow<'a, str>>,
-    remote_port: Option<u32>,
-    #[serde(borrow)]
-    session_id: Option<Cow<'a, str>>,
-    line_num: Option<u64>,
-    #[serde(borrow)]
-    ps: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    vxid: Option<Cow<'a, str>>,
-    txid: Option<u64>,
-    #[serde(borrow)]
-    error_severity: Cow<'a, str>,
-    #[serde(borrow)]
-    state_code: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    message: Cow<'a, str>,
-    #[serde(borrow)]
-    detail: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    hint: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    internal_query: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    context: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    statement: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    func_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    file_name: Option<Cow<'a, str>>,
-    file_line_num: Option<u32>,
-    #[serde(borrow)]
-    application_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    backend_type: Option<Cow<'a, str>>,
-    leader_pid: Option<u32>,
-    query_id: Option<i64>,
-}
 
 pub struct JsonReader {
     src: ByteSource,
@@ -113,20 +64,54 @@ fn malformed(line: u64, offset: u64, kind: MalformedKind, why: &str) -> Item {
     })
 }
 
+/// One jsonlog line as a record: read by the fast path when the line has
+/// the server's own shape, else by serde_json; the same either way.
 pub(crate) fn parse_entry(
     line: u64,
     bytes: &[u8],
 ) -> Result<LogRecord, (MalformedKind, &'static str)> {
-    if std::str::from_utf8(bytes).is_err() {
-        return Err((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
-    }
-    let e: JsonEntry = serde_json::from_slice(bytes).map_err(|err| {
+    let text = as_text(bytes)?;
+    let entry = match super::json_fast::scan(text) {
+        Some(e) => e,
+        None => full_entry(bytes)?,
+    };
+    to_record(line, entry)
+}
+
+/// [`parse_entry`] with serde_json only: what the fast path must equal
+/// (differential tests and the fuzz target).
+pub fn parse_line_full(
+    line: u64,
+    bytes: &[u8],
+) -> Result<LogRecord, (MalformedKind, &'static str)> {
+    to_record(line, full_entry(as_text(bytes)?.as_bytes())?)
+}
+
+/// [`parse_entry`] with the fast path only: `None` where it leaves the
+/// line to serde_json (differential tests and the fuzz target).
+pub fn parse_line_fast(
+    line: u64,
+    bytes: &[u8],
+) -> Option<Result<LogRecord, (MalformedKind, &'static str)>> {
+    let entry = super::json_fast::scan(std::str::from_utf8(bytes).ok()?)?;
+    Some(to_record(line, entry))
+}
+
+fn as_text(bytes: &[u8]) -> Result<&str, (MalformedKind, &'static str)> {
+    std::str::from_utf8(bytes).map_err(|_| (MalformedKind::InvalidUtf8, "bytes that are not UTF-8"))
+}
+
+fn full_entry(bytes: &[u8]) -> Result<JsonEntry<'_>, (MalformedKind, &'static str)> {
+    serde_json::from_slice(bytes).map_err(|err| {
         if err.is_eof() {
             (MalformedKind::Truncated, "the JSON object is cut short")
         } else {
             (MalformedKind::BadFields, "not a jsonlog object")
         }
-    })?;
+    })
+}
+
+fn to_record(line: u64, e: JsonEntry<'_>) -> Result<LogRecord, (MalformedKind, &'static str)> {
     // jsonlog writes the English severity whatever lc_messages says; a
     // translated one is read all the same.
     let (severity, words) = match Severity::parse(e.error_severity.as_bytes()) {

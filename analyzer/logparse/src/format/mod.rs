@@ -11,6 +11,8 @@ pub mod heroku;
 pub mod journal;
 pub mod json;
 pub mod json_array;
+mod json_entry;
+mod json_fast;
 pub mod pgbouncer;
 pub mod stitch;
 pub mod syslog;
