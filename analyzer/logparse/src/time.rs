@@ -272,6 +272,26 @@ mod tests {
     }
 
     #[test]
+    fn the_cache_answers_as_a_parse_does() {
+        // Every row start of a real csvlog, then each cut short, so seconds
+        // repeat, change and fail in the order a log has them.
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs/primary");
+        let log = std::fs::read(dir.join("postgresql.csv")).unwrap();
+        let mut cache = TimeCache::new();
+        let mut hits = 0;
+        for line in log.split(|&c| c == b'\n') {
+            for cut in [line.len(), 29, 24, 23, 20, 19, 18] {
+                let s = &line[..cut.min(line.len())];
+                let want = parse_pg_timestamp(s);
+                hits += usize::from(want.is_some());
+                assert_eq!(cache.parse_pg_timestamp(s), want, "{}", String::from_utf8_lossy(s));
+            }
+        }
+        assert!(hits > 1000, "the log's timestamps were read");
+    }
+
+    #[test]
     fn parses_pg_forms() {
         let (t, n) = parse_pg_timestamp(b"2026-11-23 10:00:00.123 UTC [1]").unwrap();
         assert_eq!(n, 27);

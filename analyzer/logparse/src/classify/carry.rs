@@ -18,7 +18,35 @@ use super::statement::Statement;
 use super::SessionInfo;
 use crate::record::Short;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Maps keyed by pid, looked up for nearly every record: a pid needs no
+/// keyed hash, one multiplication spreads it.
+type HashMap<K, V> = std::collections::HashMap<K, V, BuildHasherDefault<PidHasher>>;
+
+#[derive(Default)]
+struct PidHasher(u64);
+
+impl Hasher for PidHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// The exact classifier state at a point of a log: each process's statement
 /// text waiting for its `duration:` line, and each session's user, database

@@ -7,7 +7,7 @@
 
 use crate::buffer::ByteSource;
 use crate::record::{LogRecord, Malformed, MalformedKind, Severity, Short, SqlState};
-use crate::time::parse_pg_timestamp;
+use crate::time::{parse_pg_timestamp, TimeCache};
 use crate::Item;
 use std::io;
 
@@ -29,6 +29,7 @@ pub struct CsvReader {
     /// The fast path's output, kept apart from csv-core's fixed-size buffers.
     fast_copy: Vec<u8>,
     fast_spans: Spans,
+    times: TimeCache,
 }
 
 /// What the fast path made of the bytes at a row start.
@@ -196,6 +197,7 @@ impl CsvReader {
             ends: vec![0; MAX_FIELDS + 8],
             fast_copy: Vec::with_capacity(4096),
             fast_spans: Spans::new(),
+            times: TimeCache::new(),
         }
     }
 
@@ -235,7 +237,8 @@ impl CsvReader {
                 Fast::Row(n) if n <= self.max_record => {
                     let fields =
                         fast_fields(&avail[..n], &self.fast_copy, self.fast_spans.as_slice());
-                    return match fields.and_then(|(f, nf)| build_record(line, &f[..nf])) {
+                    let times = &mut self.times;
+                    return match fields.and_then(|(f, nf)| record_of(line, &f[..nf], times)) {
                         Ok(mut r) => {
                             r.offset = offset;
                             self.src.consume(n);
@@ -306,7 +309,8 @@ impl CsvReader {
                         );
                     }
                     let fields = split_fields(&self.fields, &self.ends[..nend]);
-                    return match fields.and_then(|(f, nf)| build_record(line, &f[..nf])) {
+                    let times = &mut self.times;
+                    return match fields.and_then(|(f, nf)| record_of(line, &f[..nf], times)) {
                         Ok(mut r) => {
                             r.offset = offset;
                             self.src.consume(scanned);
@@ -427,6 +431,15 @@ fn split_fields<'a>(buf: &'a [u8], ends: &[usize]) -> Result<Fields<'a>, RowErro
 
 /// A record from one row's fields.
 pub(crate) fn build_record(line: u64, fields: &[&str]) -> Result<LogRecord, RowError> {
+    record_of(line, fields, &mut TimeCache::new())
+}
+
+/// A record from one row's fields, its log_time read through the reader's cache.
+fn record_of(
+    line: u64,
+    fields: &[&str],
+    times: &mut TimeCache,
+) -> Result<LogRecord, RowError> {
     let nfields = fields.len();
     let opt = |i: usize| (!fields[i].is_empty()).then(|| fields[i].to_string());
     let short = |i: usize| (!fields[i].is_empty()).then(|| Short::from(fields[i]));
@@ -436,7 +449,8 @@ pub(crate) fn build_record(line: u64, fields: &[&str]) -> Result<LogRecord, RowE
         None => crate::record::Severity::translated(fields[11].as_bytes())
             .ok_or((MalformedKind::BadFields, UNKNOWN_SEVERITY))?,
     };
-    let (time, _) = parse_pg_timestamp(fields[0].as_bytes())
+    let (time, _) = times
+        .parse_pg_timestamp(fields[0].as_bytes())
         .ok_or((MalformedKind::BadFields, "log_time is not a timestamp"))?;
     let mut r = LogRecord::new(line, severity, fields[13].to_string());
     r.time = Some(time);
