@@ -3,9 +3,9 @@
 //! read the ranges as they come, and the outcomes are verified and put
 //! together in stream order, as for the ranges of a plain file (`run.rs`).
 //!
-//! Memory is bounded: the decoder waits while a few segments per worker are
-//! held, and a segment is released once no range still to be read or read
-//! again reaches back to it. The thread that coordinates reads ranges too
+//! Memory is bounded: the decoder waits while a few ranges per worker are
+//! not done, and a segment is released once no range still to be read or
+//! read again reaches back to it. The thread that coordinates reads ranges too
 //! whenever it has nothing to put together.
 
 use crate::segments::Segments;
@@ -18,7 +18,7 @@ use std::io::{self, Read};
 use std::sync::mpsc::{self, TryRecvError};
 use std::sync::Arc;
 
-/// Segments held per worker before the decoder waits.
+/// Ranges not done per worker before the decoder waits.
 const SEGMENTS_PER_JOB: usize = 2;
 
 /// Reads one range of the decoded stream.
@@ -199,7 +199,8 @@ impl<O> Coordinator<'_, O> {
             // Later ranges' warm-ups start no earlier than this one's.
             let floor = self.planned.get(self.next_add).or(self.planned.last());
             if let Some(c) = floor {
-                self.segments.release_below(c.warm_from);
+                self.segments
+                    .release_below(c.warm_from, self.next_add - before);
             }
         }
     }

@@ -2,7 +2,9 @@
 //! them: segments in stream order, each starting at a line start, and
 //! readers that see them as one stream from any held offset.
 //!
-//! The decoder waits while `cap` segments are held, unless a reader waits
+//! Each segment is one range's bytes. The decoder waits while `cap` ranges
+//! are not done yet (their segments, and those their warm-ups reach back
+//! to, are held), unless a reader waits
 //! for bytes not decoded yet (a record that reaches far past its range):
 //! that reader could otherwise wait for a segment that is never decoded.
 
@@ -31,6 +33,8 @@ pub(crate) struct Segments {
 
 struct Held {
     segments: VecDeque<Segment>,
+    /// Segments added whose ranges are not done yet.
+    unfinished: usize,
     /// Bytes below this were released.
     floor: u64,
     /// Set when the decoder stopped: the stream's length, or why it failed.
@@ -46,6 +50,7 @@ impl Segments {
         Arc::new(Segments {
             state: Mutex::new(Held {
                 segments: VecDeque::new(),
+                unfinished: 0,
                 floor: 0,
                 end: None,
                 waiting: 0,
@@ -63,13 +68,14 @@ impl Segments {
     /// Adds the next segment, after waiting for room. False when cancelled.
     pub fn push(&self, segment: Segment) -> bool {
         let mut h = self.held();
-        while h.segments.len() >= self.cap && h.waiting == 0 && !h.cancelled {
+        while h.unfinished >= self.cap && h.waiting == 0 && !h.cancelled {
             h = self.changed.wait(h).unwrap_or_else(|p| p.into_inner());
         }
         if h.cancelled {
             return false;
         }
         h.segments.push_back(segment);
+        h.unfinished += 1;
         self.changed.notify_all();
         true
     }
@@ -86,9 +92,11 @@ impl Segments {
         self.changed.notify_all();
     }
 
-    /// No reader needs bytes below `offset` any more.
-    pub fn release_below(&self, offset: u64) {
+    /// `done` more ranges are done, and no reader needs bytes below `offset`
+    /// any more.
+    pub fn release_below(&self, offset: u64, done: usize) {
         let mut h = self.held();
+        h.unfinished = h.unfinished.saturating_sub(done);
         while h.segments.front().is_some_and(|s| s.end() <= offset) {
             let s = h.segments.pop_front().expect("a front segment");
             h.floor = s.end();

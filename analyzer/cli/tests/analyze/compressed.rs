@@ -80,7 +80,13 @@ fn compressed_logs_give_the_plain_report_at_any_range_and_thread_count() {
             let p = write(dir.path(), &format!("{}.{ext}", log.replace('/', "-")), &bytes);
             // Ranges from a few records to a few hundred.
             let range = [3_000, 20_000, 150_000][(i + j) % 3];
-            for jobs in [1, 2, 4] {
+            // Every thread count for one gzip and one zstd copy; one each for the rest.
+            let all = [1, 2, 4];
+            let jobs: &[usize] = match ext {
+                "gz" | "zst" => &all,
+                _ => &all[(i + j) % 3..][..1],
+            };
+            for &jobs in jobs {
                 let doc = report(&p, range, jobs);
                 assert_eq!(doc["input"]["sources"][0]["compression"], kind);
                 assert_same(
@@ -113,13 +119,17 @@ fn damaged_compressed_logs_are_reported_as_when_read_whole() {
         let p = write(dir.path(), name, &bytes);
         // Smaller than the least compressed size read in ranges: read whole.
         let whole = analyze_path(&p, &["-j", "1"]);
-        let samples = whole["input"]["malformed_samples"].as_array().unwrap();
-        assert!(
-            samples
-                .iter()
-                .any(|s| s["reason"].as_str().unwrap().starts_with("reading stopped")),
-            "{name}: {samples:?}"
-        );
+        assert!(n(&whole, "/input/records") > 0, "{name}");
+        assert!(n(&whole, "/input/malformed") > 0, "{name}");
+        if name.starts_with("cut") {
+            let samples = whole["input"]["malformed_samples"].as_array().unwrap();
+            assert!(
+                samples
+                    .iter()
+                    .any(|s| s["reason"].as_str().unwrap().starts_with("reading stopped")),
+                "{name}: {samples:?}"
+            );
+        }
         for jobs in [1, 2, 4] {
             assert_same(
                 &report(&p, 5_000, jobs),
