@@ -682,6 +682,10 @@ mod thin;
 #[path = "analyze/split.rs"]
 mod split;
 
+/// Compressed inputs decoded by one thread and read in ranges by others.
+#[path = "analyze/compressed.rs"]
+mod compressed;
+
 /// Mixed inputs (unreadable, binary, duplicate, looping) and foreign lines.
 #[path = "analyze/inputs.rs"]
 mod inputs;

@@ -16,7 +16,9 @@ use crate::filter::{AppliedFilters, Filters};
 use crate::inputs::{expand_all, InputSpec};
 use crate::report::{FileReport, Report, SkipKind, SkippedFile};
 use crate::run_pgbouncer::{read_pgbouncer, PgbouncerRead};
-use crate::split::{plan_chunks, Chunk, STITCH_WARM_UP};
+use crate::pipeline::{self, InOrder, RangeWork};
+use crate::segments::{SegmentReader, Segments};
+use crate::split::{plan_chunks, Chunk, Kind, STITCH_WARM_UP};
 use crate::stats::{Folder, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::classify::carry::{Carry, Handoff, Needs};
@@ -26,6 +28,7 @@ use pglog_logparse::{
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
+use std::collections::VecDeque;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -161,7 +164,7 @@ fn read_all(inputs: &[InputSpec], opts: &AnalyzeOptions) -> Vec<Result<FileOutco
             .iter()
             .enumerate()
             .flat_map(|(i, p)| match p {
-                Ok(Plan::Whole) => vec![(i, Task::Whole)],
+                Ok(Plan::Whole | Plan::Decoded { .. }) => vec![(i, Task::Whole)],
                 Ok(Plan::Chunks { chunks, .. }) => {
                     chunks.iter().map(|c| (i, Task::Chunk(*c))).collect()
                 }
@@ -198,7 +201,21 @@ enum Plan {
         chunks: Vec<Chunk>,
         size: u64,
     },
+    /// Compressed: decoded by one thread, its ranges read by the others.
+    Decoded {
+        format: InputFormat,
+        prefix: Option<Prefix>,
+        prefix_inferred: bool,
+        compression: source::Compression,
+        jobs: usize,
+    },
 }
+
+/// Ranges of a decoded stream, when the options do not say.
+const DECODED_CHUNK_BYTES: u64 = 4 << 20;
+/// A compressed file smaller than this is read whole, when the options do
+/// not give a range size.
+const DECODED_MIN_BYTES: u64 = 1 << 20;
 
 #[derive(Clone, Copy)]
 enum Task {
@@ -308,12 +325,12 @@ fn plan_input(input: &InputSpec, opts: &AnalyzeOptions, jobs: usize) -> Result<P
     let chunk_bytes = opts
         .chunk_bytes
         .unwrap_or_else(|| crate::split::default_chunk_bytes(size, jobs));
-    if size < 2 * chunk_bytes.max(1) {
-        return Ok(Plan::Whole);
-    }
     let file = File::open(path).map_err(open_err)?;
     let opened = source::wrap(Box::new(file)).map_err(open_err)?;
     if opened.compression != source::Compression::None {
+        return Ok(plan_decoded(opened, size, opts, jobs));
+    }
+    if size < 2 * chunk_bytes.max(1) {
         return Ok(Plan::Whole);
     }
     let reader = match opts.reader_builder().build(opened.reader) {
@@ -348,6 +365,32 @@ fn plan_input(input: &InputSpec, opts: &AnalyzeOptions, jobs: usize) -> Result<P
     })
 }
 
+/// A large compressed csvlog, jsonlog or stderr file is decoded and read
+/// in ranges at once; others are read whole.
+fn plan_decoded(opened: source::Input, size: u64, opts: &AnalyzeOptions, jobs: usize) -> Plan {
+    if opts.chunk_bytes.is_none() && size < DECODED_MIN_BYTES {
+        return Plan::Whole;
+    }
+    let compression = opened.compression;
+    let Ok(reader) = opts.reader_builder().build(opened.reader) else {
+        return Plan::Whole;
+    };
+    let format = reader.format();
+    if !matches!(
+        format,
+        InputFormat::Csv | InputFormat::Json | InputFormat::Stderr | InputFormat::Rds
+    ) {
+        return Plan::Whole;
+    }
+    Plan::Decoded {
+        format,
+        prefix: reader.prefix().cloned(),
+        prefix_inferred: reader.prefix_inferred(),
+        compression,
+        jobs,
+    }
+}
+
 fn run_task(
     input: &InputSpec,
     plan: Option<&Plan>,
@@ -357,6 +400,7 @@ fn run_task(
     match (task, plan) {
         (Task::Chunk(c), Some(Plan::Chunks { format, prefix, .. })) => read_chunk(
             &input_path(input),
+            &FileAt(&input_path(input)),
             *format,
             prefix.as_ref(),
             c,
@@ -364,6 +408,9 @@ fn run_task(
             opts,
         )
         .map(TaskOutcome::Chunk),
+        (_, Some(plan @ Plan::Decoded { .. })) => {
+            read_decoded(input, plan, opts).map(TaskOutcome::Whole)
+        }
         _ => analyze_whole(input, opts).map(TaskOutcome::Whole),
     }
 }
@@ -376,7 +423,7 @@ fn assemble(
     opts: &AnalyzeOptions,
 ) -> Result<FileOutcome, AnalyzeError> {
     let (format, size, prefix, prefix_inferred) = match plan {
-        Plan::Whole => {
+        Plan::Whole | Plan::Decoded { .. } => {
             return match results.into_iter().next() {
                 Some(Ok(TaskOutcome::Whole(f))) => Ok(f),
                 Some(Err(e)) => Err(e),
@@ -409,24 +456,44 @@ fn assemble(
     };
     let parts = ranged.read_again(ranged.verify_in_order(outcomes)?)?;
     let mut stats = Stats::new(opts.limits);
-    for (mut out, base) in parts {
-        for (line, file) in out.stats.summary.sample_positions_mut() {
-            *line += base;
-            file.clone_from(&name);
-        }
-        stats += &out.stats;
+    for (out, base) in parts {
+        add_range(&mut stats, out, base, &name);
     }
     if stats.summary.records + stats.summary.filtered == 0 {
         // Not a log after all: the whole-file reader says so, or skips it.
         return analyze_whole(input, opts);
     }
+    let file = ranged_report(name, format, source::Compression::None, prefix.as_ref(), prefix_inferred, size, &stats);
+    Ok(FileOutcome::Read(file, stats))
+}
+
+/// Adds a range's statistics, its lines numbered after `base` lines.
+fn add_range(stats: &mut Stats, mut out: ChunkOutcome, base: u64, name: &str) {
+    for (line, file) in out.stats.summary.sample_positions_mut() {
+        *line += base;
+        file.clear();
+        file.push_str(name);
+    }
+    *stats += &out.stats;
+}
+
+/// The file entry of an input read in ranges.
+fn ranged_report(
+    name: String,
+    format: InputFormat,
+    compression: source::Compression,
+    prefix: Option<&Prefix>,
+    prefix_inferred: bool,
+    bytes: u64,
+    stats: &Stats,
+) -> FileReport {
     let mut file = FileReport {
         path: name,
         format: format.as_str().to_string(),
-        compression: "none".to_string(),
-        prefix: prefix.as_ref().map(|p| p.as_str().to_string()),
+        compression: compression.as_str().to_string(),
+        prefix: prefix.map(|p| p.as_str().to_string()),
         prefix_inferred,
-        bytes: size,
+        bytes,
         records: stats.summary.records,
         filtered: stats.summary.filtered,
         malformed: stats.summary.malformed,
@@ -435,7 +502,142 @@ fn assemble(
         ..Default::default()
     };
     file.set_language(&stats.summary);
-    Ok(FileOutcome::Read(file, stats))
+    file
+}
+
+/// Reads a compressed input decoded by one thread, in ranges. Whatever goes
+/// wrong (a cut or corrupt stream, no record) it is read whole again, which
+/// reports it as always.
+fn read_decoded(
+    input: &InputSpec,
+    plan: &Plan,
+    opts: &AnalyzeOptions,
+) -> Result<FileOutcome, AnalyzeError> {
+    let Plan::Decoded {
+        format,
+        prefix,
+        prefix_inferred,
+        compression,
+        jobs,
+    } = plan
+    else {
+        unreachable!("a decoded plan");
+    };
+    let Ok(opened) = open_input(input, opts) else {
+        return analyze_whole(input, opts);
+    };
+    let path = input_path(input);
+    let name = input.display_name();
+    // The decoder counts the compressed bytes for progress.
+    let uncounted = AnalyzeOptions {
+        progress: None,
+        ..opts.clone()
+    };
+    let work = DecodedRanges {
+        path: &path,
+        format: *format,
+        prefix: prefix.as_ref(),
+        opts: &uncounted,
+    };
+    let mut order = DecodedOrder {
+        in_order: RangeOrder::new(*format),
+        bases: VecDeque::new(),
+        stats: Stats::new(opts.limits),
+        name: &name,
+    };
+    let kind = Kind {
+        format: *format,
+        prefix: prefix.as_ref(),
+    };
+    let chunk_bytes = opts.chunk_bytes.unwrap_or(DECODED_CHUNK_BYTES);
+    let length =
+        pipeline::read_in_parallel(opened.reader, kind, chunk_bytes, *jobs, &work, &mut order);
+    let stats = order.stats;
+    match length {
+        Some(len) if stats.summary.records + stats.summary.filtered > 0 => {
+            let file = ranged_report(name, *format, *compression, prefix.as_ref(), *prefix_inferred, len, &stats);
+            Ok(FileOutcome::Read(file, stats))
+        }
+        _ => analyze_whole(input, opts),
+    }
+}
+
+/// Reads the ranges of a decoded stream.
+struct DecodedRanges<'a> {
+    path: &'a Path,
+    format: InputFormat,
+    prefix: Option<&'a Prefix>,
+    opts: &'a AnalyzeOptions,
+}
+
+impl RangeWork for DecodedRanges<'_> {
+    type Out = ChunkOutcome;
+
+    fn read(
+        &self,
+        segments: &Arc<Segments>,
+        chunk: Chunk,
+        carry: Option<Carry>,
+    ) -> Result<ChunkOutcome, AnalyzeError> {
+        let start = match carry {
+            None => ClassifierStart::Primed,
+            Some(c) => ClassifierStart::Resumed(c),
+        };
+        let source = SegmentsAt(segments.clone());
+        read_chunk(self.path, &source, self.format, self.prefix, chunk, start, self.opts)
+    }
+}
+
+/// Puts a decoded stream's ranges together as they come, in order.
+struct DecodedOrder<'a> {
+    in_order: RangeOrder,
+    /// The line numbers the verified ranges' lines start after.
+    bases: VecDeque<u64>,
+    stats: Stats,
+    name: &'a str,
+}
+
+impl InOrder<ChunkOutcome> for DecodedOrder<'_> {
+    fn verify(
+        &mut self,
+        out: ChunkOutcome,
+        read_now: &mut dyn FnMut(Chunk, Carry) -> Result<ChunkOutcome, AnalyzeError>,
+    ) -> Result<Option<(ChunkOutcome, Option<Carry>)>, AnalyzeError> {
+        Ok(self.in_order.take(out, read_now)?.map(|(out, base, again)| {
+            self.bases.push_back(base);
+            (out, again)
+        }))
+    }
+
+    fn add(&mut self, out: ChunkOutcome) {
+        let base = self.bases.pop_front().expect("a verified range");
+        add_range(&mut self.stats, out, base, self.name);
+    }
+}
+
+/// Where a range's bytes are read from.
+trait RangeSource {
+    fn open_at(&self, offset: u64) -> io::Result<Box<dyn Read + Send>>;
+}
+
+/// A plain file.
+struct FileAt<'a>(&'a Path);
+
+impl RangeSource for FileAt<'_> {
+    fn open_at(&self, offset: u64) -> io::Result<Box<dyn Read + Send>> {
+        let mut f = File::open(self.0)?;
+        f.seek(SeekFrom::Start(offset))?;
+        Ok(Box::new(f))
+    }
+}
+
+/// The held segments of a decoded stream.
+struct SegmentsAt(Arc<Segments>);
+
+impl RangeSource for SegmentsAt {
+    fn open_at(&self, offset: u64) -> io::Result<Box<dyn Read + Send>> {
+        Ok(Box::new(SegmentReader::new(self.0.clone(), offset)))
+    }
 }
 
 /// A file read in ranges, whose outcomes are put together.
@@ -452,40 +654,18 @@ type Part = (ChunkOutcome, u64, Option<Carry>);
 
 impl RangedFile<'_> {
     fn read(&self, chunk: Chunk, start: ClassifierStart) -> Result<ChunkOutcome, AnalyzeError> {
-        read_chunk(self.path, self.format, self.prefix, chunk, start, self.opts)
+        let source = FileAt(self.path);
+        read_chunk(self.path, &source, self.format, self.prefix, chunk, start, self.opts)
     }
 
     /// In order: verifies each range's start and warm-up, and carries the
     /// exact classifier state from range to range.
     fn verify_in_order(&self, outcomes: Vec<ChunkOutcome>) -> Result<Vec<Part>, AnalyzeError> {
-        let mut carry = Carry::default();
-        let mut expected = 0u64;
-        let mut line_base = 0u64;
-        let mut warm_up_seen = None;
+        let mut in_order = RangeOrder::new(self.format);
         let mut parts = Vec::with_capacity(outcomes.len());
-        for mut out in outcomes {
-            let mut again = None;
-            if out.chunk.start != expected {
-                // The planned boundary was not where the previous range's
-                // last record ended (e.g. inside a quoted csv field): read
-                // again from the verified boundary.
-                if expected >= out.chunk.end {
-                    continue;
-                }
-                let chunk = Chunk {
-                    start: expected,
-                    ..out.chunk
-                };
-                out = self.read(chunk, ClassifierStart::Resumed(carry.clone()))?;
-            } else if !warm_up_held(&out, self.format, warm_up_seen) || carry.answers(&out.needs) {
-                again = Some(carry.clone());
-            }
-            warm_up_seen = out.chunk.next_warm_from.filter(|_| out.next_warm_up_seen);
-            carry.apply(&out.handoff);
-            expected = out.actual_end;
-            let base = line_base;
-            line_base += out.lines;
-            parts.push((out, base, again));
+        for out in outcomes {
+            let read_now = |c, carry| self.read(c, ClassifierStart::Resumed(carry));
+            parts.extend(in_order.take(out, read_now)?);
         }
         Ok(parts)
     }
@@ -502,6 +682,62 @@ impl RangedFile<'_> {
                     .map(|o| (o, base)),
             })
             .collect()
+    }
+}
+
+/// Verifies ranges' outcomes in order, carrying the exact classifier state
+/// from range to range.
+struct RangeOrder {
+    format: InputFormat,
+    carry: Carry,
+    /// Where the next range must start: the verified end of the one before.
+    expected: u64,
+    line_base: u64,
+    warm_up_seen: Option<u64>,
+}
+
+impl RangeOrder {
+    fn new(format: InputFormat) -> RangeOrder {
+        RangeOrder {
+            format,
+            carry: Carry::default(),
+            expected: 0,
+            line_base: 0,
+            warm_up_seen: None,
+        }
+    }
+
+    /// Verifies the next range's outcome; `None` when the range before
+    /// covered it.
+    fn take(
+        &mut self,
+        mut out: ChunkOutcome,
+        read_now: impl FnOnce(Chunk, Carry) -> Result<ChunkOutcome, AnalyzeError>,
+    ) -> Result<Option<Part>, AnalyzeError> {
+        let mut again = None;
+        if out.chunk.start != self.expected {
+            // The planned boundary was not where the previous range's
+            // last record ended (e.g. inside a quoted csv field): read
+            // again from the verified boundary.
+            if self.expected >= out.chunk.end {
+                return Ok(None);
+            }
+            let chunk = Chunk {
+                start: self.expected,
+                ..out.chunk
+            };
+            out = read_now(chunk, self.carry.clone())?;
+        } else if !warm_up_held(&out, self.format, self.warm_up_seen)
+            || self.carry.answers(&out.needs)
+        {
+            again = Some(self.carry.clone());
+        }
+        self.warm_up_seen = out.chunk.next_warm_from.filter(|_| out.next_warm_up_seen);
+        self.carry.apply(&out.handoff);
+        self.expected = out.actual_end;
+        let base = self.line_base;
+        self.line_base += out.lines;
+        Ok(Some((out, base, again)))
     }
 }
 
@@ -524,6 +760,7 @@ fn warm_up_held(out: &ChunkOutcome, format: InputFormat, seen: Option<u64>) -> b
 /// leaders. Bytes are counted for progress on the first read only.
 fn read_chunk(
     path: &Path,
+    source: &dyn RangeSource,
     format: InputFormat,
     prefix: Option<&Prefix>,
     chunk: Chunk,
@@ -534,11 +771,7 @@ fn read_chunk(
         path: path.to_path_buf(),
         source,
     };
-    let open_at = |offset: u64| -> Result<File, AnalyzeError> {
-        let mut f = File::open(path).map_err(read_err)?;
-        f.seek(SeekFrom::Start(offset)).map_err(read_err)?;
-        Ok(f)
-    };
+    let open_at = |offset: u64| source.open_at(offset).map_err(read_err);
     let reader_at = |input: Box<dyn Read + Send>, offset: u64| {
         let mut b = opts.reader_builder();
         b.format(format).prefix(prefix.cloned()).base_offset(offset);

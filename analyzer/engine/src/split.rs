@@ -266,12 +266,14 @@ fn read_at_most(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
 
 /// What a record start looks like in this file.
 #[derive(Clone, Copy)]
-struct Kind<'a> {
-    format: InputFormat,
-    prefix: Option<&'a Prefix>,
+pub(crate) struct Kind<'a> {
+    pub format: InputFormat,
+    pub prefix: Option<&'a Prefix>,
 }
 
-fn looks_like_record_start(kind: Kind<'_>, line: &[u8]) -> bool {
+/// Whether `line` (with what follows it) looks like the start of a record:
+/// a candidate boundary.
+pub(crate) fn looks_like_record_start(kind: Kind<'_>, line: &[u8]) -> bool {
     match (kind.format, kind.prefix) {
         (InputFormat::Json, _) => line.starts_with(b"{\""),
         (InputFormat::Csv, _) => {

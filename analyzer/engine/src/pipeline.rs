@@ -1,0 +1,207 @@
+//! A compressed input read in parallel: one thread decodes it into ranges
+//! cut at candidate record starts (`stream_split.rs`), the pool's workers
+//! read the ranges as they come, and the outcomes are verified and put
+//! together in stream order, as for the ranges of a plain file (`run.rs`).
+//!
+//! Memory is bounded: the decoder waits while a few ranges per worker are
+//! not done, and a segment is released once no range still to be read or
+//! read again reaches back to it. The thread that coordinates reads ranges too
+//! whenever it has nothing to put together.
+
+use crate::segments::Segments;
+use crate::split::{Chunk, Kind};
+use crate::stream_split::decode_in_ranges;
+use crate::AnalyzeError;
+use pglog_logparse::classify::carry::Carry;
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::sync::mpsc::{self, TryRecvError};
+use std::sync::Arc;
+
+/// Ranges not done per worker before the decoder waits.
+const SEGMENTS_PER_JOB: usize = 2;
+
+/// Reads one range of the decoded stream.
+pub(crate) trait RangeWork: Sync {
+    type Out: Send;
+    /// Reads `chunk`: primed by its warm-up, or resumed from `carry`.
+    fn read(
+        &self,
+        segments: &Arc<Segments>,
+        chunk: Chunk,
+        carry: Option<Carry>,
+    ) -> Result<Self::Out, AnalyzeError>;
+}
+
+/// Puts the ranges' outcomes together, in stream order.
+pub(crate) trait InOrder<O> {
+    /// Verifies the next range's outcome (reading it again at once with
+    /// `read_now` where it started elsewhere). Gives the outcome and the
+    /// state to read it again with, if needed; `None` when the range before
+    /// covered it.
+    #[allow(clippy::type_complexity)]
+    fn verify(
+        &mut self,
+        out: O,
+        read_now: &mut dyn FnMut(Chunk, Carry) -> Result<O, AnalyzeError>,
+    ) -> Result<Option<(O, Option<Carry>)>, AnalyzeError>;
+    /// Adds the next verified range's final outcome.
+    fn add(&mut self, out: O);
+}
+
+enum Message<O> {
+    Planned(Chunk),
+    Read(usize, Result<O, AnalyzeError>),
+    ReadAgain(usize, Result<O, AnalyzeError>),
+    Decoded(io::Result<Option<u64>>),
+}
+
+/// Reads `decoded` in ranges of about `chunk_bytes` on the current rayon
+/// pool, `jobs` workers wide. The stream's length, or `None` when decoding
+/// or a range failed: the caller reads the input whole, which reports it.
+pub(crate) fn read_in_parallel<W: RangeWork>(
+    decoded: Box<dyn Read + Send>,
+    kind: Kind<'_>,
+    chunk_bytes: u64,
+    jobs: usize,
+    work: &W,
+    order: &mut dyn InOrder<W::Out>,
+) -> Option<u64> {
+    let segments = Segments::new(SEGMENTS_PER_JOB * jobs.max(1) + 2);
+    let (tx, rx) = mpsc::channel::<Message<W::Out>>();
+    std::thread::scope(|threads| {
+        let (held, sent) = (segments.clone(), tx.clone());
+        threads.spawn(move || {
+            let planned = |c| sent.send(Message::Planned(c)).is_ok();
+            let r = decode_in_ranges(decoded, kind, chunk_bytes, &held, planned);
+            held.finish(match &r {
+                Ok(Some(len)) => Ok(*len),
+                Ok(None) => Err("reading given up".into()),
+                Err(e) => Err(e.to_string()),
+            });
+            let _ = sent.send(Message::Decoded(r));
+        });
+        let length = rayon::in_place_scope_fifo(|s| {
+            let mut c = Coordinator {
+                segments: &segments,
+                planned: Vec::new(),
+                firsts: BTreeMap::new(),
+                finals: BTreeMap::new(),
+                next_verify: 0,
+                next_add: 0,
+            };
+            let spawn = |idx: usize, chunk: Chunk, carry: Option<Carry>| {
+                let (held, sent) = (segments.clone(), tx.clone());
+                s.spawn_fifo(move |_| {
+                    let again = carry.is_some();
+                    let r = work.read(&held, chunk, carry);
+                    let _ = sent.send(match again {
+                        false => Message::Read(idx, r),
+                        true => Message::ReadAgain(idx, r),
+                    });
+                });
+            };
+            let length = c.run(&rx, work, order, spawn);
+            // Unblocks the decoder and readers when given up.
+            segments.cancel();
+            length
+        });
+        drop(tx);
+        length
+    })
+}
+
+struct Coordinator<'a, O> {
+    segments: &'a Arc<Segments>,
+    planned: Vec<Chunk>,
+    /// First reads, waiting for the ranges before them to be verified.
+    firsts: BTreeMap<usize, O>,
+    /// Final outcomes (`None`: covered by the range before), waiting to be added.
+    finals: BTreeMap<usize, Option<O>>,
+    next_verify: usize,
+    next_add: usize,
+}
+
+impl<O> Coordinator<'_, O> {
+    fn run<W: RangeWork<Out = O>>(
+        &mut self,
+        rx: &mpsc::Receiver<Message<O>>,
+        work: &W,
+        order: &mut dyn InOrder<O>,
+        spawn: impl Fn(usize, Chunk, Option<Carry>),
+    ) -> Option<u64> {
+        let mut length = None;
+        loop {
+            if length.is_some() && self.next_add == self.planned.len() {
+                return length;
+            }
+            let message = match rx.try_recv() {
+                Ok(m) => m,
+                Err(TryRecvError::Disconnected) => return None,
+                Err(TryRecvError::Empty) => match rayon::yield_now() {
+                    // Read a range while there is nothing to put together.
+                    Some(rayon::Yield::Executed) => continue,
+                    _ => rx.recv().ok()?,
+                },
+            };
+            match message {
+                Message::Planned(chunk) => {
+                    spawn(self.planned.len(), chunk, None);
+                    self.planned.push(chunk);
+                }
+                Message::Decoded(Ok(Some(len))) => length = Some(len),
+                Message::Decoded(_) => return None,
+                Message::Read(idx, r) => {
+                    self.firsts.insert(idx, r.ok()?);
+                    self.verify(work, order, &spawn).ok()?;
+                }
+                Message::ReadAgain(idx, r) => {
+                    self.finals.insert(idx, Some(r.ok()?));
+                }
+            }
+            self.add(order);
+        }
+    }
+
+    /// Verifies the first reads that are next in order.
+    fn verify<W: RangeWork<Out = O>>(
+        &mut self,
+        work: &W,
+        order: &mut dyn InOrder<O>,
+        spawn: &impl Fn(usize, Chunk, Option<Carry>),
+    ) -> Result<(), AnalyzeError> {
+        while let Some(out) = self.firsts.remove(&self.next_verify) {
+            let idx = self.next_verify;
+            self.next_verify += 1;
+            let segments = self.segments;
+            let mut read_now = |c: Chunk, carry: Carry| work.read(segments, c, Some(carry));
+            match order.verify(out, &mut read_now)? {
+                Some((_, Some(carry))) => spawn(idx, self.planned[idx], Some(carry)),
+                done => {
+                    self.finals.insert(idx, done.map(|(o, _)| o));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the final outcomes that are next in order and releases the
+    /// bytes no range needs any more.
+    fn add(&mut self, order: &mut dyn InOrder<O>) {
+        let before = self.next_add;
+        while let Some(out) = self.finals.remove(&self.next_add) {
+            if let Some(out) = out {
+                order.add(out);
+            }
+            self.next_add += 1;
+        }
+        if self.next_add > before {
+            // Later ranges' warm-ups start no earlier than this one's.
+            let floor = self.planned.get(self.next_add).or(self.planned.last());
+            if let Some(c) = floor {
+                self.segments
+                    .release_below(c.warm_from, self.next_add - before);
+            }
+        }
+    }
+}

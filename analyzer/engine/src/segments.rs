@@ -1,0 +1,172 @@
+//! Decompressed bytes held in bounded memory for the workers that parse
+//! them: segments in stream order, each starting at a line start, and
+//! readers that see them as one stream from any held offset.
+//!
+//! Each segment is one range's bytes. The decoder waits while `cap` ranges
+//! are not done yet (their segments, and those their warm-ups reach back
+//! to, are held), unless a reader waits
+//! for bytes not decoded yet (a record that reaches far past its range):
+//! that reader could otherwise wait for a segment that is never decoded.
+
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+/// Decoded bytes from `start` on.
+#[derive(Clone)]
+pub(crate) struct Segment {
+    pub start: u64,
+    pub bytes: Arc<Vec<u8>>,
+}
+
+impl Segment {
+    pub fn end(&self) -> u64 {
+        self.start + self.bytes.len() as u64
+    }
+}
+
+pub(crate) struct Segments {
+    state: Mutex<Held>,
+    changed: Condvar,
+    cap: usize,
+}
+
+struct Held {
+    segments: VecDeque<Segment>,
+    /// Segments added whose ranges are not done yet.
+    unfinished: usize,
+    /// Bytes below this were released.
+    floor: u64,
+    /// Set when the decoder stopped: the stream's length, or why it failed.
+    end: Option<Result<u64, String>>,
+    /// Readers waiting for bytes not decoded yet.
+    waiting: usize,
+    /// The reading was given up: the decoder and readers stop.
+    cancelled: bool,
+}
+
+impl Segments {
+    pub fn new(cap: usize) -> Arc<Segments> {
+        Arc::new(Segments {
+            state: Mutex::new(Held {
+                segments: VecDeque::new(),
+                unfinished: 0,
+                floor: 0,
+                end: None,
+                waiting: 0,
+                cancelled: false,
+            }),
+            changed: Condvar::new(),
+            cap: cap.max(2),
+        })
+    }
+
+    fn held(&self) -> MutexGuard<'_, Held> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds the next segment, after waiting for room. False when cancelled.
+    pub fn push(&self, segment: Segment) -> bool {
+        let mut h = self.held();
+        while h.unfinished >= self.cap && h.waiting == 0 && !h.cancelled {
+            h = self.changed.wait(h).unwrap_or_else(|p| p.into_inner());
+        }
+        if h.cancelled {
+            return false;
+        }
+        h.segments.push_back(segment);
+        h.unfinished += 1;
+        self.changed.notify_all();
+        true
+    }
+
+    /// The decoder stopped: at the stream's end of `len` bytes, or failing.
+    pub fn finish(&self, end: Result<u64, String>) {
+        self.held().end = Some(end);
+        self.changed.notify_all();
+    }
+
+    /// Gives up: readers fail and the decoder stops at its next segment.
+    pub fn cancel(&self) {
+        self.held().cancelled = true;
+        self.changed.notify_all();
+    }
+
+    /// `done` more ranges are done, and no reader needs bytes below `offset`
+    /// any more.
+    pub fn release_below(&self, offset: u64, done: usize) {
+        let mut h = self.held();
+        h.unfinished = h.unfinished.saturating_sub(done);
+        while h.segments.front().is_some_and(|s| s.end() <= offset) {
+            let s = h.segments.pop_front().expect("a front segment");
+            h.floor = s.end();
+        }
+        self.changed.notify_all();
+    }
+
+    /// The segment holding byte `pos`, waiting for it to be decoded; `None`
+    /// at the stream's end.
+    fn segment_at(&self, pos: u64) -> io::Result<Option<Segment>> {
+        let mut h = self.held();
+        loop {
+            if pos < h.floor || h.cancelled {
+                return Err(io::Error::other("decompressed bytes no longer held"));
+            }
+            if let Some(s) = h.segments.iter().rev().find(|s| s.start <= pos) {
+                if pos < s.end() {
+                    return Ok(Some(s.clone()));
+                }
+            }
+            match &h.end {
+                Some(Ok(len)) if pos >= *len => return Ok(None),
+                Some(Ok(_)) => return Err(io::Error::other("a gap in the decompressed bytes")),
+                Some(Err(why)) => return Err(io::Error::other(why.clone())),
+                None => {}
+            }
+            h.waiting += 1;
+            self.changed.notify_all();
+            h = self.changed.wait(h).unwrap_or_else(|p| p.into_inner());
+            h.waiting -= 1;
+        }
+    }
+}
+
+/// Reads the held segments as one stream from an offset.
+pub(crate) struct SegmentReader {
+    segments: Arc<Segments>,
+    pos: u64,
+    current: Option<Segment>,
+}
+
+impl SegmentReader {
+    pub fn new(segments: Arc<Segments>, pos: u64) -> SegmentReader {
+        SegmentReader {
+            segments,
+            pos,
+            current: None,
+        }
+    }
+}
+
+impl Read for SegmentReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if let Some(s) = &self.current {
+                if (s.start..s.end()).contains(&self.pos) {
+                    let from = &s.bytes[(self.pos - s.start) as usize..];
+                    let n = from.len().min(buf.len());
+                    buf[..n].copy_from_slice(&from[..n]);
+                    self.pos += n as u64;
+                    return Ok(n);
+                }
+            }
+            match self.segments.segment_at(self.pos)? {
+                Some(s) => self.current = Some(s),
+                None => return Ok(0),
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Splitting a decompressed stream into ranges as it is decoded: the same
+//! ranges as `split.rs` plans for a plain file (candidate record starts about
+//! `chunk_bytes` apart, the same warm-ups), found in the decoded bytes.
+//!
+//! Each range's bytes are one segment, so every segment starts at a line
+//! start and no line spans two of them. The decoder keeps the few segments
+//! the next warm-up may reach back to.
+
+use crate::segments::{Segment, Segments};
+use crate::split::{looks_like_record_start, Chunk, Kind, STITCH_WARM_UP, WARM_UP_BYTES};
+use pglog_logparse::InputFormat;
+use std::collections::VecDeque;
+use std::io::{self, Read};
+use std::sync::Arc;
+
+/// Decoded bytes asked for at a time.
+const READ_STEP: u64 = 256 << 10;
+/// A line start is judged on at least this many bytes (as in `split.rs`).
+const JUDGED_BYTES: usize = 64;
+
+/// Decodes `decoded` into `segments`, calling `planned` with each range
+/// once the bytes it reads past its end are held too. Returns the stream's
+/// length, or false from `planned` or a cancelled store stops it early.
+pub(crate) fn decode_in_ranges(
+    mut decoded: impl Read,
+    kind: Kind<'_>,
+    chunk_bytes: u64,
+    segments: &Segments,
+    mut planned: impl FnMut(Chunk) -> bool,
+) -> io::Result<Option<u64>> {
+    let chunk_bytes = chunk_bytes.max(1) as usize;
+    let mut planner = Planner {
+        kind,
+        history: VecDeque::new(),
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk_bytes + READ_STEP as usize);
+    let mut buf_start = 0u64;
+    // Where the search for the next cut goes on (an index into `buf`).
+    let mut scan_at: Option<usize> = None;
+    // The range of the last segment held, waiting for the next one.
+    let mut waiting: Option<Chunk> = None;
+    let mut warm_from = 0u64;
+    loop {
+        let at_end = decoded.by_ref().take(READ_STEP).read_to_end(&mut buf)? == 0;
+        if buf.len() <= chunk_bytes && !at_end {
+            continue;
+        }
+        let cut = if buf.len() <= chunk_bytes {
+            buf.len()
+        } else {
+            match find_cut(kind, &buf, scan_at.unwrap_or(chunk_bytes), at_end) {
+                Cut::At(c) => c,
+                Cut::NeedMore(resume) if !at_end => {
+                    scan_at = Some(resume);
+                    continue;
+                }
+                Cut::NeedMore(_) => buf.len(),
+            }
+        };
+        scan_at = None;
+        let rest = buf.split_off(cut);
+        let segment = Segment {
+            start: buf_start,
+            bytes: Arc::new(std::mem::replace(&mut buf, rest)),
+        };
+        buf.reserve(chunk_bytes + READ_STEP as usize);
+        let start = segment.start;
+        let end = segment.end();
+        buf_start = end;
+        if !segments.push(segment.clone()) {
+            return Ok(None);
+        }
+        if let Some(c) = waiting.take() {
+            if !planned(c) {
+                return Ok(None);
+            }
+        }
+        let last = at_end && buf.is_empty();
+        planner.history.push_back(segment);
+        if last {
+            return Ok(planned(Chunk {
+                start,
+                end: u64::MAX,
+                warm_from,
+                next_warm_from: None,
+            })
+            .then_some(end));
+        }
+        let next_warm = planner.warm_from(end);
+        waiting = Some(Chunk {
+            start,
+            end,
+            warm_from,
+            next_warm_from: (next_warm >= start && next_warm < end).then_some(next_warm),
+        });
+        warm_from = next_warm;
+        planner.forget_below(warm_from);
+    }
+}
+
+enum Cut {
+    /// The next range starts at this index.
+    At(usize),
+    /// More bytes are needed; the search goes on from this index.
+    NeedMore(usize),
+}
+
+/// The first candidate record start at or after index `from` of `buf`.
+fn find_cut(kind: Kind<'_>, buf: &[u8], from: usize, eof: bool) -> Cut {
+    if from >= buf.len() {
+        return Cut::NeedMore(from);
+    }
+    let mut i = from;
+    if i > 0 && buf[i - 1] != b'\n' {
+        match memchr::memchr(b'\n', &buf[i..]) {
+            Some(j) => i += j + 1,
+            None => return Cut::NeedMore(buf.len()),
+        }
+    }
+    while i < buf.len() {
+        let line = &buf[i..];
+        if line.len() < JUDGED_BYTES && !eof && memchr::memchr(b'\n', line).is_none() {
+            return Cut::NeedMore(i);
+        }
+        if looks_like_record_start(kind, line) {
+            return Cut::At(i);
+        }
+        match memchr::memchr(b'\n', line) {
+            Some(j) => i += j + 1,
+            None => return Cut::NeedMore(buf.len()),
+        }
+    }
+    Cut::NeedMore(i)
+}
+
+/// Warm-ups from the segments decoded last.
+struct Planner<'a> {
+    kind: Kind<'a>,
+    history: VecDeque<Segment>,
+}
+
+impl Planner<'_> {
+    /// Where the warm-up of the range that starts at `start` (the end of the
+    /// history) begins, as `split::plan_chunks` puts it.
+    fn warm_from(&self, start: u64) -> u64 {
+        let prev = self.history.back().map_or(0, |s| s.start);
+        let from = start.saturating_sub(WARM_UP_BYTES).max(prev);
+        let mut primed = start;
+        if let Some(last) = self.history.back() {
+            scan(self.kind, last, from, start, |at| {
+                primed = at;
+                false
+            });
+        }
+        match self.kind.format {
+            InputFormat::Csv | InputFormat::Json => primed,
+            _ => primed.min(self.nth_candidate_before(start, STITCH_WARM_UP)),
+        }
+    }
+
+    /// The `n`th candidate record start before `before`, counting back, or
+    /// the stream's start when there are fewer.
+    fn nth_candidate_before(&self, before: u64, n: usize) -> u64 {
+        let mut found: Vec<u64> = Vec::new();
+        let mut count = 0usize;
+        for s in self.history.iter().rev() {
+            found.clear();
+            scan(self.kind, s, s.start, before, |at| {
+                found.push(at);
+                true
+            });
+            if count + found.len() >= n {
+                return found[found.len() + count - n];
+            }
+            count += found.len();
+        }
+        0
+    }
+
+    /// Later warm-ups start at or after `offset`: drops what lies before.
+    fn forget_below(&mut self, offset: u64) {
+        while self.history.front().is_some_and(|s| s.end() <= offset) {
+            self.history.pop_front();
+        }
+    }
+}
+
+/// Calls `found` with each candidate record start of `segment` in
+/// `[from, to)`, in order, while it returns true.
+fn scan(kind: Kind<'_>, segment: &Segment, from: u64, to: u64, mut found: impl FnMut(u64) -> bool) {
+    let bytes = &segment.bytes[..];
+    let mut i = from.saturating_sub(segment.start) as usize;
+    let hi = (to.saturating_sub(segment.start) as usize).min(bytes.len());
+    if i >= hi {
+        return;
+    }
+    // A candidate is a line start (a segment starts at one).
+    if i > 0 && bytes[i - 1] != b'\n' {
+        match memchr::memchr(b'\n', &bytes[i..]) {
+            Some(j) => i += j + 1,
+            None => return,
+        }
+    }
+    while i < hi {
+        if looks_like_record_start(kind, &bytes[i..]) && !found(segment.start + i as u64) {
+            return;
+        }
+        match memchr::memchr(b'\n', &bytes[i..]) {
+            Some(j) => i += j + 1,
+            None => return,
+        }
+    }
+}
