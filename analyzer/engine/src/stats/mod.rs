@@ -3,6 +3,7 @@
 //! The whole value is what `--save-state` writes.
 
 pub mod activity;
+mod current_minute;
 pub mod events;
 pub mod maintenance_usage;
 pub mod pgbouncer;
@@ -17,6 +18,7 @@ use crate::text::{head_chars, truncate_chars};
 use crate::totals::add_to;
 pub(crate) use crate::totals::bump;
 use activity::*;
+use current_minute::CurrentMinute;
 use pglog_logparse::classify::error_class;
 use pglog_logparse::classify::statement::{Plan, PlanFormat, Statement, StatementKind};
 use pglog_logparse::{Event, EventKind};
@@ -238,6 +240,7 @@ pub struct Folder {
     since_cap_check: u32,
     /// Reused for `user@database` keys.
     scratch: String,
+    minute: CurrentMinute,
 }
 
 impl Folder {
@@ -247,12 +250,14 @@ impl Folder {
             fingerprints: Fingerprinter::new(),
             since_cap_check: 0,
             scratch: String::new(),
+            minute: CurrentMinute::default(),
         }
     }
 
     pub fn finish(mut self) -> Stats {
         let l = self.stats.limits;
         self.stats.queries.enforce_cap(&l);
+        self.minute.flush(&mut self.stats.minutes);
         self.stats
     }
 
@@ -345,7 +350,7 @@ impl Folder {
                 if let Some(tm) = time {
                     add_to(t.bytes_by_hour.entry(hour(tm)).or_default(), *size);
                     add_to(
-                        &mut self.stats.minutes.entry(minute(tm)).or_default().temp_bytes,
+                        &mut self.minute.at(minute(tm), &mut self.stats.minutes).temp_bytes,
                         *size,
                     );
                 }
@@ -371,10 +376,7 @@ impl Folder {
             EventKind::CheckpointComplete(c) => {
                 add_checkpoint(&mut self.stats.checkpoints, c, time);
                 if let Some(tm) = time {
-                    self.stats
-                        .minutes
-                        .entry(minute(tm))
-                        .or_default()
+                    self.minute.at(minute(tm), &mut self.stats.minutes)
                         .checkpoints += 1;
                 }
             }
@@ -415,10 +417,7 @@ impl Folder {
                     1,
                 );
                 if let Some(tm) = time {
-                    self.stats
-                        .minutes
-                        .entry(minute(tm))
-                        .or_default()
+                    self.minute.at(minute(tm), &mut self.stats.minutes)
                         .connections += 1;
                 }
             }
@@ -465,7 +464,7 @@ impl Folder {
         let bucket = sketch::Bucket::of(ms);
         self.stats.latency.add_at(bucket);
         if let Some(tm) = time {
-            let m = self.stats.minutes.entry(minute(tm)).or_default();
+            let m = self.minute.at(minute(tm), &mut self.stats.minutes);
             m.queries += 1;
             add_to(&mut m.query_us, queries::micros(ms));
             m.latency.add_at(bucket);
@@ -599,7 +598,7 @@ impl Folder {
             );
             add_error_class(er, e, &l);
             if let Some(tm) = time {
-                self.stats.minutes.entry(minute(tm)).or_default().errors += 1;
+                self.minute.at(minute(tm), &mut self.stats.minutes).errors += 1;
             }
         }
         if let Some(tm) = time {

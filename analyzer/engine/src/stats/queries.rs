@@ -318,7 +318,8 @@ impl QueryStats {
 /// Below the cap, results do not depend on the input order or split.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueryTable {
-    pub by_fingerprint: HashMap<u64, QueryStats>,
+    /// Fingerprints are hashes already: a fast hasher is enough.
+    pub by_fingerprint: HashMap<u64, QueryStats, foldhash::fast::FixedState>,
     /// Everything folded out of the table.
     pub other: QueryStats,
     /// Distinct fingerprints folded into `other` (counted per fold; a query
