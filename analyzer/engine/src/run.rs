@@ -14,9 +14,9 @@
 use crate::changes::{self, FileState};
 use crate::filter::{AppliedFilters, Filters};
 use crate::inputs::{expand_all, InputSpec};
+use crate::pipeline::{self, InOrder, RangeWork};
 use crate::report::{FileReport, Report, SkipKind, SkippedFile};
 use crate::run_pgbouncer::{read_pgbouncer, PgbouncerRead};
-use crate::pipeline::{self, InOrder, RangeWork};
 use crate::segments::{SegmentReader, Segments};
 use crate::split::{plan_chunks, Chunk, Kind, STITCH_WARM_UP};
 use crate::stats::{Folder, Stats};
@@ -27,8 +27,8 @@ use pglog_logparse::{
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::fs::File;
 use std::collections::VecDeque;
+use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -463,7 +463,15 @@ fn assemble(
         // Not a log after all: the whole-file reader says so, or skips it.
         return analyze_whole(input, opts);
     }
-    let file = ranged_report(name, format, source::Compression::None, prefix.as_ref(), prefix_inferred, size, &stats);
+    let file = ranged_report(
+        name,
+        format,
+        source::Compression::None,
+        prefix.as_ref(),
+        prefix_inferred,
+        size,
+        &stats,
+    );
     Ok(FileOutcome::Read(file, stats))
 }
 
@@ -555,7 +563,15 @@ fn read_decoded(
     let stats = order.stats;
     match length {
         Some(len) if stats.summary.records + stats.summary.filtered > 0 => {
-            let file = ranged_report(name, *format, *compression, prefix.as_ref(), *prefix_inferred, len, &stats);
+            let file = ranged_report(
+                name,
+                *format,
+                *compression,
+                prefix.as_ref(),
+                *prefix_inferred,
+                len,
+                &stats,
+            );
             Ok(FileOutcome::Read(file, stats))
         }
         _ => analyze_whole(input, opts),
@@ -584,7 +600,15 @@ impl RangeWork for DecodedRanges<'_> {
             Some(c) => ClassifierStart::Resumed(c),
         };
         let source = SegmentsAt(segments.clone());
-        read_chunk(self.path, &source, self.format, self.prefix, chunk, start, self.opts)
+        read_chunk(
+            self.path,
+            &source,
+            self.format,
+            self.prefix,
+            chunk,
+            start,
+            self.opts,
+        )
     }
 }
 
@@ -603,10 +627,13 @@ impl InOrder<ChunkOutcome> for DecodedOrder<'_> {
         out: ChunkOutcome,
         read_now: &mut dyn FnMut(Chunk, Carry) -> Result<ChunkOutcome, AnalyzeError>,
     ) -> Result<Option<(ChunkOutcome, Option<Carry>)>, AnalyzeError> {
-        Ok(self.in_order.take(out, read_now)?.map(|(out, base, again)| {
-            self.bases.push_back(base);
-            (out, again)
-        }))
+        Ok(self
+            .in_order
+            .take(out, read_now)?
+            .map(|(out, base, again)| {
+                self.bases.push_back(base);
+                (out, again)
+            }))
     }
 
     fn add(&mut self, out: ChunkOutcome) {
@@ -655,7 +682,15 @@ type Part = (ChunkOutcome, u64, Option<Carry>);
 impl RangedFile<'_> {
     fn read(&self, chunk: Chunk, start: ClassifierStart) -> Result<ChunkOutcome, AnalyzeError> {
         let source = FileAt(self.path);
-        read_chunk(self.path, &source, self.format, self.prefix, chunk, start, self.opts)
+        read_chunk(
+            self.path,
+            &source,
+            self.format,
+            self.prefix,
+            chunk,
+            start,
+            self.opts,
+        )
     }
 
     /// In order: verifies each range's start and warm-up, and carries the

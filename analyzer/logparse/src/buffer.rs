@@ -14,7 +14,10 @@ const FIRST_CHUNK: usize = 16 * 1024;
 
 pub struct ByteSource {
     inner: Box<dyn Read + Send>,
+    /// Bytes read are `buf[..filled]`; the rest is zeroed once and kept,
+    /// so a refill does not zero the buffer again.
     buf: Vec<u8>,
+    filled: usize,
     start: usize,
     eof: bool,
     /// 1-based number of the line that begins at `start`.
@@ -46,6 +49,7 @@ impl ByteSource {
         ByteSource {
             inner,
             buf: Vec::with_capacity(CHUNK),
+            filled: 0,
             start: 0,
             eof: false,
             line: 1,
@@ -67,7 +71,7 @@ impl ByteSource {
 
     /// Byte offset of the first unconsumed byte.
     pub fn offset(&self) -> u64 {
-        self.base + self.bytes_read - (self.buf.len() - self.start) as u64
+        self.base + self.bytes_read - (self.filled - self.start) as u64
     }
 
     /// Bytes read from the (decompressed) input so far.
@@ -81,7 +85,7 @@ impl ByteSource {
 
     /// The unconsumed bytes currently buffered.
     pub fn available(&self) -> &[u8] {
-        &self.buf[self.start..]
+        &self.buf[self.start..self.filled]
     }
 
     /// The read error that ended the input early, if one did.
@@ -95,7 +99,7 @@ impl ByteSource {
     }
 
     pub fn at_eof(&self) -> bool {
-        self.eof && self.start == self.buf.len()
+        self.eof && self.start == self.filled
     }
 
     /// Reads one more chunk. Returns false when the input is exhausted.
@@ -103,27 +107,29 @@ impl ByteSource {
         if self.eof {
             return Ok(false);
         }
-        if self.start > 0 && self.start >= self.buf.len() / 2 {
-            self.buf.drain(..self.start);
+        if self.start > 0 && self.start >= self.filled / 2 {
+            self.buf.copy_within(self.start..self.filled, 0);
+            self.filled -= self.start;
             self.start = 0;
         }
-        let old_len = self.buf.len();
+        let old_len = self.filled;
         let want = (self.bytes_read as usize).clamp(FIRST_CHUNK, CHUNK);
-        self.buf.resize(old_len + want, 0);
+        if self.buf.len() < old_len + want {
+            self.buf.resize(old_len + want, 0);
+        }
         let n = loop {
-            match self.inner.read(&mut self.buf[old_len..]) {
+            match self.inner.read(&mut self.buf[old_len..old_len + want]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     // A cut compressed stream, say: what was read stays readable.
-                    self.buf.truncate(old_len);
                     self.eof = true;
                     self.error = Some(e);
                     return Ok(false);
                 }
             }
         };
-        self.buf.truncate(old_len + n);
+        self.filled = old_len + n;
         self.bytes_read += n as u64;
         if n == 0 {
             self.eof = true;
@@ -151,7 +157,7 @@ impl ByteSource {
         let offset = self.offset();
         let mut searched = 0;
         loop {
-            let avail = &self.buf[self.start..];
+            let avail = &self.buf[self.start..self.filled];
             if let Some(i) = memchr::memchr(b'\n', &avail[searched..]) {
                 let len = searched + i;
                 let number = self.line;
@@ -187,17 +193,17 @@ impl ByteSource {
                 return self.skip_long_line(offset).map(Some);
             }
             if !self.fill_more()? {
-                let avail_len = self.buf.len() - self.start;
+                let avail_len = self.filled - self.start;
                 if avail_len == 0 {
                     return Ok(None);
                 }
                 let number = self.line;
                 let s = self.start;
-                self.start = self.buf.len();
+                self.start = self.filled;
                 return Ok(Some(Line {
                     number,
                     offset,
-                    bytes: &self.buf[s..],
+                    bytes: &self.buf[s..self.filled],
                     terminated: false,
                     too_long: false,
                 }));
@@ -207,12 +213,12 @@ impl ByteSource {
 
     fn skip_long_line(&mut self, offset: u64) -> io::Result<Line<'_>> {
         let number = self.line;
-        let avail = &self.buf[self.start..];
+        let avail = &self.buf[self.start..self.filled];
         self.long_head.clear();
         self.long_head
             .extend_from_slice(&avail[..avail.len().min(LONG_HEAD)]);
         loop {
-            let avail = &self.buf[self.start..];
+            let avail = &self.buf[self.start..self.filled];
             if let Some(i) = memchr::memchr(b'\n', avail) {
                 self.start += i + 1;
                 self.line += 1;
@@ -224,7 +230,7 @@ impl ByteSource {
                     too_long: true,
                 });
             }
-            self.start = self.buf.len();
+            self.start = self.filled;
             if !self.fill_more()? {
                 return Ok(Line {
                     number,

@@ -285,7 +285,12 @@ mod tests {
                 let s = &line[..cut.min(line.len())];
                 let want = parse_pg_timestamp(s);
                 hits += usize::from(want.is_some());
-                assert_eq!(cache.parse_pg_timestamp(s), want, "{}", String::from_utf8_lossy(s));
+                assert_eq!(
+                    cache.parse_pg_timestamp(s),
+                    want,
+                    "{}",
+                    String::from_utf8_lossy(s)
+                );
             }
         }
         assert!(hits > 1000, "the log's timestamps were read");

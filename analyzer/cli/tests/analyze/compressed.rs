@@ -64,7 +64,10 @@ fn as_plain(doc: Value, compressed: &Path, plain: &Path, kind: &str) -> Value {
     let text = serde_json::to_string(&doc)
         .unwrap()
         .replace(compressed.to_str().unwrap(), plain.to_str().unwrap())
-        .replace(&format!("\"compression\":\"{kind}\""), "\"compression\":\"none\"");
+        .replace(
+            &format!("\"compression\":\"{kind}\""),
+            "\"compression\":\"none\"",
+        );
     serde_json::from_str(&text).unwrap()
 }
 
@@ -77,7 +80,11 @@ fn compressed_logs_give_the_plain_report_at_any_range_and_thread_count() {
         let whole = analyze_path(&plain, &["-j", "1", "--chunk-bytes", "1000000000"]);
         assert!(n(&whole, "/input/records") > 0, "{log}");
         for (j, (ext, kind, bytes)) in compressed_copies(&original).into_iter().enumerate() {
-            let p = write(dir.path(), &format!("{}.{ext}", log.replace('/', "-")), &bytes);
+            let p = write(
+                dir.path(),
+                &format!("{}.{ext}", log.replace('/', "-")),
+                &bytes,
+            );
             // Ranges from a few records to a few hundred.
             let range = [3_000, 20_000, 150_000][(i + j) % 3];
             // Every thread count for one gzip and one zstd copy; one each for the rest.

@@ -24,7 +24,10 @@ impl CurrentMinute {
         if self.held.as_ref().is_some_and(|(s, _)| *s != start) {
             self.flush(minutes);
         }
-        &mut self.held.get_or_insert_with(|| (start, Minute::default())).1
+        &mut self
+            .held
+            .get_or_insert_with(|| (start, Minute::default()))
+            .1
     }
 
     /// Puts the held minute into `minutes`.

@@ -350,7 +350,10 @@ impl Folder {
                 if let Some(tm) = time {
                     add_to(t.bytes_by_hour.entry(hour(tm)).or_default(), *size);
                     add_to(
-                        &mut self.minute.at(minute(tm), &mut self.stats.minutes).temp_bytes,
+                        &mut self
+                            .minute
+                            .at(minute(tm), &mut self.stats.minutes)
+                            .temp_bytes,
                         *size,
                     );
                 }
@@ -376,7 +379,8 @@ impl Folder {
             EventKind::CheckpointComplete(c) => {
                 add_checkpoint(&mut self.stats.checkpoints, c, time);
                 if let Some(tm) = time {
-                    self.minute.at(minute(tm), &mut self.stats.minutes)
+                    self.minute
+                        .at(minute(tm), &mut self.stats.minutes)
                         .checkpoints += 1;
                 }
             }
@@ -417,7 +421,8 @@ impl Folder {
                     1,
                 );
                 if let Some(tm) = time {
-                    self.minute.at(minute(tm), &mut self.stats.minutes)
+                    self.minute
+                        .at(minute(tm), &mut self.stats.minutes)
                         .connections += 1;
                 }
             }

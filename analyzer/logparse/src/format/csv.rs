@@ -435,11 +435,7 @@ pub(crate) fn build_record(line: u64, fields: &[&str]) -> Result<LogRecord, RowE
 }
 
 /// A record from one row's fields, its log_time read through the reader's cache.
-fn record_of(
-    line: u64,
-    fields: &[&str],
-    times: &mut TimeCache,
-) -> Result<LogRecord, RowError> {
+fn record_of(line: u64, fields: &[&str], times: &mut TimeCache) -> Result<LogRecord, RowError> {
     let nfields = fields.len();
     let opt = |i: usize| (!fields[i].is_empty()).then(|| fields[i].to_string());
     let short = |i: usize| (!fields[i].is_empty()).then(|| Short::from(fields[i]));
