@@ -541,7 +541,7 @@ fn read_decoded(
         progress: None,
         ..opts.clone()
     };
-    let work = DecodedRanges {
+    let work = RangedFile {
         path: &path,
         format: *format,
         prefix: prefix.as_ref(),
@@ -578,15 +578,8 @@ fn read_decoded(
     }
 }
 
-/// Reads the ranges of a decoded stream.
-struct DecodedRanges<'a> {
-    path: &'a Path,
-    format: InputFormat,
-    prefix: Option<&'a Prefix>,
-    opts: &'a AnalyzeOptions,
-}
-
-impl RangeWork for DecodedRanges<'_> {
+/// The ranges of a decoded stream are read like a file's, from the segments.
+impl RangeWork for RangedFile<'_> {
     type Out = ChunkOutcome;
 
     fn read(
@@ -599,16 +592,7 @@ impl RangeWork for DecodedRanges<'_> {
             None => ClassifierStart::Primed,
             Some(c) => ClassifierStart::Resumed(c),
         };
-        let source = SegmentsAt(segments.clone());
-        read_chunk(
-            self.path,
-            &source,
-            self.format,
-            self.prefix,
-            chunk,
-            start,
-            self.opts,
-        )
+        self.read_from(&SegmentsAt(segments.clone()), chunk, start)
     }
 }
 
@@ -681,10 +665,18 @@ type Part = (ChunkOutcome, u64, Option<Carry>);
 
 impl RangedFile<'_> {
     fn read(&self, chunk: Chunk, start: ClassifierStart) -> Result<ChunkOutcome, AnalyzeError> {
-        let source = FileAt(self.path);
+        self.read_from(&FileAt(self.path), chunk, start)
+    }
+
+    fn read_from(
+        &self,
+        source: &dyn RangeSource,
+        chunk: Chunk,
+        start: ClassifierStart,
+    ) -> Result<ChunkOutcome, AnalyzeError> {
         read_chunk(
             self.path,
-            &source,
+            source,
             self.format,
             self.prefix,
             chunk,
