@@ -14,6 +14,7 @@ pub use infer::{infer_prefix, Closest, Inferred};
 
 use crate::record::Severity;
 use crate::time::{parse_epoch, LogTime, TimeCache};
+use std::collections::HashSet;
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +183,10 @@ pub struct PrefixMatch<'a> {
 struct Matching<'a, 'c> {
     fields: &'c mut PrefixFields<'a>,
     times: &'c mut TimeCache,
+    /// `(token, position)` pairs after a free-text value known not to match:
+    /// without them, backtracking over several free-text fields is
+    /// exponential in their number (8 tries each). Made on the first miss.
+    dead_ends: Option<HashSet<(usize, usize)>>,
 }
 
 /// How many later occurrences of a delimiter a free-text field may try.
@@ -311,6 +316,7 @@ impl Prefix {
         let mut cx = Matching {
             fields: &mut fields,
             times,
+            dead_ends: None,
         };
         let (label, text_offset) = self.match_from(0, line, 0, &mut cx)?;
         let session_part = !fields.ended_at_q;
@@ -376,8 +382,16 @@ impl Prefix {
         if value.contains(&b'\t') {
             return None;
         }
+        let next = (ti + 1, pos + end);
+        if cx.dead_ends.as_ref().is_some_and(|d| d.contains(&next)) {
+            return None;
+        }
         set_free_text(esc, value, cx.fields);
-        self.match_from(ti + 1, line, pos + end, cx)
+        let m = self.match_from(next.0, line, next.1, cx);
+        if m.is_none() {
+            cx.dead_ends.get_or_insert_with(HashSet::new).insert(next);
+        }
+        m
     }
 
     /// A padded value shorter than its width fills exactly the width.

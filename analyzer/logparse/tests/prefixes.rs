@@ -86,3 +86,20 @@ fn padding_empty_fields_and_zones_before_a_dash_are_read() {
     assert_eq!(m.fields.time.unwrap().offset_min, Some(0));
     assert!(m.fields.session_id.is_some());
 }
+
+/// Eight free-text fields, each free to end at any of its next eight `:`:
+/// without remembering the dead ends, a line of many `:` that never reaches
+/// a label takes millions of tries (about a second per line), which the
+/// fuzzer found as a hang.
+#[test]
+fn backtracking_over_free_text_fields_stays_polynomial() {
+    let p = Prefix::parse("%a:%u:%d:%a:%u:%d:%a:%u:").unwrap();
+    let colons = "x:".repeat(400);
+    assert!(p.match_line(colons.as_bytes()).is_none());
+    // Where a label does follow, the first split that reaches it wins.
+    let line = format!("app:x:y:bob:db:app2:z:{colons}ERROR:  boom");
+    assert!(p.match_line(line.as_bytes()).is_none());
+    let line = "a:b:c:d:e:f:g::h:LOG:  ok";
+    let m = p.match_line(line.as_bytes()).unwrap();
+    assert_eq!(&line[m.text_offset..], "ok");
+}
