@@ -1,0 +1,385 @@
+//! The lexer of the fingerprint stage: literals blanked, comments dropped,
+//! whitespace collapsed, `IN (...)` lists folded; see the parent module.
+
+use std::hash::Hasher;
+
+use super::PARSE_MAX_BYTES;
+
+/// Writes the lexed form of `sql` into `out` (cleared first).
+pub fn lex_into(sql: &str, out: &mut String) {
+    lex(sql, out, None);
+}
+
+/// Past this many lexed bytes, what lies between the kept head and tail is
+/// hashed and dropped instead of kept: such a text is too long to parse
+/// anyway, and a statement of many MB must not be copied whole.
+pub(super) const SPILL_AT: usize = 2 * PARSE_MAX_BYTES;
+/// Kept at the start: more than the parser's limit, so the text is still
+/// known to be too long, and all that is shown of it.
+const SPILL_HEAD: usize = PARSE_MAX_BYTES + 1;
+/// Kept at the end: what `IN` list folding and the trailing `;` trim look back at.
+const SPILL_TAIL: usize = 64;
+
+/// What the lexer hashed and dropped of a long text.
+pub(super) struct Spill {
+    pub(super) hasher: foldhash::fast::FoldHasher<'static>,
+    pub(super) bytes: usize,
+}
+
+impl Spill {
+    fn take(&mut self, o: &mut Vec<u8>) {
+        let end = o.len() - SPILL_TAIL;
+        self.hasher.write(&o[SPILL_HEAD..end]);
+        self.bytes += end - SPILL_HEAD;
+        o.drain(SPILL_HEAD..end);
+    }
+}
+
+/// Lexes `sql` into `out`; with `spill`, a long output keeps only its head
+/// and tail, and the rest goes to the spill's hash.
+pub(super) fn lex(sql: &str, out: &mut String, mut spill: Option<&mut Spill>) {
+    out.clear();
+    let b = sql.as_bytes();
+    // Bytes are only ever copied in whole runs between ASCII delimiters, so
+    // `out` stays valid UTF-8.
+    let mut o: Vec<u8> = std::mem::take(out).into_bytes();
+    let mut i = 0;
+    let mut space = false;
+    let mut lists = OrdinalLists::default();
+    while i < b.len() {
+        if o.len() >= SPILL_AT {
+            if let Some(sp) = spill.as_deref_mut() {
+                sp.take(&mut o);
+            }
+        }
+        let c = b[i];
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => {
+                space = true;
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |j| i + j + 1);
+                space = true;
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i = skip_block_comment(b, i);
+                space = true;
+            }
+            b'\'' => {
+                let escapes = strip_string_prefix(&mut o);
+                i = skip_string(b, i, escapes);
+                emit(&mut o, &mut space, b"''");
+                collapse_in_list(&mut o);
+            }
+            b'"' => {
+                let end = memchr::memchr(b'"', &b[i + 1..]).map_or(b.len(), |j| i + 2 + j);
+                emit(&mut o, &mut space, &b[i..end]);
+                i = end;
+            }
+            b'$' => {
+                let start = i;
+                i += 1;
+                if b.get(i).is_some_and(u8::is_ascii_digit) {
+                    while i < b.len() && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    emit(&mut o, &mut space, &b[start..i]);
+                } else if let Some(end) = dollar_quote_end(b, start) {
+                    i = end;
+                    emit(&mut o, &mut space, b"''");
+                    collapse_in_list(&mut o);
+                } else {
+                    emit(&mut o, &mut space, b"$");
+                }
+            }
+            b'0'..=b'9' | b'.' if starts_number(b, i) => {
+                let start = i;
+                i = skip_number(b, i);
+                if lists.is_ordinal(&o, &b[start..i], &b[i..]) {
+                    emit(&mut o, &mut space, &b[start..i]);
+                } else {
+                    emit(&mut o, &mut space, b"0");
+                    collapse_in_list(&mut o);
+                }
+            }
+            _ if is_ident(c) => {
+                let start = i;
+                while i < b.len() && (is_ident(b[i]) || b[i] == b'$') {
+                    i += 1;
+                }
+                lists.word(&o, &b[start..i]);
+                emit(&mut o, &mut space, &b[start..i]);
+            }
+            _ => {
+                lists.punctuation(c);
+                emit(&mut o, &mut space, &b[i..i + 1]);
+                i += 1;
+            }
+        }
+    }
+    // Trailing semicolons do not change the statement.
+    while o.last().is_some_and(|&c| c == b';' || c == b' ') {
+        o.pop();
+    }
+    *out = String::from_utf8(o).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into());
+}
+
+/// Where the lexer is in `GROUP BY` and `ORDER BY` lists of a SELECT, whose
+/// integers are column positions (`GROUP BY 1, 2`), not constants: they are
+/// kept, as the server and pg_stat_statements keep them. In a window's or an
+/// aggregate's `ORDER BY` (no SELECT at that depth) an integer is a constant.
+#[derive(Default)]
+struct OrdinalLists {
+    depth: usize,
+    /// Bit `d`: a SELECT was seen at bracket depth `d` (depths below 64).
+    select_at: u64,
+    /// The depth of the open position list.
+    list_at: Option<usize>,
+}
+
+/// Words that end a `GROUP BY` / `ORDER BY` list.
+const LIST_ENDS: &[&[u8]] = &[
+    b"limit",
+    b"offset",
+    b"having",
+    b"window",
+    b"fetch",
+    b"for",
+    b"union",
+    b"intersect",
+    b"except",
+    b"returning",
+    b"from",
+    b"where",
+    b"select",
+];
+
+impl OrdinalLists {
+    fn bit(&self) -> u64 {
+        1u64.checked_shl(self.depth as u32).unwrap_or(0)
+    }
+
+    /// A word about to be written after the lexed text `o`.
+    fn word(&mut self, o: &[u8], w: &[u8]) {
+        if w.eq_ignore_ascii_case(b"select") {
+            self.select_at |= self.bit();
+        }
+        if self.list_at == Some(self.depth) && LIST_ENDS.iter().any(|e| w.eq_ignore_ascii_case(e)) {
+            self.list_at = None;
+        }
+        if w.eq_ignore_ascii_case(b"by")
+            && (ends_with_word(o, b"group") || ends_with_word(o, b"order"))
+            && self.select_at & self.bit() != 0
+        {
+            self.list_at = Some(self.depth);
+        }
+    }
+
+    fn punctuation(&mut self, c: u8) {
+        match c {
+            b'(' | b'[' => {
+                self.depth += 1;
+                self.select_at &= !self.bit();
+            }
+            b')' | b']' => {
+                if self.list_at == Some(self.depth) {
+                    self.list_at = None;
+                }
+                self.select_at &= !self.bit();
+                self.depth = self.depth.saturating_sub(1);
+            }
+            b';' => self.list_at = None,
+            _ => {}
+        }
+    }
+
+    /// Whether the number `n`, written after `o` with `rest` after it, is a
+    /// whole item of an open position list.
+    fn is_ordinal(&self, o: &[u8], n: &[u8], rest: &[u8]) -> bool {
+        if self.list_at != Some(self.depth) || !n.iter().all(u8::is_ascii_digit) {
+            return false;
+        }
+        let after_start = o.last() == Some(&b',') || ends_with_word(o, b"by");
+        let next = rest.iter().find(|c| !c.is_ascii_whitespace());
+        let item_ends = match next {
+            None => true,
+            Some(&c) => matches!(c, b',' | b')' | b';') || is_ident(c),
+        };
+        after_start && item_ends
+    }
+}
+
+/// Whether `o`, trailing spaces aside, ends with the word `w` (any case).
+fn ends_with_word(o: &[u8], w: &[u8]) -> bool {
+    let mut k = o.len();
+    while k > 0 && o[k - 1] == b' ' {
+        k -= 1;
+    }
+    k >= w.len()
+        && o[k - w.len()..k].eq_ignore_ascii_case(w)
+        && (k == w.len() || !is_ident(o[k - w.len() - 1]))
+}
+
+fn emit(o: &mut Vec<u8>, space: &mut bool, bytes: &[u8]) {
+    if *space && !o.is_empty() {
+        o.push(b' ');
+    }
+    *space = false;
+    o.extend_from_slice(bytes);
+}
+
+fn skip_block_comment(b: &[u8], mut i: usize) -> usize {
+    // Block comments nest in PostgreSQL.
+    let mut depth = 0;
+    while i < b.len() {
+        if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+            depth += 1;
+            i += 2;
+        } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+            depth -= 1;
+            i += 2;
+            if depth == 0 {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    b.len()
+}
+
+/// Removes an `E`, `B`, `X`, `N` or `U&` just written before a quote; true
+/// when backslash escapes apply (`E'...'`).
+fn strip_string_prefix(o: &mut Vec<u8>) -> bool {
+    let n = o.len();
+    let standalone = |k: usize| k == 0 || !is_ident(o[k - 1]);
+    if n >= 1
+        && matches!(
+            o[n - 1],
+            b'E' | b'e' | b'B' | b'b' | b'X' | b'x' | b'N' | b'n'
+        )
+        && standalone(n - 1)
+    {
+        let escapes = matches!(o[n - 1], b'E' | b'e');
+        o.pop();
+        return escapes;
+    }
+    if n >= 2 && matches!(o[n - 2], b'U' | b'u') && o[n - 1] == b'&' && standalone(n - 2) {
+        o.truncate(n - 2);
+    }
+    false
+}
+
+fn skip_string(b: &[u8], mut i: usize, escapes: bool) -> usize {
+    i += 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if escapes => i += 2,
+            b'\'' if b.get(i + 1) == Some(&b'\'') => i += 2,
+            b'\'' => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
+/// The end of a `$tag$ ... $tag$` string starting at `start`, if it is one.
+fn dollar_quote_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut j = start + 1;
+    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] >= 0x80) {
+        j += 1;
+    }
+    if b.get(j) != Some(&b'$') || b.get(start + 1).is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
+    let tag = &b[start..=j];
+    let body = j + 1;
+    memchr::memmem::find(&b[body..], tag).map(|k| body + k + tag.len())
+}
+
+fn starts_number(b: &[u8], i: usize) -> bool {
+    if b[i] == b'.' && !b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        return false;
+    }
+    // A digit right after an identifier (`t1`) or a `.` after one (`t.col`)
+    // belongs to it.
+    !(i > 0 && (is_ident(b[i - 1]) || matches!(b[i - 1], b'"' | b')' | b']')))
+}
+
+fn skip_number(b: &[u8], mut i: usize) -> usize {
+    if b[i] == b'0' && matches!(b.get(i + 1), Some(b'x' | b'X' | b'o' | b'O' | b'b' | b'B')) {
+        i += 2;
+        while i < b.len() && (b[i].is_ascii_hexdigit() || b[i] == b'_') {
+            i += 1;
+        }
+        return i;
+    }
+    while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'_' || b[i] == b'.') {
+        i += 1;
+    }
+    if i < b.len() && matches!(b[i], b'e' | b'E') {
+        let mut j = i + 1;
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        if b.get(j).is_some_and(u8::is_ascii_digit) {
+            i = j;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+    }
+    i
+}
+
+/// After a literal was written: `IN ('', '', '')` becomes `IN ('')`, so
+/// lists of any length group together, as pg_stat_statements and pg_query
+/// group them.
+fn collapse_in_list(o: &mut Vec<u8>) {
+    let lit_len = if o.ends_with(b"''") { 2 } else { 1 };
+    let before = o.len() - lit_len;
+    let mut k = before;
+    while k > 0 && o[k - 1] == b' ' {
+        k -= 1;
+    }
+    if k == 0 || o[k - 1] != b',' {
+        return;
+    }
+    let mut p = k - 1;
+    while p > 0 && o[p - 1] == b' ' {
+        p -= 1;
+    }
+    // The element before the comma must itself be a literal inside `IN (`.
+    let prev_lit = if o[..p].ends_with(b"''") {
+        2
+    } else if o[..p].ends_with(b"0") && (p < 2 || !is_ident(o[p - 2])) {
+        1
+    } else {
+        return;
+    };
+    if !in_list_open(&o[..p - prev_lit]) {
+        return;
+    }
+    o.truncate(p);
+}
+
+/// Does `o` end with `IN (` followed only by collapsed literals?
+fn in_list_open(o: &[u8]) -> bool {
+    let mut k = o.len();
+    while k > 0 && o[k - 1] == b' ' {
+        k -= 1;
+    }
+    if k == 0 || o[k - 1] != b'(' {
+        return false;
+    }
+    k -= 1;
+    while k > 0 && o[k - 1] == b' ' {
+        k -= 1;
+    }
+    k >= 2 && o[k - 2..k].eq_ignore_ascii_case(b"in") && (k == 2 || !is_ident(o[k - 3]))
+}
+
+pub(super) fn is_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+}
