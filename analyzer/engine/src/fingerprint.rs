@@ -35,7 +35,7 @@ mod lex;
 pub use lex::lex_into;
 #[cfg(test)]
 use lex::SPILL_AT;
-use lex::{is_ident, lex, Spill};
+use lex::{is_ident, lex, text_of, Spill};
 
 /// How many distinct lexed texts the cache holds before it starts over.
 const CACHE_CAP: usize = 100_000;
@@ -75,7 +75,8 @@ pub struct Fingerprinter {
     cache: HashMap<u64, QueryKey, foldhash::fast::FixedState>,
     /// Normalized bytes held by `cache`.
     cache_text: usize,
-    lexed: String,
+    /// The lexed text (UTF-8 but for a cut in a spilled long text).
+    lexed: Vec<u8>,
     hasher: foldhash::fast::FixedState,
     /// pg_query calls made, for the cache-hit figure in benchmarks.
     pub parser_calls: u64,
@@ -92,7 +93,7 @@ impl Fingerprinter {
         Fingerprinter {
             cache: HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed)),
             cache_text: 0,
-            lexed: String::with_capacity(1024),
+            lexed: Vec::with_capacity(1024),
             hasher: foldhash::fast::FixedState::with_seed(0x9e37),
             parser_calls: 0,
         }
@@ -102,9 +103,12 @@ impl Fingerprinter {
     pub fn key(&mut self, sql: &str) -> QueryKey {
         // Texts without literals (extended-protocol statements with `$n`)
         // are their own lexed form, which is idempotent: look them up as
-        // they are before lexing.
-        if let Some(k) = self.cache.get(&self.hash(sql)) {
-            return k.clone();
+        // they are before lexing. A lexed text never ends with `;` or a
+        // space, so one that does needs no look.
+        if !sql.ends_with([';', ' ']) {
+            if let Some(k) = self.cache.get(&self.hash(sql)) {
+                return k.clone();
+            }
         }
         let mut spill = Spill {
             hasher: self.hasher.build_hasher(),
@@ -112,10 +116,12 @@ impl Fingerprinter {
         };
         lex(sql, &mut self.lexed, Some(&mut spill));
         let h = if spill.bytes == 0 {
-            self.hash(&self.lexed)
+            self.hash_bytes(&self.lexed)
         } else {
+            // The cut may have split a character: hash the text as shown.
+            self.lexed = text_of(&self.lexed).into_owned().into_bytes();
             let mut h = self.hasher.build_hasher();
-            h.write(self.lexed.as_bytes());
+            h.write(&self.lexed);
             h.write_u64(spill.hasher.finish());
             h.write_usize(spill.bytes);
             h.finish()
@@ -123,11 +129,12 @@ impl Fingerprinter {
         if let Some(k) = self.cache.get(&h) {
             return k.clone();
         }
-        let key = match skip_reason(&self.lexed, self.lexed.len() + spill.bytes) {
-            Some(reason) => fallback_key(&self.lexed, h, Some(reason)),
+        let lexed = text_of(&self.lexed);
+        let key = match skip_reason(&lexed, lexed.len() + spill.bytes) {
+            Some(reason) => fallback_key(&lexed, h, Some(reason)),
             None => {
                 self.parser_calls += 1;
-                parse_key(&self.lexed, h)
+                parse_key(&lexed, h)
             }
         };
         if self.cache.len() >= CACHE_CAP || self.cache_text >= CACHE_TEXT_BYTES {
@@ -138,14 +145,18 @@ impl Fingerprinter {
         self.cache.insert(h, key.clone());
         // One huge statement must not keep its buffer's memory for the rest of the run.
         if self.lexed.capacity() > 4 * PARSE_MAX_BYTES {
-            self.lexed = String::with_capacity(1024);
+            self.lexed = Vec::with_capacity(1024);
         }
         key
     }
 
     fn hash(&self, s: &str) -> u64 {
+        self.hash_bytes(s.as_bytes())
+    }
+
+    fn hash_bytes(&self, b: &[u8]) -> u64 {
         let mut h = self.hasher.build_hasher();
-        h.write(s.as_bytes());
+        h.write(b);
         h.finish()
     }
 }
