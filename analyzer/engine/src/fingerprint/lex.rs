@@ -74,6 +74,20 @@ fn lex_tokens<const LISTS: bool, const SPILLS: bool>(
     let mut i = 0;
     let mut space = false;
     let mut lists = OrdinalLists::default();
+    // Where nothing looks back at the output while lexing, verbatim tokens
+    // are copied a run at a time.
+    let runs = !LISTS && !SPILLS;
+    let mut run = Run::default();
+    // Writes the verbatim token `b[start..end]`.
+    macro_rules! verbatim {
+        ($start:expr, $end:expr) => {
+            if runs {
+                run.add(o, &mut space, b, $start, $end)
+            } else {
+                emit_run(o, &mut space, b, $start, $end)
+            }
+        };
+    }
     while i < b.len() {
         if SPILLS && o.len() >= SPILL_AT {
             if let Some(sp) = spill.as_deref_mut() {
@@ -91,10 +105,22 @@ fn lex_tokens<const LISTS: bool, const SPILLS: bool>(
                     i += 1;
                 }
             }
-            WORD => i = word::<LISTS>(b, i, o, &mut space, &mut lists),
-            DIGIT if !starts_number(b, i) => i = word::<LISTS>(b, i, o, &mut space, &mut lists),
-            DIGIT => i = number::<LISTS>(b, i, o, &mut space, &lists),
-            DOT if starts_number(b, i) => i = number::<LISTS>(b, i, o, &mut space, &lists),
+            k @ (WORD | DIGIT) if k == WORD || !starts_number(b, i) => {
+                let end = word_end(b, i);
+                if LISTS {
+                    lists.word(o, &b[i..end]);
+                }
+                verbatim!(i, end);
+                i = end;
+            }
+            DIGIT => {
+                run.flush(o, b);
+                i = number::<LISTS>(b, i, o, &mut space, &lists)
+            }
+            DOT if starts_number(b, i) => {
+                run.flush(o, b);
+                i = number::<LISTS>(b, i, o, &mut space, &lists)
+            }
             DASH if b.get(i + 1) == Some(&b'-') => {
                 i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |j| i + j + 1);
                 space = true;
@@ -104,6 +130,7 @@ fn lex_tokens<const LISTS: bool, const SPILLS: bool>(
                 space = true;
             }
             QUOTE => {
+                run.flush(o, b);
                 let escapes = strip_string_prefix(o);
                 i = skip_string(b, i, escapes);
                 emit(o, &mut space, b"''");
@@ -111,7 +138,7 @@ fn lex_tokens<const LISTS: bool, const SPILLS: bool>(
             }
             DQUOTE => {
                 let end = memchr::memchr(b'"', &b[i + 1..]).map_or(b.len(), |j| i + 2 + j);
-                emit(o, &mut space, &b[i..end]);
+                verbatim!(i, end);
                 i = end;
             }
             DOLLAR => {
@@ -121,20 +148,21 @@ fn lex_tokens<const LISTS: bool, const SPILLS: bool>(
                     while i < b.len() && b[i].is_ascii_digit() {
                         i += 1;
                     }
-                    emit(o, &mut space, &b[start..i]);
+                    verbatim!(start, i);
                 } else if let Some(end) = dollar_quote_end(b, start) {
+                    run.flush(o, b);
                     i = end;
                     emit(o, &mut space, b"''");
                     collapse_in_list(o);
                 } else {
-                    emit(o, &mut space, b"$");
+                    verbatim!(start, i);
                 }
             }
             _ => {
                 if LISTS {
                     lists.punctuation(c);
                 }
-                emit_byte(o, &mut space, c);
+                verbatim!(i, i + 1);
                 i += 1;
             }
         }
@@ -144,6 +172,7 @@ fn lex_tokens<const LISTS: bool, const SPILLS: bool>(
             i += 1;
         }
     }
+    run.flush(o, b);
     // Trailing semicolons do not change the statement.
     while o.last().is_some_and(|&c| c == b';' || c == b' ') {
         o.pop();
@@ -155,24 +184,50 @@ pub(super) fn text_of(o: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(o)
 }
 
-/// Writes the word starting at `i` (an identifier or keyword); returns its end.
-#[inline(always)]
-fn word<const LISTS: bool>(
-    b: &[u8],
-    start: usize,
-    o: &mut Vec<u8>,
-    space: &mut bool,
-    lists: &mut OrdinalLists,
-) -> usize {
-    let end = b[start + 1..]
+/// The end of the word (an identifier or keyword) starting at `start`.
+fn word_end(b: &[u8], start: usize) -> usize {
+    b[start + 1..]
         .iter()
         .position(|&c| CLASS[c as usize] & CONTINUES_WORD == 0)
-        .map_or(b.len(), |k| start + 1 + k);
-    if LISTS {
-        lists.word(o, &b[start..end]);
+        .map_or(b.len(), |k| start + 1 + k)
+}
+
+/// Verbatim input not yet copied to the output: tokens written as they
+/// are, next to each other or one space apart, are copied in one go.
+#[derive(Default)]
+struct Run {
+    start: usize,
+    end: usize,
+}
+
+impl Run {
+    /// [`emit`] of the token `b[start..end]`, held back.
+    #[inline(always)]
+    fn add(&mut self, o: &mut Vec<u8>, space: &mut bool, b: &[u8], start: usize, end: usize) {
+        let joins = if *space {
+            start == self.end + 1 && b[self.end] == b' '
+        } else {
+            start == self.end
+        };
+        if !(joins && self.start < self.end) {
+            self.flush(o, b);
+            if *space && !o.is_empty() {
+                o.push(b' ');
+            }
+            self.start = start;
+        }
+        *space = false;
+        self.end = end;
     }
-    emit_run(o, space, b, start, end);
-    end
+
+    /// Copies what is held back, before the output is looked at or written.
+    #[inline(always)]
+    fn flush(&mut self, o: &mut Vec<u8>, b: &[u8]) {
+        if self.start < self.end {
+            o.extend_from_slice(&b[self.start..self.end]);
+            self.start = self.end;
+        }
+    }
 }
 
 /// Writes the number starting at `start` as `0`, or as it is when it is a
@@ -343,14 +398,6 @@ fn emit(o: &mut Vec<u8>, space: &mut bool, bytes: &[u8]) {
     }
     *space = false;
     o.extend_from_slice(bytes);
-}
-
-fn emit_byte(o: &mut Vec<u8>, space: &mut bool, c: u8) {
-    if *space && !o.is_empty() {
-        o.push(b' ');
-    }
-    *space = false;
-    o.push(c);
 }
 
 /// [`emit`] of `b[start..end]`; a short run is copied as a fixed 16 bytes
