@@ -576,3 +576,79 @@ fn in_list_open(o: &[u8]) -> bool {
 pub(super) fn is_ident(c: u8) -> bool {
     CLASS[c as usize] & IDENT != 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pglog_logparse::{Classifier, EventKind, Item, ReaderBuilder};
+    use std::hash::{BuildHasher, Hasher};
+    use std::path::PathBuf;
+
+    /// The lexed text and spill of `sql` by the general path: bracket and
+    /// keyword tracking and spill checks on, no run copying.
+    fn general(sql: &str) -> (Vec<u8>, u64, usize) {
+        let mut spill = Spill {
+            hasher: foldhash::fast::FixedState::with_seed(1).build_hasher(),
+            bytes: 0,
+        };
+        let mut o = Vec::new();
+        lex_tokens::<true, true>(sql, &mut o, Some(&mut spill));
+        (o, spill.hasher.finish(), spill.bytes)
+    }
+
+    fn fast(sql: &str) -> (Vec<u8>, u64, usize) {
+        let mut spill = Spill {
+            hasher: foldhash::fast::FixedState::with_seed(1).build_hasher(),
+            bytes: 0,
+        };
+        let mut o = Vec::new();
+        lex(sql, &mut o, Some(&mut spill));
+        (o, spill.hasher.finish(), spill.bytes)
+    }
+
+    /// Statement texts of the sample logs' csvlogs.
+    fn sample_statements() -> Vec<String> {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs");
+        let mut out = Vec::new();
+        for dir in ["primary", "replica", "rds", "concurrent"] {
+            let file = std::fs::File::open(root.join(dir).join("postgresql.csv")).unwrap();
+            let mut reader = ReaderBuilder::new().build(Box::new(file)).unwrap();
+            let mut classifier = Classifier::new();
+            while let Some(item) = reader.next_item().unwrap() {
+                if let Item::Record(r) = item {
+                    let e = classifier.classify(r);
+                    out.extend(e.record.statement.clone());
+                    if let EventKind::Query(s) = e.kind {
+                        out.extend(s.text);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn fast_paths_lex_the_sample_statements_as_the_general_path() {
+        let stmts = sample_statements();
+        assert!(stmts.len() > 1000, "{} statements", stmts.len());
+        let mut with_by = 0;
+        for sql in &stmts {
+            with_by += usize::from(may_have_by(sql.as_bytes()));
+            assert_eq!(fast(sql), general(sql), "{sql}");
+        }
+        // Both the plain and the list-tracking path were taken.
+        assert!(with_by > 0 && with_by < stmts.len(), "{with_by}");
+    }
+
+    #[test]
+    fn runs_keep_spaces_comments_and_prefixes_as_tokens_do() {
+        for sql in [
+            "SELECT a  ,b\t\n FROM t /* c */ WHERE x = E 'q' AND y=$1",
+            "select \"A b\"  x, $$ $tag$ ;; ;",
+            "  a -- c\n.b(c)[1] U&'x' e'\\'' 1.5e3 t1.c2",
+            "f(x)1abc$ $2x u& 'z' --",
+        ] {
+            assert_eq!(fast(sql), general(sql), "{sql}");
+        }
+    }
+}
