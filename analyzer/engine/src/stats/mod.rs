@@ -5,12 +5,14 @@
 pub mod activity;
 mod current_minute;
 pub mod events;
+mod held_keys;
 pub mod maintenance_usage;
 pub mod pgbouncer;
 pub mod plans;
 pub mod queries;
 pub mod server;
 pub mod sketch;
+mod who;
 
 use crate::fingerprint::{is_own_query, Fingerprinter};
 use crate::summary::Summary;
@@ -19,12 +21,14 @@ use crate::totals::add_to;
 pub(crate) use crate::totals::bump;
 use activity::*;
 use current_minute::CurrentMinute;
+use held_keys::HeldKeys;
 use pglog_logparse::classify::error_class;
 use pglog_logparse::classify::statement::{Plan, PlanFormat, Statement, StatementKind};
 use pglog_logparse::{Event, EventKind};
-use queries::{PlanSample, QueryTable, Sample, Who};
+use queries::{PlanSample, QueryTable, Sample};
 use serde::{Deserialize, Serialize};
 use sketch::Sketch;
+use who::Whos;
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
 
@@ -238,9 +242,12 @@ pub struct Folder {
     pub stats: Stats,
     fingerprints: Fingerprinter,
     since_cap_check: u32,
-    /// Reused for `user@database` keys.
-    scratch: String,
+    /// The runners of the queries' held calls.
+    whos: Whos,
     minute: CurrentMinute,
+    /// The summary's counts by severity and by event name.
+    severities: HeldKeys,
+    events: HeldKeys,
 }
 
 impl Folder {
@@ -249,16 +256,32 @@ impl Folder {
             stats: Stats::new(limits),
             fingerprints: Fingerprinter::new(),
             since_cap_check: 0,
-            scratch: String::new(),
+            whos: Whos::default(),
             minute: CurrentMinute::default(),
+            severities: HeldKeys::default(),
+            events: HeldKeys::default(),
         }
     }
 
     pub fn finish(mut self) -> Stats {
         let l = self.stats.limits;
+        self.stats.queries.put_held(&self.whos, &l);
         self.stats.queries.enforce_cap(&l);
         self.minute.flush(&mut self.stats.minutes);
+        let summary = &mut self.stats.summary;
+        self.severities.flush(&mut summary.severities);
+        self.events.flush(&mut summary.events);
         self.stats
+    }
+
+    /// Folds the lightest queries out when over the cap; their held calls
+    /// go into their breakdowns first.
+    fn enforce_query_cap(&mut self) {
+        let l = self.stats.limits;
+        if self.stats.queries.by_fingerprint.len() > l.queries {
+            self.stats.queries.put_held(&self.whos, &l);
+            self.stats.queries.enforce_cap(&l);
+        }
     }
 
     pub fn add(&mut self, e: &Event) {
@@ -267,7 +290,11 @@ impl Folder {
         let l = self.stats.limits;
         // The summary describes the log; the statistics below describe the
         // workload, which pglog's own queries are not part of.
-        self.stats.summary.add_event(e);
+        let summary = &mut self.stats.summary;
+        summary.add_event_but_names(e);
+        self.severities
+            .add(r.severity.as_str(), &mut summary.severities);
+        self.events.add(e.kind.key(), &mut summary.events);
         if let EventKind::Query(s) | EventKind::StatementStep(s) | EventKind::StatementLogged(s) =
             &e.kind
         {
@@ -458,7 +485,7 @@ impl Folder {
         self.since_cap_check += 1;
         if self.since_cap_check >= 4096 {
             self.since_cap_check = 0;
-            self.stats.queries.enforce_cap(&l);
+            self.enforce_query_cap();
         }
     }
 
@@ -495,18 +522,17 @@ impl Folder {
             _ => text,
         };
         let key = self.fingerprints.key(text);
-        self.scratch.clear();
-        self.scratch.push_str(r.user.as_deref().unwrap_or(""));
-        self.scratch.push('@');
-        self.scratch.push_str(r.database.as_deref().unwrap_or(""));
-        let who = Who {
-            user: r.user.as_deref(),
-            database: r.database.as_deref(),
-            application: r.application.as_deref(),
-            user_database: &self.scratch,
-        };
+        if self.whos.is_full() {
+            self.stats.queries.put_held(&self.whos, &l);
+            self.whos.clear();
+        }
+        let who = self.whos.id(
+            r.user.as_deref().unwrap_or(""),
+            r.database.as_deref().unwrap_or(""),
+            r.application.as_deref().unwrap_or(""),
+        );
         let q = self.stats.queries.entry(&key);
-        q.add_call(bucket, ms, time, &who, &l);
+        q.add_call(bucket, ms, time, (who, &self.whos), &l);
         q.offer_sample(l.samples, ms, || Sample {
             time_ms: time,
             duration_ms: ms,

@@ -2,6 +2,7 @@
 //! distinct queries.
 
 use super::sketch::{Bucket, Sketch};
+use super::who::{WhoId, Whos};
 use super::{bump, Limits};
 use crate::fingerprint::QueryKey;
 use crate::text::truncate_chars;
@@ -120,15 +121,35 @@ pub struct QueryStats {
     pub samples: Vec<Sample>,
     /// The slowest plans, slowest first.
     pub plans: Vec<PlanSample>,
+    /// Calls not yet in the breakdowns and hours; empty outside a fold.
+    #[serde(skip)]
+    held: HeldCalls,
+}
+
+/// The calls of one query since its runner or hour last changed: a
+/// session runs the same statements over and over, so its calls are
+/// counted here and go into the breakdown maps and `hours` at once.
+/// Adding `n` calls of one name at once is adding it `n` times (a name
+/// that did not fit under the cap the first time never fits later), so
+/// the maps end up as if each call had been added.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct HeldCalls {
+    /// Who ran them, and how many.
+    who: Option<(WhoId, u64)>,
+    /// The hour's start (epoch ms) and its calls.
+    hour: Option<(i64, HourCell)>,
 }
 
 impl QueryStats {
-    pub fn add_call(
+    /// Adds a call. Its runner and hour are held (see [`HeldCalls`]):
+    /// [`QueryStats::put_held`] must run before the breakdowns or hours
+    /// are read.
+    pub(crate) fn add_call(
         &mut self,
         bucket: Bucket,
         ms: f64,
         time_ms: Option<i64>,
-        who: &Who<'_>,
+        who: (WhoId, &Whos),
         limits: &Limits,
     ) {
         if self.calls == 0 {
@@ -139,38 +160,56 @@ impl QueryStats {
             self.max_ms = self.max_ms.max(ms);
         }
         self.calls += 1;
-        add_to(&mut self.total_us, micros(ms));
+        let us = micros(ms);
+        add_to(&mut self.total_us, us);
         self.sketch.add_at(bucket);
-        bump_capped(
-            &mut self.by_user,
-            who.user.unwrap_or(""),
-            1,
-            limits.breakdown,
-        );
-        bump_capped(
-            &mut self.by_database,
-            who.database.unwrap_or(""),
-            1,
-            limits.breakdown,
-        );
-        bump_capped(
-            &mut self.by_application,
-            who.application.unwrap_or(""),
-            1,
-            limits.breakdown,
-        );
-        bump_capped(
-            &mut self.by_user_database,
-            who.user_database,
-            1,
-            limits.breakdown,
-        );
+        match &mut self.held.who {
+            Some((id, n)) if *id == who.0 => *n += 1,
+            _ => {
+                self.put_held_who(who.1, limits);
+                self.held.who = Some((who.0, 1));
+            }
+        }
         if let Some(t) = time_ms {
-            let h = self.hours.entry(t - t.rem_euclid(3_600_000)).or_default();
-            h.calls += 1;
-            add_to(&mut h.total_us, micros(ms));
+            let start = t - t.rem_euclid(3_600_000);
+            match &mut self.held.hour {
+                Some((h, cell)) if *h == start => {
+                    cell.calls += 1;
+                    add_to(&mut cell.total_us, us);
+                }
+                _ => {
+                    self.put_held_hour();
+                    self.held.hour = Some((start, HourCell { calls: 1, total_us: us }));
+                }
+            }
         }
         self.seen(time_ms);
+    }
+
+    /// Puts the held calls into the breakdowns and hours.
+    pub(crate) fn put_held(&mut self, whos: &Whos, limits: &Limits) {
+        self.put_held_who(whos, limits);
+        self.put_held_hour();
+    }
+
+    fn put_held_who(&mut self, whos: &Whos, limits: &Limits) {
+        let Some((id, n)) = self.held.who.take() else {
+            return;
+        };
+        let names = whos.names(id);
+        let cap = limits.breakdown;
+        bump_capped(&mut self.by_user, &names.user, n, cap);
+        bump_capped(&mut self.by_database, &names.database, n, cap);
+        bump_capped(&mut self.by_application, &names.application, n, cap);
+        bump_capped(&mut self.by_user_database, &names.user_database, n, cap);
+    }
+
+    fn put_held_hour(&mut self) {
+        if let Some((start, cell)) = self.held.hour.take() {
+            let h = self.hours.entry(start).or_default();
+            add_to(&mut h.calls, cell.calls);
+            add_to(&mut h.total_us, cell.total_us);
+        }
     }
 
     pub fn seen(&mut self, time_ms: Option<i64>) {
@@ -234,17 +273,9 @@ fn merge_capped(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>, 
     }
 }
 
-/// Who ran a statement.
-pub struct Who<'a> {
-    pub user: Option<&'a str>,
-    pub database: Option<&'a str>,
-    pub application: Option<&'a str>,
-    /// `user@database`.
-    pub user_database: &'a str,
-}
-
 impl QueryStats {
     fn merge(&mut self, o: &QueryStats, limits: &Limits) {
+        debug_assert!(o.held == HeldCalls::default(), "held calls put first");
         if self.normalized.is_empty() {
             self.normalized.clone_from(&o.normalized);
             self.parse_failed = o.parse_failed;
@@ -332,6 +363,13 @@ pub struct QueryTable {
 }
 
 impl QueryTable {
+    /// Puts every query's held calls into its breakdowns and hours.
+    pub(crate) fn put_held(&mut self, whos: &Whos, limits: &Limits) {
+        for q in self.by_fingerprint.values_mut() {
+            q.put_held(whos, limits);
+        }
+    }
+
     pub fn entry(&mut self, key: &QueryKey) -> &mut QueryStats {
         self.by_fingerprint
             .entry(key.fingerprint)
