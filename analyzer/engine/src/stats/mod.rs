@@ -268,6 +268,11 @@ impl Folder {
         self.stats.queries.put_held(&self.whos, &l);
         self.stats.queries.enforce_cap(&l);
         self.minute.flush(&mut self.stats.minutes);
+        // Every minute's latency holds its queries' durations, and only
+        // those: sketches merge exactly, so the sum is the overall latency.
+        for m in self.stats.minutes.values() {
+            self.stats.latency += &m.latency;
+        }
         let summary = &mut self.stats.summary;
         self.severities.flush(&mut summary.severities);
         self.events.flush(&mut summary.events);
@@ -494,12 +499,16 @@ impl Folder {
         let l = self.stats.limits;
         let ms = s.duration_ms.unwrap_or(0.0);
         let bucket = sketch::Bucket::of(ms);
-        self.stats.latency.add_at(bucket);
-        if let Some(tm) = time {
-            let m = self.minute.at(minute(tm), &mut self.stats.minutes);
-            m.queries += 1;
-            add_to(&mut m.query_us, queries::micros(ms));
-            m.latency.add_at(bucket);
+        // A timed query's duration goes into the overall latency with its
+        // minute's, in `finish`.
+        match time {
+            Some(tm) => {
+                let m = self.minute.at(minute(tm), &mut self.stats.minutes);
+                m.queries += 1;
+                add_to(&mut m.query_us, queries::micros(ms));
+                m.latency.add_at(bucket);
+            }
+            None => self.stats.latency.add_at(bucket),
         }
         let text = s.text.as_deref().unwrap_or("");
         // SQL-level prepared statements, as pg_stat_statements counts them:
