@@ -4,6 +4,7 @@
 
 pub mod activity;
 mod current_minute;
+mod dense_sketch;
 pub mod events;
 mod held_keys;
 pub mod maintenance_usage;
@@ -503,10 +504,11 @@ impl Folder {
         // minute's, in `finish`.
         match time {
             Some(tm) => {
-                let m = self.minute.at(minute(tm), &mut self.stats.minutes);
+                let m = self
+                    .minute
+                    .add_latency(minute(tm), &mut self.stats.minutes, bucket);
                 m.queries += 1;
                 add_to(&mut m.query_us, queries::micros(ms));
-                m.latency.add_at(bucket);
             }
             None => self.stats.latency.add_at(bucket),
         }
