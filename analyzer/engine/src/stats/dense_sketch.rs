@@ -46,6 +46,7 @@ impl Default for DenseSketch {
 
 impl DenseSketch {
     /// As [`Sketch::add_at`].
+    #[inline]
     pub(crate) fn add_at(&mut self, b: Bucket) {
         let v = b.value();
         if !v.is_finite() {

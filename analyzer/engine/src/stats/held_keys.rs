@@ -17,6 +17,7 @@ pub(crate) struct HeldKeys {
 
 impl HeldKeys {
     /// Counts one of `key`.
+    #[inline]
     pub(crate) fn add(&mut self, key: &'static str, map: &mut BTreeMap<String, u64>) {
         // The same name is the same static text, so its address tells.
         if let Some((_, n)) = self
