@@ -6,7 +6,7 @@
 //! go to a sparse sketch; the two merge exactly (a value's bucket decides
 //! which part it is in, so equal values are never split).
 
-use super::sketch::{Bucket, Sketch, MIN_VALUE};
+use super::sketch::{widen, Bucket, Sketch, MIN_VALUE};
 
 /// Bucket indices the counters cover: a factor of e^(2048/50) ≈ 6·10^17
 /// between the lowest and the highest, centred on a minute's first value.
@@ -60,13 +60,7 @@ impl DenseSketch {
                 None => return self.outside.add_at(b),
             }
         };
-        if self.count == 0 {
-            self.min = v;
-            self.max = v;
-        } else {
-            self.min = self.min.min(v);
-            self.max = self.max.max(v);
-        }
+        widen(self.count, &mut self.min, &mut self.max, v);
         self.count += 1;
         match slot {
             None => self.zeros += 1,

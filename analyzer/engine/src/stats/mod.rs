@@ -293,7 +293,6 @@ impl Folder {
     pub fn add(&mut self, e: &Event) {
         let r = &e.record;
         let time = r.time.map(|t| t.epoch_ms);
-        let l = self.stats.limits;
         // The summary describes the log; the statistics below describe the
         // workload, which pglog's own queries are not part of.
         let summary = &mut self.stats.summary;
@@ -314,7 +313,8 @@ impl Folder {
         if r.severity.is_error() || r.severity == pglog_logparse::Severity::Warning {
             self.add_error(e, time);
         }
-        self.stats.events.add(e, time, &l);
+        let l = &self.stats.limits;
+        self.stats.events.add(e, time, l);
         match &e.kind {
             EventKind::Query(s) => self.add_query(e, s, time),
             EventKind::StatementStep(s) => {
@@ -497,7 +497,7 @@ impl Folder {
 
     fn add_query(&mut self, e: &Event, s: &Statement, time: Option<i64>) {
         let r = &e.record;
-        let l = self.stats.limits;
+        let l = &self.stats.limits;
         let ms = s.duration_ms.unwrap_or(0.0);
         let bucket = sketch::Bucket::of(ms);
         // A timed query's duration goes into the overall latency with its
@@ -705,6 +705,12 @@ fn add_error_class(er: &mut ErrorStats, e: &Event, l: &Limits) {
 
 /// Does `sql` start with the keyword `word` (any case)?
 fn starts_with_word(sql: &str, word: &str) -> bool {
+    // Most texts start with their first word: its first letter tells.
+    if let (Some(&c), Some(&w)) = (sql.as_bytes().first(), word.as_bytes().first()) {
+        if c.is_ascii() && !(c as char).is_whitespace() && !c.eq_ignore_ascii_case(&w) {
+            return false;
+        }
+    }
     let sql = sql.trim_start().as_bytes();
     sql.len() > word.len()
         && sql[..word.len()].eq_ignore_ascii_case(word.as_bytes())

@@ -49,13 +49,7 @@ impl Sketch {
         if !v.is_finite() {
             return;
         }
-        if self.count == 0 {
-            self.min = v;
-            self.max = v;
-        } else {
-            self.min = self.min.min(v);
-            self.max = self.max.max(v);
-        }
+        widen(self.count, &mut self.min, &mut self.max, v);
         self.count += 1;
         if v <= MIN_VALUE {
             self.zeros += 1;
@@ -137,6 +131,18 @@ impl Sketch {
             }
         }
         Some(self.max)
+    }
+}
+
+/// Widens the range `min..=max` of `count` values to hold `v` too.
+#[inline]
+pub(crate) fn widen(count: u64, min: &mut f64, max: &mut f64, v: f64) {
+    if count == 0 {
+        *min = v;
+        *max = v;
+    } else {
+        *min = min.min(v);
+        *max = max.max(v);
     }
 }
 
