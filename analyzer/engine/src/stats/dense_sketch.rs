@@ -117,8 +117,21 @@ mod tests {
     #[test]
     fn dense_equals_sparse() {
         let values = [
-            0.5, 0.0, 3.0, 1e300, 0.004, 0.5, 1e-12, f64::NAN, 2.5e-5, 7e9, -1.0, 0.5, 1e-300,
-            f64::INFINITY, 123.456,
+            0.5,
+            0.0,
+            3.0,
+            1e300,
+            0.004,
+            0.5,
+            1e-12,
+            f64::NAN,
+            2.5e-5,
+            7e9,
+            -1.0,
+            0.5,
+            1e-300,
+            f64::INFINITY,
+            123.456,
         ];
         let mut dense = DenseSketch::default();
         for round in 0..2 {

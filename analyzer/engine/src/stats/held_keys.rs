@@ -20,11 +20,7 @@ impl HeldKeys {
     #[inline]
     pub(crate) fn add(&mut self, key: &'static str, map: &mut BTreeMap<String, u64>) {
         // The same name is the same static text, so its address tells.
-        if let Some((_, n)) = self
-            .held
-            .iter_mut()
-            .find(|(k, _)| std::ptr::eq(*k, key))
-        {
+        if let Some((_, n)) = self.held.iter_mut().find(|(k, _)| std::ptr::eq(*k, key)) {
             *n += 1;
             return;
         }

@@ -29,9 +29,9 @@ use pglog_logparse::{Event, EventKind};
 use queries::{PlanSample, QueryTable, Sample};
 use serde::{Deserialize, Serialize};
 use sketch::Sketch;
-use who::Whos;
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
+use who::Whos;
 
 /// Caps that keep memory flat however large the input.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -179,7 +179,13 @@ impl QueryStats {
                 }
                 _ => {
                     self.put_held_hour();
-                    self.held.hour = Some((start, HourCell { calls: 1, total_us: us }));
+                    self.held.hour = Some((
+                        start,
+                        HourCell {
+                            calls: 1,
+                            total_us: us,
+                        },
+                    ));
                 }
             }
         }
@@ -419,5 +425,54 @@ impl QueryTable {
     /// Trims a sample or plan text to the configured size.
     pub fn clip(text: &str, max: usize) -> String {
         truncate_chars(text, max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Calls held by runner and hour, with runners that come back and
+    /// more names than the breakdown cap, give the maps of adding each
+    /// call to them.
+    #[test]
+    fn held_calls_equal_direct_adds() {
+        let limits = Limits {
+            breakdown: 3,
+            ..Limits::default()
+        };
+        let runners = ["a", "a", "b", "c", "a", "d", "d", "e", "b", "f", "a", "a"];
+        let mut whos = Whos::default();
+        let mut held = QueryStats::default();
+        let mut direct = QueryStats::default();
+        for (i, user) in runners.iter().cycle().take(60).enumerate() {
+            let (db, app) = (if i % 7 == 0 { "x" } else { "y" }, "app");
+            let t = (i as i64 / 5) * 1_800_000 + i as i64;
+            let ms = 0.25 * i as f64;
+            let id = whos.id(user, db, app);
+            held.add_call(Bucket::of(ms), ms, Some(t), (id, &whos), &limits);
+            let cap = limits.breakdown;
+            bump_capped(&mut direct.by_user, user, 1, cap);
+            bump_capped(&mut direct.by_database, db, 1, cap);
+            bump_capped(&mut direct.by_application, app, 1, cap);
+            bump_capped(
+                &mut direct.by_user_database,
+                &format!("{user}@{db}"),
+                1,
+                cap,
+            );
+            let h = direct.hours.entry(t - t.rem_euclid(3_600_000)).or_default();
+            h.calls += 1;
+            h.total_us += micros(ms);
+        }
+        held.put_held(&whos, &limits);
+        assert_eq!(held.by_user, direct.by_user);
+        assert_eq!(held.by_database, direct.by_database);
+        assert_eq!(held.by_application, direct.by_application);
+        assert_eq!(held.by_user_database, direct.by_user_database);
+        assert_eq!(held.hours, direct.hours);
+        // d, e and f, four calls in each round of twelve, did not fit.
+        assert_eq!(held.by_user.get("(other)"), Some(&20));
+        assert_eq!(held.held, HeldCalls::default());
     }
 }
