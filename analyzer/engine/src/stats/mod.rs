@@ -346,11 +346,11 @@ impl Folder {
                             pid: s.pid,
                             waits_for: s.waits_for.clone(),
                             blocked_by: s.blocked_by,
-                            query: s.query.as_deref().map(|q| keep_text(&l, q, l.sample_chars)),
+                            query: s.query.as_deref().map(|q| keep_text(l, q, l.sample_chars)),
                         })
                         .collect(),
                 };
-                self.stats.locks.add_deadlock(d, &l);
+                self.stats.locks.add_deadlock(d, l);
             }
             EventKind::LockWait(w) => {
                 self.stats
@@ -480,7 +480,7 @@ impl Folder {
                 bump(&mut a.by_message, &normalize_message(&r.message), 1);
             }
             EventKind::Server(_) | EventKind::ConnectionProblem(_) | EventKind::Wal(_) => {
-                self.stats.server.add(e, &l)
+                self.stats.server.add(e, l)
             }
             EventKind::Audit(a) => {
                 let k = format!("{} {}", a.class, a.command);
@@ -534,7 +534,7 @@ impl Folder {
         };
         let key = self.fingerprints.key(text);
         if self.whos.is_full() {
-            self.stats.queries.put_held(&self.whos, &l);
+            self.stats.queries.put_held(&self.whos, l);
             self.whos.clear();
         }
         let who = self.whos.id(
@@ -543,14 +543,14 @@ impl Folder {
             r.application.as_deref().unwrap_or(""),
         );
         let q = self.stats.queries.entry(&key);
-        q.add_call(bucket, ms, time, (who, &self.whos), &l);
+        q.add_call(bucket, ms, time, (who, &self.whos), l);
         q.offer_sample(l.samples, ms, || Sample {
             time_ms: time,
             duration_ms: ms,
             user: own(&r.user),
             database: own(&r.database),
             application: own(&r.application),
-            text: keep_text(&l, text, l.sample_chars),
+            text: keep_text(l, text, l.sample_chars),
             params: s
                 .params
                 .iter()
