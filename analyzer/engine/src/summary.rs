@@ -81,8 +81,15 @@ pub struct ForeignSample {
 
 impl Summary {
     pub fn add_event(&mut self, e: &Event) {
-        self.records += 1;
         crate::totals::bump(&mut self.severities, e.record.severity.as_str(), 1);
+        crate::totals::bump(&mut self.events, e.kind.key(), 1);
+        self.add_event_but_names(e);
+    }
+
+    /// [`Summary::add_event`] but the counts by severity and event name,
+    /// which the caller keeps (`stats::Folder` holds them apart).
+    pub fn add_event_but_names(&mut self, e: &Event) {
+        self.records += 1;
         if e.record.severity.is_error() {
             let key = e
                 .sqlstate
@@ -99,7 +106,6 @@ impl Summary {
             EventKind::TempFile { size, .. } => add_to(&mut self.temp_file_bytes, *size),
             _ => {}
         }
-        crate::totals::bump(&mut self.events, e.kind.key(), 1);
         if let Some(lang) = e.record.language.written {
             let c = self.languages.entry(lang.code().to_string()).or_default();
             c.records += 1;

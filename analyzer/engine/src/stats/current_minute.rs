@@ -4,6 +4,8 @@
 //! minute apart and merging it in gives the same totals and sketch as
 //! adding each record to the map.
 
+use super::dense_sketch::DenseSketch;
+use super::sketch::Bucket;
 use super::Minute;
 use std::collections::btree_map::{BTreeMap, Entry};
 
@@ -11,6 +13,8 @@ use std::collections::btree_map::{BTreeMap, Entry};
 pub(crate) struct CurrentMinute {
     /// The minute's start (epoch ms) and what it has gathered so far.
     held: Option<(i64, Minute)>,
+    /// The held minute's query durations, to be added to its `latency`.
+    latency: DenseSketch,
 }
 
 impl CurrentMinute {
@@ -30,9 +34,23 @@ impl CurrentMinute {
             .1
     }
 
+    /// Adds a query's duration to the latency of the minute that starts
+    /// at `start`, and returns the minute.
+    pub(crate) fn add_latency<'a>(
+        &'a mut self,
+        start: i64,
+        minutes: &mut BTreeMap<i64, Minute>,
+        b: Bucket,
+    ) -> &'a mut Minute {
+        self.at(start, minutes);
+        self.latency.add_at(b);
+        &mut self.held.as_mut().expect("held by at").1
+    }
+
     /// Puts the held minute into `minutes`.
     pub(crate) fn flush(&mut self, minutes: &mut BTreeMap<i64, Minute>) {
-        if let Some((start, m)) = self.held.take() {
+        if let Some((start, mut m)) = self.held.take() {
+            m.latency += &self.latency.take();
             match minutes.entry(start) {
                 Entry::Vacant(v) => {
                     v.insert(m);
@@ -46,7 +64,6 @@ impl CurrentMinute {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::sketch::Bucket;
 
     /// Records of minutes that come back (a log of interleaved sources)
     /// give the same minutes as adding each to the map.
@@ -59,10 +76,12 @@ mod tests {
         for (i, t) in times.iter().enumerate() {
             let start = t - t.rem_euclid(60_000);
             let ms = 0.5 + i as f64;
-            for m in [direct.entry(start).or_default(), cur.at(start, &mut held)] {
+            let d = direct.entry(start).or_default();
+            d.latency.add_at(Bucket::of(ms));
+            let h = cur.add_latency(start, &mut held, Bucket::of(ms));
+            for m in [d, h] {
                 m.queries += 1;
                 m.query_us += i as u64;
-                m.latency.add_at(Bucket::of(ms));
             }
         }
         cur.flush(&mut held);

@@ -4,13 +4,16 @@
 
 pub mod activity;
 mod current_minute;
+mod dense_sketch;
 pub mod events;
+mod held_keys;
 pub mod maintenance_usage;
 pub mod pgbouncer;
 pub mod plans;
 pub mod queries;
 pub mod server;
 pub mod sketch;
+mod who;
 
 use crate::fingerprint::{is_own_query, Fingerprinter};
 use crate::summary::Summary;
@@ -19,14 +22,16 @@ use crate::totals::add_to;
 pub(crate) use crate::totals::bump;
 use activity::*;
 use current_minute::CurrentMinute;
+use held_keys::HeldKeys;
 use pglog_logparse::classify::error_class;
 use pglog_logparse::classify::statement::{Plan, PlanFormat, Statement, StatementKind};
 use pglog_logparse::{Event, EventKind};
-use queries::{PlanSample, QueryTable, Sample, Who};
+use queries::{PlanSample, QueryTable, Sample};
 use serde::{Deserialize, Serialize};
 use sketch::Sketch;
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
+use who::Whos;
 
 /// Caps that keep memory flat however large the input.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -238,9 +243,12 @@ pub struct Folder {
     pub stats: Stats,
     fingerprints: Fingerprinter,
     since_cap_check: u32,
-    /// Reused for `user@database` keys.
-    scratch: String,
+    /// The runners of the queries' held calls.
+    whos: Whos,
     minute: CurrentMinute,
+    /// The summary's counts by severity and by event name.
+    severities: HeldKeys,
+    events: HeldKeys,
 }
 
 impl Folder {
@@ -249,25 +257,49 @@ impl Folder {
             stats: Stats::new(limits),
             fingerprints: Fingerprinter::new(),
             since_cap_check: 0,
-            scratch: String::new(),
+            whos: Whos::default(),
             minute: CurrentMinute::default(),
+            severities: HeldKeys::default(),
+            events: HeldKeys::default(),
         }
     }
 
     pub fn finish(mut self) -> Stats {
         let l = self.stats.limits;
+        self.stats.queries.put_held(&self.whos, &l);
         self.stats.queries.enforce_cap(&l);
         self.minute.flush(&mut self.stats.minutes);
+        // Every minute's latency holds its queries' durations, and only
+        // those: sketches merge exactly, so the sum is the overall latency.
+        for m in self.stats.minutes.values() {
+            self.stats.latency += &m.latency;
+        }
+        let summary = &mut self.stats.summary;
+        self.severities.flush(&mut summary.severities);
+        self.events.flush(&mut summary.events);
         self.stats
+    }
+
+    /// Folds the lightest queries out when over the cap; their held calls
+    /// go into their breakdowns first.
+    fn enforce_query_cap(&mut self) {
+        let l = self.stats.limits;
+        if self.stats.queries.by_fingerprint.len() > l.queries {
+            self.stats.queries.put_held(&self.whos, &l);
+            self.stats.queries.enforce_cap(&l);
+        }
     }
 
     pub fn add(&mut self, e: &Event) {
         let r = &e.record;
         let time = r.time.map(|t| t.epoch_ms);
-        let l = self.stats.limits;
         // The summary describes the log; the statistics below describe the
         // workload, which pglog's own queries are not part of.
-        self.stats.summary.add_event(e);
+        let summary = &mut self.stats.summary;
+        summary.add_event_but_names(e);
+        self.severities
+            .add(r.severity.as_str(), &mut summary.severities);
+        self.events.add(e.kind.key(), &mut summary.events);
         if let EventKind::Query(s) | EventKind::StatementStep(s) | EventKind::StatementLogged(s) =
             &e.kind
         {
@@ -281,7 +313,8 @@ impl Folder {
         if r.severity.is_error() || r.severity == pglog_logparse::Severity::Warning {
             self.add_error(e, time);
         }
-        self.stats.events.add(e, time, &l);
+        let l = &self.stats.limits;
+        self.stats.events.add(e, time, l);
         match &e.kind {
             EventKind::Query(s) => self.add_query(e, s, time),
             EventKind::StatementStep(s) => {
@@ -313,11 +346,11 @@ impl Folder {
                             pid: s.pid,
                             waits_for: s.waits_for.clone(),
                             blocked_by: s.blocked_by,
-                            query: s.query.as_deref().map(|q| keep_text(&l, q, l.sample_chars)),
+                            query: s.query.as_deref().map(|q| keep_text(l, q, l.sample_chars)),
                         })
                         .collect(),
                 };
-                self.stats.locks.add_deadlock(d, &l);
+                self.stats.locks.add_deadlock(d, l);
             }
             EventKind::LockWait(w) => {
                 self.stats
@@ -447,7 +480,7 @@ impl Folder {
                 bump(&mut a.by_message, &normalize_message(&r.message), 1);
             }
             EventKind::Server(_) | EventKind::ConnectionProblem(_) | EventKind::Wal(_) => {
-                self.stats.server.add(e, &l)
+                self.stats.server.add(e, l)
             }
             EventKind::Audit(a) => {
                 let k = format!("{} {}", a.class, a.command);
@@ -458,21 +491,26 @@ impl Folder {
         self.since_cap_check += 1;
         if self.since_cap_check >= 4096 {
             self.since_cap_check = 0;
-            self.stats.queries.enforce_cap(&l);
+            self.enforce_query_cap();
         }
     }
 
     fn add_query(&mut self, e: &Event, s: &Statement, time: Option<i64>) {
         let r = &e.record;
-        let l = self.stats.limits;
+        let l = &self.stats.limits;
         let ms = s.duration_ms.unwrap_or(0.0);
         let bucket = sketch::Bucket::of(ms);
-        self.stats.latency.add_at(bucket);
-        if let Some(tm) = time {
-            let m = self.minute.at(minute(tm), &mut self.stats.minutes);
-            m.queries += 1;
-            add_to(&mut m.query_us, queries::micros(ms));
-            m.latency.add_at(bucket);
+        // A timed query's duration goes into the overall latency with its
+        // minute's, in `finish`.
+        match time {
+            Some(tm) => {
+                let m = self
+                    .minute
+                    .add_latency(minute(tm), &mut self.stats.minutes, bucket);
+                m.queries += 1;
+                add_to(&mut m.query_us, queries::micros(ms));
+            }
+            None => self.stats.latency.add_at(bucket),
         }
         let text = s.text.as_deref().unwrap_or("");
         // SQL-level prepared statements, as pg_stat_statements counts them:
@@ -495,25 +533,24 @@ impl Folder {
             _ => text,
         };
         let key = self.fingerprints.key(text);
-        self.scratch.clear();
-        self.scratch.push_str(r.user.as_deref().unwrap_or(""));
-        self.scratch.push('@');
-        self.scratch.push_str(r.database.as_deref().unwrap_or(""));
-        let who = Who {
-            user: r.user.as_deref(),
-            database: r.database.as_deref(),
-            application: r.application.as_deref(),
-            user_database: &self.scratch,
-        };
+        if self.whos.is_full() {
+            self.stats.queries.put_held(&self.whos, l);
+            self.whos.clear();
+        }
+        let who = self.whos.id(
+            r.user.as_deref().unwrap_or(""),
+            r.database.as_deref().unwrap_or(""),
+            r.application.as_deref().unwrap_or(""),
+        );
         let q = self.stats.queries.entry(&key);
-        q.add_call(bucket, ms, time, &who, &l);
+        q.add_call(bucket, ms, time, (who, &self.whos), l);
         q.offer_sample(l.samples, ms, || Sample {
             time_ms: time,
             duration_ms: ms,
             user: own(&r.user),
             database: own(&r.database),
             application: own(&r.application),
-            text: keep_text(&l, text, l.sample_chars),
+            text: keep_text(l, text, l.sample_chars),
             params: s
                 .params
                 .iter()
@@ -668,6 +705,12 @@ fn add_error_class(er: &mut ErrorStats, e: &Event, l: &Limits) {
 
 /// Does `sql` start with the keyword `word` (any case)?
 fn starts_with_word(sql: &str, word: &str) -> bool {
+    // Most texts start with their first word: its first letter tells.
+    if let (Some(&c), Some(&w)) = (sql.as_bytes().first(), word.as_bytes().first()) {
+        if c.is_ascii() && !(c as char).is_whitespace() && !c.eq_ignore_ascii_case(&w) {
+            return false;
+        }
+    }
     let sql = sql.trim_start().as_bytes();
     sql.len() > word.len()
         && sql[..word.len()].eq_ignore_ascii_case(word.as_bytes())

@@ -2,6 +2,7 @@
 //! distinct queries.
 
 use super::sketch::{Bucket, Sketch};
+use super::who::{WhoId, Whos};
 use super::{bump, Limits};
 use crate::fingerprint::QueryKey;
 use crate::text::truncate_chars;
@@ -120,15 +121,35 @@ pub struct QueryStats {
     pub samples: Vec<Sample>,
     /// The slowest plans, slowest first.
     pub plans: Vec<PlanSample>,
+    /// Calls not yet in the breakdowns and hours; empty outside a fold.
+    #[serde(skip)]
+    held: HeldCalls,
+}
+
+/// The calls of one query since its runner or hour last changed: a
+/// session runs the same statements over and over, so its calls are
+/// counted here and go into the breakdown maps and `hours` at once.
+/// Adding `n` calls of one name at once is adding it `n` times (a name
+/// that did not fit under the cap the first time never fits later), so
+/// the maps end up as if each call had been added.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct HeldCalls {
+    /// Who ran them, and how many.
+    who: Option<(WhoId, u64)>,
+    /// The hour's start (epoch ms) and its calls.
+    hour: Option<(i64, HourCell)>,
 }
 
 impl QueryStats {
-    pub fn add_call(
+    /// Adds a call. Its runner and hour are held (see [`HeldCalls`]):
+    /// [`QueryStats::put_held`] must run before the breakdowns or hours
+    /// are read.
+    pub(crate) fn add_call(
         &mut self,
         bucket: Bucket,
         ms: f64,
         time_ms: Option<i64>,
-        who: &Who<'_>,
+        who: (WhoId, &Whos),
         limits: &Limits,
     ) {
         if self.calls == 0 {
@@ -139,38 +160,62 @@ impl QueryStats {
             self.max_ms = self.max_ms.max(ms);
         }
         self.calls += 1;
-        add_to(&mut self.total_us, micros(ms));
+        let us = micros(ms);
+        add_to(&mut self.total_us, us);
         self.sketch.add_at(bucket);
-        bump_capped(
-            &mut self.by_user,
-            who.user.unwrap_or(""),
-            1,
-            limits.breakdown,
-        );
-        bump_capped(
-            &mut self.by_database,
-            who.database.unwrap_or(""),
-            1,
-            limits.breakdown,
-        );
-        bump_capped(
-            &mut self.by_application,
-            who.application.unwrap_or(""),
-            1,
-            limits.breakdown,
-        );
-        bump_capped(
-            &mut self.by_user_database,
-            who.user_database,
-            1,
-            limits.breakdown,
-        );
+        match &mut self.held.who {
+            Some((id, n)) if *id == who.0 => *n += 1,
+            _ => {
+                self.put_held_who(who.1, limits);
+                self.held.who = Some((who.0, 1));
+            }
+        }
         if let Some(t) = time_ms {
-            let h = self.hours.entry(t - t.rem_euclid(3_600_000)).or_default();
-            h.calls += 1;
-            add_to(&mut h.total_us, micros(ms));
+            let start = t - t.rem_euclid(3_600_000);
+            match &mut self.held.hour {
+                Some((h, cell)) if *h == start => {
+                    cell.calls += 1;
+                    add_to(&mut cell.total_us, us);
+                }
+                _ => {
+                    self.put_held_hour();
+                    self.held.hour = Some((
+                        start,
+                        HourCell {
+                            calls: 1,
+                            total_us: us,
+                        },
+                    ));
+                }
+            }
         }
         self.seen(time_ms);
+    }
+
+    /// Puts the held calls into the breakdowns and hours.
+    pub(crate) fn put_held(&mut self, whos: &Whos, limits: &Limits) {
+        self.put_held_who(whos, limits);
+        self.put_held_hour();
+    }
+
+    fn put_held_who(&mut self, whos: &Whos, limits: &Limits) {
+        let Some((id, n)) = self.held.who.take() else {
+            return;
+        };
+        let names = whos.names(id);
+        let cap = limits.breakdown;
+        bump_capped(&mut self.by_user, &names.user, n, cap);
+        bump_capped(&mut self.by_database, &names.database, n, cap);
+        bump_capped(&mut self.by_application, &names.application, n, cap);
+        bump_capped(&mut self.by_user_database, &names.user_database, n, cap);
+    }
+
+    fn put_held_hour(&mut self) {
+        if let Some((start, cell)) = self.held.hour.take() {
+            let h = self.hours.entry(start).or_default();
+            add_to(&mut h.calls, cell.calls);
+            add_to(&mut h.total_us, cell.total_us);
+        }
     }
 
     pub fn seen(&mut self, time_ms: Option<i64>) {
@@ -234,17 +279,9 @@ fn merge_capped(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>, 
     }
 }
 
-/// Who ran a statement.
-pub struct Who<'a> {
-    pub user: Option<&'a str>,
-    pub database: Option<&'a str>,
-    pub application: Option<&'a str>,
-    /// `user@database`.
-    pub user_database: &'a str,
-}
-
 impl QueryStats {
     fn merge(&mut self, o: &QueryStats, limits: &Limits) {
+        debug_assert!(o.held == HeldCalls::default(), "held calls put first");
         if self.normalized.is_empty() {
             self.normalized.clone_from(&o.normalized);
             self.parse_failed = o.parse_failed;
@@ -332,6 +369,13 @@ pub struct QueryTable {
 }
 
 impl QueryTable {
+    /// Puts every query's held calls into its breakdowns and hours.
+    pub(crate) fn put_held(&mut self, whos: &Whos, limits: &Limits) {
+        for q in self.by_fingerprint.values_mut() {
+            q.put_held(whos, limits);
+        }
+    }
+
     pub fn entry(&mut self, key: &QueryKey) -> &mut QueryStats {
         self.by_fingerprint
             .entry(key.fingerprint)
@@ -381,5 +425,54 @@ impl QueryTable {
     /// Trims a sample or plan text to the configured size.
     pub fn clip(text: &str, max: usize) -> String {
         truncate_chars(text, max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Calls held by runner and hour, with runners that come back and
+    /// more names than the breakdown cap, give the maps of adding each
+    /// call to them.
+    #[test]
+    fn held_calls_equal_direct_adds() {
+        let limits = Limits {
+            breakdown: 3,
+            ..Limits::default()
+        };
+        let runners = ["a", "a", "b", "c", "a", "d", "d", "e", "b", "f", "a", "a"];
+        let mut whos = Whos::default();
+        let mut held = QueryStats::default();
+        let mut direct = QueryStats::default();
+        for (i, user) in runners.iter().cycle().take(60).enumerate() {
+            let (db, app) = (if i % 7 == 0 { "x" } else { "y" }, "app");
+            let t = (i as i64 / 5) * 1_800_000 + i as i64;
+            let ms = 0.25 * i as f64;
+            let id = whos.id(user, db, app);
+            held.add_call(Bucket::of(ms), ms, Some(t), (id, &whos), &limits);
+            let cap = limits.breakdown;
+            bump_capped(&mut direct.by_user, user, 1, cap);
+            bump_capped(&mut direct.by_database, db, 1, cap);
+            bump_capped(&mut direct.by_application, app, 1, cap);
+            bump_capped(
+                &mut direct.by_user_database,
+                &format!("{user}@{db}"),
+                1,
+                cap,
+            );
+            let h = direct.hours.entry(t - t.rem_euclid(3_600_000)).or_default();
+            h.calls += 1;
+            h.total_us += micros(ms);
+        }
+        held.put_held(&whos, &limits);
+        assert_eq!(held.by_user, direct.by_user);
+        assert_eq!(held.by_database, direct.by_database);
+        assert_eq!(held.by_application, direct.by_application);
+        assert_eq!(held.by_user_database, direct.by_user_database);
+        assert_eq!(held.hours, direct.hours);
+        // d, e and f, four calls in each round of twelve, did not fit.
+        assert_eq!(held.by_user.get("(other)"), Some(&20));
+        assert_eq!(held.held, HeldCalls::default());
     }
 }

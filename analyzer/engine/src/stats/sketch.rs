@@ -14,7 +14,7 @@ use std::ops::AddAssign;
 /// The documented relative error of every quantile.
 pub const RELATIVE_ERROR: f64 = 0.01;
 /// Values at or below this (ms) are counted as zero.
-const MIN_VALUE: f64 = 1e-6;
+pub(crate) const MIN_VALUE: f64 = 1e-6;
 
 /// 1 / ln(γ), written out: `ln` is not const (checked by a test).
 const INV_LN_GAMMA: f64 = 49.99833328888678;
@@ -49,13 +49,7 @@ impl Sketch {
         if !v.is_finite() {
             return;
         }
-        if self.count == 0 {
-            self.min = v;
-            self.max = v;
-        } else {
-            self.min = self.min.min(v);
-            self.max = self.max.max(v);
-        }
+        widen(self.count, &mut self.min, &mut self.max, v);
         self.count += 1;
         if v <= MIN_VALUE {
             self.zeros += 1;
@@ -71,6 +65,23 @@ impl Sketch {
                 *c = c.saturating_add(n);
             }
             Err(at) => self.buckets.insert(at, (i, n)),
+        }
+    }
+
+    /// A sketch of the given parts; `buckets` by index, each occupied.
+    pub(crate) fn from_parts(
+        buckets: Vec<(i32, u64)>,
+        zeros: u64,
+        count: u64,
+        min: f64,
+        max: f64,
+    ) -> Sketch {
+        Sketch {
+            buckets,
+            zeros,
+            count,
+            min,
+            max,
         }
     }
 
@@ -123,6 +134,18 @@ impl Sketch {
     }
 }
 
+/// Widens the range `min..=max` of `count` values to hold `v` too.
+#[inline]
+pub(crate) fn widen(count: u64, min: &mut f64, max: &mut f64, v: f64) {
+    if count == 0 {
+        *min = v;
+        *max = v;
+    } else {
+        *min = min.min(v);
+        *max = max.max(v);
+    }
+}
+
 /// A value with its bucket index (the logarithm is the costly part).
 #[derive(Debug, Clone, Copy)]
 pub struct Bucket {
@@ -131,6 +154,15 @@ pub struct Bucket {
 }
 
 impl Bucket {
+    pub(crate) fn value(self) -> f64 {
+        self.value
+    }
+
+    /// The bucket's index; 0 for a zero or a value that is not finite.
+    pub(crate) fn index(self) -> i32 {
+        self.index
+    }
+
     pub fn of(value: f64) -> Bucket {
         let index = if value > MIN_VALUE && value.is_finite() {
             bucket(value)
