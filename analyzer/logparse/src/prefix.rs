@@ -7,6 +7,7 @@
 //! prefix is followed by a message label such as `LOG:  `, so a wrong prefix
 //! matches nothing rather than something wrong.
 
+mod flat;
 mod infer;
 pub mod translated;
 
@@ -71,6 +72,8 @@ enum Token {
 pub struct Prefix {
     source: String,
     tokens: Vec<Token>,
+    /// The tokens as straight-line steps, for the shapes that allow it.
+    flat: Option<flat::Flat>,
 }
 
 impl fmt::Debug for Prefix {
@@ -279,6 +282,7 @@ impl Prefix {
         }
         Ok(Prefix {
             source: source.to_string(),
+            flat: flat::Flat::compile(&tokens),
             tokens,
         })
     }
@@ -318,7 +322,19 @@ impl Prefix {
             times,
             dead_ends: None,
         };
-        let (label, text_offset) = self.match_from(0, line, 0, &mut cx)?;
+        let flat = match &self.flat {
+            Some(steps) => steps.run(line, &mut cx),
+            None => flat::Outcome::Unsure,
+        };
+        let (label, text_offset) = match flat {
+            flat::Outcome::Matched(label, offset) => (label, offset),
+            flat::Outcome::NoMatch => return None,
+            flat::Outcome::Unsure => {
+                // From scratch, as if the flat steps had not run.
+                *cx.fields = PrefixFields::default();
+                self.match_from(0, line, 0, &mut cx)?
+            }
+        };
         let session_part = !fields.ended_at_q;
         Some(PrefixMatch {
             fields,

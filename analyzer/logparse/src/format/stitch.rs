@@ -30,7 +30,8 @@ enum Field {
 
 struct Pending {
     seq: u64,
-    /// Boxed: the window moves its entries, and a record is large.
+    /// Boxed: moving an entry in and out of the window would copy a
+    /// record (about 500 bytes) each time; the box costs less.
     record: Box<LogRecord>,
     field: Field,
     closed: bool,
@@ -93,6 +94,9 @@ pub struct Stitcher {
     /// first: what a new message closes and a DETAIL line joins, without
     /// going through the whole window.
     open: Vec<(Option<u32>, u64)>,
+    /// How many of `open` have no pid: while none has, a new message
+    /// closes at most one record (its process's).
+    open_without_pid: usize,
     next_seq: u64,
     last_touched: Option<u64>,
     /// How many records at the front of `pending` are finished: they wait
@@ -110,6 +114,7 @@ impl Stitcher {
             max_record,
             pending: VecDeque::new(),
             open: Vec::new(),
+            open_without_pid: 0,
             next_seq: 0,
             last_touched: None,
             released: 0,
@@ -127,12 +132,17 @@ impl Stitcher {
         match self.out.pop_front()? {
             Out::Malformed(m) => Some(Item::Malformed(m)),
             Out::Released => {
-                let p = self
+                let mut p = self
                     .pending
                     .pop_front()
                     .expect("released records wait in front");
                 self.released -= 1;
-                Some(self.finished(p))
+                strip_cursor_position(&mut p.record.message);
+                // Moved out of its box straight into the item.
+                match p.problem {
+                    None => Some(Item::Record(*p.record)),
+                    Some(problem) => Some(Item::Malformed(self.malformed_record(&p, problem))),
+                }
             }
         }
     }
@@ -155,6 +165,7 @@ impl Stitcher {
             self.out.push_back(Out::Released);
         }
         self.open.clear();
+        self.open_without_pid = 0;
         self.last_touched = None;
     }
 
@@ -259,6 +270,7 @@ impl Stitcher {
                 r.time = m.fields.time.or(line.time_hint);
                 set_prefix_fields(r, &m.fields);
                 self.open.push((pid, seq));
+                self.open_without_pid += usize::from(pid.is_none());
                 self.last_touched = Some(seq);
                 true
             }
@@ -367,6 +379,14 @@ impl Stitcher {
         let Some(front) = self.pending.front().map(|p| p.seq) else {
             return;
         };
+        if pid.is_some() && self.open_without_pid == 0 {
+            // A process has one open record at most.
+            if let Some(i) = self.open.iter().position(|&(open_pid, _)| open_pid == pid) {
+                let (_, seq) = self.open.remove(i);
+                self.pending[(seq - front) as usize].closed = true;
+            }
+            return;
+        }
         let pending = &mut self.pending;
         self.open.retain(|&(open_pid, seq)| {
             let closes = pid.is_none() || open_pid.is_none() || open_pid == pid;
@@ -375,6 +395,7 @@ impl Stitcher {
             }
             !closes
         });
+        self.open_without_pid = self.open.iter().filter(|(p, _)| p.is_none()).count();
     }
 
     fn mark_last(&mut self, kind: MalformedKind, why: &'static str) {
@@ -392,7 +413,8 @@ impl Stitcher {
             if !closed {
                 // The oldest open record is the first of `open`.
                 if let Some(i) = self.open.iter().position(|&(_, s)| s == seq) {
-                    self.open.remove(i);
+                    let (pid, _) = self.open.remove(i);
+                    self.open_without_pid -= usize::from(pid.is_none());
                 }
             }
             if self.last_touched == Some(seq) {
@@ -403,26 +425,26 @@ impl Stitcher {
         }
     }
 
-    /// The item a released record makes.
-    fn finished(&self, mut p: Pending) -> Item {
-        strip_cursor_position(&mut p.record.message);
-        match p.problem {
-            None => Item::Record(*p.record),
-            Some((kind, why)) => Item::Malformed(Malformed {
-                line: p.record.line,
-                offset: p.record.offset,
-                kind,
-                reason: if p.overflowed {
-                    format!(
-                        "record longer than the record size limit of {} bytes ({} line{})",
-                        self.max_record,
-                        p.lines,
-                        if p.lines == 1 { "" } else { "s" }
-                    )
-                } else {
-                    why.to_string()
-                },
-            }),
+    /// What a released record with a problem is reported as.
+    fn malformed_record(
+        &self,
+        p: &Pending,
+        (kind, why): (MalformedKind, &'static str),
+    ) -> Malformed {
+        Malformed {
+            line: p.record.line,
+            offset: p.record.offset,
+            kind,
+            reason: if p.overflowed {
+                format!(
+                    "record longer than the record size limit of {} bytes ({} line{})",
+                    self.max_record,
+                    p.lines,
+                    if p.lines == 1 { "" } else { "s" }
+                )
+            } else {
+                why.to_string()
+            },
         }
     }
 
