@@ -255,8 +255,10 @@ fn fast_fields<'a>(
     if !(MIN_FIELDS..=MAX_FIELDS).contains(&spans.len()) {
         return Err(NOT_CSVLOG);
     }
-    let row = std::str::from_utf8(row).map_err(|_| NOT_UTF8)?;
-    let copy = std::str::from_utf8(copy).map_err(|_| NOT_UTF8)?;
+    // simdutf8 checks a typical row (a few hundred ASCII bytes) in a
+    // fraction of std's instructions.
+    let row = simdutf8::basic::from_utf8(row).map_err(|_| NOT_UTF8)?;
+    let copy = simdutf8::basic::from_utf8(copy).map_err(|_| NOT_UTF8)?;
     for (f, s) in fields.iter_mut().zip(spans) {
         let text = if s.copied { copy } else { row };
         *f = text.get(s.start..s.end).ok_or(NOT_UTF8)?;
