@@ -6,6 +6,7 @@ pub mod cloudwatch_export;
 pub mod cnpg;
 pub mod container;
 pub mod csv;
+mod csv_fast;
 pub mod envelope;
 pub mod heroku;
 pub mod journal;
