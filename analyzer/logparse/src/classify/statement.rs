@@ -104,39 +104,36 @@ fn plain_decimal(s: &[u8]) -> Option<(f64, usize)> {
         1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
     ];
     let mut digits: u64 = 0;
-    let mut count = 0;
-    let mut i = 0;
-    while let Some(&c @ b'0'..=b'9') = s.get(i) {
-        digits = digits * 10 + u64::from(c - b'0');
-        count += 1;
-        i += 1;
-        if count > 15 {
-            return None;
-        }
-    }
-    if count == 0 {
+    let whole = digit_run(s, 0, &mut digits, 15)?;
+    if whole == 0 {
         return None;
     }
-    let mut fraction = 0;
+    let (mut i, mut fraction) = (whole, 0);
     if s.get(i) == Some(&b'.') {
-        i += 1;
-        while let Some(&c @ b'0'..=b'9') = s.get(i) {
-            digits = digits * 10 + u64::from(c - b'0');
-            count += 1;
-            fraction += 1;
-            i += 1;
-            if count > 15 {
-                return None;
-            }
-        }
+        fraction = digit_run(s, i + 1, &mut digits, 15 - whole)?;
         if fraction == 0 {
             return None;
         }
+        i += 1 + fraction;
     }
     if s.get(i) != Some(&b' ') {
         return None;
     }
     Some((digits as f64 / POWERS[fraction], i))
+}
+
+/// Appends the digits from `s[from]` on to `digits`: how many there were;
+/// `None` for more than `room`.
+fn digit_run(s: &[u8], from: usize, digits: &mut u64, room: usize) -> Option<usize> {
+    let mut n = 0;
+    while let Some(&c @ b'0'..=b'9') = s.get(from + n) {
+        if n == room {
+            return None;
+        }
+        *digits = *digits * 10 + u64::from(c - b'0');
+        n += 1;
+    }
+    Some(n)
 }
 
 fn parse_statement(body: &str, duration_ms: Option<f64>) -> Option<Statement> {
