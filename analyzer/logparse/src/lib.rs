@@ -42,7 +42,12 @@ pub const PGLOG_MARKER: &str = "/* pglog */";
 
 /// Is this one of pglog's own statements?
 pub fn is_own_query(sql: &str) -> bool {
-    sql.trim_start().starts_with(PGLOG_MARKER)
+    match sql.as_bytes().first() {
+        // Nearly every statement starts with a visible ASCII byte: no
+        // whitespace to trim.
+        Some(b'!'..=b'~') => sql.starts_with(PGLOG_MARKER),
+        _ => sql.trim_start().starts_with(PGLOG_MARKER),
+    }
 }
 
 /// What a reader yields: a record, or a stretch of input that was not one.

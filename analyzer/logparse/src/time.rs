@@ -56,18 +56,21 @@ fn pg_zone_after(
     if zone.is_empty() {
         return None;
     }
-    let (offset_min, known) = match offset_of(zone) {
+    Some((zoned(local_ms, offset_of(zone)), pos))
+}
+
+/// The time of a wall clock in a zone of `offset` minutes (`None`: a zone
+/// not known, taken as UTC).
+fn zoned(local_ms: i64, offset: Option<i64>) -> LogTime {
+    let (offset_min, known) = match offset {
         Some(o) => (o, true),
         None => (0, false),
     };
-    Some((
-        LogTime {
-            epoch_ms: local_ms - offset_min * 60_000,
-            zone_known: known,
-            offset_min: known.then_some(offset_min as i16),
-        },
-        pos,
-    ))
+    LogTime {
+        epoch_ms: local_ms - offset_min * 60_000,
+        zone_known: known,
+        offset_min: known.then_some(offset_min as i16),
+    }
 }
 
 /// Parses `%n`: seconds since the epoch with a fractional part.

@@ -70,10 +70,15 @@ pub enum Parsed {
 /// Parses the statement-family messages; `None` for anything else.
 pub fn parse(message: &str) -> Option<Parsed> {
     if let Some(rest) = message.strip_prefix("duration: ") {
-        // A char search: far cheaper than a substring search per record.
-        let space = rest.find(' ')?;
-        let (ms, after) = (&rest[..space], rest[space..].strip_prefix(" ms")?);
-        let ms: f64 = ms.parse().ok()?;
+        let (ms, space) = match plain_decimal(rest.as_bytes()) {
+            Some(read) => read,
+            None => {
+                // A char search: far cheaper than a substring search per record.
+                let space = rest.find(' ')?;
+                (rest[..space].parse().ok()?, space)
+            }
+        };
+        let after = rest[space..].strip_prefix(" ms")?;
         if after.is_empty() {
             return Some(Parsed::DurationOnly(ms));
         }
@@ -87,6 +92,48 @@ pub fn parse(message: &str) -> Option<Parsed> {
         return parse_statement(body, Some(ms)).map(Parsed::Statement);
     }
     parse_statement(message, None).map(Parsed::Statement)
+}
+
+/// Reads `123.456 ` as the server writes a duration (`%.3f`) and gives
+/// the number and where the space is; `None` for any other form, which the
+/// caller leaves to `str::parse`. With at most 15 digits the digits are an
+/// exact integer and 10^k an exact power, and one IEEE division rounds
+/// their quotient correctly: the very value `str::parse` gives.
+fn plain_decimal(s: &[u8]) -> Option<(f64, usize)> {
+    const POWERS: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let mut digits: u64 = 0;
+    let whole = digit_run(s, 0, &mut digits, 15)?;
+    if whole == 0 {
+        return None;
+    }
+    let (mut i, mut fraction) = (whole, 0);
+    if s.get(i) == Some(&b'.') {
+        fraction = digit_run(s, i + 1, &mut digits, 15 - whole)?;
+        if fraction == 0 {
+            return None;
+        }
+        i += 1 + fraction;
+    }
+    if s.get(i) != Some(&b' ') {
+        return None;
+    }
+    Some((digits as f64 / POWERS[fraction], i))
+}
+
+/// Appends the digits from `s[from]` on to `digits`: how many there were;
+/// `None` for more than `room`.
+fn digit_run(s: &[u8], from: usize, digits: &mut u64, room: usize) -> Option<usize> {
+    let mut n = 0;
+    while let Some(&c @ b'0'..=b'9') = s.get(from + n) {
+        if n == room {
+            return None;
+        }
+        *digits = *digits * 10 + u64::from(c - b'0');
+        n += 1;
+    }
+    Some(n)
 }
 
 fn parse_statement(body: &str, duration_ms: Option<f64>) -> Option<Statement> {
@@ -269,6 +316,53 @@ pub fn parse_param_list(text: &str) -> Option<Vec<Option<String>>> {
             i += 2;
         } else {
             return Some(out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_decimal;
+
+    #[test]
+    fn plain_decimals_read_as_str_parse_reads_them() {
+        let mut texts: Vec<String> = [
+            "0.000",
+            "0.001",
+            "0.281",
+            "1.498",
+            "12345.678",
+            "999999999999.999",
+        ]
+        .map(String::from)
+        .to_vec();
+        // Every millisecond count below 20 s, and a spread of larger ones.
+        texts.extend(
+            (0..20_000_000u64)
+                .step_by(37)
+                .map(|n| format!("{}.{:03}", n / 1000, n % 1000)),
+        );
+        texts.extend(
+            (0..64).map(|e| format!("{}.{:03}", (1u64 << e) % 1_000_000_000_000, e * 13 % 1000)),
+        );
+        for t in &texts {
+            let with_space = format!("{t} ms");
+            let want: f64 = t.parse().unwrap();
+            let (got, at) = plain_decimal(with_space.as_bytes()).expect(t);
+            assert_eq!((got.to_bits(), at), (want.to_bits(), t.len()), "{t}");
+        }
+        // Other forms are left to str::parse.
+        for t in [
+            "1e3 ms",
+            "-1.0 ms",
+            "1. ms",
+            ".5 ms",
+            "1234567890123456 ms",
+            "1.5ms",
+            "x ms",
+            "",
+        ] {
+            assert_eq!(plain_decimal(t.as_bytes()), None, "{t}");
         }
     }
 }

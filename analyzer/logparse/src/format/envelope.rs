@@ -231,10 +231,12 @@ pub(crate) fn inner_record(number: u64, bytes: &[u8]) -> Option<Payload<'static>
         });
     }
     if memchr::memmem::find(json, b"\"error_severity\"").is_some() {
-        return Some(match super::json::parse_entry(number, json) {
-            Ok(r) => Payload::Record(Box::new(r)),
-            Err((kind, why)) => Payload::Bad(kind, why),
-        });
+        return Some(
+            match super::json::parse_entry(number, json, &mut crate::time::TimeCache::new()) {
+                Ok(r) => Payload::Record(Box::new(r)),
+                Err((kind, why)) => Payload::Bad(kind, why),
+            },
+        );
     }
     None
 }

@@ -4,7 +4,7 @@
 use super::json_entry::JsonEntry;
 use crate::buffer::ByteSource;
 use crate::record::{LogRecord, Malformed, MalformedKind, Severity, SqlState};
-use crate::time::parse_pg_timestamp;
+use crate::time::TimeCache;
 use crate::Item;
 use std::borrow::Cow;
 use std::io;
@@ -12,11 +12,17 @@ use std::io;
 pub struct JsonReader {
     src: ByteSource,
     max_record: usize,
+    /// Consecutive lines mostly share their second and zone.
+    times: TimeCache,
 }
 
 impl JsonReader {
     pub fn new(src: ByteSource, max_record: usize) -> JsonReader {
-        JsonReader { src, max_record }
+        JsonReader {
+            src,
+            max_record,
+            times: TimeCache::new(),
+        }
     }
 
     pub fn source(&self) -> &ByteSource {
@@ -45,13 +51,15 @@ impl JsonReader {
         if line.bytes.trim_ascii().is_empty() {
             return Ok(Some(malformed(number, offset, MalformedKind::Foreign, "")));
         }
-        Ok(Some(match parse_entry(number, line.bytes) {
-            Ok(mut r) => {
-                r.offset = offset;
-                Item::Record(r)
-            }
-            Err((kind, why)) => malformed(number, offset, kind, why),
-        }))
+        Ok(Some(
+            match parse_entry(number, line.bytes, &mut self.times) {
+                Ok(mut r) => {
+                    r.offset = offset;
+                    Item::Record(r)
+                }
+                Err((kind, why)) => malformed(number, offset, kind, why),
+            },
+        ))
     }
 }
 
@@ -69,13 +77,14 @@ fn malformed(line: u64, offset: u64, kind: MalformedKind, why: &str) -> Item {
 pub(crate) fn parse_entry(
     line: u64,
     bytes: &[u8],
+    times: &mut TimeCache,
 ) -> Result<LogRecord, (MalformedKind, &'static str)> {
     let text = as_text(bytes)?;
     let entry = match super::json_fast::scan(text) {
         Some(e) => e,
         None => full_entry(bytes)?,
     };
-    to_record(line, entry)
+    to_record(line, entry, times)
 }
 
 /// [`parse_entry`] with serde_json only: what the fast path must equal
@@ -84,7 +93,11 @@ pub fn parse_line_full(
     line: u64,
     bytes: &[u8],
 ) -> Result<LogRecord, (MalformedKind, &'static str)> {
-    to_record(line, full_entry(as_text(bytes)?.as_bytes())?)
+    to_record(
+        line,
+        full_entry(as_text(bytes)?.as_bytes())?,
+        &mut TimeCache::new(),
+    )
 }
 
 /// [`parse_entry`] with the fast path only: `None` where it leaves the
@@ -94,7 +107,7 @@ pub fn parse_line_fast(
     bytes: &[u8],
 ) -> Option<Result<LogRecord, (MalformedKind, &'static str)>> {
     let entry = super::json_fast::scan(std::str::from_utf8(bytes).ok()?)?;
-    Some(to_record(line, entry))
+    Some(to_record(line, entry, &mut TimeCache::new()))
 }
 
 fn as_text(bytes: &[u8]) -> Result<&str, (MalformedKind, &'static str)> {
@@ -111,7 +124,11 @@ fn full_entry(bytes: &[u8]) -> Result<JsonEntry<'_>, (MalformedKind, &'static st
     })
 }
 
-fn to_record(line: u64, e: JsonEntry<'_>) -> Result<LogRecord, (MalformedKind, &'static str)> {
+fn to_record(
+    line: u64,
+    e: JsonEntry<'_>,
+    times: &mut TimeCache,
+) -> Result<LogRecord, (MalformedKind, &'static str)> {
     // jsonlog writes the English severity whatever lc_messages says; a
     // translated one is read all the same.
     let (severity, words) = match Severity::parse(e.error_severity.as_bytes()) {
@@ -128,7 +145,8 @@ fn to_record(line: u64, e: JsonEntry<'_>) -> Result<LogRecord, (MalformedKind, &
     r.language.words = words;
     r.time = match e.timestamp.as_deref() {
         Some(t) => Some(
-            parse_pg_timestamp(t.as_bytes())
+            times
+                .parse_pg_timestamp(t.as_bytes())
                 .ok_or((MalformedKind::BadFields, "timestamp is not a timestamp"))?
                 .0,
         ),

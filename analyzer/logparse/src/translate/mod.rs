@@ -54,11 +54,17 @@ impl Translator {
     }
 
     /// Notes the record's language and makes it English.
+    #[inline]
     pub fn apply(&mut self, r: &mut LogRecord) {
-        let words = r.language.words;
-        if self.decided && self.current.is_none() && words & ALL == 0 {
+        // An English file's record: one check, inlined into the classifier.
+        if self.decided && self.current.is_none() && r.language.words & ALL == 0 {
             return;
         }
+        self.translate(r);
+    }
+
+    fn translate(&mut self, r: &mut LogRecord) {
+        let words = r.language.words;
         self.follow(r, words);
         let Some(lang) = self.current else {
             return;
