@@ -29,7 +29,7 @@ impl Segment {
 }
 
 /// Released buffers kept for reuse (some may still be held by a reader).
-const RETIRED_MAX: usize = 3;
+const RETIRED_MAX: usize = 2;
 
 pub(crate) struct Segments {
     state: Mutex<Held>,
