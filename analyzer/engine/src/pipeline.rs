@@ -20,6 +20,22 @@ use std::sync::Arc;
 
 /// Ranges not done per worker before the decoder waits.
 const SEGMENTS_PER_JOB: usize = 2;
+/// What the ranges not done may hold at most, however many workers.
+const HELD_BYTES: u64 = 64 << 20;
+/// Range sizes: each range's warm-up (about `split::WARM_UP_BYTES`) is read
+/// twice, so ranges are as large as the held bytes allow.
+const RANGE_BYTES: std::ops::RangeInclusive<u64> = (4 << 20)..=(16 << 20);
+
+/// Ranges not done before the decoder waits, `jobs` workers wide.
+fn held_ranges(jobs: usize) -> usize {
+    SEGMENTS_PER_JOB * jobs.max(1) + 2
+}
+
+/// The size of the ranges a decoded stream is cut into for `jobs` workers.
+pub(crate) fn range_bytes(jobs: usize) -> u64 {
+    let each = HELD_BYTES / held_ranges(jobs) as u64;
+    each.clamp(*RANGE_BYTES.start(), *RANGE_BYTES.end())
+}
 
 /// Reads one range of the decoded stream.
 pub(crate) trait RangeWork: Sync {
@@ -67,7 +83,7 @@ pub(crate) fn read_in_parallel<W: RangeWork>(
     work: &W,
     order: &mut dyn InOrder<W::Out>,
 ) -> Option<u64> {
-    let segments = Segments::new(SEGMENTS_PER_JOB * jobs.max(1) + 2);
+    let segments = Segments::new(held_ranges(jobs));
     let (tx, rx) = mpsc::channel::<Message<W::Out>>();
     std::thread::scope(|threads| {
         let (held, sent) = (segments.clone(), tx.clone());

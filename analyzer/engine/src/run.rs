@@ -211,8 +211,6 @@ enum Plan {
     },
 }
 
-/// Ranges of a decoded stream, when the options do not say.
-const DECODED_CHUNK_BYTES: u64 = 4 << 20;
 /// A compressed file smaller than this is read whole, when the options do
 /// not give a range size.
 const DECODED_MIN_BYTES: u64 = 1 << 20;
@@ -557,7 +555,7 @@ fn read_decoded(
         format: *format,
         prefix: prefix.as_ref(),
     };
-    let chunk_bytes = opts.chunk_bytes.unwrap_or(DECODED_CHUNK_BYTES);
+    let chunk_bytes = opts.chunk_bytes.unwrap_or_else(|| pipeline::range_bytes(*jobs));
     let length =
         pipeline::read_in_parallel(opened.reader, kind, chunk_bytes, *jobs, &work, &mut order);
     let stats = order.stats;

@@ -7,6 +7,9 @@
 //! to, are held), unless a reader waits
 //! for bytes not decoded yet (a record that reaches far past its range):
 //! that reader could otherwise wait for a segment that is never decoded.
+//!
+//! A released segment's buffer goes back to the decoder once no reader
+//! holds it, so that decoding neither allocates nor zero-fills anew.
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
@@ -24,6 +27,9 @@ impl Segment {
         self.start + self.bytes.len() as u64
     }
 }
+
+/// Released buffers kept for reuse (some may still be held by a reader).
+const RETIRED_MAX: usize = 2;
 
 pub(crate) struct Segments {
     state: Mutex<Held>,
@@ -43,6 +49,8 @@ struct Held {
     waiting: usize,
     /// The reading was given up: the decoder and readers stop.
     cancelled: bool,
+    /// Released segments' buffers, oldest first.
+    retired: VecDeque<Arc<Vec<u8>>>,
 }
 
 impl Segments {
@@ -55,6 +63,7 @@ impl Segments {
                 end: None,
                 waiting: 0,
                 cancelled: false,
+                retired: VecDeque::new(),
             }),
             changed: Condvar::new(),
             cap: cap.max(2),
@@ -100,8 +109,22 @@ impl Segments {
         while h.segments.front().is_some_and(|s| s.end() <= offset) {
             let s = h.segments.pop_front().expect("a front segment");
             h.floor = s.end();
+            if h.retired.len() == RETIRED_MAX {
+                h.retired.pop_front();
+            }
+            h.retired.push_back(s.bytes);
         }
         self.changed.notify_all();
+    }
+
+    /// A released buffer no reader holds any more, to decode into (its
+    /// bytes are stale but initialized).
+    pub fn spare_buffer(&self) -> Option<Vec<u8>> {
+        let mut h = self.held();
+        let free = h.retired.iter().position(|b| Arc::strong_count(b) == 1)?;
+        let bytes = h.retired.remove(free)?;
+        // Only the store held it, under its lock: nothing can clone it now.
+        Arc::try_unwrap(bytes).ok()
     }
 
     /// The segment holding byte `pos`, waiting for it to be decoded; `None`
@@ -168,5 +191,44 @@ impl Read for SegmentReader {
                 None => return Ok(0),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(start: u64, bytes: &[u8]) -> Segment {
+        Segment {
+            start,
+            bytes: Arc::new(bytes.to_vec()),
+        }
+    }
+
+    #[test]
+    fn a_released_buffer_is_reused_once_no_reader_holds_it() {
+        let segments = Segments::new(4);
+        assert!(segments.push(segment(0, b"first line\n")));
+        assert!(segments.push(segment(11, b"second line\n")));
+        let mut reader = SegmentReader::new(segments.clone(), 0);
+        let mut head = [0u8; 5];
+        reader.read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"first");
+        segments.release_below(11, 1);
+        // The reader still holds the first segment's bytes.
+        assert!(segments.spare_buffer().is_none());
+        drop(reader);
+        assert_eq!(segments.spare_buffer().as_deref(), Some(&b"first line\n"[..]));
+        assert!(segments.spare_buffer().is_none());
+        // Bytes released are no longer readable; the next segment still is.
+        let mut rest = String::new();
+        SegmentReader::new(segments.clone(), 0)
+            .read_to_string(&mut rest)
+            .unwrap_err();
+        segments.finish(Ok(23));
+        SegmentReader::new(segments.clone(), 11)
+            .read_to_string(&mut rest)
+            .unwrap();
+        assert_eq!(rest, "second line\n");
     }
 }

@@ -14,7 +14,7 @@ use std::io::{self, Read};
 use std::sync::Arc;
 
 /// Decoded bytes asked for at a time.
-const READ_STEP: u64 = 256 << 10;
+const READ_STEP: usize = 256 << 10;
 /// A line start is judged on at least this many bytes (as in `split.rs`).
 const JUDGED_BYTES: usize = 64;
 
@@ -33,22 +33,26 @@ pub(crate) fn decode_in_ranges(
         kind,
         history: VecDeque::new(),
     };
-    let mut buf: Vec<u8> = Vec::with_capacity(chunk_bytes + READ_STEP as usize);
-    let mut buf_start = 0u64;
-    // Where the search for the next cut goes on (an index into `buf`).
+    let mut pending = Pending {
+        bytes: Vec::with_capacity(chunk_bytes + READ_STEP),
+        filled: 0,
+        start: 0,
+    };
+    // Where the search for the next cut goes on (an index into `pending`).
     let mut scan_at: Option<usize> = None;
     // The range of the last segment held, waiting for the next one.
     let mut waiting: Option<Chunk> = None;
     let mut warm_from = 0u64;
     loop {
-        let at_end = decoded.by_ref().take(READ_STEP).read_to_end(&mut buf)? == 0;
+        let at_end = pending.read_from(&mut decoded)? == 0;
+        let buf = pending.bytes();
         if buf.len() <= chunk_bytes && !at_end {
             continue;
         }
         let cut = if buf.len() <= chunk_bytes {
             buf.len()
         } else {
-            match find_cut(kind, &buf, scan_at.unwrap_or(chunk_bytes), at_end) {
+            match find_cut(kind, buf, scan_at.unwrap_or(chunk_bytes), at_end) {
                 Cut::At(c) => c,
                 Cut::NeedMore(resume) if !at_end => {
                     scan_at = Some(resume);
@@ -58,15 +62,12 @@ pub(crate) fn decode_in_ranges(
             }
         };
         scan_at = None;
-        let rest = buf.split_off(cut);
-        let segment = Segment {
-            start: buf_start,
-            bytes: Arc::new(std::mem::replace(&mut buf, rest)),
-        };
-        buf.reserve(chunk_bytes + READ_STEP as usize);
+        let next = segments
+            .spare_buffer()
+            .unwrap_or_else(|| Vec::with_capacity(chunk_bytes + READ_STEP));
+        let segment = pending.cut(cut, next);
         let start = segment.start;
         let end = segment.end();
-        buf_start = end;
         if !segments.push(segment.clone()) {
             return Ok(None);
         }
@@ -75,7 +76,7 @@ pub(crate) fn decode_in_ranges(
                 return Ok(None);
             }
         }
-        let last = at_end && buf.is_empty();
+        let last = at_end && pending.bytes().is_empty();
         planner.history.push_back(segment);
         if last {
             return Ok(planned(Chunk {
@@ -95,6 +96,58 @@ pub(crate) fn decode_in_ranges(
         });
         warm_from = next_warm;
         planner.forget_below(warm_from);
+    }
+}
+
+/// The bytes decoded past the last cut, `bytes[..filled]`, from offset
+/// `start` on. The rest of `bytes` is initialized already (a reused buffer's
+/// or zeroed once), so reads go there without zero-filling.
+struct Pending {
+    bytes: Vec<u8>,
+    filled: usize,
+    start: u64,
+}
+
+impl Pending {
+    fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.filled]
+    }
+
+    /// Reads the next decoded bytes: how many, 0 at the stream's end.
+    fn read_from(&mut self, decoded: &mut impl Read) -> io::Result<usize> {
+        let want = self.filled + READ_STEP;
+        if self.bytes.len() < want {
+            self.bytes.resize(want, 0);
+        }
+        loop {
+            match decoded.read(&mut self.bytes[self.filled..want]) {
+                Ok(n) => {
+                    self.filled += n;
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Cuts the first `cut` bytes off as a segment; the rest moves to the
+    /// start of `next`, which is decoded into from then on.
+    fn cut(&mut self, cut: usize, mut next: Vec<u8>) -> Segment {
+        let rest = self.filled - cut;
+        if next.len() < rest {
+            next.resize(rest, 0);
+        }
+        next[..rest].copy_from_slice(&self.bytes[cut..self.filled]);
+        let mut bytes = std::mem::replace(&mut self.bytes, next);
+        bytes.truncate(cut);
+        let segment = Segment {
+            start: self.start,
+            bytes: Arc::new(bytes),
+        };
+        self.start += cut as u64;
+        self.filled = rest;
+        segment
     }
 }
 
