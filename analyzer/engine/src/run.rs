@@ -555,7 +555,9 @@ fn read_decoded(
         format: *format,
         prefix: prefix.as_ref(),
     };
-    let chunk_bytes = opts.chunk_bytes.unwrap_or_else(|| pipeline::range_bytes(*jobs));
+    let chunk_bytes = opts
+        .chunk_bytes
+        .unwrap_or_else(|| pipeline::range_bytes(*jobs));
     let length =
         pipeline::read_in_parallel(opened.reader, kind, chunk_bytes, *jobs, &work, &mut order);
     let stats = order.stats;

@@ -218,7 +218,10 @@ mod tests {
         // The reader still holds the first segment's bytes.
         assert!(segments.spare_buffer().is_none());
         drop(reader);
-        assert_eq!(segments.spare_buffer().as_deref(), Some(&b"first line\n"[..]));
+        assert_eq!(
+            segments.spare_buffer().as_deref(),
+            Some(&b"first line\n"[..])
+        );
         assert!(segments.spare_buffer().is_none());
         // Bytes released are no longer readable; the next segment still is.
         let mut rest = String::new();
