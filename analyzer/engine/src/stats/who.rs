@@ -5,6 +5,7 @@
 //! breakdown maps on every call.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 
 /// An interned (user, database, application).
 pub(crate) type WhoId = u32;
@@ -52,9 +53,8 @@ impl Whos {
         self.scratch.clear();
         for s in [user, database, application] {
             // Lengths keep `("a@", "b")` and `("a", "@b")` apart.
-            self.scratch.push_str(&s.len().to_string());
-            self.scratch.push(':');
-            self.scratch.push_str(s);
+            // Into the reused key: no String per number.
+            let _ = write!(self.scratch, "{}:{s}", s.len());
         }
         if let Some(&id) = self.ids.get(self.scratch.as_str()) {
             return id;
