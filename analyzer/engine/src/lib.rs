@@ -9,6 +9,7 @@ mod error;
 pub mod event_details;
 pub mod filter;
 pub mod fingerprint;
+pub mod incident_report;
 mod inputs;
 mod language;
 mod options;

@@ -367,6 +367,9 @@ fn plan_analyses(stats: &Stats) -> Vec<PlanAnalysis> {
 /// All sections, in report order.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Sections {
+    /// Stretches of minutes that stand out against the rest of the log,
+    /// worst first; empty when the log is steady.
+    pub incidents: Vec<crate::incident_report::Incident>,
     pub latency: LatencyReport,
     /// Every kept query, by total time.
     pub queries: Vec<QueryReport>,
@@ -744,6 +747,7 @@ impl Sections {
             histogram[i].count = *n;
         }
         Sections {
+            incidents: Vec::new(),
             latency: latency_report(&stats.latency, all_ms),
             queries,
             other_queries: OtherQueries {
