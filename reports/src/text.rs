@@ -63,6 +63,13 @@ pub fn write_text<W: Write>(
         writeln!(out, "{scope}")?;
     }
     write_inferred_prefixes(r, &mut out)?;
+    crate::incidents::write_lines(
+        &r.sections.incidents,
+        &mut out,
+        clock,
+        str::to_string,
+        ("", "  "),
+    )?;
     writeln!(
         out,
         "queries {}   plans {}   temp files {} ({})",
