@@ -3,8 +3,7 @@
 //! per cause. Each renderer escapes the lines for its format; log text in
 //! them is already on one line with control characters shown as `?`.
 
-use crate::plain::{human_bytes, one_line, thousands};
-use crate::text::ms;
+use crate::plain::{human_bytes, ms, one_line, thousands};
 use pglog_analyzer::incident_report::{
     Incident, IncidentClient, IncidentError, IncidentLock, IncidentQuery, IncidentSignal,
     IncidentTempFiles,
@@ -75,10 +74,9 @@ fn range(start: &str, end: &str, clock: crate::Clock) -> String {
     let (a, b) = (minute(&clock.show(start)), minute(&clock.show(end)));
     let same_day = a.len() > 11 && b.len() > 11 && a[..10] == b[..10];
     let shown_end = if same_day { &b[11..] } else { &b[..] };
-    let length = match (crate::html::epoch_ms(start), crate::html::epoch_ms(end)) {
-        (Some(s), Some(e)) if e > s => format!(", {} min", (e - s + 59_999) / 60_000),
-        _ => String::new(),
-    };
+    let length = clock
+        .minutes_between(start, end)
+        .map_or(String::new(), |m| format!(", {m} min"));
     format!(
         "{} – {} ({}){length}",
         one_line(&a, 40),
