@@ -149,7 +149,7 @@ fn lock_cause(l: &IncidentLock) -> Cause {
         .waiting
         .iter()
         .take(2)
-        .map(|w| one_line(w, TEXT_CHARS / 2))
+        .map(|w| one_line(w, TEXT_CHARS * 3 / 4))
         .collect();
     let waiting = if waiting.is_empty() {
         "not logged".to_string()
@@ -166,7 +166,10 @@ fn lock_cause(l: &IncidentLock) -> Cause {
             ms(l.max_wait_ms),
             l.blocking
                 .as_deref()
-                .map_or("not logged".to_string(), |b| one_line(b, TEXT_CHARS / 2))
+                .map_or("not logged".to_string(), |b| one_line(
+                    b,
+                    TEXT_CHARS * 3 / 4
+                ))
         ),
         target: Target::Section("locks"),
     }
