@@ -114,7 +114,7 @@ fn log_text_is_escaped_everywhere() {
     assert!(!html.to_lowercase().contains("onerror=alert(3)>"));
 }
 
-pub(super) fn chromium() -> String {
+fn chromium() -> String {
     ["chromium", "chromium-browser", "google-chrome"]
         .iter()
         .find(|c| {
@@ -129,7 +129,7 @@ pub(super) fn chromium() -> String {
         .to_string()
 }
 
-pub(super) const CHROMIUM_FLAGS: &[&str] = &[
+const CHROMIUM_FLAGS: &[&str] = &[
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -142,10 +142,16 @@ pub(super) const CHROMIUM_FLAGS: &[&str] = &[
 /// wrote to the browser console (script errors, blocked loads: nothing is
 /// expected).
 pub(super) fn open_in_chromium(page: &Path) -> (String, Vec<String>) {
+    dump_dom(&format!("file://{}", page.display()), &[])
+}
+
+/// The DOM at `url` after load, with `flags` added, and the console lines.
+pub(super) fn dump_dom(url: &str, flags: &[&str]) -> (String, Vec<String>) {
     let out = Command::new(chromium())
         .args(CHROMIUM_FLAGS)
         .args(["--enable-logging=stderr", "--v=0", "--dump-dom"])
-        .arg(format!("file://{}", page.display()))
+        .args(flags)
+        .arg(url)
         .output()
         .unwrap();
     let console = String::from_utf8_lossy(&out.stderr)

@@ -3,7 +3,7 @@
 //! filters the tables as asked, under a policy that allows only it, and
 //! nothing is fetched. Expected rows come from the JSON report.
 
-use super::html::{chromium, render, CHROMIUM_FLAGS};
+use super::html::{dump_dom, render};
 use super::*;
 
 struct Load {
@@ -17,22 +17,15 @@ struct Load {
 fn open(page: &Path, fragment: &str) -> Load {
     let dir = tempfile::tempdir().unwrap();
     let netlog = dir.path().join("net.json");
-    let out = Command::new(chromium())
-        .args(CHROMIUM_FLAGS)
-        .args(["--enable-logging=stderr", "--v=0"])
-        .arg("--virtual-time-budget=5000")
-        .arg(format!("--log-net-log={}", netlog.display()))
-        .arg("--dump-dom")
-        .arg(format!("file://{}#{fragment}", page.display()))
-        .output()
-        .unwrap();
-    let console = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .filter(|l| l.contains(":CONSOLE"))
-        .map(str::to_string)
-        .collect();
+    let (dom, console) = dump_dom(
+        &format!("file://{}#{fragment}", page.display()),
+        &[
+            "--virtual-time-budget=5000",
+            &format!("--log-net-log={}", netlog.display()),
+        ],
+    );
     Load {
-        dom: String::from_utf8_lossy(&out.stdout).into_owned(),
+        dom,
         console,
         page_requests: page_requests(&netlog),
     }
