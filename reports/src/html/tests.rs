@@ -104,3 +104,37 @@ fn other_formats_open_with_the_incidents() {
     assert!(incidents.contains("\\<img src=x onerror=alert(2)\\>"));
     assert!(!incidents.contains('\x1b') && HOSTILE.contains('\x1b'));
 }
+
+/// The primary sample log's report, with an incident that names one of
+/// its queries outside the top 20 and one of its error messages.
+#[test]
+fn an_incident_links_to_its_query_details_and_error_row() {
+    let log = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../sample-logs/primary/postgresql.csv"
+    );
+    let mut r = pglog_analyzer::analyze(&pglog_analyzer::AnalyzeOptions {
+        inputs: vec![log.to_string()],
+        jobs: 1,
+        ..Default::default()
+    })
+    .unwrap();
+    let q = r.sections.queries[super::TOP + 5].clone();
+    let e = r.sections.errors.messages[1].clone();
+    let mut i = hostile_incident();
+    i.top_queries[0].fingerprint = q.fingerprint.clone();
+    i.top_queries[0].normalized = q.normalized.clone();
+    i.top_errors[0].sqlstate = e.sqlstate.clone();
+    i.top_errors[0].message = e.message.clone();
+    r.sections.incidents = vec![i];
+    let html = page(&r);
+    let anchor = format!("q-{}", q.fingerprint);
+    // The query beyond the top 20 gets its details, and the link points there.
+    assert!(html.contains(&format!("<details class=\"filterable\" id=\"{anchor}\">")));
+    assert!(html.contains(&format!("<a href=\"#{anchor}\">")));
+    assert!(html.contains("<tr id=\"err-1\">"));
+    assert!(html.contains("<a href=\"#err-1\">"));
+    let incidents =
+        &html[html.find("id=\"incidents\"").unwrap()..html.find("id=\"overview\"").unwrap()];
+    assert!(incidents.contains("<span class=\"kind\">error</span> <a href=\"#err-1\">"));
+}
