@@ -87,6 +87,13 @@ impl Clock {
         epoch_ms + self.offset_min as i64 * 60_000
     }
 
+    /// Whole minutes from one report time to another, rounded up; `None`
+    /// when either is not a time or the second is not later.
+    pub fn minutes_between(&self, start: &str, end: &str) -> Option<i64> {
+        let (s, e) = (crate::html::epoch_ms(start)?, crate::html::epoch_ms(end)?);
+        (e > s).then(|| (e - s + 59_999) / 60_000)
+    }
+
     /// A report time (`2026-11-23T10:00:00.123Z`) as `2026-11-23 11:00:00.123`
     /// in this zone; anything else is returned as it is.
     pub fn show(&self, rfc3339: &str) -> String {

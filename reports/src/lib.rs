@@ -4,6 +4,7 @@
 mod clock;
 mod events;
 mod html;
+mod incidents;
 mod json;
 mod markdown;
 mod pgbouncer;

@@ -36,6 +36,14 @@ pub fn write_markdown<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> 
     if let Some(scope) = crate::scope::scope_line(r) {
         writeln!(out, "\n{}", cell(&scope, 2000))?;
     }
+    writeln!(out, "\n## Incidents\n")?;
+    crate::incidents::write_lines(
+        &x.incidents,
+        &mut out,
+        clock,
+        |s| cell(s, 2000),
+        ("### ", "- "),
+    )?;
     writeln!(out, "\n## Overview\n")?;
     writeln!(out, "| queries | p50 | p95 | p99 | errors | connections | peak sessions | deadlocks | temp files |")?;
     writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;

@@ -1,3 +1,4 @@
+pub(crate) use crate::plain::ms;
 use crate::plain::{human_bytes, one_line, thousands};
 use pglog_analyzer::Report;
 use std::io::{self, Write};
@@ -63,6 +64,13 @@ pub fn write_text<W: Write>(
         writeln!(out, "{scope}")?;
     }
     write_inferred_prefixes(r, &mut out)?;
+    crate::incidents::write_lines(
+        &r.sections.incidents,
+        &mut out,
+        clock,
+        str::to_string,
+        ("", "  "),
+    )?;
     writeln!(
         out,
         "queries {}   plans {}   temp files {} ({})",
@@ -387,17 +395,6 @@ fn write_activity<W: Write>(r: &Report, out: &mut W, paint: Paint) -> io::Result
         )?;
     }
     Ok(())
-}
-
-/// A duration in ms, shown in the unit that reads best.
-pub(crate) fn ms(v: f64) -> String {
-    if v >= 60_000.0 {
-        format!("{:.1} min", v / 60_000.0)
-    } else if v >= 1000.0 {
-        format!("{:.2} s", v / 1000.0)
-    } else {
-        format!("{v:.3} ms")
-    }
 }
 
 /// Writes `pglog diff` for the terminal.

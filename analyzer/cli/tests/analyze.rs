@@ -652,6 +652,11 @@ mod schema;
 #[path = "analyze/html.rs"]
 mod html;
 
+/// The HTML page's script in a real browser: sorting, filtering and links
+/// from the fragment, under its Content-Security-Policy, offline.
+#[path = "analyze/html_view.rs"]
+mod html_view;
+
 /// Memory stays bounded whatever the input: huge statements, huge and
 /// multi-line records, floods of blank lines.
 #[path = "analyze/bounded.rs"]

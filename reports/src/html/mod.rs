@@ -1,11 +1,16 @@
-//! The HTML report: one self-contained page (inline CSS and SVG charts, no
-//! script, font or image from anywhere) rendered with minijinja, whose
+//! The HTML report: one self-contained page (inline CSS, SVG charts and one
+//! inline script allowed by its hash; no script, font or image from
+//! anywhere, and readable with the script off) rendered with minijinja, whose
 //! auto-escaping covers every value taken from the log. Only the charts,
 //! which plotters drew from numbers, are inserted unescaped. Control
 //! characters in log text are shown as `?`, as in the terminal summary.
 
 mod charts;
+mod incidents;
 mod pgbouncer;
+mod script;
+#[cfg(test)]
+mod tests;
 
 pub use charts::epoch_ms;
 
@@ -20,6 +25,8 @@ const TEMPLATE: &str = include_str!("report.html");
 const SERVER_TEMPLATE: &str = include_str!("server.html");
 /// Rows of each ranked table, and queries with a detail section.
 pub const TOP: usize = 20;
+/// Error messages listed in the page.
+const ERRORS_SHOWN: usize = 50;
 
 #[derive(Serialize)]
 struct ChartView {
@@ -127,6 +134,8 @@ pub fn write_html<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> io::
         .map_err(io::Error::other)?;
     env.add_template("server.html", SERVER_TEMPLATE)
         .map_err(io::Error::other)?;
+    env.add_template("incidents.html", include_str!("incidents.html"))
+        .map_err(io::Error::other)?;
     let charts: Vec<ChartView> = charts::charts(r, clock)
         .into_iter()
         .map(|c| ChartView {
@@ -157,12 +166,15 @@ pub fn write_html<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> io::
             queries: ranked(r, |q| q.max_ms),
         },
     ];
+    // The top queries, and those the incidents name.
+    let named: Vec<&str> = incidents::named_queries(r).collect();
     let details: Vec<Detail> = r
         .sections
         .queries
         .iter()
-        .take(TOP)
-        .map(|q| Detail {
+        .enumerate()
+        .filter(|(n, q)| *n < TOP || named.contains(&q.fingerprint.as_str()))
+        .map(|(_, q)| Detail {
             anchor: format!("q-{}", q.fingerprint),
             sparkline: charts::sparkline(
                 &q.hours
@@ -188,6 +200,8 @@ pub fn write_html<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> io::
             plan: p,
         })
         .collect();
+    let detailed: Vec<String> = details.iter().map(|d| d.q.fingerprint.clone()).collect();
+    let incidents = incidents::views(r, clock, &detailed, ERRORS_SHOWN);
     let tmpl = env.get_template("report.html").map_err(io::Error::other)?;
     let html = tmpl
         .render(context! {
@@ -196,6 +210,12 @@ pub fn write_html<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> io::
             rankings => Value::from(Serde(&rankings)),
             details => Value::from(Serde(&details)),
             plans => Value::from(Serde(&plans)),
+            detailed => Value::from(Serde(&detailed)),
+            incidents => Value::from(Serde(&incidents)),
+            no_incident => crate::incidents::NO_INCIDENT,
+            errors_shown => ERRORS_SHOWN,
+            csp => Value::from_safe_string(script::content_security_policy()),
+            script => Value::from_safe_string(script::SCRIPT.to_string()),
             top => TOP,
             zone => clock.label(),
             scope => crate::scope::scope_line(r),
