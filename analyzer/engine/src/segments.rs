@@ -11,6 +11,7 @@
 //! A released segment's buffer goes back to the decoder once no reader
 //! holds it, so that decoding neither allocates nor zero-fills anew.
 
+use pglog_logparse::held::{Block, HeldBytes};
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -151,6 +152,32 @@ impl Segments {
             h = self.changed.wait(h).unwrap_or_else(|p| p.into_inner());
             h.waiting -= 1;
         }
+    }
+}
+
+/// The held segments as blocks read in place, up to `end` when given.
+pub(crate) struct SegmentBlocks {
+    segments: Arc<Segments>,
+    end: Option<u64>,
+}
+
+impl SegmentBlocks {
+    pub fn new(segments: Arc<Segments>, end: Option<u64>) -> SegmentBlocks {
+        SegmentBlocks { segments, end }
+    }
+}
+
+impl HeldBytes for SegmentBlocks {
+    fn block_at(&mut self, pos: u64) -> io::Result<Option<Block>> {
+        let end = self.end.unwrap_or(u64::MAX);
+        if pos >= end {
+            return Ok(None);
+        }
+        Ok(self.segments.segment_at(pos)?.map(|s| Block {
+            start: s.start,
+            len: (s.bytes.len() as u64).min(end - s.start) as usize,
+            bytes: s.bytes,
+        }))
     }
 }
 
