@@ -18,8 +18,10 @@ use std::io::{self, Read};
 use std::sync::mpsc::{self, TryRecvError};
 use std::sync::Arc;
 
-/// Ranges not done per worker before the decoder waits.
-const SEGMENTS_PER_JOB: usize = 2;
+/// Ranges not done, beyond one per worker, before the decoder waits: the
+/// decoder is ahead of the workers, so a range is ready whenever one is
+/// done, and a range done before the one before it waits without stalling.
+const SPARE_SEGMENTS: usize = 2;
 /// What the ranges not done may hold at most, however many workers.
 const HELD_BYTES: u64 = 64 << 20;
 /// Range sizes: each range's warm-up (about `split::WARM_UP_BYTES`) is read
@@ -28,7 +30,7 @@ const RANGE_BYTES: std::ops::RangeInclusive<u64> = (4 << 20)..=(16 << 20);
 
 /// Ranges not done before the decoder waits, `jobs` workers wide.
 fn held_ranges(jobs: usize) -> usize {
-    SEGMENTS_PER_JOB * jobs.max(1) + 2
+    jobs.max(1) + SPARE_SEGMENTS
 }
 
 /// The size of the ranges a decoded stream is cut into for `jobs` workers.

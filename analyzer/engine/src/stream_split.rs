@@ -17,6 +17,9 @@ use std::sync::Arc;
 const READ_STEP: usize = 256 << 10;
 /// A line start is judged on at least this many bytes (as in `split.rs`).
 const JUDGED_BYTES: usize = 64;
+/// The bytes left at the stream's end are cut into ranges this much
+/// smaller, so that the workers finish them together.
+const TAIL_SPLIT: usize = 4;
 
 /// Decodes `decoded` into `segments`, calling `planned` with each range
 /// once the bytes it reads past its end are held too. Returns the stream's
@@ -43,16 +46,21 @@ pub(crate) fn decode_in_ranges(
     // The range of the last segment held, waiting for the next one.
     let mut waiting: Option<Chunk> = None;
     let mut warm_from = 0u64;
+    let mut at_end = false;
     loop {
-        let at_end = pending.read_from(&mut decoded)? == 0;
+        at_end = at_end || pending.read_from(&mut decoded)? == 0;
         let buf = pending.bytes();
         if buf.len() <= chunk_bytes && !at_end {
             continue;
         }
-        let cut = if buf.len() <= chunk_bytes {
+        let size = match at_end {
+            true => (chunk_bytes / TAIL_SPLIT).max(1),
+            false => chunk_bytes,
+        };
+        let cut = if buf.len() <= size {
             buf.len()
         } else {
-            match find_cut(kind, buf, scan_at.unwrap_or(chunk_bytes), at_end) {
+            match find_cut(kind, buf, scan_at.unwrap_or(size), at_end) {
                 Cut::At(c) => c,
                 Cut::NeedMore(resume) if !at_end => {
                     scan_at = Some(resume);
