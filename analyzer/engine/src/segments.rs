@@ -14,7 +14,9 @@
 use pglog_logparse::held::{Block, HeldBytes};
 use std::collections::VecDeque;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 /// Decoded bytes from `start` on.
 #[derive(Clone)]
@@ -36,6 +38,23 @@ pub(crate) struct Segments {
     state: Mutex<Held>,
     changed: Condvar,
     cap: usize,
+    /// How long the decoder and the readers waited, for `PGLOG_PIPELINE_STATS`.
+    pub waits: Waits,
+}
+
+/// Nanoseconds waited, by whom.
+#[derive(Default)]
+pub(crate) struct Waits {
+    /// The decoder, for room.
+    pub room: AtomicU64,
+    /// Readers, for bytes not decoded yet.
+    pub bytes: AtomicU64,
+}
+
+impl Waits {
+    fn add(counter: &AtomicU64, since: Instant) {
+        counter.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
 }
 
 struct Held {
@@ -68,6 +87,7 @@ impl Segments {
             }),
             changed: Condvar::new(),
             cap: cap.max(2),
+            waits: Waits::default(),
         })
     }
 
@@ -78,9 +98,11 @@ impl Segments {
     /// Adds the next segment, after waiting for room. False when cancelled.
     pub fn push(&self, segment: Segment) -> bool {
         let mut h = self.held();
+        let since = Instant::now();
         while h.unfinished >= self.cap && h.waiting == 0 && !h.cancelled {
             h = self.changed.wait(h).unwrap_or_else(|p| p.into_inner());
         }
+        Waits::add(&self.waits.room, since);
         if h.cancelled {
             return false;
         }
@@ -149,7 +171,9 @@ impl Segments {
             }
             h.waiting += 1;
             self.changed.notify_all();
+            let since = Instant::now();
             h = self.changed.wait(h).unwrap_or_else(|p| p.into_inner());
+            Waits::add(&self.waits.bytes, since);
             h.waiting -= 1;
         }
     }
