@@ -272,3 +272,49 @@ fn scan(kind: Kind<'_>, segment: &Segment, from: u64, to: u64, mut found: impl F
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn sample(name: &str) -> Vec<u8> {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs/concurrent");
+        std::fs::read(dir.join(name)).expect("a sample log")
+    }
+
+    #[test]
+    fn ranges_cover_the_stream_and_its_tail_is_cut_finer() {
+        let bytes = sample("postgresql.csv");
+        let kind = Kind {
+            format: InputFormat::Csv,
+            prefix: None,
+        };
+        let chunk_bytes = 100_000u64;
+        let segments = Segments::new(usize::MAX);
+        let mut chunks = Vec::new();
+        let len = decode_in_ranges(&bytes[..], kind, chunk_bytes, &segments, |c| {
+            chunks.push(c);
+            true
+        })
+        .unwrap();
+        assert_eq!(len, Some(bytes.len() as u64));
+        assert_eq!(chunks[0].start, 0);
+        for pair in chunks.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+            let at = pair[1].start as usize;
+            assert!(looks_like_record_start(kind, &bytes[at..]), "a cut at {at}");
+        }
+        let last = chunks.last().unwrap();
+        assert_eq!(last.end, u64::MAX);
+        // The bytes left once the stream ended are ranges a quarter as large.
+        let tail: Vec<u64> = chunks
+            .iter()
+            .rev()
+            .take_while(|c| c.end == u64::MAX || c.end - c.start < chunk_bytes)
+            .map(|c| c.end.min(bytes.len() as u64) - c.start)
+            .collect();
+        assert!(tail.len() > 1, "{tail:?}");
+        assert!(tail.iter().all(|&n| n <= chunk_bytes / 2), "{tail:?}");
+    }
+}
