@@ -29,6 +29,9 @@ const HELD_BYTES: u64 = 64 << 20;
 /// Range sizes: each range's warm-up (about `split::WARM_UP_BYTES`) is read
 /// twice, so ranges are as large as the held bytes allow.
 const RANGE_BYTES: std::ops::RangeInclusive<u64> = (4 << 20)..=(16 << 20);
+/// With more than one worker, the bytes left at the stream's end are cut
+/// into ranges this much smaller, so that the workers finish together.
+const TAIL_SPLIT: u64 = 4;
 
 /// Ranges not done before the decoder waits, `jobs` workers wide.
 fn held_ranges(jobs: usize) -> usize {
@@ -102,7 +105,11 @@ pub(crate) fn read_in_parallel<W: RangeWork>(
         threads.spawn(move || {
             let _decoding = Timed(&times.decoding, Instant::now());
             let planned = |c| sent.send(Message::Planned(c)).is_ok();
-            let r = decode_in_ranges(decoded, kind, chunk_bytes, &held, planned);
+            let tail = match jobs {
+                0 | 1 => chunk_bytes,
+                _ => chunk_bytes / TAIL_SPLIT,
+            };
+            let r = decode_in_ranges(decoded, kind, chunk_bytes, tail, &held, planned);
             held.finish(match &r {
                 Ok(Some(len)) => Ok(*len),
                 Ok(None) => Err("reading given up".into()),

@@ -17,21 +17,21 @@ use std::sync::Arc;
 const READ_STEP: usize = 256 << 10;
 /// A line start is judged on at least this many bytes (as in `split.rs`).
 const JUDGED_BYTES: usize = 64;
-/// The bytes left at the stream's end are cut into ranges this much
-/// smaller, so that the workers finish them together.
-const TAIL_SPLIT: usize = 4;
 
 /// Decodes `decoded` into `segments`, calling `planned` with each range
-/// once the bytes it reads past its end are held too. Returns the stream's
+/// once the bytes it reads past its end are held too; the bytes left once
+/// the stream ended go in ranges of about `tail_bytes`. Returns the stream's
 /// length, or false from `planned` or a cancelled store stops it early.
 pub(crate) fn decode_in_ranges(
     mut decoded: impl Read,
     kind: Kind<'_>,
     chunk_bytes: u64,
+    tail_bytes: u64,
     segments: &Segments,
     mut planned: impl FnMut(Chunk) -> bool,
 ) -> io::Result<Option<u64>> {
     let chunk_bytes = chunk_bytes.max(1) as usize;
+    let tail_bytes = tail_bytes.clamp(1, chunk_bytes as u64) as usize;
     let mut planner = Planner {
         kind,
         history: VecDeque::new(),
@@ -54,7 +54,7 @@ pub(crate) fn decode_in_ranges(
             continue;
         }
         let size = match at_end {
-            true => (chunk_bytes / TAIL_SPLIT).max(1),
+            true => tail_bytes,
             false => chunk_bytes,
         };
         let cut = if buf.len() <= size {
@@ -293,7 +293,8 @@ mod tests {
         let chunk_bytes = 100_000u64;
         let segments = Segments::new(usize::MAX);
         let mut chunks = Vec::new();
-        let len = decode_in_ranges(&bytes[..], kind, chunk_bytes, &segments, |c| {
+        let tail_bytes = chunk_bytes / 4;
+        let len = decode_in_ranges(&bytes[..], kind, chunk_bytes, tail_bytes, &segments, |c| {
             chunks.push(c);
             true
         })
@@ -307,7 +308,7 @@ mod tests {
         }
         let last = chunks.last().unwrap();
         assert_eq!(last.end, u64::MAX);
-        // The bytes left once the stream ended are ranges a quarter as large.
+        // The bytes left once the stream ended are ranges about `tail_bytes`.
         let tail: Vec<u64> = chunks
             .iter()
             .rev()
@@ -315,6 +316,6 @@ mod tests {
             .map(|c| c.end.min(bytes.len() as u64) - c.start)
             .collect();
         assert!(tail.len() > 1, "{tail:?}");
-        assert!(tail.iter().all(|&n| n <= chunk_bytes / 2), "{tail:?}");
+        assert!(tail.iter().all(|&n| n <= 2 * tail_bytes), "{tail:?}");
     }
 }
