@@ -5,8 +5,8 @@
 //!
 //! Memory is bounded: the decoder waits while a few ranges per worker are
 //! not done, and a segment is released once no range still to be read or
-//! read again reaches back to it. The thread that coordinates reads ranges too
-//! whenever it has nothing to put together.
+//! read again reaches back to it. The ranges are read on a pool of their own
+//! while the calling thread puts them together, at once as they come.
 
 use crate::segments::Segments;
 use crate::split::{Chunk, Kind};
@@ -15,20 +15,27 @@ use crate::AnalyzeError;
 use pglog_logparse::classify::carry::Carry;
 use std::collections::BTreeMap;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, TryRecvError};
 use std::sync::Arc;
+use std::time::Instant;
 
-/// Ranges not done per worker before the decoder waits.
-const SEGMENTS_PER_JOB: usize = 2;
+/// Ranges not done, beyond one per worker, before the decoder waits: the
+/// decoder is ahead of the workers, so a range is ready whenever one is
+/// done, and a range done before the one before it waits without stalling.
+const SPARE_SEGMENTS: usize = 2;
 /// What the ranges not done may hold at most, however many workers.
 const HELD_BYTES: u64 = 64 << 20;
 /// Range sizes: each range's warm-up (about `split::WARM_UP_BYTES`) is read
 /// twice, so ranges are as large as the held bytes allow.
 const RANGE_BYTES: std::ops::RangeInclusive<u64> = (4 << 20)..=(16 << 20);
+/// With more than one worker, the bytes left at the stream's end are cut
+/// into ranges this much smaller, so that the workers finish together.
+const TAIL_SPLIT: u64 = 4;
 
 /// Ranges not done before the decoder waits, `jobs` workers wide.
 fn held_ranges(jobs: usize) -> usize {
-    SEGMENTS_PER_JOB * jobs.max(1) + 2
+    jobs.max(1) + SPARE_SEGMENTS
 }
 
 /// The size of the ranges a decoded stream is cut into for `jobs` workers.
@@ -72,8 +79,7 @@ enum Message<O> {
     Decoded(io::Result<Option<u64>>),
 }
 
-/// Reads `decoded` in ranges of about `chunk_bytes` on the current rayon
-/// pool, `jobs` workers wide. The stream's length, or `None` when decoding
+/// Reads `decoded` in ranges of about `chunk_bytes` on `jobs` workers. The stream's length, or `None` when decoding
 /// or a range failed: the caller reads the input whole, which reports it.
 pub(crate) fn read_in_parallel<W: RangeWork>(
     decoded: Box<dyn Read + Send>,
@@ -83,13 +89,27 @@ pub(crate) fn read_in_parallel<W: RangeWork>(
     work: &W,
     order: &mut dyn InOrder<W::Out>,
 ) -> Option<u64> {
+    // The ranges are read on a pool of their own, so that the coordinating
+    // thread never reads one itself: a range it read would hold up the
+    // ranges done meanwhile, and so the room the decoder waits for.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .ok()?;
     let segments = Segments::new(held_ranges(jobs));
     let (tx, rx) = mpsc::channel::<Message<W::Out>>();
-    std::thread::scope(|threads| {
-        let (held, sent) = (segments.clone(), tx.clone());
+    let times = Times::default();
+    let started = Instant::now();
+    let length = std::thread::scope(|threads| {
+        let (held, sent, times) = (segments.clone(), tx.clone(), &times);
         threads.spawn(move || {
+            let _decoding = Timed(&times.decoding, Instant::now());
             let planned = |c| sent.send(Message::Planned(c)).is_ok();
-            let r = decode_in_ranges(decoded, kind, chunk_bytes, &held, planned);
+            let tail = match jobs {
+                0 | 1 => chunk_bytes,
+                _ => chunk_bytes / TAIL_SPLIT,
+            };
+            let r = decode_in_ranges(decoded, kind, chunk_bytes, tail, &held, planned);
             held.finish(match &r {
                 Ok(Some(len)) => Ok(*len),
                 Ok(None) => Err("reading given up".into()),
@@ -97,7 +117,7 @@ pub(crate) fn read_in_parallel<W: RangeWork>(
             });
             let _ = sent.send(Message::Decoded(r));
         });
-        let length = rayon::in_place_scope_fifo(|s| {
+        let length = pool.in_place_scope_fifo(|s| {
             let mut c = Coordinator {
                 segments: &segments,
                 planned: Vec::new(),
@@ -107,8 +127,9 @@ pub(crate) fn read_in_parallel<W: RangeWork>(
                 next_add: 0,
             };
             let spawn = |idx: usize, chunk: Chunk, carry: Option<Carry>| {
-                let (held, sent) = (segments.clone(), tx.clone());
+                let (held, sent, times) = (segments.clone(), tx.clone(), &times);
                 s.spawn_fifo(move |_| {
+                    let _reading = Timed(&times.reading, Instant::now());
                     let again = carry.is_some();
                     let r = work.read(&held, chunk, carry);
                     let _ = sent.send(match again {
@@ -117,14 +138,59 @@ pub(crate) fn read_in_parallel<W: RangeWork>(
                     });
                 });
             };
-            let length = c.run(&rx, work, order, spawn);
+            let length = c.run(&rx, work, order, spawn, &times.idle);
             // Unblocks the decoder and readers when given up.
             segments.cancel();
             length
         });
         drop(tx);
         length
-    })
+    });
+    if std::env::var_os("PGLOG_PIPELINE_STATS").is_some() {
+        eprintln!("{}", times.summary(&segments, started, jobs));
+    }
+    length
+}
+
+/// Where a decoded stream's time went, for `PGLOG_PIPELINE_STATS`: in
+/// nanoseconds, summed over threads.
+#[derive(Default)]
+struct Times {
+    /// The decoder thread, from start to end (waits for room included).
+    decoding: AtomicU64,
+    /// Workers reading ranges (waits for bytes included).
+    reading: AtomicU64,
+    /// The coordinating thread with nothing to put together or read.
+    idle: AtomicU64,
+}
+
+impl Times {
+    fn summary(&self, segments: &Segments, started: Instant, jobs: usize) -> String {
+        let s = |n: &AtomicU64| n.load(Ordering::Relaxed) as f64 / 1e9;
+        let wall = started.elapsed().as_secs_f64();
+        let (room, bytes) = (s(&segments.waits.room), s(&segments.waits.bytes));
+        let reading = s(&self.reading);
+        format!(
+            "pipeline: {wall:.3} s wall, {jobs} workers; decoder {:.3} s busy, {room:.3} s waiting for room; \
+             workers {:.3} s reading, {bytes:.3} s waiting for bytes, {:.3} s of {:.3} s not reading; \
+             coordinator {:.3} s idle",
+            s(&self.decoding) - room,
+            reading - bytes,
+            wall * jobs as f64 - reading + bytes,
+            wall * jobs as f64,
+            s(&self.idle),
+        )
+    }
+}
+
+/// Adds the time from `.1` to its end to the counter `.0`.
+struct Timed<'a>(&'a AtomicU64, Instant);
+
+impl Drop for Timed<'_> {
+    fn drop(&mut self) {
+        let n = self.1.elapsed().as_nanos() as u64;
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
 }
 
 struct Coordinator<'a, O> {
@@ -145,6 +211,7 @@ impl<O> Coordinator<'_, O> {
         work: &W,
         order: &mut dyn InOrder<O>,
         spawn: impl Fn(usize, Chunk, Option<Carry>),
+        idle: &AtomicU64,
     ) -> Option<u64> {
         let mut length = None;
         loop {
@@ -154,11 +221,10 @@ impl<O> Coordinator<'_, O> {
             let message = match rx.try_recv() {
                 Ok(m) => m,
                 Err(TryRecvError::Disconnected) => return None,
-                Err(TryRecvError::Empty) => match rayon::yield_now() {
-                    // Read a range while there is nothing to put together.
-                    Some(rayon::Yield::Executed) => continue,
-                    _ => rx.recv().ok()?,
-                },
+                Err(TryRecvError::Empty) => {
+                    let _idle = Timed(idle, Instant::now());
+                    rx.recv().ok()?
+                }
             };
             match message {
                 Message::Planned(chunk) => {

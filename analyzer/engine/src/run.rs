@@ -17,11 +17,12 @@ use crate::inputs::{expand_all, InputSpec};
 use crate::pipeline::{self, InOrder, RangeWork};
 use crate::report::{FileReport, Report, SkipKind, SkippedFile};
 use crate::run_pgbouncer::{read_pgbouncer, PgbouncerRead};
-use crate::segments::{SegmentReader, Segments};
+use crate::segments::{SegmentBlocks, SegmentReader, Segments};
 use crate::split::{plan_chunks, Chunk, Kind, STITCH_WARM_UP};
 use crate::stats::{Folder, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::classify::carry::{Carry, Handoff, Needs};
+use pglog_logparse::held::HeldBytes;
 use pglog_logparse::{
     source, Classifier, Event, FormatError, InputFormat, Item, LogReader, Malformed, Opened, Prefix,
 };
@@ -629,6 +630,11 @@ impl InOrder<ChunkOutcome> for DecodedOrder<'_> {
 /// Where a range's bytes are read from.
 trait RangeSource {
     fn open_at(&self, offset: u64) -> io::Result<Box<dyn Read + Send>>;
+    /// The bytes from `offset` (to `end`) when they are held in memory, to
+    /// be read in place.
+    fn held_at(&self, _offset: u64, _end: Option<u64>) -> Option<Box<dyn HeldBytes>> {
+        None
+    }
 }
 
 /// A plain file.
@@ -648,6 +654,10 @@ struct SegmentsAt(Arc<Segments>);
 impl RangeSource for SegmentsAt {
     fn open_at(&self, offset: u64) -> io::Result<Box<dyn Read + Send>> {
         Ok(Box::new(SegmentReader::new(self.0.clone(), offset)))
+    }
+
+    fn held_at(&self, _offset: u64, end: Option<u64>) -> Option<Box<dyn HeldBytes>> {
+        Some(Box::new(SegmentBlocks::new(self.0.clone(), end)))
     }
 }
 
@@ -799,10 +809,21 @@ fn read_chunk(
         source,
     };
     let open_at = |offset: u64| source.open_at(offset).map_err(read_err);
-    let reader_at = |input: Box<dyn Read + Send>, offset: u64| {
+    // A reader of the bytes from `offset` (to `end`), counted by `progress`.
+    let reader_at = |offset: u64, end: Option<u64>, progress: Option<Arc<AtomicU64>>| {
         let mut b = opts.reader_builder();
         b.format(format).prefix(prefix.cloned()).base_offset(offset);
-        b.build(input).map_err(|e| match e {
+        let built = match source.held_at(offset, end) {
+            Some(held) => b.build_held(held),
+            None => {
+                let input = open_at(offset)?;
+                b.build(match end {
+                    Some(end) => Box::new(input.take(end - offset)),
+                    None => counted_by(input, progress),
+                })
+            }
+        };
+        built.map_err(|e| match e {
             FormatError::Io(source) => read_err(source),
             e => AnalyzeError::Unrecognized {
                 path: path.to_path_buf(),
@@ -822,8 +843,7 @@ fn read_chunk(
     let separate_warm_up = matches!(format, InputFormat::Csv | InputFormat::Json);
     let read_from = if separate_warm_up {
         if prime && chunk.warm_from < chunk.start {
-            let warm = open_at(chunk.warm_from)?.take(chunk.start - chunk.warm_from);
-            let mut reader = reader_at(Box::new(warm), chunk.warm_from)?;
+            let mut reader = reader_at(chunk.warm_from, Some(chunk.start), None)?;
             while let Ok(Some(item)) = reader.next_item() {
                 if let Item::Record(r) = item {
                     classifier.classify(r);
@@ -834,7 +854,7 @@ fn read_chunk(
     } else {
         chunk.warm_from
     };
-    let mut reader = reader_at(counted_by(open_at(read_from)?, progress.clone()), read_from)?;
+    let mut reader = reader_at(read_from, None, progress.clone())?;
     let mut folder = Folder::new(opts.limits);
     let name = path.display().to_string();
     // The first item at or past `chunk.end`: (offset, line).

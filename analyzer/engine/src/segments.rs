@@ -11,9 +11,12 @@
 //! A released segment's buffer goes back to the decoder once no reader
 //! holds it, so that decoding neither allocates nor zero-fills anew.
 
+use pglog_logparse::held::{Block, HeldBytes};
 use std::collections::VecDeque;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Instant;
 
 /// Decoded bytes from `start` on.
 #[derive(Clone)]
@@ -35,6 +38,23 @@ pub(crate) struct Segments {
     state: Mutex<Held>,
     changed: Condvar,
     cap: usize,
+    /// How long the decoder and the readers waited, for `PGLOG_PIPELINE_STATS`.
+    pub waits: Waits,
+}
+
+/// Nanoseconds waited, by whom.
+#[derive(Default)]
+pub(crate) struct Waits {
+    /// The decoder, for room.
+    pub room: AtomicU64,
+    /// Readers, for bytes not decoded yet.
+    pub bytes: AtomicU64,
+}
+
+impl Waits {
+    fn add(counter: &AtomicU64, since: Instant) {
+        counter.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
 }
 
 struct Held {
@@ -67,6 +87,7 @@ impl Segments {
             }),
             changed: Condvar::new(),
             cap: cap.max(2),
+            waits: Waits::default(),
         })
     }
 
@@ -77,9 +98,11 @@ impl Segments {
     /// Adds the next segment, after waiting for room. False when cancelled.
     pub fn push(&self, segment: Segment) -> bool {
         let mut h = self.held();
+        let since = Instant::now();
         while h.unfinished >= self.cap && h.waiting == 0 && !h.cancelled {
             h = self.changed.wait(h).unwrap_or_else(|p| p.into_inner());
         }
+        Waits::add(&self.waits.room, since);
         if h.cancelled {
             return false;
         }
@@ -148,9 +171,37 @@ impl Segments {
             }
             h.waiting += 1;
             self.changed.notify_all();
+            let since = Instant::now();
             h = self.changed.wait(h).unwrap_or_else(|p| p.into_inner());
+            Waits::add(&self.waits.bytes, since);
             h.waiting -= 1;
         }
+    }
+}
+
+/// The held segments as blocks read in place, up to `end` when given.
+pub(crate) struct SegmentBlocks {
+    segments: Arc<Segments>,
+    end: Option<u64>,
+}
+
+impl SegmentBlocks {
+    pub fn new(segments: Arc<Segments>, end: Option<u64>) -> SegmentBlocks {
+        SegmentBlocks { segments, end }
+    }
+}
+
+impl HeldBytes for SegmentBlocks {
+    fn block_at(&mut self, pos: u64) -> io::Result<Option<Block>> {
+        let end = self.end.unwrap_or(u64::MAX);
+        if pos >= end {
+            return Ok(None);
+        }
+        Ok(self.segments.segment_at(pos)?.map(|s| Block {
+            start: s.start,
+            len: (s.bytes.len() as u64).min(end - s.start) as usize,
+            bytes: s.bytes,
+        }))
     }
 }
 

@@ -19,16 +19,19 @@ const READ_STEP: usize = 256 << 10;
 const JUDGED_BYTES: usize = 64;
 
 /// Decodes `decoded` into `segments`, calling `planned` with each range
-/// once the bytes it reads past its end are held too. Returns the stream's
+/// once the bytes it reads past its end are held too; the bytes left once
+/// the stream ended go in ranges of about `tail_bytes`. Returns the stream's
 /// length, or false from `planned` or a cancelled store stops it early.
 pub(crate) fn decode_in_ranges(
     mut decoded: impl Read,
     kind: Kind<'_>,
     chunk_bytes: u64,
+    tail_bytes: u64,
     segments: &Segments,
     mut planned: impl FnMut(Chunk) -> bool,
 ) -> io::Result<Option<u64>> {
     let chunk_bytes = chunk_bytes.max(1) as usize;
+    let tail_bytes = tail_bytes.clamp(1, chunk_bytes as u64) as usize;
     let mut planner = Planner {
         kind,
         history: VecDeque::new(),
@@ -43,16 +46,21 @@ pub(crate) fn decode_in_ranges(
     // The range of the last segment held, waiting for the next one.
     let mut waiting: Option<Chunk> = None;
     let mut warm_from = 0u64;
+    let mut at_end = false;
     loop {
-        let at_end = pending.read_from(&mut decoded)? == 0;
+        at_end = at_end || pending.read_from(&mut decoded)? == 0;
         let buf = pending.bytes();
         if buf.len() <= chunk_bytes && !at_end {
             continue;
         }
-        let cut = if buf.len() <= chunk_bytes {
+        let size = match at_end {
+            true => tail_bytes,
+            false => chunk_bytes,
+        };
+        let cut = if buf.len() <= size {
             buf.len()
         } else {
-            match find_cut(kind, buf, scan_at.unwrap_or(chunk_bytes), at_end) {
+            match find_cut(kind, buf, scan_at.unwrap_or(size), at_end) {
                 Cut::At(c) => c,
                 Cut::NeedMore(resume) if !at_end => {
                     scan_at = Some(resume);
@@ -262,5 +270,52 @@ fn scan(kind: Kind<'_>, segment: &Segment, from: u64, to: u64, mut found: impl F
             Some(j) => i += j + 1,
             None => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn sample(name: &str) -> Vec<u8> {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../sample-logs/concurrent");
+        std::fs::read(dir.join(name)).expect("a sample log")
+    }
+
+    #[test]
+    fn ranges_cover_the_stream_and_its_tail_is_cut_finer() {
+        let bytes = sample("postgresql.csv");
+        let kind = Kind {
+            format: InputFormat::Csv,
+            prefix: None,
+        };
+        let chunk_bytes = 100_000u64;
+        let segments = Segments::new(usize::MAX);
+        let mut chunks = Vec::new();
+        let tail_bytes = chunk_bytes / 4;
+        let len = decode_in_ranges(&bytes[..], kind, chunk_bytes, tail_bytes, &segments, |c| {
+            chunks.push(c);
+            true
+        })
+        .unwrap();
+        assert_eq!(len, Some(bytes.len() as u64));
+        assert_eq!(chunks[0].start, 0);
+        for pair in chunks.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+            let at = pair[1].start as usize;
+            assert!(looks_like_record_start(kind, &bytes[at..]), "a cut at {at}");
+        }
+        let last = chunks.last().unwrap();
+        assert_eq!(last.end, u64::MAX);
+        // The bytes left once the stream ended are ranges about `tail_bytes`.
+        let tail: Vec<u64> = chunks
+            .iter()
+            .rev()
+            .take_while(|c| c.end == u64::MAX || c.end - c.start < chunk_bytes)
+            .map(|c| c.end.min(bytes.len() as u64) - c.start)
+            .collect();
+        assert!(tail.len() > 1, "{tail:?}");
+        assert!(tail.iter().all(|&n| n <= 2 * tail_bytes), "{tail:?}");
     }
 }

@@ -2,6 +2,7 @@
 //! All formats read through it, so memory stays bounded by the longest record
 //! allowed, whatever the input size.
 
+use crate::held::{HeldBytes, Storage};
 use std::io::{self, Read};
 
 const CHUNK: usize = 256 * 1024;
@@ -14,9 +15,11 @@ const FIRST_CHUNK: usize = 16 * 1024;
 
 pub struct ByteSource {
     inner: Box<dyn Read + Send>,
-    /// Bytes read are `buf[..filled]`; the rest is zeroed once and kept,
-    /// so a refill does not zero the buffer again.
-    buf: Vec<u8>,
+    /// Held blocks read in place, instead of `inner`.
+    held: Option<Box<dyn HeldBytes>>,
+    /// Bytes read are `buf[..filled]`; the rest of the own buffer is zeroed
+    /// once and kept, so a refill does not zero the buffer again.
+    buf: Storage,
     filled: usize,
     start: usize,
     eof: bool,
@@ -48,7 +51,8 @@ impl ByteSource {
     pub fn new(inner: Box<dyn Read + Send>) -> ByteSource {
         ByteSource {
             inner,
-            buf: Vec::with_capacity(CHUNK),
+            held: None,
+            buf: Storage::owned(CHUNK),
             filled: 0,
             start: 0,
             eof: false,
@@ -66,6 +70,15 @@ impl ByteSource {
         ByteSource {
             base,
             ..ByteSource::new(inner)
+        }
+    }
+
+    /// A source of bytes held in memory, read in place, from offset `base`
+    /// of its stream on.
+    pub fn held(blocks: Box<dyn HeldBytes>, base: u64) -> ByteSource {
+        ByteSource {
+            held: Some(blocks),
+            ..ByteSource::with_base(Box::new(io::empty()), base)
         }
     }
 
@@ -107,18 +120,18 @@ impl ByteSource {
         if self.eof {
             return Ok(false);
         }
-        if self.start > 0 && self.start >= self.filled / 2 {
-            self.buf.copy_within(self.start..self.filled, 0);
-            self.filled -= self.start;
-            self.start = 0;
+        if self.held.is_some() {
+            return Ok(self.fill_held());
         }
+        self.compact();
         let old_len = self.filled;
         let want = (self.bytes_read as usize).clamp(FIRST_CHUNK, CHUNK);
-        if self.buf.len() < old_len + want {
-            self.buf.resize(old_len + want, 0);
+        let buf = &mut self.buf.owned;
+        if buf.len() < old_len + want {
+            buf.resize(old_len + want, 0);
         }
         let n = loop {
-            match self.inner.read(&mut self.buf[old_len..old_len + want]) {
+            match self.inner.read(&mut buf[old_len..old_len + want]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -135,6 +148,66 @@ impl ByteSource {
             self.eof = true;
         }
         Ok(n > 0)
+    }
+
+    /// Moves the unconsumed bytes to the start of the own buffer once they
+    /// are the smaller half.
+    fn compact(&mut self) {
+        if self.start > 0 && self.start >= self.filled / 2 {
+            self.buf.owned.copy_within(self.start..self.filled, 0);
+            self.filled -= self.start;
+            self.start = 0;
+        }
+    }
+
+    /// Reads on from held blocks: the block the unconsumed bytes lie in is
+    /// read in place; a record that continues from the block before is
+    /// copied, with the next bytes, into the own buffer.
+    fn fill_held(&mut self) -> bool {
+        let at = self.base + self.bytes_read;
+        let from = self.offset();
+        let held = self.held.as_mut().expect("a held source");
+        let block = match held.block_at(at) {
+            Ok(Some(b)) if b.start <= at && at < b.end() => b,
+            Ok(None) => {
+                self.eof = true;
+                return false;
+            }
+            Ok(Some(_)) => {
+                self.eof = true;
+                self.error = Some(io::Error::other("a held block out of place"));
+                return false;
+            }
+            Err(e) => {
+                self.eof = true;
+                self.error = Some(e);
+                return false;
+            }
+        };
+        if block.start <= from {
+            self.start = (from - block.start) as usize;
+            self.filled = block.len;
+            self.bytes_read = block.end() - self.base;
+            self.buf.held = Some(block);
+            return true;
+        }
+        if let Some(b) = self.buf.held.take() {
+            self.buf.owned.clear();
+            self.buf
+                .owned
+                .extend_from_slice(&b.bytes[self.start..self.filled]);
+            self.filled -= self.start;
+            self.start = 0;
+        }
+        self.compact();
+        let skip = (at - block.start) as usize;
+        let n = (block.len - skip).min(CHUNK);
+        let buf = &mut self.buf.owned;
+        buf.truncate(self.filled);
+        buf.extend_from_slice(&block.bytes[skip..skip + n]);
+        self.filled += n;
+        self.bytes_read += n as u64;
+        true
     }
 
     /// Buffers at least `n` bytes, or all that is left.

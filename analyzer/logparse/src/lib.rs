@@ -21,6 +21,7 @@
 pub mod buffer;
 pub mod classify;
 pub mod format;
+pub mod held;
 pub mod language;
 pub mod message_format;
 pub mod prefix;

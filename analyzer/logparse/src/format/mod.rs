@@ -19,6 +19,7 @@ pub mod stitch;
 pub mod syslog;
 
 use crate::buffer::ByteSource;
+use crate::held::HeldBytes;
 use crate::prefix::{infer_prefix, Closest, Prefix, RDS_PREFIX};
 use crate::time::parse_pg_timestamp;
 use crate::Item;
@@ -216,9 +217,21 @@ impl ReaderBuilder {
         }
     }
 
+    /// A reader of PostgreSQL records for bytes held in memory, read in
+    /// place (see [`crate::held`]).
+    pub fn build_held(&self, blocks: Box<dyn HeldBytes>) -> Result<LogReader, FormatError> {
+        match self.open_source(ByteSource::held(blocks, self.base_offset))? {
+            Opened::Postgres(r) => Ok(r),
+            Opened::Pgbouncer(_) => Err(FormatError::Pgbouncer),
+        }
+    }
+
     /// Sniffs the start of `input` and returns a reader for the kind of log it is.
     pub fn open(&self, input: Box<dyn Read + Send>) -> Result<Opened, FormatError> {
-        let mut src = ByteSource::with_base(input, self.base_offset);
+        self.open_source(ByteSource::with_base(input, self.base_offset))
+    }
+
+    fn open_source(&self, mut src: ByteSource) -> Result<Opened, FormatError> {
         let sniffs = match self.format {
             InputFormat::Auto => true,
             InputFormat::Stderr | InputFormat::Syslog => self.prefix.is_none(),
