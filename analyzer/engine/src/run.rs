@@ -24,7 +24,8 @@ use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::classify::carry::{Carry, Handoff, Needs};
 use pglog_logparse::held::HeldBytes;
 use pglog_logparse::{
-    source, Classifier, Event, FormatError, InputFormat, Item, LogReader, Malformed, Opened, Prefix,
+    source, Classifier, Event, FormatError, InputFormat, Item, LogReader, Malformed, Next, Opened,
+    Prefix,
 };
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -866,23 +867,25 @@ fn read_chunk(
     let mut warm_records = 0usize;
     let mut tracking = false;
     let mut next_warm_up_seen = false;
+    // Every record is read into this one event.
+    let mut event = Event::slot();
     loop {
         if let Some((offset, _)) = past_end {
             if !reader.unfinished_before(offset) {
                 break;
             }
         }
-        let Some(item) = reader.next_item().map_err(read_err)? else {
+        let Some(next) = reader.next_into(&mut event.record).map_err(read_err)? else {
             break;
         };
-        let (offset, line) = match &item {
-            Item::Record(r) => (r.offset, r.line),
-            Item::Malformed(m) => (m.offset, m.line),
+        let (offset, line) = match &next {
+            Next::Record => (event.record.offset, event.record.line),
+            Next::Malformed(m) => (m.offset, m.line),
         };
         if offset == chunk.start {
             start_line = Some(line);
         }
-        if Some(offset) == chunk.next_warm_from && matches!(item, Item::Record(_)) {
+        if Some(offset) == chunk.next_warm_from && next == Next::Record {
             next_warm_up_seen = true;
         }
         if offset >= chunk.end {
@@ -891,22 +894,23 @@ fn read_chunk(
             }
             continue;
         }
-        match item {
-            Item::Record(r) if offset < chunk.start => {
+        match next {
+            Next::Record if offset < chunk.start => {
                 warm_records += 1;
                 if prime && warm_records > STITCH_WARM_UP {
-                    classifier.classify(r);
+                    classifier.classify_in_place(&mut event);
                 }
             }
-            Item::Record(r) => {
+            Next::Record => {
                 if !tracking {
                     classifier.track_changes();
                     tracking = true;
                 }
-                fold(&mut folder, opts.filter.as_ref(), &classifier.classify(r))
+                classifier.classify_in_place(&mut event);
+                fold(&mut folder, opts.filter.as_ref(), &event)
             }
-            Item::Malformed(_) if offset < chunk.start => {}
-            Item::Malformed(m) => {
+            Next::Malformed(_) if offset < chunk.start => {}
+            Next::Malformed(m) => {
                 folder
                     .stats
                     .summary
@@ -992,12 +996,15 @@ fn analyze_whole(input: &InputSpec, opts: &AnalyzeOptions) -> Result<FileOutcome
 
     let mut folder = Folder::new(opts.limits);
     let mut classifier = Classifier::new();
+    // Every record is read into this one event.
+    let mut event = Event::slot();
     loop {
-        match reader.next_item() {
-            Ok(Some(Item::Record(r))) => {
-                fold(&mut folder, opts.filter.as_ref(), &classifier.classify(r))
+        match reader.next_into(&mut event.record) {
+            Ok(Some(Next::Record)) => {
+                classifier.classify_in_place(&mut event);
+                fold(&mut folder, opts.filter.as_ref(), &event)
             }
-            Ok(Some(Item::Malformed(m))) => {
+            Ok(Some(Next::Malformed(m))) => {
                 folder
                     .stats
                     .summary

@@ -33,7 +33,7 @@ pub mod time;
 pub mod translate;
 
 pub use classify::{Classifier, Event, EventKind};
-pub use format::{FormatError, InputFormat, LogReader, Opened, ReaderBuilder};
+pub use format::{FormatError, InputFormat, LogReader, Next, Opened, ReaderBuilder};
 pub use prefix::{Prefix, PrefixError};
 pub use record::{LogRecord, Malformed, MalformedKind, Severity, Short, SqlState};
 

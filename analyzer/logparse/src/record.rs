@@ -213,6 +213,76 @@ impl LogRecord {
             language: Default::default(),
         }
     }
+
+    /// Makes this the record [`LogRecord::new`] would make with an empty
+    /// message, keeping the message's allocation: a reader that refills one
+    /// record allocates nothing for most messages. A very long message's
+    /// buffer is let go, so a record kept for reuse stays small.
+    pub fn reset(&mut self, line: u64, severity: Severity) {
+        /// The largest message buffer kept from one record to the next.
+        const KEPT_MESSAGE_BYTES: usize = 16 * 1024;
+        // Naming every field: a field added later cannot be left out here.
+        let LogRecord {
+            line: old_line,
+            offset,
+            time,
+            pid,
+            leader_pid,
+            session_id,
+            session_line,
+            user,
+            database,
+            application,
+            remote_host,
+            remote_port,
+            backend_type,
+            command_tag,
+            vxid,
+            txid,
+            query_id,
+            severity: old_severity,
+            sqlstate,
+            message,
+            detail,
+            hint,
+            context,
+            statement,
+            internal_query,
+            location,
+            language,
+        } = self;
+        *old_line = line;
+        *offset = 0;
+        *time = None;
+        *pid = None;
+        *leader_pid = None;
+        *session_id = None;
+        *session_line = None;
+        *user = None;
+        *database = None;
+        *application = None;
+        *remote_host = None;
+        *remote_port = None;
+        *backend_type = None;
+        *command_tag = None;
+        *vxid = None;
+        *txid = None;
+        *query_id = None;
+        *old_severity = severity;
+        *sqlstate = None;
+        if message.capacity() > KEPT_MESSAGE_BYTES {
+            *message = String::new();
+        } else {
+            message.clear();
+        }
+        *detail = None;
+        *hint = None;
+        *context = None;
+        *statement = None;
+        *internal_query = None;
+        *location = None;
+        *language = Default::default();
+    }
 }
 
 /// Why a stretch of input was not a record.

@@ -326,6 +326,19 @@ pub struct Event {
     pub sqlstate_inferred: bool,
 }
 
+impl Event {
+    /// An empty event for [`crate::LogReader::next_into`] and
+    /// [`Classifier::classify_in_place`] to fill record after record.
+    pub fn slot() -> Event {
+        Event {
+            record: LogRecord::new(0, Severity::Log, String::new()),
+            kind: EventKind::Other,
+            sqlstate: None,
+            sqlstate_inferred: false,
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, PartialEq)]
 struct SessionInfo {
     user: Option<crate::record::Short>,
@@ -383,34 +396,46 @@ impl Classifier {
         self.state.needs()
     }
 
-    pub fn classify(&mut self, mut record: LogRecord) -> Event {
-        self.translator.apply(&mut record);
-        self.attribute(&mut record);
+    pub fn classify(&mut self, record: LogRecord) -> Event {
+        let mut event = Event {
+            record,
+            kind: EventKind::Other,
+            sqlstate: None,
+            sqlstate_inferred: false,
+        };
+        self.classify_in_place(&mut event);
+        event
+    }
+
+    /// [`Classifier::classify`] of the record in `event`, whose kind and
+    /// SQLSTATE it replaces: a caller that reads each record into the same
+    /// event ([`crate::LogReader::next_into`]) moves no record.
+    pub fn classify_in_place(&mut self, event: &mut Event) {
+        let record = &mut event.record;
+        self.translator.apply(record);
+        self.attribute(record);
         let (sqlstate, inferred) = match record.sqlstate {
             Some(s) => (Some(s), false),
             None if record.severity.is_error() => {
-                let s = sqlstate::infer(&record);
+                let s = sqlstate::infer(record);
                 (s, s.is_some())
             }
             None => (None, false),
         };
         let mut kind = if record.severity.is_error() {
-            error_kind(&record, sqlstate)
+            error_kind(record, sqlstate)
         } else {
-            self.message_kind(&record)
+            self.message_kind(record)
         };
-        if kind == EventKind::Other && self.translator.retry_unknown(&mut record) {
-            kind = self.message_kind(&record);
+        if kind == EventKind::Other && self.translator.retry_unknown(record) {
+            kind = self.message_kind(record);
         }
         if let (EventKind::Disconnection { .. }, Some(pid)) = (&kind, record.pid) {
             self.state.disconnected(pid);
         }
-        Event {
-            record,
-            kind,
-            sqlstate,
-            sqlstate_inferred: inferred,
-        }
+        event.kind = kind;
+        event.sqlstate = sqlstate;
+        event.sqlstate_inferred = inferred;
     }
 
     /// Parallel workers log without user, database and client; take the leader's.

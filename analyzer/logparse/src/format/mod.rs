@@ -15,12 +15,14 @@ pub mod json_array;
 mod json_entry;
 mod json_fast;
 pub mod pgbouncer;
+mod record_pool;
 pub mod stitch;
 pub mod syslog;
 
 use crate::buffer::ByteSource;
 use crate::held::HeldBytes;
 use crate::prefix::{infer_prefix, Closest, Prefix, RDS_PREFIX};
+use crate::record::{LogRecord, Malformed};
 use crate::time::parse_pg_timestamp;
 use crate::Item;
 use serde::Serialize;
@@ -417,30 +419,86 @@ impl LogReader {
             Inner::Json(r) => r.next_item(),
             Inner::Envelope(r) => r.next_item(),
             Inner::Stderr(src, st) | Inner::Syslog(src, st) => {
-                let year = self.syslog_year;
-                loop {
-                    if let Some(item) = st.pop() {
-                        return Ok(Some(item));
+                let text = TextInput::new(self.max, self.syslog_year, &mut self.done);
+                text.next(src, st, Stitcher::pop)
+            }
+        }
+    }
+
+    /// [`LogReader::next_item`] into a record the caller keeps: the next
+    /// record is written into `slot` (what it held is dropped or reused),
+    /// so a caller reading many records moves none of them (a record is
+    /// about 500 bytes). Stderr and syslog records are swapped in, and
+    /// the slot's old record is refilled by the reader later.
+    pub fn next_into(&mut self, slot: &mut LogRecord) -> io::Result<Option<Next>> {
+        if let Inner::Stderr(src, st) | Inner::Syslog(src, st) = &mut self.inner {
+            let text = TextInput::new(self.max, self.syslog_year, &mut self.done);
+            return text.next(src, st, |st| st.pop_into(slot));
+        }
+        Ok(self.next_item()?.map(|item| match item {
+            Item::Record(r) => {
+                *slot = r;
+                Next::Record
+            }
+            Item::Malformed(m) => Next::Malformed(m),
+        }))
+    }
+}
+
+/// What [`LogReader::next_into`] read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Next {
+    /// A record, now in the caller's slot.
+    Record,
+    Malformed(Malformed),
+}
+
+/// The line-by-line reading of a stderr or syslog input into its stitcher.
+struct TextInput<'a> {
+    max: usize,
+    /// The year of traditional syslog timestamps; `None` for stderr.
+    syslog_year: Option<i64>,
+    /// The input's end was reached and the stitcher emptied.
+    done: &'a mut bool,
+}
+
+impl<'a> TextInput<'a> {
+    fn new(max: usize, syslog_year: Option<i64>, done: &'a mut bool) -> TextInput<'a> {
+        TextInput {
+            max,
+            syslog_year,
+            done,
+        }
+    }
+
+    /// Feeds lines to `st` until `pop` takes something out of it.
+    fn next<T>(
+        self,
+        src: &mut ByteSource,
+        st: &mut Stitcher,
+        mut pop: impl FnMut(&mut Stitcher) -> Option<T>,
+    ) -> io::Result<Option<T>> {
+        loop {
+            if let Some(item) = pop(st) {
+                return Ok(Some(item));
+            }
+            if *self.done {
+                return Ok(None);
+            }
+            match src.next_line(self.max)? {
+                Some(l) => {
+                    let line = LineIn {
+                        offset: l.offset,
+                        ..LineIn::plain(l.number, l.bytes, l.terminated, l.too_long)
+                    };
+                    match self.syslog_year {
+                        Some(y) => push_syslog_line(st, y, line),
+                        None => st.push(line),
                     }
-                    if self.done {
-                        return Ok(None);
-                    }
-                    match src.next_line(self.max)? {
-                        Some(l) => {
-                            let line = LineIn {
-                                offset: l.offset,
-                                ..LineIn::plain(l.number, l.bytes, l.terminated, l.too_long)
-                            };
-                            match year {
-                                Some(y) => push_syslog_line(st, y, line),
-                                None => st.push(line),
-                            }
-                        }
-                        None => {
-                            st.finish();
-                            self.done = true;
-                        }
-                    }
+                }
+                None => {
+                    st.finish();
+                    *self.done = true;
                 }
             }
         }

@@ -4,8 +4,10 @@
 //! output written without the logging collector, where processes interleave,
 //! is joined correctly too. A small window bounds how long a record waits.
 
+use super::record_pool::RecordPool;
+use super::Next;
 use crate::prefix::{Label, Prefix, PrefixFields, PrefixMatch};
-use crate::record::{LogRecord, Malformed, MalformedKind};
+use crate::record::{LogRecord, Malformed, MalformedKind, Severity};
 use crate::time::TimeCache;
 use crate::Item;
 use std::borrow::Cow;
@@ -105,6 +107,8 @@ pub struct Stitcher {
     out: VecDeque<Out>,
     /// The second and zone of the last prefix read.
     times: TimeCache,
+    /// Boxes of records handed out, to build new ones in.
+    pool: RecordPool,
 }
 
 impl Stitcher {
@@ -120,6 +124,7 @@ impl Stitcher {
             released: 0,
             out: VecDeque::new(),
             times: TimeCache::new(),
+            pool: RecordPool::default(),
         }
     }
 
@@ -129,8 +134,33 @@ impl Stitcher {
 
     /// The next finished item, if any.
     pub fn pop(&mut self) -> Option<Item> {
+        Some(match self.pop_finished()? {
+            Ok(mut boxed) => {
+                let r =
+                    std::mem::replace(&mut *boxed, LogRecord::new(0, Severity::Log, String::new()));
+                self.pool.give(boxed);
+                Item::Record(r)
+            }
+            Err(m) => Item::Malformed(m),
+        })
+    }
+
+    /// [`Stitcher::pop`] into `slot`: a record is swapped in (no record is
+    /// copied), and what `slot` held goes back to the pool to be refilled.
+    pub fn pop_into(&mut self, slot: &mut LogRecord) -> Option<Next> {
+        Some(match self.pop_finished()? {
+            Ok(mut boxed) => {
+                std::mem::swap(&mut *boxed, slot);
+                self.pool.give(boxed);
+                Next::Record
+            }
+            Err(m) => Next::Malformed(m),
+        })
+    }
+
+    fn pop_finished(&mut self) -> Option<Result<Box<LogRecord>, Malformed>> {
         match self.out.pop_front()? {
-            Out::Malformed(m) => Some(Item::Malformed(m)),
+            Out::Malformed(m) => Some(Err(m)),
             Out::Released => {
                 let mut p = self
                     .pending
@@ -138,10 +168,13 @@ impl Stitcher {
                     .expect("released records wait in front");
                 self.released -= 1;
                 strip_cursor_position(&mut p.record.message);
-                // Moved out of its box straight into the item.
                 match p.problem {
-                    None => Some(Item::Record(*p.record)),
-                    Some(problem) => Some(Item::Malformed(self.malformed_record(&p, problem))),
+                    None => Some(Ok(p.record)),
+                    Some(problem) => {
+                        let m = self.malformed_record(&p, problem);
+                        self.pool.give(p.record);
+                        Some(Err(m))
+                    }
                 }
             }
         }
@@ -252,15 +285,15 @@ impl Stitcher {
                 self.next_seq += 1;
                 let problem =
                     (!utf8_ok).then_some((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
-                let message = text.into_owned();
-                let bytes = message.len();
+                let mut record = self.pool.take(line.number, sev);
+                record.message.push_str(&text);
                 self.pending.push_back(Pending {
                     seq,
-                    record: Box::new(LogRecord::new(line.number, sev, message)),
+                    record,
                     field: Field::Message,
                     closed: false,
                     problem,
-                    bytes,
+                    bytes: text.len(),
                     lines: 1,
                     overflowed: false,
                 });

@@ -1,0 +1,70 @@
+//! The boxes of records the stitcher has handed out, kept to be filled
+//! again: a new record is written in place, into an allocation that has
+//! room for a message already, instead of being built on the stack and
+//! copied into a new box (a record is about 500 bytes).
+
+use crate::record::{LogRecord, Severity};
+
+/// At most this many boxes wait for reuse; one or two do in practice, as
+/// each record handed out makes room for the next one read.
+const KEPT: usize = 8;
+
+#[derive(Default)]
+pub(super) struct RecordPool {
+    /// Each holds the record [`LogRecord::reset`] leaves.
+    free: Vec<Box<LogRecord>>,
+}
+
+impl RecordPool {
+    /// A record as `LogRecord::new(line, severity, String::new())` makes it.
+    pub(super) fn take(&mut self, line: u64, severity: Severity) -> Box<LogRecord> {
+        match self.free.pop() {
+            Some(mut r) => {
+                r.line = line;
+                r.severity = severity;
+                r
+            }
+            None => Box::new(LogRecord::new(line, severity, String::new())),
+        }
+    }
+
+    /// A box whose record is not needed any more. What the record holds is
+    /// dropped now (but for the message's buffer, see
+    /// [`LogRecord::reset`]), so kept boxes hold little memory.
+    pub(super) fn give(&mut self, mut r: Box<LogRecord>) {
+        if self.free.len() < KEPT {
+            r.reset(0, Severity::Log);
+            self.free.push(r);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_record_is_a_new_one_whatever_it_held() {
+        let mut pool = RecordPool::default();
+        let mut r = pool.take(3, Severity::Error);
+        assert_eq!(*r, LogRecord::new(3, Severity::Error, String::new()));
+        r.message.push_str("duration: 1.000 ms");
+        r.statement = Some("SELECT 1".into());
+        r.user = Some("alice".into());
+        r.pid = Some(42);
+        r.offset = 100;
+        pool.give(r);
+        let again = pool.take(7, Severity::Log);
+        assert_eq!(*again, LogRecord::new(7, Severity::Log, String::new()));
+        assert!(again.message.capacity() >= "duration: 1.000 ms".len());
+    }
+
+    #[test]
+    fn a_long_message_buffer_is_not_kept() {
+        let mut pool = RecordPool::default();
+        let mut r = pool.take(1, Severity::Log);
+        r.message = "x".repeat(1 << 20);
+        pool.give(r);
+        assert!(pool.take(2, Severity::Log).message.capacity() < 1 << 20);
+    }
+}
