@@ -4,13 +4,13 @@
 //! host, lock waits with the waiting and blocking statements, and temp files
 //! by query.
 //!
-//! Memory is bounded twice: each minute keeps at most `minute_detail_keys`
-//! cells of each kind (queries: the heaviest by time, the rest summed into
-//! `other_queries`; other kinds: the first ones, the rest counted in
-//! `dropped_records`), and the whole log at most `minute_detail_cells`
-//! cells (past it a minute's new cells are dropped and their records counted
-//! in `dropped_records`). Cells add up, so ranges and states merge exactly
-//! as long as no cap is reached.
+//! Memory is bounded by a budget of `minute_detail_cells` cells in all.
+//! Below it everything is kept, and cells add up, so ranges of a split and
+//! saved states merge exactly. When the budget is passed, every minute is
+//! cut to its `minute_detail_keys` heaviest cells of each kind (queries by
+//! time, the rest summed into `other_queries`; the other kinds by count,
+//! the rest dropped); if that is not enough, new cells are dropped. What is
+//! dropped is counted in `dropped_records`.
 
 use super::{normalize_message, Limits};
 use crate::totals::add_to;
@@ -141,11 +141,12 @@ impl MinuteCells {
     }
 
     /// Keeps the `cap` heaviest queries (by time, then calls, then
-    /// fingerprint) and sums the rest into `other_queries`.
-    fn cap_queries(&mut self, cap: usize) {
+    /// fingerprint) and sums the rest into `other_queries`; returns their calls.
+    fn cap_queries(&mut self, cap: usize) -> u64 {
         if self.queries.len() <= cap {
-            return;
+            return 0;
         }
+        let mut moved = 0u64;
         let mut all: Vec<(u64, QueryCell)> =
             std::mem::take(&mut self.queries).into_iter().collect();
         all.sort_by(|(fa, a), (fb, b)| {
@@ -158,9 +159,11 @@ impl MinuteCells {
             if i < cap {
                 self.queries.insert(fp, c);
             } else {
+                moved = moved.saturating_add(c.calls);
                 self.other_queries.merge(&c);
             }
         }
+        moved
     }
 }
 
@@ -172,6 +175,26 @@ pub struct MinuteDetail {
     pub cells: u64,
     /// Records whose cell was not kept (a cap was reached).
     pub dropped_records: u64,
+}
+
+/// Keeps the `keys` cells of `m` with the most records (then the first
+/// keys); returns the records of those dropped.
+fn keep_heaviest<K: Ord + Clone, V>(
+    m: &mut BTreeMap<K, V>,
+    keys: usize,
+    records: impl Fn(&V) -> u64,
+) -> u64 {
+    if m.len() <= keys {
+        return 0;
+    }
+    let mut order: Vec<(u64, K)> = m.iter().map(|(k, v)| (records(v), k.clone())).collect();
+    order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut dropped = 0u64;
+    for (n, k) in order.into_iter().skip(keys) {
+        m.remove(&k);
+        dropped = dropped.saturating_add(n);
+    }
+    dropped
 }
 
 /// A cell of a minute's map, made if the caps allow; `None` (and the
@@ -208,7 +231,7 @@ impl MinuteDetail {
         let total_room = self.has_room(l);
         let mut dropped = 0;
         let m = self.minute(start);
-        let room = total_room && m.errors.len() < l.minute_detail_keys;
+        let room = total_room;
         let before = m.errors.len();
         if let Some(c) = capped_entry(&mut m.errors, &key, room, &mut dropped) {
             if c.count == 0 {
@@ -235,7 +258,7 @@ impl MinuteDetail {
             let total_room = self.has_room(l);
             let mut dropped = 0;
             let m = self.minute(start);
-            let room = total_room && m.clients.len() < l.minute_detail_keys;
+            let room = total_room;
             let before = m.clients.len();
             let key = (kind as u8, name.to_string());
             if let Some(c) = capped_entry(&mut m.clients, &key, room, &mut dropped) {
@@ -266,7 +289,7 @@ impl MinuteDetail {
         let total_room = self.has_room(l);
         let mut dropped = 0;
         let m = self.minute(start);
-        let room = total_room && m.locks.len() < l.minute_detail_keys;
+        let room = total_room;
         let before = m.locks.len();
         if let Some(c) = capped_entry(&mut m.locks, &key, room, &mut dropped) {
             if c.mode.is_empty() {
@@ -293,7 +316,7 @@ impl MinuteDetail {
         let total_room = self.has_room(l);
         let mut dropped = 0;
         let m = self.minute(start);
-        let room = total_room && m.temp.len() < l.minute_detail_keys;
+        let room = total_room;
         let before = m.temp.len();
         if let Some(c) = capped_entry(&mut m.temp, &fingerprint, room, &mut dropped) {
             add_to(&mut c.files, 1);
@@ -308,25 +331,12 @@ impl MinuteDetail {
         add_to(&mut self.dropped_records, dropped);
     }
 
-    /// Puts one minute's queries in, capped.
-    pub fn put_queries(
-        &mut self,
-        start: i64,
-        queries: HashMap<u64, QueryCell, foldhash::fast::FixedState>,
-        l: &Limits,
-    ) {
-        let mut cells = MinuteCells::default();
-        cells.queries = queries.into_iter().collect();
-        self.merge_minute(start, &cells, l);
-    }
-
-    /// Adds a minute's cells to the minute's, re-capping its queries.
+    /// Adds a minute's cells to the minute's.
     fn merge_minute(&mut self, start: i64, o: &MinuteCells, l: &Limits) {
         let total_room = self.has_room(l);
         let m = self.minutes.entry(start).or_default();
         let before = m.cells();
         let mut dropped = 0u64;
-        let keys = l.minute_detail_keys;
         for (fp, c) in &o.queries {
             match m.queries.get_mut(fp) {
                 Some(q) => q.merge(c),
@@ -340,9 +350,8 @@ impl MinuteDetail {
             }
         }
         m.other_queries.merge(&o.other_queries);
-        m.cap_queries(keys);
         for (k, c) in &o.errors {
-            let room = total_room && m.errors.len() < keys;
+            let room = total_room;
             let mut d = 0;
             if let Some(e) = capped_entry(&mut m.errors, k, room, &mut d) {
                 if e.count == 0 {
@@ -355,7 +364,7 @@ impl MinuteDetail {
             }
         }
         for (k, c) in &o.clients {
-            let room = total_room && m.clients.len() < keys;
+            let room = total_room;
             let mut d = 0;
             if let Some(e) = capped_entry(&mut m.clients, k, room, &mut d) {
                 add_to(&mut e.connections, c.connections);
@@ -371,7 +380,7 @@ impl MinuteDetail {
             }
         }
         for (k, c) in &o.locks {
-            let room = total_room && m.locks.len() < keys;
+            let room = total_room;
             let mut d = 0;
             if let Some(e) = capped_entry(&mut m.locks, k, room, &mut d) {
                 if e.mode.is_empty() {
@@ -391,7 +400,7 @@ impl MinuteDetail {
             }
         }
         for (k, c) in &o.temp {
-            let room = total_room && m.temp.len() < keys;
+            let room = total_room;
             let mut d = 0;
             if let Some(e) = capped_entry(&mut m.temp, k, room, &mut d) {
                 add_to(&mut e.files, c.files);
@@ -405,6 +414,32 @@ impl MinuteDetail {
             .cells
             .saturating_add(after as u64)
             .saturating_sub(before as u64);
+        add_to(&mut self.dropped_records, dropped);
+        if self.cells as usize > l.minute_detail_cells {
+            self.compact(l);
+        }
+    }
+
+    /// Cuts every minute to its heaviest `minute_detail_keys` cells of
+    /// each kind.
+    fn compact(&mut self, l: &Limits) {
+        let keys = l.minute_detail_keys;
+        let mut dropped = 0u64;
+        let mut cells = 0u64;
+        for m in self.minutes.values_mut() {
+            dropped = dropped
+                .saturating_add(m.cap_queries(keys))
+                .saturating_add(keep_heaviest(&mut m.errors, keys, |c| c.count))
+                .saturating_add(keep_heaviest(&mut m.clients, keys, |c| {
+                    c.connections
+                        .saturating_add(c.auth_failures)
+                        .saturating_add(c.errors)
+                }))
+                .saturating_add(keep_heaviest(&mut m.locks, keys, |c| c.waits.max(1)))
+                .saturating_add(keep_heaviest(&mut m.temp, keys, |c| c.files));
+            cells = cells.saturating_add(m.cells() as u64);
+        }
+        self.cells = cells;
         add_to(&mut self.dropped_records, dropped);
     }
 
@@ -422,6 +457,8 @@ impl MinuteDetail {
 pub(crate) struct HeldQueries {
     start: Option<i64>,
     queries: HashMap<u64, QueryCell, foldhash::fast::FixedState>,
+    /// Queries of the minute past the budget of cells.
+    other: QueryCell,
 }
 
 impl HeldQueries {
@@ -437,15 +474,27 @@ impl HeldQueries {
             self.flush(d, l);
             self.start = Some(start);
         }
-        self.queries.entry(fingerprint).or_default().add(ms);
+        let full = self.queries.len() >= l.minute_detail_cells;
+        match self.queries.get_mut(&fingerprint) {
+            Some(c) => c.add(ms),
+            None if full => self.other.add(ms),
+            None => {
+                let mut c = QueryCell::default();
+                c.add(ms);
+                self.queries.insert(fingerprint, c);
+            }
+        }
     }
 
     pub(crate) fn flush(&mut self, d: &mut MinuteDetail, l: &Limits) {
         if let Some(start) = self.start.take() {
-            let q = std::mem::take(&mut self.queries);
-            if !q.is_empty() {
-                d.put_queries(start, q, l);
-            }
+            let cells = MinuteCells {
+                queries: self.queries.drain().collect(),
+                other_queries: std::mem::take(&mut self.other),
+                ..MinuteCells::default()
+            };
+            add_to(&mut d.dropped_records, cells.other_queries.calls);
+            d.merge_minute(start, &cells, l);
         }
     }
 }
@@ -543,29 +592,54 @@ mod tests {
         d.add_client(start, [Some("app"), None, Some(host.as_str())], c, l);
     }
 
-    /// Past a minute's cap of keys, records are counted as dropped.
+    /// Past the budget of cells, new cells are dropped (queries summed
+    /// apart), and the records counted.
     #[test]
-    fn keys_past_the_cap_are_counted() {
+    fn cells_past_the_budget_are_counted() {
         let l = Limits {
             minute_detail_keys: 3,
+            minute_detail_cells: 5,
             ..Limits::default()
         };
         let mut d = MinuteDetail::default();
-        for i in 0..40u64 {
-            fold_client_and_error(&mut d, (i as i64 / 20) * 60_000, i, &l);
+        for i in 0..20u64 {
+            fold_client_and_error(&mut d, 0, i, &l);
         }
-        // `app`, 10.0.0.0 and 10.0.0.1 fit; the records of the 3 other hosts do not.
-        assert_eq!(d.minutes[&0].clients.len(), 3);
-        assert_eq!(d.dropped_records, 24);
-        let tight = Limits {
-            minute_detail_cells: 2,
+        // The error, `app` and three hosts fill the budget; the other two
+        // hosts' records are dropped.
+        assert_eq!(d.cells, 5);
+        assert_eq!(d.dropped_records, 8);
+        let mut held = HeldQueries::default();
+        for i in 0..10u64 {
+            held.add(60_000, i, 1.0, &mut d, &l);
+        }
+        held.flush(&mut d, &l);
+        let m = &d.minutes[&60_000];
+        assert!(m.queries.is_empty());
+        assert_eq!(m.other_queries.calls, 10);
+        assert_eq!((d.cells, d.dropped_records), (5, 18));
+    }
+
+    /// A merge that passes the budget cuts every minute to its heaviest
+    /// keys of each kind.
+    #[test]
+    fn a_merge_past_the_budget_keeps_the_heaviest() {
+        let l = Limits {
+            minute_detail_keys: 3,
+            minute_detail_cells: 5,
             ..Limits::default()
         };
-        let mut d = MinuteDetail::default();
-        for i in 0..40u64 {
-            fold_client_and_error(&mut d, (i as i64 / 20) * 60_000, i, &tight);
+        let mut big = MinuteDetail::default();
+        let mut held = HeldQueries::default();
+        for i in 0..10u64 {
+            held.add(0, i, 1.0 + i as f64, &mut big, &Limits::default());
         }
-        assert_eq!(d.cells, 2);
-        assert_eq!(d.dropped_records, 40 * 3 - 20 - 20);
+        held.flush(&mut big, &Limits::default());
+        let mut d = MinuteDetail::default();
+        d.merge(&big, &l);
+        let m = &d.minutes[&0];
+        assert_eq!(m.queries.keys().copied().collect::<Vec<_>>(), [7, 8, 9]);
+        assert_eq!(m.other_queries.calls, 7);
+        assert_eq!((d.cells, d.dropped_records), (3, 7));
     }
 }
