@@ -76,7 +76,8 @@ pub const RULES: [Rule; 12] = [
         count_per_unit: Some(60.0),
         min_effect: 10.0 / 60.0,
         min_ratio: 3.0,
-        value: |m| Some(m.errors as f64 / 60.0),
+        // Authentication failures are FATAL too, but their own series.
+        value: |m| Some(m.errors.saturating_sub(m.auth_failures) as f64 / 60.0),
     },
     Rule {
         name: "cancellations",
@@ -202,31 +203,40 @@ pub struct Window {
     pub score: f64,
 }
 
-/// The windows of flagged minutes: neighbours and minutes one minute apart
-/// merge.
+/// The windows of flagged minutes. Each series' flagged minutes make
+/// spans, neighbours and minutes one minute apart merging (a burst with a
+/// quiet minute inside is one burst); spans of different series merge when
+/// they share a minute. So bursts of different kinds in adjacent minutes
+/// stay apart: they are different causes.
 pub fn windows(minutes: &BTreeMap<i64, Minute>) -> Vec<Window> {
     if minutes.len() < MIN_MINUTES {
         return Vec::new();
     }
     let baselines: Vec<Option<Baseline>> = RULES.iter().map(|r| r.baseline(minutes)).collect();
-    let flagged: Vec<i64> = minutes
-        .iter()
-        .filter(|(_, m)| {
-            RULES
-                .iter()
-                .zip(&baselines)
-                .any(|(r, b)| matches!((b, (r.value)(m)), (Some(b), Some(v)) if r.flags(b, v)))
-        })
-        .map(|(t, _)| *t)
-        .collect();
     let mut spans: Vec<(i64, i64)> = Vec::new();
-    for t in flagged {
-        match spans.last_mut() {
-            Some((_, end)) if t - *end <= MINUTE_MS => *end = t + MINUTE_MS,
-            _ => spans.push((t, t + MINUTE_MS)),
+    for (r, b) in RULES.iter().zip(&baselines) {
+        let Some(b) = b else { continue };
+        let mut own: Vec<(i64, i64)> = Vec::new();
+        for (t, m) in minutes {
+            if !(r.value)(m).is_some_and(|v| r.flags(b, v)) {
+                continue;
+            }
+            match own.last_mut() {
+                Some((_, end)) if t - *end <= MINUTE_MS => *end = t + MINUTE_MS,
+                _ => own.push((*t, t + MINUTE_MS)),
+            }
+        }
+        spans.extend(own);
+    }
+    spans.sort();
+    let mut merged: Vec<(i64, i64)> = Vec::new();
+    for (start, end) in spans {
+        match merged.last_mut() {
+            Some((_, e)) if start < *e => *e = (*e).max(end),
+            _ => merged.push((start, end)),
         }
     }
-    spans
+    merged
         .into_iter()
         .map(|(start, end)| window(minutes, &baselines, start, end))
         .collect()
@@ -320,6 +330,8 @@ mod tests {
         for t in [20, 22, 40] {
             m.get_mut(&(t * MINUTE_MS)).unwrap().errors = 300;
         }
+        // Another kind of burst in the next minute is another window.
+        m.get_mut(&(41 * MINUTE_MS)).unwrap().connections = 500;
         // A small rise stays under the minimum effect.
         m.get_mut(&(50 * MINUTE_MS)).unwrap().errors = 6;
         let w = windows(&m);
@@ -327,7 +339,7 @@ mod tests {
             .iter()
             .map(|w| (w.start / MINUTE_MS, w.end / MINUTE_MS))
             .collect();
-        assert_eq!(spans, [(20, 23), (40, 41)]);
+        assert_eq!(spans, [(20, 23), (40, 41), (41, 42)]);
         assert_eq!(w[0].signals[0].name, "errors_per_s");
         assert_eq!(w[0].signals[0].peak, 5.0);
         assert_eq!(w[0].signals[0].baseline, 0.0);
