@@ -10,6 +10,7 @@ pub mod event_details;
 pub mod filter;
 pub mod fingerprint;
 pub mod incident_report;
+mod incidents;
 mod inputs;
 mod language;
 mod options;

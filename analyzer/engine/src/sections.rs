@@ -747,7 +747,7 @@ impl Sections {
             histogram[i].count = *n;
         }
         Sections {
-            incidents: Vec::new(),
+            incidents: crate::incidents::incidents(stats),
             latency: latency_report(&stats.latency, all_ms),
             queries,
             other_queries: OtherQueries {

@@ -8,6 +8,8 @@ mod dense_sketch;
 pub mod events;
 mod held_keys;
 pub mod maintenance_usage;
+pub mod minute_detail;
+mod minute_fold;
 pub mod pgbouncer;
 pub mod plans;
 pub mod queries;
@@ -23,6 +25,7 @@ pub(crate) use crate::totals::bump;
 use activity::*;
 use current_minute::CurrentMinute;
 use held_keys::HeldKeys;
+use minute_detail::{HeldQueries, LastStatements};
 use pglog_logparse::classify::error_class;
 use pglog_logparse::classify::statement::{Plan, PlanFormat, Statement, StatementKind};
 use pglog_logparse::{Event, EventKind};
@@ -62,6 +65,13 @@ pub struct Limits {
     pub deadlock_samples: usize,
     /// Mask credentials (`PASSWORD '...'`, `password=...`) in kept texts.
     pub redact: bool,
+    /// Cells of each kind (queries, errors, clients, locks, temp files)
+    /// kept per minute for incident attribution.
+    #[serde(default = "default_minute_detail_keys")]
+    pub minute_detail_keys: usize,
+    /// Cells of per-minute detail kept in all.
+    #[serde(default = "default_minute_detail_cells")]
+    pub minute_detail_cells: usize,
 }
 
 impl Default for Limits {
@@ -79,8 +89,19 @@ impl Default for Limits {
             error_messages: 1000,
             deadlock_samples: 20,
             redact: true,
+            minute_detail_keys: default_minute_detail_keys(),
+            minute_detail_cells: default_minute_detail_cells(),
         }
     }
+}
+
+fn default_minute_detail_keys() -> usize {
+    50
+}
+
+/// A day of 1,440 minutes with 50 queries and a few other cells each fits.
+fn default_minute_detail_cells() -> usize {
+    100_000
 }
 
 fn default_slowest_plans() -> usize {
@@ -105,6 +126,24 @@ pub struct Minute {
     pub connections: u64,
     pub temp_bytes: u64,
     pub checkpoints: u64,
+    /// FATAL and PANIC records (counted in `errors` too).
+    #[serde(default)]
+    pub fatals: u64,
+    #[serde(default)]
+    pub warnings: u64,
+    /// Statements canceled (timeout, user request, conflict with recovery).
+    #[serde(default)]
+    pub cancellations: u64,
+    /// `still waiting for` lock waits (`log_lock_waits`).
+    #[serde(default)]
+    pub lock_waits: u64,
+    /// Wait time of the locks acquired after a logged wait.
+    #[serde(default)]
+    pub lock_wait_us: u64,
+    #[serde(default)]
+    pub deadlocks: u64,
+    #[serde(default)]
+    pub auth_failures: u64,
 }
 
 impl Minute {
@@ -116,6 +155,13 @@ impl Minute {
         add_to(&mut self.connections, o.connections);
         add_to(&mut self.temp_bytes, o.temp_bytes);
         add_to(&mut self.checkpoints, o.checkpoints);
+        add_to(&mut self.fatals, o.fatals);
+        add_to(&mut self.warnings, o.warnings);
+        add_to(&mut self.cancellations, o.cancellations);
+        add_to(&mut self.lock_waits, o.lock_waits);
+        add_to(&mut self.lock_wait_us, o.lock_wait_us);
+        add_to(&mut self.deadlocks, o.deadlocks);
+        add_to(&mut self.auth_failures, o.auth_failures);
     }
 }
 
@@ -138,6 +184,10 @@ pub struct Stats {
     pub misc: MiscStats,
     /// Keyed by the minute's start, epoch ms (UTC).
     pub minutes: BTreeMap<i64, Minute>,
+    /// What happened in each minute by query, error, client, lock and
+    /// temp file, for incident attribution.
+    #[serde(default)]
+    pub minute_detail: minute_detail::MinuteDetail,
     /// Plans whose query text was not logged.
     pub unattributed_plans: Vec<PlanSample>,
     /// The slowest plans of the run, with their whole text.
@@ -187,6 +237,7 @@ impl AddAssign<&Stats> for Stats {
         for (k, m) in &o.minutes {
             self.minutes.entry(*k).or_default().merge(m);
         }
+        self.minute_detail.merge(&o.minute_detail, &l);
         for p in &o.unattributed_plans {
             offer_plan(&mut self.unattributed_plans, p.clone(), l.plans * 4);
         }
@@ -246,6 +297,9 @@ pub struct Folder {
     /// The runners of the queries' held calls.
     whos: Whos,
     minute: CurrentMinute,
+    /// The current minute's queries, and each backend's last statement.
+    minute_queries: HeldQueries,
+    last_statements: LastStatements,
     /// The summary's counts by severity and by event name.
     severities: HeldKeys,
     events: HeldKeys,
@@ -259,6 +313,8 @@ impl Folder {
             since_cap_check: 0,
             whos: Whos::default(),
             minute: CurrentMinute::default(),
+            minute_queries: HeldQueries::default(),
+            last_statements: LastStatements::default(),
             severities: HeldKeys::default(),
             events: HeldKeys::default(),
         }
@@ -269,6 +325,7 @@ impl Folder {
         self.stats.queries.put_held(&self.whos, &l);
         self.stats.queries.enforce_cap(&l);
         self.minute.flush(&mut self.stats.minutes);
+        self.minute_queries.flush(&mut self.stats.minute_detail, &l);
         // Every minute's latency holds its queries' durations, and only
         // those: sketches merge exactly, so the sum is the overall latency.
         for m in self.stats.minutes.values() {
@@ -315,6 +372,10 @@ impl Folder {
         }
         let l = &self.stats.limits;
         self.stats.events.add(e, time, l);
+        if let Some(tm) = time {
+            self.add_to_minute(e, tm);
+        }
+        let l = &self.stats.limits;
         match &e.kind {
             EventKind::Query(s) => self.add_query(e, s, time),
             EventKind::StatementStep(s) => {
@@ -461,6 +522,7 @@ impl Folder {
             }
             EventKind::ConnectionReady(d) => self.stats.sessions.setup_ms.add(d.total_ms),
             EventKind::Disconnection { session_ms } => {
+                self.note_disconnection(r.pid);
                 let s = &mut self.stats.sessions;
                 s.disconnections += 1;
                 if let Some(ms) = session_ms {
@@ -533,6 +595,18 @@ impl Folder {
             _ => text,
         };
         let key = self.fingerprints.key(text);
+        if let Some(tm) = time {
+            self.minute_queries.add(
+                minute(tm),
+                key.fingerprint,
+                ms,
+                &mut self.stats.minute_detail,
+                l,
+            );
+        }
+        if let Some(pid) = r.pid {
+            self.last_statements.set(pid, key.fingerprint);
+        }
         if self.whos.is_full() {
             self.stats.queries.put_held(&self.whos, l);
             self.whos.clear();
@@ -645,7 +719,9 @@ impl Folder {
         }
         if let Some(tm) = time {
             bump(er.by_hour.entry(hour(tm)).or_default(), sev, 1);
+            self.add_error_to_minute(e, tm, code.as_deref());
         }
+        let er = &mut self.stats.errors;
         let m = ErrorMessage {
             count: 1,
             severity: sev.to_string(),
