@@ -213,17 +213,28 @@ pub fn windows(minutes: &BTreeMap<i64, Minute>) -> Vec<Window> {
         return Vec::new();
     }
     let baselines: Vec<Option<Baseline>> = RULES.iter().map(|r| r.baseline(minutes)).collect();
-    let mut spans: Vec<(i64, i64)> = Vec::new();
+    // One lock wait is logged when it passes deadlock_timeout and its wait
+    // time when it ends, often in the next minute: series of one family
+    // (see `family`) make their spans together, so one cause is one window.
+    let mut flagged: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
     for (r, b) in RULES.iter().zip(&baselines) {
         let Some(b) = b else { continue };
-        let mut own: Vec<(i64, i64)> = Vec::new();
+        let own = flagged.entry(family(r.name)).or_default();
         for (t, m) in minutes {
-            if !(r.value)(m).is_some_and(|v| r.flags(b, v)) {
-                continue;
+            if (r.value)(m).is_some_and(|v| r.flags(b, v)) {
+                own.push(*t);
             }
+        }
+    }
+    let mut spans: Vec<(i64, i64)> = Vec::new();
+    for mut times in flagged.into_values() {
+        times.sort_unstable();
+        times.dedup();
+        let mut own: Vec<(i64, i64)> = Vec::new();
+        for t in times {
             match own.last_mut() {
                 Some((_, end)) if t - *end <= MINUTE_MS => *end = t + MINUTE_MS,
-                _ => own.push((*t, t + MINUTE_MS)),
+                _ => own.push((t, t + MINUTE_MS)),
             }
         }
         spans.extend(own);
@@ -240,6 +251,21 @@ pub fn windows(minutes: &BTreeMap<i64, Minute>) -> Vec<Window> {
         .into_iter()
         .map(|(start, end)| window(minutes, &baselines, start, end))
         .collect()
+}
+
+/// The family a series belongs to: the series of one cause (a lock's waits
+/// and wait time, latency's p95 and mean, a client burst's connections and
+/// authentication failures) make their spans together.
+fn family(name: &str) -> &'static str {
+    match name {
+        "p95_ms" | "mean_ms" => "latency",
+        "lock_waits" | "lock_wait_ms" | "deadlocks" => "locks",
+        "connections" | "auth_failures" => "clients",
+        "errors_per_s" | "cancellations" => "errors",
+        "temp_bytes" => "temp",
+        "queries_per_s" => "load",
+        _ => "other",
+    }
 }
 
 fn window(
