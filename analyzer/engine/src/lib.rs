@@ -32,6 +32,7 @@ mod stream_split;
 mod summary;
 mod text;
 mod time_text;
+pub mod timeline;
 mod totals;
 
 pub use error::AnalyzeError;

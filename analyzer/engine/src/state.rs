@@ -16,7 +16,7 @@ const MAGIC: &[u8; 8] = b"PGLOGST\0";
 /// and the unclassified messages.
 /// 7: errors by error class and the constraints violated.
 /// 8: crashes, archiving, page checksums and connection problems.
-pub const STATE_VERSION: u32 = 8;
+pub const STATE_VERSION: u32 = 9;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {

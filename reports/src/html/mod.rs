@@ -5,6 +5,7 @@
 //! characters in log text are shown as `?`, as in the terminal summary.
 
 mod charts;
+mod time_axis;
 mod pgbouncer;
 
 pub use charts::epoch_ms;
