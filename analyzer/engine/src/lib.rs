@@ -33,6 +33,7 @@ mod stream_split;
 mod summary;
 mod text;
 mod time_text;
+pub mod timeline;
 mod totals;
 
 pub use error::AnalyzeError;

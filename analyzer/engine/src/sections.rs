@@ -389,6 +389,8 @@ pub struct Sections {
     pub cancellations: BTreeMap<String, u64>,
     pub audit: BTreeMap<String, u64>,
     pub minutes: Vec<MinuteReport>,
+    /// The same activity in buckets sized to the log's span, for charts.
+    pub timeline: crate::timeline::Timeline,
     /// What the pgbouncer logs among the inputs hold; null when none was read.
     pub pgbouncer: Option<crate::pgbouncer::PgbouncerReport>,
     /// Wraparound, vacuum, lock and transaction-state details, and the
@@ -852,6 +854,7 @@ impl Sections {
                     checkpoints: c.checkpoints,
                 })
                 .collect(),
+            timeline: crate::timeline::Timeline::build(stats, &s.open_by_minute()),
             pgbouncer: crate::pgbouncer::PgbouncerReport::build(&stats.pgbouncer),
             events: crate::event_details::EventSections::build(stats),
             server: crate::server::ServerReport::build(&stats.server),

@@ -16,7 +16,8 @@ const MAGIC: &[u8; 8] = b"PGLOGST\0";
 /// and the unclassified messages.
 /// 7: errors by error class and the constraints violated.
 /// 8: crashes, archiving, page checksums and connection problems.
-/// 9: the per-minute series and detail of incident detection.
+/// 9: the per-minute series and detail of incident detection, and the
+/// 10-second slices of short logs' charts.
 pub const STATE_VERSION: u32 = 9;
 
 #[derive(Debug, thiserror::Error)]

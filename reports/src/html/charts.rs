@@ -3,6 +3,7 @@
 //! SVG itself names a generic family, so the page needs no font file.
 
 use pglog_analyzer::Report;
+use plotters::coord::combinators::BindKeyPoints;
 use plotters::prelude::*;
 use std::sync::Once;
 
@@ -13,6 +14,8 @@ pub(super) const ORANGE: RGBColor = RGBColor(255, 127, 14);
 pub(super) const RED: RGBColor = RGBColor(214, 39, 40);
 pub(super) const GREEN: RGBColor = RGBColor(44, 160, 44);
 const PURPLE: RGBColor = RGBColor(148, 103, 189);
+/// The background of an incident's window.
+const SHADE: RGBColor = RGBColor(255, 200, 120);
 
 fn register_font() {
     static ONCE: Once = Once::new();
@@ -45,15 +48,6 @@ pub fn epoch_ms(t: &str) -> Option<i64> {
     Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + ms)
 }
 
-fn hh_mm(ms: i64) -> String {
-    let m = ms.div_euclid(60_000);
-    format!(
-        "{:02}:{:02}",
-        m.div_euclid(60).rem_euclid(24),
-        m.rem_euclid(60)
-    )
-}
-
 /// A time series: (epoch ms, value) points.
 pub(super) type Series = Vec<(i64, f64)>;
 
@@ -79,32 +73,6 @@ fn compact(v: f64) -> String {
     }
 }
 
-/// A per-minute count series with the quiet minutes as zeros, so that a
-/// gap shows as a drop, not as a line across it.
-fn per_minute_counts(points: Series) -> Series {
-    let (Some(first), Some(last)) = (points.first().map(|p| p.0), points.last().map(|p| p.0))
-    else {
-        return points;
-    };
-    if (last - first) / 60_000 > 100_000 {
-        return points;
-    }
-    let mut out = Vec::with_capacity(((last - first) / 60_000 + 1) as usize);
-    let mut it = points.into_iter().peekable();
-    let mut t = first;
-    while t <= last {
-        match it.peek() {
-            Some(&(pt, v)) if pt == t => {
-                out.push((t, v));
-                it.next();
-            }
-            _ => out.push((t, 0.0)),
-        }
-        t += 60_000;
-    }
-    out
-}
-
 fn nice_max(v: f64) -> f64 {
     if v <= 0.0 {
         1.0
@@ -121,12 +89,32 @@ pub(super) fn time_chart(
     right: Option<&str>,
     lines: &[Line<'_>],
 ) -> Option<String> {
+    shaded_time_chart(title, left, right, lines, &[])
+}
+
+/// A time chart with `[start, end)` windows (local ms) shaded behind the
+/// lines: the report's incidents.
+pub(super) fn shaded_time_chart(
+    title: &str,
+    left: &str,
+    right: Option<&str>,
+    lines: &[Line<'_>],
+    shade: &[(i64, i64)],
+) -> Option<String> {
     let all: Vec<i64> = lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.0))
         .collect();
     let (x0, x1) = (*all.iter().min()?, *all.iter().max()?);
     let x1 = if x1 == x0 { x0 + 60_000 } else { x1 };
+    let ticks = super::time_axis::ticks(x0, x1);
+    let label_of = |x: i64| {
+        ticks
+            .iter()
+            .find(|t| t.0 == x)
+            .map(|t| t.1.clone())
+            .unwrap_or_default()
+    };
     let max_of = |secondary: bool| {
         nice_max(
             lines
@@ -147,14 +135,27 @@ pub(super) fn time_chart(
             .x_label_area_size(28)
             .y_label_area_size(60)
             .right_y_label_area_size(if right.is_some() { 60 } else { 0 })
-            .build_cartesian_2d(x0..x1, 0.0..max_of(false))
+            .build_cartesian_2d(
+                (x0..x1).with_key_points(ticks.iter().map(|t| t.0).collect()),
+                0.0..max_of(false),
+            )
             .ok()?
             .set_secondary_coord(x0..x1, 0.0..max_of(true));
+        let y_top = max_of(false);
+        let windows = shade
+            .iter()
+            .filter(|(a, b)| a < b && *a < x1 && *b > x0)
+            .map(|(a, b)| {
+                Rectangle::new(
+                    [(*a.max(&x0), 0.0), (*b.min(&x1), y_top)],
+                    SHADE.mix(0.35).filled(),
+                )
+            });
+        chart.draw_series(windows).ok()?;
         chart
             .configure_mesh()
             .light_line_style(RGBColor(235, 235, 235))
-            .x_labels(10)
-            .x_label_formatter(&|x| hh_mm(*x))
+            .x_label_formatter(&|x| label_of(*x))
             .y_label_formatter(&|y| compact(*y))
             .y_desc(left)
             .label_style((FAMILY, 12))
@@ -261,20 +262,47 @@ pub struct Chart {
     pub svg: String,
 }
 
-pub fn charts(r: &Report, clock: crate::Clock) -> Vec<Chart> {
-    let epoch_ms = |t: &str| epoch_ms(t).map(|ms| clock.local_ms(ms));
-    let x = &r.sections;
-    let minutes: Vec<(i64, &pglog_analyzer::MinuteReport)> = x
-        .minutes
+/// How the charts name a bucket: `10 s`, `minute`, `5 minutes`, `hour`.
+fn bucket_name(seconds: i64) -> String {
+    match seconds {
+        60 => "minute".to_string(),
+        3600 => "hour".to_string(),
+        86_400 => "day".to_string(),
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 => format!("{} minutes", s / 60),
+        s if s < 86_400 => format!("{} hours", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
+/// The incidents' windows, in local ms, for shading.
+fn incident_windows(r: &Report, clock: crate::Clock) -> Vec<(i64, i64)> {
+    r.sections
+        .incidents
         .iter()
-        .filter_map(|m| Some((epoch_ms(&m.minute)?, m)))
+        .filter_map(|i| {
+            let start = clock.local_ms(epoch_ms(&i.start)?);
+            let end = clock.local_ms(epoch_ms(&i.end)?);
+            Some((start, end))
+        })
+        .collect()
+}
+
+pub fn charts(r: &Report, clock: crate::Clock) -> Vec<Chart> {
+    let timeline = &r.sections.timeline;
+    let points: Vec<(i64, &pglog_analyzer::timeline::TimelinePoint)> = timeline
+        .points
+        .iter()
+        .filter_map(|p| Some((clock.local_ms(epoch_ms(&p.start)?), p)))
         .collect();
-    let series = |f: &dyn Fn(&pglog_analyzer::MinuteReport) -> Option<f64>| -> Series {
-        minutes
+    let series = |f: &dyn Fn(&pglog_analyzer::timeline::TimelinePoint) -> Option<f64>| -> Series {
+        points
             .iter()
-            .filter_map(|(t, m)| Some((*t, f(m)?)))
+            .filter_map(|(t, p)| Some((*t, f(p)?)))
             .collect()
     };
+    let per = bucket_name(timeline.bucket_s);
+    let shade = incident_windows(r, clock);
     let mut out = Vec::new();
     let mut push = |id, title, svg: Option<String>| {
         if let Some(svg) = svg {
@@ -283,61 +311,57 @@ pub fn charts(r: &Report, clock: crate::Clock) -> Vec<Chart> {
     };
     push(
         "chart-queries",
-        "Queries per minute, with mean and p95 latency",
-        time_chart(
-            "Queries per minute",
+        "Queries, with mean and p95 latency",
+        shaded_time_chart(
+            &format!("Queries per {per}"),
             "queries",
             Some("ms"),
             &[
                 Line {
                     name: "queries",
-                    points: per_minute_counts(series(&|m| Some(m.queries as f64))),
+                    points: series(&|p| Some(p.queries as f64)),
                     color: BLUE,
                     secondary: false,
                 },
                 Line {
                     name: "mean ms",
-                    points: series(&|m| m.mean_ms),
+                    points: series(&|p| p.mean_ms),
                     color: ORANGE,
                     secondary: true,
                 },
                 Line {
                     name: "p95 ms",
-                    points: series(&|m| m.p95_ms),
+                    points: series(&|p| p.p95_ms),
                     color: RED,
                     secondary: true,
                 },
             ],
+            &shade,
         ),
     );
-    let severities = ["WARNING", "ERROR", "FATAL", "PANIC"];
-    let colors = [ORANGE, RED, PURPLE, BLUE];
-    let hours: Vec<(i64, &std::collections::BTreeMap<String, u64>)> = x
-        .errors
-        .by_hour
-        .iter()
-        .filter_map(|h| Some((epoch_ms(&h.hour)?, &h.severities)))
-        .collect();
-    let error_lines: Vec<Line<'_>> = severities
-        .iter()
-        .zip(colors)
-        .filter(|(s, _)| hours.iter().any(|(_, m)| m.contains_key(**s)))
-        .map(|(s, color)| Line {
-            name: s,
-            points: hours
-                .iter()
-                .map(|(t, m)| (*t, *m.get(*s).unwrap_or(&0) as f64))
-                .collect(),
-            color,
+    let error_lines = if points.iter().any(|(_, p)| p.errors > 0) {
+        vec![Line {
+            name: "ERROR, FATAL, PANIC",
+            points: series(&|p| Some(p.errors as f64)),
+            color: RED,
             secondary: false,
-        })
-        .collect();
+        }]
+    } else {
+        Vec::new()
+    };
     push(
         "chart-errors",
-        "Errors per hour by severity",
-        time_chart("Errors per hour", "records", None, &error_lines),
+        "Errors",
+        shaded_time_chart(
+            &format!("Errors per {per}"),
+            "records",
+            None,
+            &error_lines,
+            &shade,
+        ),
     );
-    let hist: Vec<(String, f64)> = x
+    let hist: Vec<(String, f64)> = r
+        .sections
         .latency
         .histogram
         .iter()
@@ -356,64 +380,52 @@ pub fn charts(r: &Report, clock: crate::Clock) -> Vec<Chart> {
         "Query durations",
         bar_chart("Query durations", "queries", &hist),
     );
-    let open: Series = x
-        .sessions
-        .open_by_minute
-        .iter()
-        .filter_map(|m| Some((epoch_ms(&m.minute)?, m.count as f64)))
-        .collect();
     push(
         "chart-connections",
-        "Sessions and connections per minute",
-        time_chart(
-            "Sessions and connections per minute",
+        "Sessions and connections",
+        shaded_time_chart(
+            &format!("Connections per {per}, and sessions open"),
             "count",
             None,
             &[
                 Line {
                     name: "connections",
-                    points: per_minute_counts(series(&|m| Some(m.connections as f64))),
+                    points: series(&|p| Some(p.connections as f64)),
                     color: GREEN,
                     secondary: false,
                 },
                 Line {
                     name: "sessions open (peak)",
-                    points: open,
+                    points: series(&|p| p.sessions_open.map(|n| n as f64)),
                     color: PURPLE,
                     secondary: false,
                 },
             ],
+            &shade,
         ),
     );
-    let hourly = |v: &[pglog_analyzer::HourValue]| -> Series {
-        v.iter()
-            .filter_map(|h| Some((epoch_ms(&h.hour)?, h.value as f64)))
-            .collect()
-    };
     push(
         "chart-checkpoints",
-        "Checkpoints and temp files per hour",
-        time_chart(
-            "Checkpoints and temp files per hour",
+        "Checkpoints and temp files",
+        shaded_time_chart(
+            &format!("Checkpoints and temp files per {per}"),
             "checkpoints",
             Some("temp MiB"),
             &[
                 Line {
                     name: "checkpoints",
-                    points: hourly(&x.checkpoints.by_hour),
+                    points: series(&|p| Some(p.checkpoints as f64)),
                     color: PURPLE,
                     secondary: false,
                 },
                 Line {
                     name: "temp MiB",
-                    points: hourly(&x.temp_files.by_hour)
-                        .into_iter()
-                        .map(|(t, b)| (t, b / 1_048_576.0))
-                        .collect(),
+                    points: series(&|p| Some(p.temp_bytes as f64 / 1_048_576.0)),
                     color: ORANGE,
                     secondary: true,
                 },
             ],
+            &shade,
         ),
     );
     out
@@ -456,6 +468,5 @@ mod tests {
             super::epoch_ms("2026-11-23T10:00:00.123Z"),
             Some(1_795_428_000_123)
         );
-        assert_eq!(super::hh_mm(1_795_428_000_123), "10:00");
     }
 }

@@ -7,6 +7,7 @@
 
 mod charts;
 mod incidents;
+mod time_axis;
 mod pgbouncer;
 mod script;
 #[cfg(test)]

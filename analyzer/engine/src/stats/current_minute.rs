@@ -5,26 +5,31 @@
 //! adding each record to the map.
 
 use super::dense_sketch::DenseSketch;
+use super::fine::{slice, FineSeries};
 use super::sketch::Bucket;
 use super::Minute;
 use std::collections::btree_map::{BTreeMap, Entry};
 
 #[derive(Default)]
 pub(crate) struct CurrentMinute {
-    /// The minute's start (epoch ms) and what it has gathered so far.
+    /// The 10-second slice's start (epoch ms) and what it has gathered so
+    /// far: it goes into its minute and into `fine`.
     held: Option<(i64, Minute)>,
-    /// The held minute's query durations, to be added to its `latency`.
+    /// The held slice's query durations, to be added to its `latency`.
     latency: DenseSketch,
+    /// The slices put so far, for short logs' charts.
+    fine: FineSeries,
 }
 
 impl CurrentMinute {
-    /// The minute that starts at `start`; a different one held before goes
-    /// into `minutes` first.
+    /// The slice of time `t`; a different one held before goes into
+    /// `minutes` first.
     pub(crate) fn at<'a>(
         &'a mut self,
-        start: i64,
+        t: i64,
         minutes: &mut BTreeMap<i64, Minute>,
     ) -> &'a mut Minute {
+        let start = slice(t);
         if self.held.as_ref().is_some_and(|(s, _)| *s != start) {
             self.flush(minutes);
         }
@@ -34,30 +39,37 @@ impl CurrentMinute {
             .1
     }
 
-    /// Adds a query's duration to the latency of the minute that starts
-    /// at `start`, and returns the minute.
+    /// Adds a query's duration to the latency of the slice of time `t`,
+    /// and returns the slice.
     pub(crate) fn add_latency<'a>(
         &'a mut self,
-        start: i64,
+        t: i64,
         minutes: &mut BTreeMap<i64, Minute>,
         b: Bucket,
     ) -> &'a mut Minute {
-        self.at(start, minutes);
+        self.at(t, minutes);
         self.latency.add_at(b);
         &mut self.held.as_mut().expect("held by at").1
     }
 
-    /// Puts the held minute into `minutes`.
+    /// Puts the held slice into its minute in `minutes`, and into the
+    /// slices.
     pub(crate) fn flush(&mut self, minutes: &mut BTreeMap<i64, Minute>) {
         if let Some((start, mut m)) = self.held.take() {
             m.latency += &self.latency.take();
-            match minutes.entry(start) {
+            self.fine.add(start, &m);
+            match minutes.entry(start - start.rem_euclid(60_000)) {
                 Entry::Vacant(v) => {
                     v.insert(m);
                 }
                 Entry::Occupied(mut o) => o.get_mut().merge(&m),
             }
         }
+    }
+
+    /// The slices put so far.
+    pub(crate) fn take_fine(&mut self) -> FineSeries {
+        std::mem::take(&mut self.fine)
     }
 }
 

@@ -6,6 +6,7 @@ pub mod activity;
 mod current_minute;
 mod dense_sketch;
 pub mod events;
+pub mod fine;
 mod held_keys;
 pub mod maintenance_usage;
 pub mod minute_detail;
@@ -147,7 +148,7 @@ pub struct Minute {
 }
 
 impl Minute {
-    fn merge(&mut self, o: &Minute) {
+    pub(crate) fn merge(&mut self, o: &Minute) {
         add_to(&mut self.queries, o.queries);
         add_to(&mut self.query_us, o.query_us);
         self.latency += &o.latency;
@@ -200,6 +201,9 @@ pub struct Stats {
     pub events: events::EventStats,
     /// Crashes, archiving, page checksums, connection problems.
     pub server: server::ServerStats,
+    /// A short log's activity in 10-second slices.
+    #[serde(default)]
+    pub fine: fine::FineSeries,
 }
 
 impl Stats {
@@ -245,6 +249,7 @@ impl AddAssign<&Stats> for Stats {
         self.pgbouncer.merge(&o.pgbouncer, &l);
         self.events.merge(&o.events, &l);
         self.server.merge(&o.server);
+        self.fine.merge(&o.fine);
     }
 }
 
@@ -285,10 +290,6 @@ fn hour(t: i64) -> i64 {
     t - t.rem_euclid(3_600_000)
 }
 
-fn minute(t: i64) -> i64 {
-    t - t.rem_euclid(60_000)
-}
-
 /// Folds events into a [`Stats`]. One per worker.
 pub struct Folder {
     pub stats: Stats,
@@ -326,6 +327,7 @@ impl Folder {
         self.stats.queries.enforce_cap(&l);
         self.minute.flush(&mut self.stats.minutes);
         self.minute_queries.flush(&mut self.stats.minute_detail, &l);
+        self.stats.fine = self.minute.take_fine();
         // Every minute's latency holds its queries' durations, and only
         // those: sketches merge exactly, so the sum is the overall latency.
         for m in self.stats.minutes.values() {
@@ -446,7 +448,7 @@ impl Folder {
                     add_to(
                         &mut self
                             .minute
-                            .at(minute(tm), &mut self.stats.minutes)
+                            .at(tm, &mut self.stats.minutes)
                             .temp_bytes,
                         *size,
                     );
@@ -474,7 +476,7 @@ impl Folder {
                 add_checkpoint(&mut self.stats.checkpoints, c, time);
                 if let Some(tm) = time {
                     self.minute
-                        .at(minute(tm), &mut self.stats.minutes)
+                        .at(tm, &mut self.stats.minutes)
                         .checkpoints += 1;
                 }
             }
@@ -516,7 +518,7 @@ impl Folder {
                 );
                 if let Some(tm) = time {
                     self.minute
-                        .at(minute(tm), &mut self.stats.minutes)
+                        .at(tm, &mut self.stats.minutes)
                         .connections += 1;
                 }
             }
@@ -568,7 +570,7 @@ impl Folder {
             Some(tm) => {
                 let m = self
                     .minute
-                    .add_latency(minute(tm), &mut self.stats.minutes, bucket);
+                    .add_latency(tm, &mut self.stats.minutes, bucket);
                 m.queries += 1;
                 add_to(&mut m.query_us, queries::micros(ms));
             }
@@ -714,7 +716,7 @@ impl Folder {
             );
             add_error_class(er, e, &l);
             if let Some(tm) = time {
-                self.minute.at(minute(tm), &mut self.stats.minutes).errors += 1;
+                self.minute.at(tm, &mut self.stats.minutes).errors += 1;
             }
         }
         if let Some(tm) = time {

@@ -1,0 +1,148 @@
+//! The committed incident logs agree with the times their generator
+//! recorded (`sample-logs/incidents/incidents.json`): each incident's
+//! window holds the records it caused, counted by `pglog analyze
+//! --begin/--end` over the window, and the whole log holds no more of them
+//! than the window; the steady run holds none.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn sample(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../sample-logs")
+        .join(rel)
+}
+
+fn analyze(log: &Path, extra: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_pglog"))
+        .args(["analyze", "--quiet", "--format", "json", "--output", "-"])
+        .args(extra)
+        .arg(log)
+        .output()
+        .expect("pglog runs");
+    assert!(
+        out.status.success(),
+        "pglog analyze {extra:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON document")
+}
+
+fn recorded() -> Vec<Value> {
+    let text = std::fs::read_to_string(sample("incidents/incidents.json")).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    doc["incidents"].as_array().unwrap().clone()
+}
+
+fn incident(kind: &str) -> Value {
+    recorded()
+        .into_iter()
+        .find(|i| i["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} incident recorded"))
+}
+
+/// The report of the incident's window, with `extra` options.
+fn window(i: &Value, extra: &[&str]) -> Value {
+    let (start, end) = (i["start"].as_str().unwrap(), i["end"].as_str().unwrap());
+    let mut args = vec!["--begin", start, "--end", end];
+    args.extend_from_slice(extra);
+    analyze(&sample("incidents/postgresql.csv.zst"), &args)
+}
+
+fn whole(extra: &[&str]) -> Value {
+    analyze(&sample("incidents/postgresql.csv.zst"), extra)
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64().unwrap_or(0)
+}
+
+fn sqlstate_count(doc: &Value, code: &str) -> u64 {
+    doc["errors"]["by_sqlstate"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["sqlstate"] == code)
+        .map_or(0, |s| u(&s["count"]))
+}
+
+#[test]
+fn four_kinds_are_recorded_in_order_apart() {
+    let kinds: Vec<Value> = recorded().iter().map(|i| i["kind"].clone()).collect();
+    assert_eq!(kinds, ["lock", "errors", "storm", "spill"]);
+    let times: Vec<(String, String)> = recorded()
+        .iter()
+        .map(|i| (i["start"].as_str().unwrap().into(), i["end"].as_str().unwrap().into()))
+        .collect();
+    for w in times.windows(2) {
+        assert!(w[0].0 < w[0].1 && w[0].1 < w[1].0, "{w:?}");
+    }
+}
+
+#[test]
+fn the_lock_window_holds_the_waits_behind_the_lock() {
+    let i = incident("lock");
+    let table = i["cause"]["table"].as_str().unwrap();
+    let w = window(&i, &[]);
+    let locks = &w["locks"];
+    // The four pgbench clients and the reconnecting reader queue behind it.
+    assert!(u(&locks["waits"]) >= 4, "{locks}");
+    assert!(locks["by_query"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|q| q["normalized"].as_str().unwrap().contains(table)));
+    assert_eq!(u(&whole(&[])["locks"]["waits"]), u(&locks["waits"]));
+}
+
+#[test]
+fn the_error_window_holds_the_applications_sqlstate() {
+    let i = incident("errors");
+    let app = i["cause"]["application"].as_str().unwrap();
+    let code = i["cause"]["sqlstate"].as_str().unwrap();
+    let w = window(&i, &["--application", app]);
+    // Ten a second for a minute, less the time psql takes.
+    let n = sqlstate_count(&w, code);
+    assert!(n >= 300, "{n} {code} from {app}");
+    assert_eq!(sqlstate_count(&whole(&[]), code), n);
+}
+
+#[test]
+fn the_storm_window_holds_the_hosts_connections_and_failed_logins() {
+    let i = incident("storm");
+    let host = i["cause"]["host"].as_str().unwrap();
+    let w = window(&i, &[]);
+    let conns = u(&w["sessions"]["by_host"][host]);
+    let failed = u(&w["auth_failures"]["by_host"][host]);
+    // 20 a second for 45 s, and a wrong password twice a second.
+    assert!(conns >= 20, "{conns} connections from {host}");
+    assert!(failed >= 20, "{failed} failed logins from {host}");
+    let all = whole(&[]);
+    assert_eq!(u(&all["sessions"]["by_host"][host]), conns);
+    assert_eq!(u(&all["auth_failures"]["by_host"][host]), failed);
+}
+
+#[test]
+fn the_spill_window_holds_the_sorts_temp_files() {
+    let i = incident("spill");
+    let app = i["cause"]["application"].as_str().unwrap();
+    let w = window(&i, &["--application", app]);
+    let temp = &w["temp_files"];
+    assert!(u(&temp["files"]) >= 5, "{temp}");
+    let top = temp["by_query"][0]["normalized"].as_str().unwrap();
+    assert!(top.contains("ORDER BY abalance"), "{top}");
+    assert_eq!(u(&whole(&[])["temp_files"]["files"]), u(&temp["files"]));
+}
+
+#[test]
+fn the_steady_run_holds_none_of_them() {
+    let s = analyze(&sample("incidents-steady/postgresql.csv.zst"), &[]);
+    let x = &s;
+    assert!(!x["queries"].as_array().unwrap().is_empty());
+    assert_eq!(u(&x["locks"]["waits"]), 0);
+    assert_eq!(sqlstate_count(&s, "23505"), 0);
+    assert_eq!(u(&x["sessions"]["by_host"]["127.0.0.3"]), 0);
+    assert_eq!(u(&x["auth_failures"]["failures"]), 0);
+    assert_eq!(u(&x["temp_files"]["files"]), 0);
+}

@@ -1,0 +1,1 @@
+SELECT count(*) FROM (SELECT abalance FROM pgbench_accounts ORDER BY abalance, aid DESC) s;
