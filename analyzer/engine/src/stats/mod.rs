@@ -290,6 +290,11 @@ fn hour(t: i64) -> i64 {
     t - t.rem_euclid(3_600_000)
 }
 
+/// The start of the minute holding `t` (epoch ms).
+fn minute(t: i64) -> i64 {
+    t - t.rem_euclid(60_000)
+}
+
 /// Folds events into a [`Stats`]. One per worker.
 pub struct Folder {
     pub stats: Stats,
