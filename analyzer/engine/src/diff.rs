@@ -28,7 +28,7 @@ impl Default for DiffOptions {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct QueryChange {
     pub fingerprint: String,
     pub normalized: String,
@@ -45,7 +45,7 @@ pub struct QueryChange {
     pub ratio: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct NewError {
     pub message: String,
     pub severity: String,
@@ -54,7 +54,7 @@ pub struct NewError {
     pub sample: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DiffReport {
     pub schema: &'static str,
     pub old_span_hours: f64,
@@ -73,7 +73,7 @@ pub struct DiffReport {
     pub new_sqlstates: Vec<String>,
 }
 
-fn span_hours(a: &Analysis) -> f64 {
+pub(crate) fn span_hours(a: &Analysis) -> f64 {
     match (a.stats.summary.first_time_ms, a.stats.summary.last_time_ms) {
         (Some(f), Some(l)) if l > f => (l - f) as f64 / 3_600_000.0,
         _ => 1.0,

@@ -3,6 +3,7 @@
 //! It knows nothing of the command line; `pglog analyze` fills
 //! [`AnalyzeOptions`] and calls [`analyze`].
 
+pub mod baseline;
 pub mod changes;
 pub mod diff;
 mod error;
