@@ -126,10 +126,17 @@ impl Baseline {
         let shared = now
             .queries
             .by_fingerprint
-            .keys()
-            .filter(|fp| base.queries.by_fingerprint.contains_key(fp))
+            .iter()
+            .filter(|(fp, q)| {
+                q.calls > 0
+                    && base
+                        .queries
+                        .by_fingerprint
+                        .get(fp)
+                        .is_some_and(|b| b.calls > 0)
+            })
             .count();
-        if shared == 0 && !now.queries.by_fingerprint.is_empty() {
+        if shared == 0 && now.summary.queries > 0 {
             out.push(format!(
                 "{file}: no query in common with these logs; every query is new against it"
             ));

@@ -41,7 +41,9 @@ pub struct QueryChange {
     pub new_mean_ms: f64,
     pub old_p95_ms: f64,
     pub new_p95_ms: f64,
-    /// NEW / OLD of the value the list is about.
+    /// NEW / OLD of the value the list is about; `null` (infinite) for a
+    /// new query.
+    #[schemars(with = "Option<f64>")]
     pub ratio: f64,
 }
 
