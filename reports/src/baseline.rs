@@ -2,8 +2,7 @@
 //! the regressions against the baseline day (the lists of `pglog diff`) and
 //! the baseline's figures beside today's.
 
-use crate::plain::thousands;
-use crate::text::{ms, write_diff_lists};
+use crate::plain::{ms, one_line, thousands};
 use pglog_analyzer::diff::QueryChange;
 use pglog_analyzer::{ErrorMessageReport, QueryReport, Report};
 use std::io::{self, Write};
@@ -185,6 +184,48 @@ fn write_then_and_now<W: Write>(
             ms(q.p95_ms),
             cell(&q.normalized, 200)
         )?;
+    }
+    Ok(())
+}
+
+/// The lists of a diff, each with its first rows: `pglog diff`'s output and
+/// the regressions of `pglog analyze --baseline`.
+pub(crate) fn write_diff_lists<W: Write>(
+    d: &pglog_analyzer::diff::DiffReport,
+    out: &mut W,
+) -> io::Result<()> {
+    let lists = [
+        ("slower (p95)", &d.slower),
+        ("more frequent (calls/hour)", &d.more_frequent),
+        ("new queries", &d.new_queries),
+    ];
+    for (title, list) in lists {
+        writeln!(out, "{title}: {}", list.len())?;
+        for q in list.iter().take(20) {
+            writeln!(
+                out,
+                "  p95 {} -> {}  calls/h {:.1} -> {:.1}  {}",
+                ms(q.old_p95_ms),
+                ms(q.new_p95_ms),
+                q.old_calls_per_hour,
+                q.new_calls_per_hour,
+                one_line(&q.normalized, 80)
+            )?;
+        }
+    }
+    writeln!(out, "new errors: {}", d.new_errors.len())?;
+    for e in d.new_errors.iter().take(20) {
+        writeln!(
+            out,
+            "  x{} {} {} {}",
+            thousands(e.count),
+            e.severity,
+            e.sqlstate.as_deref().unwrap_or("-"),
+            one_line(&e.message, 90)
+        )?;
+    }
+    if !d.new_sqlstates.is_empty() {
+        writeln!(out, "new SQLSTATEs: {}", d.new_sqlstates.join(", "))?;
     }
     Ok(())
 }

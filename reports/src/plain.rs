@@ -52,3 +52,13 @@ pub(crate) fn human_bytes(n: u64) -> String {
         format!("{v:.1} {}", UNITS[u])
     }
 }
+
+pub(crate) fn ms(v: f64) -> String {
+    if v >= 60_000.0 {
+        format!("{:.1} min", v / 60_000.0)
+    } else if v >= 1000.0 {
+        format!("{:.2} s", v / 1000.0)
+    } else {
+        format!("{v:.3} ms")
+    }
+}

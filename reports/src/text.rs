@@ -399,15 +399,7 @@ fn write_activity<W: Write>(r: &Report, out: &mut W, paint: Paint) -> io::Result
 }
 
 /// A duration in ms, shown in the unit that reads best.
-pub(crate) fn ms(v: f64) -> String {
-    if v >= 60_000.0 {
-        format!("{:.1} min", v / 60_000.0)
-    } else if v >= 1000.0 {
-        format!("{:.2} s", v / 1000.0)
-    } else {
-        format!("{v:.3} ms")
-    }
-}
+pub(crate) use crate::plain::ms;
 
 /// Writes `pglog diff` for the terminal.
 pub fn write_diff_text<W: Write>(
@@ -422,50 +414,8 @@ pub fn write_diff_text<W: Write>(
         d.threshold * 100.0,
         d.min_calls
     )?;
-    write_diff_lists(d, &mut out)?;
+    crate::baseline::write_diff_lists(d, &mut out)?;
     out.flush()
-}
-
-/// The lists of a diff, each with its first rows: `pglog diff`'s output and
-/// the regressions of `pglog analyze --baseline`.
-pub(crate) fn write_diff_lists<W: Write>(
-    d: &pglog_analyzer::diff::DiffReport,
-    out: &mut W,
-) -> io::Result<()> {
-    let lists = [
-        ("slower (p95)", &d.slower),
-        ("more frequent (calls/hour)", &d.more_frequent),
-        ("new queries", &d.new_queries),
-    ];
-    for (title, list) in lists {
-        writeln!(out, "{title}: {}", list.len())?;
-        for q in list.iter().take(20) {
-            writeln!(
-                out,
-                "  p95 {} -> {}  calls/h {:.1} -> {:.1}  {}",
-                ms(q.old_p95_ms),
-                ms(q.new_p95_ms),
-                q.old_calls_per_hour,
-                q.new_calls_per_hour,
-                one_line(&q.normalized, 80)
-            )?;
-        }
-    }
-    writeln!(out, "new errors: {}", d.new_errors.len())?;
-    for e in d.new_errors.iter().take(20) {
-        writeln!(
-            out,
-            "  x{} {} {} {}",
-            thousands(e.count),
-            e.severity,
-            e.sqlstate.as_deref().unwrap_or("-"),
-            one_line(&e.message, 90)
-        )?;
-    }
-    if !d.new_sqlstates.is_empty() {
-        writeln!(out, "new SQLSTATEs: {}", d.new_sqlstates.join(", "))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -4,8 +4,10 @@
 //! [`AnalyzeOptions`] and calls [`analyze`].
 
 pub mod baseline;
+mod baseline_report;
 pub mod changes;
 pub mod diff;
+mod diff_report;
 mod error;
 pub mod event_details;
 pub mod filter;

@@ -33,11 +33,11 @@ pub struct Report {
     pub summary: SummaryReport,
     /// The `--baseline` state the report is compared with; absent without it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<crate::baseline::BaselineReport>,
+    pub baseline: Option<crate::baseline_report::BaselineReport>,
     /// What got worse against the `--baseline` day (the lists of
     /// `pglog diff`, the baseline as OLD); absent without `--baseline`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub regressions: Option<crate::diff::DiffReport>,
+    pub regressions: Option<crate::diff_report::DiffReport>,
     #[serde(flatten)]
     pub sections: Sections,
 }

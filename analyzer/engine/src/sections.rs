@@ -59,7 +59,7 @@ pub struct QueryReport {
     /// The `--baseline` day's figures of this query; `null` when the query
     /// is new; absent without `--baseline`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<Option<crate::baseline::QueryBaseline>>,
+    pub baseline: Option<Option<crate::baseline_report::QueryBaseline>>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -191,7 +191,7 @@ pub struct ErrorMessageReport {
     /// The `--baseline` day's count of this message; `null` when it is
     /// new; absent without `--baseline`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<Option<crate::baseline::ErrorBaseline>>,
+    pub baseline: Option<Option<crate::baseline_report::ErrorBaseline>>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
