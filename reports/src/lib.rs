@@ -1,6 +1,7 @@
 //! Renderers for the analyzer's [`Report`]: JSON for machines, a short
 //! terminal summary for people, and the same as Markdown for tickets.
 
+mod baseline;
 mod clock;
 mod events;
 mod html;

@@ -86,6 +86,8 @@ pub fn write_markdown<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> 
         )?;
     }
 
+    crate::baseline::write_markdown(r, &mut out, cell, clock)?;
+
     if !x.errors.by_error_class.is_empty() {
         writeln!(out, "\n## Error classes\n")?;
         writeln!(out, "| count | error class |")?;

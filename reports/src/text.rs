@@ -129,6 +129,7 @@ pub fn write_text<W: Write>(
     crate::events::write_headline(r, &mut out, |s| paint.severity_word(s))?;
     crate::server::write_text(r, &mut out, |s| paint.severity_word(s), clock)?;
     write_queries(r, &mut out, paint)?;
+    crate::baseline::write_text(r, &mut out, |s| paint.bold(s), clock)?;
     write_activity(r, &mut out, paint)?;
     crate::events::write_text(r, &mut out)?;
     write_plan_insights(r, &mut out, paint)?;
@@ -240,20 +241,27 @@ fn write_queries<W: Write>(r: &Report, out: &mut W, paint: Paint) -> io::Result<
         ms(l.total_ms)
     )?;
     writeln!(out, "{}", paint.bold("top queries by total time:"))?;
+    let then = crate::baseline::then_column(r.baseline.is_some());
     writeln!(
         out,
-        "  {:>10} {:>8} {:>10} {:>10} {:>6}  query",
-        "total", "calls", "mean", "p95", "share"
+        "  {:>10} {:>8} {:>10} {:>10} {:>6}  {}query",
+        "total",
+        "calls",
+        "mean",
+        "p95",
+        "share",
+        then.header()
     )?;
     for q in r.sections.queries.iter().take(TOP_QUERIES) {
         writeln!(
             out,
-            "  {:>10} {:>8} {:>10} {:>10} {:>5.1}%  {}",
+            "  {:>10} {:>8} {:>10} {:>10} {:>5.1}%  {}{}",
             ms(q.total_ms),
             thousands(q.calls),
             ms(q.mean_ms),
             ms(q.p95_ms),
             q.time_share * 100.0,
+            then.cell(q),
             one_line(&q.normalized, 80)
         )?;
     }
@@ -343,8 +351,9 @@ fn write_activity<W: Write>(r: &Report, out: &mut W, paint: Paint) -> io::Result
     for m in r.sections.errors.messages.iter().take(5) {
         writeln!(
             out,
-            "error x{}: {} {} {}",
+            "error x{}{}: {} {} {}",
             thousands(m.count),
+            crate::baseline::error_then(m),
             paint.severity(&m.severity),
             m.sqlstate.as_deref().unwrap_or("-"),
             one_line(&m.message, 90)
@@ -410,39 +419,7 @@ pub fn write_diff_text<W: Write>(
         d.threshold * 100.0,
         d.min_calls
     )?;
-    let lists = [
-        ("slower (p95)", &d.slower),
-        ("more frequent (calls/hour)", &d.more_frequent),
-        ("new queries", &d.new_queries),
-    ];
-    for (title, list) in lists {
-        writeln!(out, "{title}: {}", list.len())?;
-        for q in list.iter().take(20) {
-            writeln!(
-                out,
-                "  p95 {} -> {}  calls/h {:.1} -> {:.1}  {}",
-                ms(q.old_p95_ms),
-                ms(q.new_p95_ms),
-                q.old_calls_per_hour,
-                q.new_calls_per_hour,
-                one_line(&q.normalized, 80)
-            )?;
-        }
-    }
-    writeln!(out, "new errors: {}", d.new_errors.len())?;
-    for e in d.new_errors.iter().take(20) {
-        writeln!(
-            out,
-            "  x{} {} {} {}",
-            thousands(e.count),
-            e.severity,
-            e.sqlstate.as_deref().unwrap_or("-"),
-            one_line(&e.message, 90)
-        )?;
-    }
-    if !d.new_sqlstates.is_empty() {
-        writeln!(out, "new SQLSTATEs: {}", d.new_sqlstates.join(", "))?;
-    }
+    crate::baseline::write_diff_lists(d, &mut out)?;
     out.flush()
 }
 

@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
+use pglog_analyzer::diff::DiffOptions;
 use pglog_analyzer::filter::{
     Filters, NameFilter, NamePattern, QueryPattern, Since, TimeBasis, TimeBound,
 };
@@ -245,13 +246,23 @@ pub struct MergeArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct DiffArgs {
-    /// The earlier state (e.g. yesterday's).
-    #[arg(value_name = "OLD")]
-    pub old: PathBuf,
+    /// OLD NEW: two states written by `pglog analyze --save-state` (the
+    /// earlier first). With two --begin/--end windows: the logs to read
+    /// (files, directories, glob patterns), as for `pglog analyze`.
+    #[arg(required = true, value_name = "OLD NEW | PATH")]
+    pub inputs: Vec<String>,
 
-    /// The later state.
-    #[arg(value_name = "NEW")]
-    pub new: PathBuf,
+    /// Compare two windows of the same logs: give --begin and --end twice,
+    /// the OLD window first, then the NEW one (same forms as analyze's --begin).
+    #[arg(long, value_name = "TIME", value_parser = TimeBound::parse, allow_hyphen_values = true)]
+    pub begin: Vec<TimeBound>,
+
+    /// The ends of the two windows, OLD first (see --begin).
+    #[arg(long, value_name = "TIME", value_parser = TimeBound::parse, allow_hyphen_values = true)]
+    pub end: Vec<TimeBound>,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     #[command(flatten)]
     pub out: OutputArgs,
@@ -263,6 +274,71 @@ pub struct DiffArgs {
     /// Leave out queries with fewer calls than this in NEW.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub min_calls: u64,
+}
+
+/// What `pglog diff` compares.
+pub enum DiffInputs {
+    /// Two saved states.
+    States { old: PathBuf, new: PathBuf },
+    /// Two windows of the same logs: the options of each reading, OLD first.
+    Windows(Box<[AnalyzeOptions; 2]>),
+}
+
+impl DiffArgs {
+    pub fn options(&self) -> DiffOptions {
+        diff_options(self.threshold, self.min_calls)
+    }
+
+    /// States or windows, checked.
+    pub fn inputs(&self) -> anyhow::Result<DiffInputs> {
+        if self.begin.is_empty() && self.end.is_empty() {
+            let filters = self.read.filters(None, None, None);
+            if !filters.is_empty() {
+                bail!("the name and statement filters apply to logs: give two --begin/--end windows and the log paths, or filter when the states are written");
+            }
+            let [old, new] = &self.inputs[..] else {
+                bail!(
+                    "give two state files (OLD NEW), or two --begin/--end windows and the logs; got {} path(s) and no window",
+                    self.inputs.len()
+                );
+            };
+            return Ok(DiffInputs::States {
+                old: old.into(),
+                new: new.into(),
+            });
+        }
+        let (&[b1, b2], &[e1, e2]) = (&self.begin[..], &self.end[..]) else {
+            bail!(
+                "two windows need --begin and --end twice each, OLD first (got {} --begin, {} --end)",
+                self.begin.len(),
+                self.end.len()
+            );
+        };
+        if let Some(p) = self
+            .inputs
+            .iter()
+            .find(|p| *p == "-" || p.starts_with("s3://"))
+        {
+            bail!("{p}: the two windows read the logs twice; standard input and S3 cannot be, so save the log to a file first");
+        }
+        let window = |begin, end, which| -> anyhow::Result<AnalyzeOptions> {
+            let f = self.read.filters(Some(begin), Some(end), None);
+            f.check().with_context(|| format!("the {which} window"))?;
+            self.read.options(self.inputs.clone(), Some(f))
+        };
+        Ok(DiffInputs::Windows(Box::new([
+            window(b1, e1, "OLD")?,
+            window(b2, e2, "NEW")?,
+        ])))
+    }
+}
+
+fn diff_options(threshold_percent: f64, min_calls: u64) -> DiffOptions {
+    DiffOptions {
+        threshold: threshold_percent / 100.0,
+        min_calls,
+        ..DiffOptions::default()
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -306,6 +382,49 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "TIME", value_parser = TimeBound::parse, allow_hyphen_values = true)]
     pub end: Option<TimeBound>,
 
+    /// With --cloudwatch-log-group: only streams whose names start with this.
+    #[arg(long, value_name = "PREFIX")]
+    pub log_stream_prefix: Option<String>,
+
+    #[command(flatten)]
+    pub read: ReadArgs,
+
+    #[command(flatten)]
+    pub out: OutputArgs,
+
+    /// Also write the day's statistics in pglog's binary state format, for
+    /// `pglog merge` and `pglog diff`.
+    #[arg(long, value_name = "FILE")]
+    pub save_state: Option<PathBuf>,
+
+    /// No progress bar (it is only shown when stderr is a terminal).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Compare with another day: a state written by `pglog analyze
+    /// --save-state`. Each query and error message gets that day's figures,
+    /// and the report lists the regressions (the lists of `pglog diff`).
+    #[arg(long, value_name = "STATE")]
+    pub baseline: Option<PathBuf>,
+
+    /// With --baseline: relative growth that counts as a regression, in percent.
+    #[arg(
+        long,
+        value_name = "PERCENT",
+        default_value_t = 20.0,
+        requires = "baseline"
+    )]
+    pub threshold: f64,
+
+    /// With --baseline: leave out of the regressions queries with fewer calls than this.
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "baseline")]
+    pub min_calls: u64,
+}
+
+/// How logs are read and which records are kept, shared by `analyze` and
+/// the window form of `diff`.
+#[derive(clap::Args, Debug)]
+pub struct ReadArgs {
     /// Only records of databases matching GLOB (app_*); repeatable. Records
     /// without a database (checkpoints) are left out.
     #[arg(long, value_name = "GLOB", value_parser = NamePattern::parse)]
@@ -343,10 +462,6 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "REGEX", value_parser = QueryPattern::parse, allow_hyphen_values = true)]
     pub query: Option<QueryPattern>,
 
-    /// With --cloudwatch-log-group: only streams whose names start with this.
-    #[arg(long, value_name = "PREFIX")]
-    pub log_stream_prefix: Option<String>,
-
     /// Log format; `auto` looks at each file's first lines.
     #[arg(long, value_enum, default_value_t = FormatArg::Auto, value_name = "FORMAT")]
     pub input_format: FormatArg,
@@ -356,9 +471,6 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "LOG_LINE_PREFIX", allow_hyphen_values = true)]
     pub prefix: Option<String>,
 
-    #[command(flatten)]
-    pub out: OutputArgs,
-
     /// Worker threads (default: one per core).
     #[arg(short, long, value_name = "N", default_value_t = 0)]
     pub jobs: usize,
@@ -366,11 +478,6 @@ pub struct AnalyzeArgs {
     /// Longest record accepted, in bytes; longer ones are counted as malformed.
     #[arg(long, value_name = "BYTES", default_value_t = pglog_logparse::format::DEFAULT_MAX_RECORD_BYTES)]
     pub max_record_bytes: usize,
-
-    /// Also write the day's statistics in pglog's binary state format, for
-    /// `pglog merge` and `pglog diff`.
-    #[arg(long, value_name = "FILE")]
-    pub save_state: Option<PathBuf>,
 
     /// Distinct queries kept with full statistics; rarer ones are folded
     /// into one "other" row whose totals stay exact.
@@ -381,10 +488,6 @@ pub struct AnalyzeArgs {
     /// `PASSWORD '...'` and `password=...` are masked).
     #[arg(long)]
     pub no_redact: bool,
-
-    /// No progress bar (it is only shown when stderr is a terminal).
-    #[arg(short, long)]
-    pub quiet: bool,
 
     /// Split plain csv/json files into ranges of this many bytes (testing).
     #[arg(long, value_name = "BYTES", hide = true)]
@@ -479,16 +582,7 @@ impl AnalyzeArgs {
 
     /// The window and filters, checked; `None` when nothing is filtered.
     fn filters(&self) -> anyhow::Result<Option<Filters>> {
-        let mut f = Filters {
-            begin: self.begin,
-            end: self.end,
-            since: self.since.clone(),
-            database: names(&self.database, &self.exclude_database),
-            user: names(&self.user, &self.exclude_user),
-            application: names(&self.application, &self.exclude_application),
-            host: names(&self.host, &self.exclude_host),
-            query: self.query.clone(),
-        };
+        let mut f = self.read.filters(self.begin, self.end, self.since.clone());
         f.check()?;
         if self.cloudwatch_log_group.is_some() {
             // The group is read by event time: the window must be instants,
@@ -506,6 +600,43 @@ impl AnalyzeArgs {
     }
 
     pub fn to_options(&self) -> anyhow::Result<(AnalyzeOptions, OutputPlan)> {
+        let opts = self.read.options(self.paths.clone(), self.filters()?)?;
+        Ok((opts, self.out.plan()?))
+    }
+
+    /// `--baseline` with the thresholds of its regressions.
+    pub fn baseline(&self) -> Option<(PathBuf, DiffOptions)> {
+        let path = self.baseline.clone()?;
+        Some((path, diff_options(self.threshold, self.min_calls)))
+    }
+}
+
+impl ReadArgs {
+    /// The name and statement filters with a window.
+    pub fn filters(
+        &self,
+        begin: Option<TimeBound>,
+        end: Option<TimeBound>,
+        since: Option<Since>,
+    ) -> Filters {
+        Filters {
+            begin,
+            end,
+            since,
+            database: names(&self.database, &self.exclude_database),
+            user: names(&self.user, &self.exclude_user),
+            application: names(&self.application, &self.exclude_application),
+            host: names(&self.host, &self.exclude_host),
+            query: self.query.clone(),
+        }
+    }
+
+    /// The engine options to read `inputs` with, keeping the records of `filter`.
+    pub fn options(
+        &self,
+        inputs: Vec<String>,
+        filter: Option<Filters>,
+    ) -> anyhow::Result<AnalyzeOptions> {
         let prefix = match &self.prefix {
             Some(p) => Some(Prefix::parse(p).context("--prefix")?),
             None => None,
@@ -526,7 +657,7 @@ impl AnalyzeArgs {
             );
         }
         let opts = AnalyzeOptions {
-            inputs: self.paths.clone(),
+            inputs,
             format: match self.input_format {
                 FormatArg::Auto => InputFormat::Auto,
                 FormatArg::Csv => InputFormat::Csv,
@@ -554,10 +685,10 @@ impl AnalyzeArgs {
                 ..Limits::default()
             },
             chunk_bytes: self.chunk_bytes,
-            filter: self.filters()?,
+            filter,
             ..AnalyzeOptions::default()
         };
-        Ok((opts, self.out.plan()?))
+        Ok(opts)
     }
 }
 

@@ -5,8 +5,9 @@ mod remote;
 
 use anyhow::Context;
 use clap::Parser;
-use cli::{Cli, Command, OutputFormat, OutputPlan};
-use pglog_analyzer::diff::{diff, DiffOptions};
+use cli::{Cli, Command, DiffInputs, OutputFormat, OutputPlan};
+use pglog_analyzer::baseline::Baseline;
+use pglog_analyzer::diff::diff;
 use pglog_analyzer::{load_state, save_state, Analysis, SkipKind};
 use std::io::{self, Write};
 
@@ -55,6 +56,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dashboard(args) => collect::dashboard(&args),
         Command::Analyze(args) => {
             let (mut opts, output) = args.to_options()?;
+            // A bad baseline fails before the logs are read, naming the file.
+            let baseline = match args.baseline() {
+                Some((path, o)) => Some(Baseline::load(&path, o).context("--baseline")?),
+                None => None,
+            };
             remote::add_streams(&args, &mut opts)?;
             // Logs read back from CloudWatch Logs land in files first, so they
             // are analyzed exactly as local files are, in bounded memory.
@@ -83,7 +89,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(p) = &args.save_state {
                 save_state(&analysis, p)?;
             }
-            write_report(&analysis, &output, opts.malformed_samples)?;
+            let mut report = analysis.report(opts.malformed_samples);
+            if let Some(b) = &baseline {
+                b.apply(&analysis, &mut report);
+                warn_baseline(&report);
+            }
+            write_built_report(&report, &output)?;
             warn_unreadable(&analysis)
         }
         Command::Merge(args) => {
@@ -103,17 +114,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Diff(args) => {
-            let old = load_state(&args.old)?;
-            let new = load_state(&args.new)?;
-            let d = diff(
-                &old,
-                &new,
-                DiffOptions {
-                    threshold: args.threshold / 100.0,
-                    min_calls: args.min_calls,
-                    ..DiffOptions::default()
-                },
-            );
+            let (old, new) = match args.inputs()? {
+                DiffInputs::States { old, new } => (load_state(&old)?, load_state(&new)?),
+                DiffInputs::Windows(w) => {
+                    let [old, new] = *w;
+                    (read_window(&old, "OLD")?, read_window(&new, "NEW")?)
+                }
+            };
+            let d = diff(&old, &new, args.options());
             let output = args.out.plan()?;
             let sink = open_sink(&output)?;
             match output.format {
@@ -127,6 +135,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// One window of `pglog diff`: the logs read with its options; inputs that
+/// could not be read are named, and a window with no record is an error.
+fn read_window(opts: &pglog_analyzer::AnalyzeOptions, which: &str) -> anyhow::Result<Analysis> {
+    let a = pglog_analyzer::run_analysis(opts).with_context(|| format!("the {which} window"))?;
+    for s in a.skipped.iter().filter(|s| s.kind == SkipKind::Unreadable) {
+        eprintln!("pglog: warning: left out {}: {}", s.path, s.reason);
+    }
+    if a.stats.summary.records == 0 {
+        anyhow::bail!(
+            "the {which} window holds no record of the {} read",
+            a.stats.summary.filtered
+        );
+    }
+    Ok(a)
+}
+
+/// The baseline's doubts, on stderr too (they are in `baseline.warnings`).
+fn warn_baseline(report: &pglog_analyzer::Report) {
+    for w in report.baseline.iter().flat_map(|b| &b.warnings) {
+        eprintln!("pglog: warning: --baseline {w}");
+    }
+}
+
 fn open_sink(output: &OutputPlan) -> anyhow::Result<Box<dyn Write>> {
     Ok(match &output.path {
         Some(p) => Box::new(io::BufWriter::new(
@@ -137,19 +168,22 @@ fn open_sink(output: &OutputPlan) -> anyhow::Result<Box<dyn Write>> {
 }
 
 fn write_report(a: &Analysis, output: &OutputPlan, max_samples: usize) -> anyhow::Result<()> {
-    let report = a.report(max_samples);
-    let clock = pglog_reports::Clock::new(&report, output.tz);
+    write_built_report(&a.report(max_samples), output)
+}
+
+fn write_built_report(report: &pglog_analyzer::Report, output: &OutputPlan) -> anyhow::Result<()> {
+    let clock = pglog_reports::Clock::new(report, output.tz);
     let sink = open_sink(output)?;
     match output.format {
-        OutputFormat::Json => pglog_reports::write_json(&report, sink)?,
-        OutputFormat::Md => pglog_reports::write_markdown(&report, sink, clock)?,
-        OutputFormat::Html => pglog_reports::write_html(&report, sink, clock)?,
+        OutputFormat::Json => pglog_reports::write_json(report, sink)?,
+        OutputFormat::Md => pglog_reports::write_markdown(report, sink, clock)?,
+        OutputFormat::Html => pglog_reports::write_html(report, sink, clock)?,
         OutputFormat::Text => {
             let paint = match output.path {
                 None => pglog_reports::Paint::for_stdout(),
                 Some(_) => pglog_reports::Paint { on: false },
             };
-            pglog_reports::write_text(&report, sink, paint, clock)?
+            pglog_reports::write_text(report, sink, paint, clock)?
         }
     }
     Ok(())

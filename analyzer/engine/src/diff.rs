@@ -4,7 +4,6 @@
 
 use crate::run::Analysis;
 use crate::stats::queries::QueryStats;
-use serde::Serialize;
 use std::collections::BTreeSet;
 
 /// Thresholds of what counts as a change.
@@ -28,52 +27,9 @@ impl Default for DiffOptions {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct QueryChange {
-    pub fingerprint: String,
-    pub normalized: String,
-    pub old_calls: u64,
-    pub new_calls: u64,
-    /// Calls per hour of log, so days of different length compare.
-    pub old_calls_per_hour: f64,
-    pub new_calls_per_hour: f64,
-    pub old_mean_ms: f64,
-    pub new_mean_ms: f64,
-    pub old_p95_ms: f64,
-    pub new_p95_ms: f64,
-    /// NEW / OLD of the value the list is about.
-    pub ratio: f64,
-}
+pub use crate::diff_report::{DiffReport, NewError, QueryChange};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct NewError {
-    pub message: String,
-    pub severity: String,
-    pub sqlstate: Option<String>,
-    pub count: u64,
-    pub sample: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DiffReport {
-    pub schema: &'static str,
-    pub old_span_hours: f64,
-    pub new_span_hours: f64,
-    pub threshold: f64,
-    pub min_calls: u64,
-    /// p95 grew by the threshold or more.
-    pub slower: Vec<QueryChange>,
-    /// Calls per hour grew by the threshold or more.
-    pub more_frequent: Vec<QueryChange>,
-    /// In NEW only.
-    pub new_queries: Vec<QueryChange>,
-    /// Error messages (blanked of names and numbers) in NEW only.
-    pub new_errors: Vec<NewError>,
-    /// SQLSTATEs in NEW only.
-    pub new_sqlstates: Vec<String>,
-}
-
-fn span_hours(a: &Analysis) -> f64 {
+pub(crate) fn span_hours(a: &Analysis) -> f64 {
     match (a.stats.summary.first_time_ms, a.stats.summary.last_time_ms) {
         (Some(f), Some(l)) if l > f => (l - f) as f64 / 3_600_000.0,
         _ => 1.0,

@@ -3,8 +3,11 @@
 //! It knows nothing of the command line; `pglog analyze` fills
 //! [`AnalyzeOptions`] and calls [`analyze`].
 
+pub mod baseline;
+mod baseline_report;
 pub mod changes;
 pub mod diff;
+mod diff_report;
 mod error;
 pub mod event_details;
 pub mod filter;

@@ -31,6 +31,13 @@ pub struct Report {
     pub generator: String,
     pub input: InputReport,
     pub summary: SummaryReport,
+    /// The `--baseline` state the report is compared with; absent without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline_report::BaselineReport>,
+    /// What got worse against the `--baseline` day (the lists of
+    /// `pglog diff`, the baseline as OLD); absent without `--baseline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regressions: Option<crate::diff_report::DiffReport>,
     #[serde(flatten)]
     pub sections: Sections,
 }
@@ -232,6 +239,8 @@ impl Report {
                 last_timestamp: summary.last_time_ms.map(rfc3339),
                 time_zone: summary.zone.map(|(_, off)| utc_offset(off)),
             },
+            baseline: None,
+            regressions: None,
             sections: Sections::build(stats),
         }
     }

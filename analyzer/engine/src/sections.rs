@@ -56,6 +56,10 @@ pub struct QueryReport {
     pub last_seen: Option<String>,
     pub samples: Vec<SampleReport>,
     pub plans: Vec<PlanReport>,
+    /// The `--baseline` day's figures of this query; `null` when the query
+    /// is new; absent without `--baseline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Option<crate::baseline_report::QueryBaseline>>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -184,6 +188,10 @@ pub struct ErrorMessageReport {
     pub first_seen: Option<String>,
     pub last_seen: Option<String>,
     pub sample: ErrorSampleReport,
+    /// The `--baseline` day's count of this message; `null` when it is
+    /// new; absent without `--baseline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Option<crate::baseline_report::ErrorBaseline>>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -470,7 +478,7 @@ fn maintenance_report(table: &str, m: &TableMaintenance) -> TableMaintenanceRepo
     }
 }
 
-fn ms(us: u64) -> f64 {
+pub(crate) fn ms(us: u64) -> f64 {
     us as f64 / 1000.0
 }
 
@@ -482,7 +490,7 @@ fn fp_hex(f: u64) -> String {
     format!("{f:016x}")
 }
 
-fn round3(v: f64) -> f64 {
+pub(crate) fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
@@ -562,6 +570,7 @@ fn query_report(fp: u64, q: &QueryStats, all_ms: f64, l: &crate::stats::Limits) 
         last_seen: time(q.last_ms),
         samples: q.samples.iter().map(sample_report).collect(),
         plans: q.plans.iter().map(|p| plan_report(p, l)).collect(),
+        baseline: None,
     }
 }
 
@@ -712,6 +721,7 @@ impl Sections {
                     user: m.sample.user.clone(),
                     database: m.sample.database.clone(),
                 },
+                baseline: None,
             })
             .collect();
         messages.sort_by(|a, b| b.count.cmp(&a.count).then(a.message.cmp(&b.message)));

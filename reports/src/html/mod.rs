@@ -137,6 +137,8 @@ pub fn write_html<W: Write>(r: &Report, mut out: W, clock: crate::Clock) -> io::
         .map_err(io::Error::other)?;
     env.add_template("incidents.html", include_str!("incidents.html"))
         .map_err(io::Error::other)?;
+    env.add_template("baseline.html", include_str!("baseline.html"))
+        .map_err(io::Error::other)?;
     let charts: Vec<ChartView> = charts::charts(r, clock)
         .into_iter()
         .map(|c| ChartView {
