@@ -733,3 +733,8 @@ mod server_events;
 /// Everyday NOTICEs and WARNINGs of applications and DBAs, and DEBUG lines.
 #[path = "analyze/message_classes.rs"]
 mod message_classes;
+
+/// Incident windows on a real server's 12 minutes with recorded incidents,
+/// and none on the same load steady.
+#[path = "analyze/incidents.rs"]
+mod incidents;
