@@ -73,7 +73,12 @@ fn four_kinds_are_recorded_in_order_apart() {
     assert_eq!(kinds, ["lock", "errors", "storm", "spill"]);
     let times: Vec<(String, String)> = recorded()
         .iter()
-        .map(|i| (i["start"].as_str().unwrap().into(), i["end"].as_str().unwrap().into()))
+        .map(|i| {
+            (
+                i["start"].as_str().unwrap().into(),
+                i["end"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     for w in times.windows(2) {
         assert!(w[0].0 < w[0].1 && w[0].1 < w[1].0, "{w:?}");

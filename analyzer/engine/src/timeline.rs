@@ -77,8 +77,14 @@ impl Timeline {
     pub fn build(stats: &Stats, open_by_minute: &[(i64, i64)]) -> Timeline {
         let first = stats.minutes.keys().next().copied();
         let last = stats.minutes.keys().next_back().copied();
-        let first = first.into_iter().chain(open_by_minute.first().map(|m| m.0)).min();
-        let last = last.into_iter().chain(open_by_minute.last().map(|m| m.0)).max();
+        let first = first
+            .into_iter()
+            .chain(open_by_minute.first().map(|m| m.0))
+            .min();
+        let last = last
+            .into_iter()
+            .chain(open_by_minute.last().map(|m| m.0))
+            .max();
         let (Some(first), Some(last)) = (first, last) else {
             return Timeline::default();
         };
@@ -98,7 +104,9 @@ impl Timeline {
         for (m, open) in open_by_minute {
             let within = if size < 60_000 { 60_000 / size } else { 1 };
             for i in 0..within {
-                let b = buckets.entry(start_of(*m).saturating_add(i * size)).or_default();
+                let b = buckets
+                    .entry(start_of(*m).saturating_add(i * size))
+                    .or_default();
                 b.sessions_open = Some(b.sessions_open.map_or(*open, |o| o.max(*open)));
             }
         }

@@ -7,11 +7,11 @@
 
 mod charts;
 mod incidents;
-mod time_axis;
 mod pgbouncer;
 mod script;
 #[cfg(test)]
 mod tests;
+mod time_axis;
 
 pub use charts::epoch_ms;
 

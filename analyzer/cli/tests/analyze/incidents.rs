@@ -16,7 +16,9 @@ const JOBS: [&str; 2] = ["1", "2"];
 
 fn epoch_ms(t: &str) -> i64 {
     let t: SystemTime = humantime::parse_rfc3339(t).unwrap_or_else(|e| panic!("{t}: {e}"));
-    t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_millis() as i64
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 fn incidents_of(folder: &str, format: &str, jobs: &str) -> Vec<Value> {

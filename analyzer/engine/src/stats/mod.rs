@@ -451,10 +451,7 @@ impl Folder {
                 if let Some(tm) = time {
                     add_to(t.bytes_by_hour.entry(hour(tm)).or_default(), *size);
                     add_to(
-                        &mut self
-                            .minute
-                            .at(tm, &mut self.stats.minutes)
-                            .temp_bytes,
+                        &mut self.minute.at(tm, &mut self.stats.minutes).temp_bytes,
                         *size,
                     );
                 }
@@ -480,9 +477,7 @@ impl Folder {
             EventKind::CheckpointComplete(c) => {
                 add_checkpoint(&mut self.stats.checkpoints, c, time);
                 if let Some(tm) = time {
-                    self.minute
-                        .at(tm, &mut self.stats.minutes)
-                        .checkpoints += 1;
+                    self.minute.at(tm, &mut self.stats.minutes).checkpoints += 1;
                 }
             }
             EventKind::RestartpointComplete(c) => {
@@ -522,9 +517,7 @@ impl Folder {
                     1,
                 );
                 if let Some(tm) = time {
-                    self.minute
-                        .at(tm, &mut self.stats.minutes)
-                        .connections += 1;
+                    self.minute.at(tm, &mut self.stats.minutes).connections += 1;
                 }
             }
             EventKind::ConnectionReady(d) => self.stats.sessions.setup_ms.add(d.total_ms),
@@ -573,9 +566,7 @@ impl Folder {
         // minute's, in `finish`.
         match time {
             Some(tm) => {
-                let m = self
-                    .minute
-                    .add_latency(tm, &mut self.stats.minutes, bucket);
+                let m = self.minute.add_latency(tm, &mut self.stats.minutes, bucket);
                 m.queries += 1;
                 add_to(&mut m.query_us, queries::micros(ms));
             }
