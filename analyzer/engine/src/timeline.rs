@@ -90,7 +90,8 @@ impl Timeline {
         };
         let fine = &stats.fine;
         let size = bucket_ms(first, last.saturating_add(59_999), !fine.dropped);
-        let start_of = |t: i64| t - t.rem_euclid(size);
+        // Saturating: a saved state may hold any time.
+        let start_of = |t: i64| t.saturating_sub(t.rem_euclid(size));
         let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
         let parts = if size < 60_000 {
             &fine.slices

@@ -167,8 +167,10 @@ const DROPPED: &[&str] = &[
     // end: whether two overlap in a second is timing.
     "peak_sessions",
     "open_by_minute",
-    // Counts by minute: a run may straddle a minute (their totals are compared).
+    // Counts by minute or time bucket: a run may straddle a minute (their
+    // totals are compared).
     "minutes",
+    "timeline",
 ];
 
 /// Times, durations and their histograms differ from run to run.

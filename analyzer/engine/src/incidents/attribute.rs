@@ -31,7 +31,7 @@ struct Sides<'a> {
 
 pub fn incident(stats: &Stats, w: &Window, steady: &[i64]) -> Incident {
     let d = &stats.minute_detail.minutes;
-    let window_minutes = ((w.end - w.start) / 60_000).max(1) as f64;
+    let window_minutes = (w.end.saturating_sub(w.start) / 60_000).max(1) as f64;
     let sides = Sides {
         inside: d.range(w.start..w.end).map(|(_, m)| m).collect(),
         outside: steady.iter().filter_map(|t| d.get(t)).collect(),

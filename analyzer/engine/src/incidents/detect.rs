@@ -233,8 +233,10 @@ pub fn windows(minutes: &BTreeMap<i64, Minute>) -> Vec<Window> {
         let mut own: Vec<(i64, i64)> = Vec::new();
         for t in times {
             match own.last_mut() {
-                Some((_, end)) if t - *end <= MINUTE_MS => *end = t + MINUTE_MS,
-                _ => own.push((t, t + MINUTE_MS)),
+                Some((_, end)) if t.saturating_sub(*end) <= MINUTE_MS => {
+                    *end = t.saturating_add(MINUTE_MS)
+                }
+                _ => own.push((t, t.saturating_add(MINUTE_MS))),
             }
         }
         spans.extend(own);
