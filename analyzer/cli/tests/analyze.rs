@@ -738,3 +738,13 @@ mod message_classes;
 /// and none on the same load steady.
 #[path = "analyze/incidents.rs"]
 mod incidents;
+
+/// The committed incident logs hold, in each recorded window, the records
+/// the incident caused.
+#[path = "analyze/incident_logs.rs"]
+mod incident_logs;
+
+/// Time charts of 5-minute, 1-hour and 24-hour logs: 20 to 300 points and
+/// distinct labels in the report's zone.
+#[path = "analyze/charts.rs"]
+mod charts;

@@ -27,7 +27,7 @@ fn incidents_of(folder: &str, format: &str, jobs: &str) -> Vec<Value> {
     doc["incidents"].as_array().expect("incidents list").clone()
 }
 
-fn recorded() -> Vec<Value> {
+pub(super) fn recorded() -> Vec<Value> {
     let f = std::fs::read(sample("incidents/incidents.json")).unwrap();
     let v: Value = serde_json::from_slice(&f).unwrap();
     v["incidents"].as_array().unwrap().clone()

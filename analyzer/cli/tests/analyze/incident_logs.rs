@@ -4,36 +4,8 @@
 //! --begin/--end` over the window, and the whole log holds no more of them
 //! than the window; the steady run holds none.
 
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn sample(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../sample-logs")
-        .join(rel)
-}
-
-fn analyze(log: &Path, extra: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_pglog"))
-        .args(["analyze", "--quiet", "--format", "json", "--output", "-"])
-        .args(extra)
-        .arg(log)
-        .output()
-        .expect("pglog runs");
-    assert!(
-        out.status.success(),
-        "pglog analyze {extra:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON document")
-}
-
-fn recorded() -> Vec<Value> {
-    let text = std::fs::read_to_string(sample("incidents/incidents.json")).unwrap();
-    let doc: Value = serde_json::from_str(&text).unwrap();
-    doc["incidents"].as_array().unwrap().clone()
-}
+use super::incidents::recorded;
+use super::*;
 
 fn incident(kind: &str) -> Value {
     recorded()
@@ -47,11 +19,11 @@ fn window(i: &Value, extra: &[&str]) -> Value {
     let (start, end) = (i["start"].as_str().unwrap(), i["end"].as_str().unwrap());
     let mut args = vec!["--begin", start, "--end", end];
     args.extend_from_slice(extra);
-    analyze(&sample("incidents/postgresql.csv.zst"), &args)
+    analyze_path(&sample("incidents/postgresql.csv.zst"), &args)
 }
 
 fn whole(extra: &[&str]) -> Value {
-    analyze(&sample("incidents/postgresql.csv.zst"), extra)
+    analyze_path(&sample("incidents/postgresql.csv.zst"), extra)
 }
 
 fn u(v: &Value) -> u64 {
@@ -149,7 +121,7 @@ fn the_spill_window_holds_the_sorts_temp_files() {
 fn the_steady_run_holds_none_of_them() {
     // The setup (`pgbench -i`, application `setup`) spills building its
     // primary key: the load is what must hold none.
-    let s = analyze(
+    let s = analyze_path(
         &sample("incidents-steady/postgresql.csv.zst"),
         &["--exclude-application", "setup"],
     );

@@ -4,22 +4,13 @@
 //! The 5-minute log is a window of the incident log (a real server's); the
 //! longer ones are that log re-timed (`sample-logs/retimed/`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn sample(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../sample-logs")
-        .join(rel)
-}
+use super::*;
 
 fn html(log: &Path, extra: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_pglog"))
-        .args(["analyze", "--quiet", "--format", "html", "--output", "-"])
-        .args(extra)
-        .arg(log)
-        .output()
-        .expect("pglog runs");
+    let mut args = vec!["analyze", "--quiet", "--format", "html", "--output", "-"];
+    args.extend_from_slice(extra);
+    args.push(log.to_str().unwrap());
+    let out = pglog(&args);
     assert!(
         out.status.success(),
         "pglog analyze {extra:?} failed: {}",
