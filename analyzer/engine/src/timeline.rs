@@ -170,7 +170,9 @@ mod tests {
         assert_eq!(bucket_ms(0, 24 * 60 * MIN, false), 300_000);
         assert_eq!(bucket_ms(0, 3 * 24 * 60 * MIN, false), 900_000);
         assert_eq!(bucket_ms(0, 7 * 24 * 60 * MIN, false), 3_600_000);
-        assert_eq!(bucket_ms(0, 60 * 24 * 60 * MIN, false), 86_400_000);
+        // 60 days by 6 hours is 241 points; 90 days needs whole days.
+        assert_eq!(bucket_ms(0, 60 * 24 * 60 * MIN, false), 6 * 3_600_000);
+        assert_eq!(bucket_ms(0, 90 * 24 * 60 * MIN, false), 86_400_000);
         let years = bucket_ms(0, 50 * 365 * 24 * 60 * MIN, false);
         assert!(50 * 365 * 24 * 60 * MIN / years < MAX_POINTS);
         assert_eq!(bucket_ms(i64::MIN, i64::MAX, false) % 86_400_000, 0);
