@@ -34,6 +34,23 @@ SPILL_STATEMENT=$(cat "$HERE/workload/incident-spill.sql")
 
 now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
 sleep_until() { while [ "$(date +%s)" -lt "$1" ]; do sleep 0.2; done; }
+wait_for_listener() {  # PORT: until a socket listens on it, at most 30 s
+    # Read from /proc, not by connecting: a probe through the relay would
+    # log a stray connection from the storm's host.
+    python3 - "$1" <<'PY'
+import sys, time
+port = f"{int(sys.argv[1]):04X}"
+deadline = time.monotonic() + 30
+def listening():
+    with open("/proc/net/tcp") as table:
+        return any(f[1].endswith(":" + port) and f[3] == "0A"
+                   for f in (line.split() for line in list(table)[1:]))
+while not listening():
+    if time.monotonic() > deadline:
+        sys.exit(f"nothing listens on port {sys.argv[1]} after 30 s")
+    time.sleep(0.1)
+PY
+}
 json_string() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
 
 server_conf() {
@@ -97,9 +114,11 @@ cause_storm() {  # new connections from STORM_HOST for 45 s, through a relay
     relay_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.3",0)); print(s.getsockname()[1])')
     python3 "$HERE/workload/source-proxy.py" "$STORM_HOST" "$relay_port" "$STORM_HOST" 127.0.0.1 "$PORT" &
     relay_pid=$!
-    sleep 1
+    # On a busy machine the relay can take seconds to listen, and pgbench
+    # gives up at once if its first connection is refused.
+    wait_for_listener "$relay_port"
     pg env PGAPPNAME=webapp "$BIN/pgbench" -h "$STORM_HOST" -p "$relay_port" -U postgres \
-        -n -S -C -c 4 -j 2 -R 20 -T 45 postgres >/dev/null 2>&1 &
+        -n -S -C -c 4 -j 2 -R 20 -T 45 postgres >"$WORK/storm.out" 2>&1 &
     storm_pid=$!
     end=$(( $(date +%s) + 45 ))
     while [ "$(date +%s)" -lt "$end" ]; do
@@ -107,7 +126,11 @@ cause_storm() {  # new connections from STORM_HOST for 45 s, through a relay
             -U webuser -d postgres -c "SELECT 1" >/dev/null 2>&1 || true
         sleep 0.5
     done
-    wait "$storm_pid" || true
+    if ! wait "$storm_pid"; then
+        echo "the storm's pgbench failed:" >&2
+        cat "$WORK/storm.out" >&2
+        exit 1
+    fi
     kill "$relay_pid"
 }
 
