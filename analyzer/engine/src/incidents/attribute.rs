@@ -20,6 +20,11 @@ const TOP: usize = 5;
 const P95_RISE: f64 = 2.0;
 /// Calls a query needs in the window for its p95 to count.
 const MIN_P95_CALLS: u64 = 3;
+/// A client is listed when one of its counts at least doubled its steady
+/// rate and rose by at least `CLIENT_MIN_RISE`: a name near its baseline
+/// explains nothing.
+const CLIENT_RISE: f64 = 2.0;
+const CLIENT_MIN_RISE: f64 = 5.0;
 
 /// The window's and the steady minutes' detail, and how many minutes each spans.
 struct Sides<'a> {
@@ -247,10 +252,29 @@ fn activity(c: &ClientCell) -> f64 {
     c.connections as f64 + c.auth_failures as f64 + c.errors as f64
 }
 
-/// Applications, users and hosts by their burst: connections, auth
-/// failures and errors above their steady rate, weighted by the share of
-/// the name's activity that falls in the window (a name busy all day is a
-/// weaker suspect than one seen only in the incident).
+/// Whether `inside` (a count in the window) rose clearly above `expected`
+/// (its steady count scaled to the window).
+fn rose_clearly(inside: u64, expected: f64) -> bool {
+    let i = inside as f64;
+    i >= expected * CLIENT_RISE && i - expected >= CLIENT_MIN_RISE
+}
+
+/// Whether any of the client's counts rose clearly above its steady rate.
+fn client_rose(c: &ClientCell, steady: &ClientCell, scale: f64) -> bool {
+    [
+        (c.connections, steady.connections),
+        (c.auth_failures, steady.auth_failures),
+        (c.errors, steady.errors),
+    ]
+    .into_iter()
+    .any(|(i, o)| rose_clearly(i, o as f64 * scale))
+}
+
+/// Applications, users and hosts whose counts rose clearly (see
+/// [`client_rose`]), by their burst: connections, auth failures and errors
+/// above their steady rate, weighted by the share of the name's activity
+/// that falls in the window (a name busy all day is a weaker suspect than
+/// one seen only in the incident).
 fn clients(s: &Sides) -> Vec<IncidentClient> {
     let inside = sum_clients(&s.inside);
     let outside = sum_clients(&s.outside);
@@ -258,6 +282,9 @@ fn clients(s: &Sides) -> Vec<IncidentClient> {
         .iter()
         .filter_map(|(k, c)| {
             let o = outside.get(k).copied().unwrap_or_default();
+            if !client_rose(c, &o, s.scale) {
+                return None;
+            }
             let over = |i: u64, o: u64| (i as f64 - o as f64 * s.scale).max(0.0);
             let burst = over(c.connections, o.connections)
                 + over(c.auth_failures, o.auth_failures)
@@ -311,4 +338,30 @@ fn temp_files(stats: &Stats, s: &Sides) -> Vec<IncidentTempFiles> {
     });
     rows.truncate(TOP);
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(connections: u64, auth_failures: u64, errors: u64) -> ClientCell {
+        ClientCell {
+            connections,
+            auth_failures,
+            errors,
+        }
+    }
+
+    #[test]
+    fn a_client_near_its_baseline_is_not_a_rise() {
+        // Steady 40 a minute: 45 or 79 in the window is near it, 80 doubled.
+        assert!(!client_rose(&cell(45, 0, 0), &cell(400, 0, 0), 0.1));
+        assert!(!client_rose(&cell(79, 0, 0), &cell(400, 0, 0), 0.1));
+        assert!(client_rose(&cell(80, 0, 0), &cell(400, 0, 0), 0.1));
+        // New, but too few to tell from noise.
+        assert!(!client_rose(&cell(0, 4, 0), &cell(0, 0, 0), 0.1));
+        assert!(client_rose(&cell(0, 5, 0), &cell(0, 0, 0), 0.1));
+        // One count rising is enough, the others steady.
+        assert!(client_rose(&cell(40, 0, 30), &cell(400, 0, 10), 0.1));
+    }
 }
