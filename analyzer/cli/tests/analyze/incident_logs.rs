@@ -70,7 +70,11 @@ fn the_lock_window_holds_the_waits_behind_the_lock() {
         .unwrap()
         .iter()
         .any(|q| q["normalized"].as_str().unwrap().contains(table)));
-    assert_eq!(u(&whole(&[])["locks"]["waits"]), u(&locks["waits"]));
+    // Every wait on a relation lock is behind the lock; the day's other
+    // waits are pgbench's own row-lock waits on pgbench_branches while the
+    // storm and the spill slow the server down.
+    let day = &whole(&[])["locks"]["by_object"]["relation"]["waits"];
+    assert_eq!(u(day), u(&locks["waits"]), "{locks}");
 }
 
 #[test]
