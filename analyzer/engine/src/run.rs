@@ -19,7 +19,8 @@ use crate::report::{FileReport, Report, SkipKind, SkippedFile};
 use crate::run_pgbouncer::{read_pgbouncer, PgbouncerRead};
 use crate::segments::{SegmentBlocks, SegmentReader, Segments};
 use crate::split::{plan_chunks, Chunk, Kind, STITCH_WARM_UP};
-use crate::stats::{Folder, Stats};
+use crate::stats::blockers::{BlockerCarry, RangeBlockers};
+use crate::stats::{Folder, Limits, Stats};
 use crate::{AnalyzeError, AnalyzeOptions};
 use pglog_logparse::classify::carry::{Carry, Handoff, Needs};
 use pglog_logparse::held::HeldBytes;
@@ -236,6 +237,8 @@ enum FileOutcome {
 struct ChunkOutcome {
     chunk: Chunk,
     stats: Stats,
+    /// What the range hands on to name lock holders in later ranges.
+    blockers: BlockerCarry,
     /// Where the first record at or after `chunk.end` starts (the file size
     /// at EOF): the verified start of the next chunk.
     actual_end: u64,
@@ -455,10 +458,11 @@ fn assemble(
         opts,
     };
     let parts = ranged.read_again(ranged.verify_in_order(outcomes)?)?;
-    let mut stats = Stats::new(opts.limits);
+    let mut sum = RangeSum::new(opts.limits);
     for (out, base) in parts {
-        add_range(&mut stats, out, base, &name);
+        sum.add(out, base, &name);
     }
+    let stats = sum.stats;
     if stats.summary.records + stats.summary.filtered == 0 {
         // Not a log after all: the whole-file reader says so, or skips it.
         return analyze_whole(input, opts);
@@ -475,14 +479,32 @@ fn assemble(
     Ok(FileOutcome::Read(file, stats))
 }
 
-/// Adds a range's statistics, its lines numbered after `base` lines.
-fn add_range(stats: &mut Stats, mut out: ChunkOutcome, base: u64, name: &str) {
-    for (line, file) in out.stats.summary.sample_positions_mut() {
-        *line += base;
-        file.clear();
-        file.push_str(name);
+/// The statistics of one input's ranges, added in order.
+struct RangeSum {
+    stats: Stats,
+    blockers: RangeBlockers,
+}
+
+impl RangeSum {
+    fn new(limits: Limits) -> RangeSum {
+        RangeSum {
+            stats: Stats::new(limits),
+            blockers: RangeBlockers::default(),
+        }
     }
-    *stats += &out.stats;
+
+    /// Adds the next range's statistics, its lines numbered after `base`
+    /// lines, and names the lock holders it left to the ranges before it.
+    fn add(&mut self, mut out: ChunkOutcome, base: u64, name: &str) {
+        for (line, file) in out.stats.summary.sample_positions_mut() {
+            *line += base;
+            file.clear();
+            file.push_str(name);
+        }
+        self.stats += &out.stats;
+        self.blockers
+            .add(out.blockers, &mut self.stats.minute_detail);
+    }
 }
 
 /// The file entry of an input read in ranges.
@@ -550,7 +572,7 @@ fn read_decoded(
     let mut order = DecodedOrder {
         in_order: RangeOrder::new(*format),
         bases: VecDeque::new(),
-        stats: Stats::new(opts.limits),
+        sum: RangeSum::new(opts.limits),
         name: &name,
     };
     let kind = Kind {
@@ -562,7 +584,7 @@ fn read_decoded(
         .unwrap_or_else(|| pipeline::range_bytes(*jobs));
     let length =
         pipeline::read_in_parallel(opened.reader, kind, chunk_bytes, *jobs, &work, &mut order);
-    let stats = order.stats;
+    let stats = order.sum.stats;
     match length {
         Some(len) if stats.summary.records + stats.summary.filtered > 0 => {
             let file = ranged_report(
@@ -603,7 +625,7 @@ struct DecodedOrder<'a> {
     in_order: RangeOrder,
     /// The line numbers the verified ranges' lines start after.
     bases: VecDeque<u64>,
-    stats: Stats,
+    sum: RangeSum,
     name: &'a str,
 }
 
@@ -624,7 +646,7 @@ impl InOrder<ChunkOutcome> for DecodedOrder<'_> {
 
     fn add(&mut self, out: ChunkOutcome) {
         let base = self.bases.pop_front().expect("a verified range");
-        add_range(&mut self.stats, out, base, self.name);
+        self.sum.add(out, base, self.name);
     }
 }
 
@@ -929,13 +951,14 @@ fn read_chunk(
     }
     // Lines are numbered from the reader's start; make them the range's.
     let start_line = start_line.unwrap_or(1);
-    let mut stats = folder.finish();
+    let (mut stats, blockers) = folder.finish_range();
     for (line, _) in stats.summary.sample_positions_mut() {
         *line = *line + 1 - start_line;
     }
     Ok(ChunkOutcome {
         chunk,
         stats,
+        blockers,
         actual_end,
         lines: end_line - start_line,
         handoff: classifier.handoff(),

@@ -14,6 +14,7 @@
 
 use super::{normalize_message, Limits};
 use crate::totals::add_to;
+use pglog_logparse::classify::activity::LockWait;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -111,6 +112,28 @@ pub struct LockCell {
     /// Fingerprints of the lock holders' last logged statements, with the
     /// waits that named them.
     pub blocking: BTreeMap<u64, u64>,
+}
+
+/// Blocking statements a lock cell names at most.
+const BLOCKERS_KEPT: usize = 8;
+
+impl LockCell {
+    fn add_blocker(&mut self, blocking: u64, n: u64) {
+        if self.blocking.len() < BLOCKERS_KEPT || self.blocking.contains_key(&blocking) {
+            add_to(self.blocking.entry(blocking).or_default(), n);
+        }
+    }
+}
+
+/// The key of a lock wait's cell in a minute: mode, object and waiting
+/// statement.
+pub(crate) fn lock_key(wait: &LockWait, waiting: Option<u64>) -> String {
+    format!(
+        "{}\t{}\t{}",
+        wait.mode,
+        wait.object,
+        waiting.map(|f| format!("{f:016x}")).unwrap_or_default()
+    )
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -276,21 +299,19 @@ impl MinuteDetail {
         }
     }
 
+    /// Adds a lock wait to its cell, keyed `key` (see [`lock_key`]).
+    #[allow(clippy::too_many_arguments)]
     pub fn add_lock(
         &mut self,
         start: i64,
-        wait: &pglog_logparse::classify::activity::LockWait,
+        key: &str,
+        wait: &LockWait,
         waiting: Option<u64>,
         blocking: Option<u64>,
         counts_wait: bool,
         l: &Limits,
     ) {
-        let key = format!(
-            "{}\t{}\t{}",
-            wait.mode,
-            wait.object,
-            waiting.map(|f| format!("{f:016x}")).unwrap_or_default()
-        );
+        let key = key.to_string();
         let total_room = self.has_room(l);
         let mut dropped = 0;
         let m = self.minute(start);
@@ -308,13 +329,23 @@ impl MinuteDetail {
             let us = super::queries::micros(wait.wait_ms.unwrap_or(0.0));
             c.max_wait_us = c.max_wait_us.max(us);
             if let Some(b) = blocking {
-                if c.blocking.len() < 8 || c.blocking.contains_key(&b) {
-                    add_to(c.blocking.entry(b).or_default(), 1);
-                }
+                c.add_blocker(b, 1);
             }
         }
         let grown = m.locks.len() - before;
         self.account(grown, dropped);
+    }
+
+    /// Names `n` more waits of the lock cell `key` of minute `start` as
+    /// blocked by the statement `blocking`; nothing if the cell was not kept.
+    pub(crate) fn add_blocker(&mut self, start: i64, key: &str, blocking: u64, n: u64) {
+        let cell = self
+            .minutes
+            .get_mut(&start)
+            .and_then(|m| m.locks.get_mut(key));
+        if let Some(c) = cell {
+            c.add_blocker(blocking, n);
+        }
     }
 
     pub fn add_temp(&mut self, start: i64, fingerprint: Option<u64>, bytes: u64, l: &Limits) {
@@ -396,9 +427,7 @@ impl MinuteDetail {
                 add_to(&mut e.waits, c.waits);
                 e.max_wait_us = e.max_wait_us.max(c.max_wait_us);
                 for (b, n) in &c.blocking {
-                    if e.blocking.len() < 8 || e.blocking.contains_key(b) {
-                        add_to(e.blocking.entry(*b).or_default(), *n);
-                    }
+                    e.add_blocker(*b, *n);
                 }
             } else {
                 add_to(&mut dropped, c.waits.max(1));
@@ -501,33 +530,6 @@ impl HeldQueries {
             add_to(&mut d.dropped_records, cells.other_queries.calls);
             d.merge_minute(start, &cells, l);
         }
-    }
-}
-
-/// Each backend's last logged statement (its fingerprint), to name the
-/// statement of a lock's holder. Bounded: past `MAX_PIDS` pids the table
-/// starts again (a holder not seen since is then unnamed).
-#[derive(Default)]
-pub(crate) struct LastStatements {
-    by_pid: HashMap<u32, u64, foldhash::fast::FixedState>,
-}
-
-const MAX_PIDS: usize = 16 * 1024;
-
-impl LastStatements {
-    pub(crate) fn set(&mut self, pid: u32, fingerprint: u64) {
-        if self.by_pid.len() >= MAX_PIDS && !self.by_pid.contains_key(&pid) {
-            self.by_pid.clear();
-        }
-        self.by_pid.insert(pid, fingerprint);
-    }
-
-    pub(crate) fn get(&self, pid: u32) -> Option<u64> {
-        self.by_pid.get(&pid).copied()
-    }
-
-    pub(crate) fn ended(&mut self, pid: u32) {
-        self.by_pid.remove(&pid);
     }
 }
 

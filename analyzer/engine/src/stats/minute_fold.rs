@@ -3,7 +3,8 @@
 //! deadlocks, auth failures) and the per-minute detail for attribution
 //! (`minute_detail`), one function per event kind.
 
-use super::minute_detail::ClientCell;
+use super::blockers::Holder;
+use super::minute_detail::{lock_key, ClientCell};
 use super::{minute, queries, Folder};
 use crate::totals::add_to;
 use pglog_logparse::classify::activity::LockWait;
@@ -47,7 +48,7 @@ impl Folder {
 
     pub(super) fn note_disconnection(&mut self, pid: Option<u32>) {
         if let Some(pid) = pid {
-            self.last_statements.ended(pid);
+            self.blockers.statements.ended(pid);
         }
     }
 
@@ -95,14 +96,22 @@ impl Folder {
             );
         }
         let waiting = self.fingerprint_of(e.record.statement.as_deref());
-        let blocking = w
-            .holders
-            .first()
-            .and_then(|pid| self.last_statements.get(*pid));
+        let key = lock_key(w, waiting);
+        let holder = w.holders.first().copied();
+        let blocking = match holder.map(|pid| (pid, self.blockers.statements.get(pid))) {
+            Some((_, Holder::Statement(f))) => Some(f),
+            Some((pid, Holder::NotSeen)) => {
+                // Named when the ranges are put together, if one before
+                // this range saw the pid's statement.
+                self.blockers.unresolved.add(start, &key, pid);
+                None
+            }
+            Some((_, Holder::Ended)) | None => None,
+        };
         let l = &self.stats.limits;
         self.stats
             .minute_detail
-            .add_lock(start, w, waiting, blocking, waiting_logged, l);
+            .add_lock(start, &key, w, waiting, blocking, waiting_logged, l);
     }
 
     fn add_temp_file(&mut self, e: &Event, size: u64, start: i64) {

@@ -3,6 +3,7 @@
 //! The whole value is what `--save-state` writes.
 
 pub mod activity;
+pub mod blockers;
 mod current_minute;
 mod dense_sketch;
 pub mod events;
@@ -24,9 +25,10 @@ use crate::text::{head_chars, truncate_chars};
 use crate::totals::add_to;
 pub(crate) use crate::totals::bump;
 use activity::*;
+use blockers::BlockerCarry;
 use current_minute::CurrentMinute;
 use held_keys::HeldKeys;
-use minute_detail::{HeldQueries, LastStatements};
+use minute_detail::HeldQueries;
 use pglog_logparse::classify::error_class;
 use pglog_logparse::classify::statement::{Plan, PlanFormat, Statement, StatementKind};
 use pglog_logparse::{Event, EventKind};
@@ -303,9 +305,11 @@ pub struct Folder {
     /// The runners of the queries' held calls.
     whos: Whos,
     minute: CurrentMinute,
-    /// The current minute's queries, and each backend's last statement.
+    /// The current minute's queries.
     minute_queries: HeldQueries,
-    last_statements: LastStatements,
+    /// Each backend's last statement, and the lock waits whose holder
+    /// these records did not name.
+    blockers: BlockerCarry,
     /// The summary's counts by severity and by event name.
     severities: HeldKeys,
     events: HeldKeys,
@@ -320,13 +324,19 @@ impl Folder {
             whos: Whos::default(),
             minute: CurrentMinute::default(),
             minute_queries: HeldQueries::default(),
-            last_statements: LastStatements::default(),
+            blockers: BlockerCarry::default(),
             severities: HeldKeys::default(),
             events: HeldKeys::default(),
         }
     }
 
-    pub fn finish(mut self) -> Stats {
+    pub fn finish(self) -> Stats {
+        self.finish_range().0
+    }
+
+    /// The statistics, and what a range hands on to name lock holders in
+    /// the ranges after it (see [`blockers`]).
+    pub fn finish_range(mut self) -> (Stats, BlockerCarry) {
         let l = self.stats.limits;
         self.stats.queries.put_held(&self.whos, &l);
         self.stats.queries.enforce_cap(&l);
@@ -341,7 +351,7 @@ impl Folder {
         let summary = &mut self.stats.summary;
         self.severities.flush(&mut summary.severities);
         self.events.flush(&mut summary.events);
-        self.stats
+        (self.stats, self.blockers)
     }
 
     /// Folds the lightest queries out when over the cap; their held calls
@@ -603,7 +613,7 @@ impl Folder {
             );
         }
         if let Some(pid) = r.pid {
-            self.last_statements.set(pid, key.fingerprint);
+            self.blockers.statements.set(pid, key.fingerprint);
         }
         if self.whos.is_full() {
             self.stats.queries.put_held(&self.whos, l);
