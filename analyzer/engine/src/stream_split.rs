@@ -47,10 +47,17 @@ pub(crate) fn decode_in_ranges(
     let mut waiting: Option<Chunk> = None;
     let mut warm_from = 0u64;
     let mut at_end = false;
+    // Decode more only when the bytes held are no longer enough for a cut:
+    // reading on every cut would hold ever more when ranges are smaller
+    // than a read, and copy it all again at each cut.
+    let mut read_more = true;
     loop {
-        at_end = at_end || pending.read_from(&mut decoded)? == 0;
+        if read_more && !at_end {
+            at_end = pending.read_from(&mut decoded)? == 0;
+        }
         let buf = pending.bytes();
         if buf.len() <= chunk_bytes && !at_end {
+            read_more = true;
             continue;
         }
         let size = match at_end {
@@ -64,12 +71,14 @@ pub(crate) fn decode_in_ranges(
                 Cut::At(c) => c,
                 Cut::NeedMore(resume) if !at_end => {
                     scan_at = Some(resume);
+                    read_more = true;
                     continue;
                 }
                 Cut::NeedMore(_) => buf.len(),
             }
         };
         scan_at = None;
+        read_more = false;
         let next = segments
             .spare_buffer()
             .unwrap_or_else(|| Vec::with_capacity(chunk_bytes + READ_STEP));
@@ -317,5 +326,41 @@ mod tests {
             .collect();
         assert!(tail.len() > 1, "{tail:?}");
         assert!(tail.iter().all(|&n| n <= 2 * tail_bytes), "{tail:?}");
+    }
+
+    /// Ranges smaller than a read: the decoder stays about a read ahead of
+    /// the ranges planned, instead of holding ever more of the stream.
+    #[test]
+    fn small_ranges_keep_the_decoder_close() {
+        struct Counted<'a>(&'a [u8], &'a std::cell::Cell<u64>);
+        impl Read for Counted<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.read(buf)?;
+                self.1.set(self.1.get() + n as u64);
+                Ok(n)
+            }
+        }
+        let bytes = sample("postgresql.csv");
+        let kind = Kind {
+            format: InputFormat::Csv,
+            prefix: None,
+        };
+        let chunk_bytes = 8192u64;
+        let decoded = std::cell::Cell::new(0u64);
+        let segments = Segments::new(usize::MAX);
+        let mut ranges = 0;
+        let mut furthest_ahead = 0;
+        let input = Counted(&bytes[..], &decoded);
+        decode_in_ranges(input, kind, chunk_bytes, chunk_bytes, &segments, |c| {
+            ranges += 1;
+            if c.end != u64::MAX {
+                furthest_ahead = furthest_ahead.max(decoded.get() - c.end);
+            }
+            true
+        })
+        .unwrap();
+        assert!(ranges > 50, "{ranges} ranges");
+        let bound = 2 * (READ_STEP as u64 + chunk_bytes);
+        assert!(furthest_ahead <= bound, "{furthest_ahead} bytes ahead");
     }
 }
