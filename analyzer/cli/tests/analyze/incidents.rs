@@ -164,6 +164,10 @@ fn recorded_incidents_are_found_with_their_causes() {
     let recs = recorded();
     assert_eq!(recs.len(), 4);
     let mut reference: Option<Vec<Value>> = None;
+    // Every format carries the session fields: the clients are csvlog's.
+    let mut csv_clients: Option<Vec<Value>> = None;
+    let clients =
+        |found: &[Value]| -> Vec<Value> { found.iter().map(|i| i["clients"].clone()).collect() };
     for format in FORMATS {
         for jobs in JOBS {
             let found = incidents_of("incidents", format, jobs);
@@ -171,6 +175,10 @@ fn recorded_incidents_are_found_with_their_causes() {
             for rec in &recs {
                 let what = format!("{what}, {}", rec["kind"]);
                 assert_cause(matching(&found, rec, &what), rec, &what);
+            }
+            match &csv_clients {
+                None => csv_clients = Some(clients(&found)),
+                Some(c) => assert_eq!(&clients(&found), c, "{what}: clients against csvlog's"),
             }
             // Nothing else stands out in the steady minutes between them.
             assert_eq!(found.len(), recs.len(), "{what}: {found:?}");
@@ -228,5 +236,30 @@ fn the_other_samples_report_no_incident() {
     ] {
         let doc = analyze_path(&sample(log), &[]);
         assert_eq!(doc["incidents"], serde_json::json!([]), "{log}");
+    }
+}
+
+/// Read in many small ranges, the lock waits still name their holder's
+/// statement, logged in an earlier range: the same `locks` as one pass.
+#[test]
+fn lock_holders_are_named_across_small_ranges() {
+    // The carry is the same for every format; csvlog and stderr (whose
+    // ranges start on prefixes) keep the test short.
+    for format in ["csv", "log"] {
+        let p = sample(&format!("incidents/postgresql.{format}.zst"));
+        let locks = |args: &[&str]| -> Vec<Value> {
+            let doc = analyze_path(&p, args);
+            let all = doc["incidents"].as_array().expect("incidents list");
+            all.iter().map(|i| i["locks"].clone()).collect()
+        };
+        let whole = locks(&["-j", "1"]);
+        let named = whole
+            .iter()
+            .flat_map(|l| l.as_array().unwrap())
+            .filter(|l| l["blocking"].is_string())
+            .count();
+        assert!(named > 0, "{format}: no named blocker in {whole:?}");
+        let ranged = locks(&["-j", "2", "--chunk-bytes", "16384"]);
+        assert_eq!(ranged, whole, "{format}: 16 KiB ranges");
     }
 }
