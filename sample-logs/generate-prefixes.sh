@@ -40,6 +40,7 @@ client-host	UTC	%m [%p] %q%h %u %d
 remote-port	America/New_York	< %m %r > %q%a 
 heroku-legacy	UTC	 sql_error_code = %e 
 brackets	UTC	%m [%p][%b][%v][%x] %q[user=%u,db=%d,app=%a] 
+literal-words	UTC	%m [%p] %q%u@%d/%a from %h 
 EOF
 )
 

@@ -683,7 +683,16 @@ fn resolve(group: &Group<'_>, names: &NameSets) -> Vec<Resolved> {
                     lit_after(k).starts_with(b"-") && k + 1 < slots.len(),
                 )
             }
-            Class::Word => word_escape(values(k), lit_before(k), lit_after(k), &used, names),
+            Class::Word => {
+                match word_escape(values(k), lit_before(k), lit_after(k), &used, names) {
+                    Some(e) => e,
+                    None => {
+                        let first = values(k).next().unwrap_or_default();
+                        out.push(Resolved::Literal(first.to_vec()));
+                        continue;
+                    }
+                }
+            }
         };
         used.insert(esc);
         out.push(Resolved::Escape(esc, width(k).unwrap_or(0)));
@@ -746,20 +755,30 @@ fn word_escape<'a>(
     after: &[u8],
     used: &HashSet<u8>,
     names: &NameSets,
-) -> u8 {
+) -> Option<u8> {
     if after.starts_with(b"@") {
-        return b'u';
+        return Some(b'u');
     }
     if before.ends_with(b"@") {
-        return b'd';
+        return Some(b'd');
     }
     if before.ends_with(b"/") && used.contains(&b'd') {
-        return b'a';
+        return Some(b'a');
     }
     let total = values.clone().filter(|v| !v.is_empty()).count();
     let tags = values.clone().filter(|v| is_command_tag(v)).count();
     if total > 0 && tags * 2 > total {
-        return b'i';
+        return Some(b'i');
+    }
+    // The user, database and application are placed already: a word that
+    // is the same on every line is literal text (`%u@%d from %h`).
+    let kinds = [b'u', b'd', b'a'];
+    if kinds.iter().all(|k| used.contains(k)) {
+        let mut distinct = values.clone();
+        let first = distinct.next();
+        if distinct.all(|v| Some(v) == first) {
+            return None;
+        }
     }
     let mut hits = [0usize; 3];
     for v in values {
@@ -767,13 +786,12 @@ fn word_escape<'a>(
             *h += n;
         }
     }
-    let kinds = [b'u', b'd', b'a'];
     let free = |i: &usize| !used.contains(&kinds[*i]);
     let best = (0..3)
         .filter(free)
         .max_by_key(|&i| (hits[i], std::cmp::Reverse(i)))
         .unwrap_or(0);
-    kinds[best]
+    Some(kinds[best])
 }
 
 fn is_command_tag(v: &[u8]) -> bool {
