@@ -302,9 +302,13 @@ fn regressions_render_in_every_format() {
     let html = out("html");
     assert!(html.contains("<h2 id=\"baseline\">Against the baseline</h2>"));
     assert!(html.contains(&format!("slower (p95): {slower}</h3>")));
+    let nav = |html: &str| html.contains("<a href=\"#baseline\">Baseline</a>");
+    assert!(nav(&html), "the navigation leads to the baseline section");
     // Without a baseline, nothing of it.
     let plain = ok(&["analyze", "-q", "--format", "md", &primary]);
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("baseline"));
+    let plain = ok(&["analyze", "-q", "--format", "html", &primary]);
+    assert!(!nav(&String::from_utf8_lossy(&plain.stdout)));
 }
 
 #[test]
