@@ -219,12 +219,9 @@ impl Collector {
         if failed > 0 {
             segment.fault(&format!("{failed} of the cycle's queries failed"));
         }
-        if let Some(state) = &mut self.state {
-            self.series.align_to_wall_clock();
-            state.save(&identity, self.source.own_transactions, &self.series);
-        }
         segment.version = Some(info.version.clone());
         self.server = Some(info);
+        self.save_state();
         let doc = segment.finish(&self.instance, Some(role), subsegments);
         CycleOutput {
             datums,
@@ -238,6 +235,21 @@ impl Collector {
 }
 
 impl Collector {
+    /// Saves the counters and windows of the last whole cycle with the own
+    /// transactions counted so far: a cycle cut short by a stop has run
+    /// some, which the server counts and the next run must leave out.
+    pub fn save_state(&mut self) {
+        let (Some(state), Some(info)) = (&mut self.state, &self.server) else {
+            return;
+        };
+        self.series.align_to_wall_clock();
+        state.save(
+            &ServerIdentity::of(info),
+            self.source.own_transactions,
+            &self.series,
+        );
+    }
+
     /// Takes over the saved counters and windows when they are from this
     /// server and recent enough, and counts the collector's own
     /// transactions on from the saved run's.

@@ -206,6 +206,7 @@ pub async fn run(
     }
 
     let _ = stop_tx.send(true);
+    collector.save_state();
     let deadline = Instant::now() + SHUTDOWN_BUDGET;
     let mut left = Undelivered::default();
     // The log shipper first, so the counts of its last records still go out

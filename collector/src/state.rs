@@ -295,4 +295,17 @@ mod tests {
         std::fs::rename(StateFile::path_for(dir.path(), "y"), &path).unwrap();
         assert!(read(&path, "x").err().unwrap().contains("instance `y`"));
     }
+
+    #[test]
+    fn a_state_dir_that_cannot_be_written_fails_no_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "").unwrap();
+        // Below a plain file: no directory can be made there, even by root.
+        let mut file = StateFile::open(&plain.join("sub"), "x");
+        file.save(&server("1"), 0, &Series::default());
+        assert!(file.save_failing);
+        file.save(&server("1"), 0, &Series::default());
+        assert!(file.save_failing);
+    }
 }

@@ -110,4 +110,77 @@ fn second_once_run_ships_counters_and_windows() {
         stderr.contains("going on from the counters and windows"),
         "{stderr}"
     );
+
+    // A state_dir that cannot be written (here: below a plain file, which
+    // not even root can make a directory of): said, and the run still ships.
+    let unwritable = file.join("sub");
+    let (cycle, stderr) = once(&other, &unwritable);
+    assert!(
+        stderr.contains("cannot save the counters and windows"),
+        "{stderr}"
+    );
+    assert_eq!(value(&cycle, "Up"), Some(1.0), "{cycle}");
+}
+
+/// A daemon stopped and started again on the same state_dir: its first
+/// cycle goes on from the saved counters and window, so the window holds
+/// what ran before the stop plus what ran while it was down, each once,
+/// and the counters ship from that first cycle on (no cycle lost).
+#[test]
+fn restarted_daemon_continues_the_window() {
+    let pg = Pg::primary_with("autovacuum = off");
+    pg.pgbench(&["-i", "-s", "1", "-q"]);
+    let state = tempfile::tempdir().unwrap();
+    let dsn = pg.dsn();
+    let args = [
+        "--dsn",
+        &dsn,
+        "--instance",
+        "db-restart",
+        "--interval",
+        "1s",
+        "--dry-run",
+        "--state-dir",
+        state.path().to_str().unwrap(),
+    ];
+    let window = |c: &serde_json::Value| value(c, "TransactionsLast10Minutes");
+
+    let d = Daemon::start(&args, &[]);
+    d.cycle_where("a window", Duration::from_secs(30), |c| window(c).is_some());
+    let before = pg.pgbench(&["-n", "-c", "2", "-t", "100"]);
+    assert_eq!(before, 200);
+    // The server publishes a backend's counts up to a second late.
+    d.cycle_where("pgbench's transactions", Duration::from_secs(30), |c| {
+        window(c).is_some_and(|w| w >= before as f64)
+    });
+    // Two cycles more: the counts of pgbench's own setup queries are in.
+    d.next_cycle(Duration::from_secs(10));
+    let at_stop = window(&d.next_cycle(Duration::from_secs(10))).unwrap();
+    assert!(d.terminate().0.success());
+
+    let down = pg.pgbench(&["-n", "-c", "2", "-t", "50"]);
+    assert_eq!(down, 100);
+    let d = Daemon::start(&args, &[]);
+    let first = d.next_cycle(Duration::from_secs(30));
+    assert!(
+        d.stderr()
+            .contains("going on from the counters and windows"),
+        "{}",
+        d.stderr()
+    );
+    for m in FROM_INCREASES {
+        assert!(
+            !datums(&first, m).is_empty(),
+            "no {m} from the restarted daemon's first cycle: {first}"
+        );
+    }
+    let expected = (before + down) as f64;
+    let w = window(&first).unwrap();
+    let said = format!(
+        "TransactionsLast10Minutes {at_stop} at the stop, {w} after the restart; pgbench ran {before} before and {down} while it was down"
+    );
+    eprintln!("{said}");
+    assert!((expected - 15.0..=expected + 15.0).contains(&w), "{said}");
+    assert!((w - at_stop - down as f64).abs() <= 15.0, "{said}");
+    assert!(d.terminate().0.success());
 }
