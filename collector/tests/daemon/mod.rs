@@ -50,7 +50,9 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `pglog collect ARGS` with `env`. Without `--state-dir` in
     /// `args` or `PGLOG_STATE_DIR` in `env`, the daemon keeps its state in
-    /// a temp dir of its own, removed when it is dropped.
+    /// a temp dir of its own, removed when it is dropped (given as
+    /// `PGLOG_STATE_DIR`, which wins over a config file's `state_dir`: a
+    /// test that sets it in the file passes `--state-dir` too).
     pub fn start(args: &[&str], env: &[(String, String)]) -> Daemon {
         let mut cmd = Command::new(pglog_bin());
         cmd.arg("collect")
