@@ -327,6 +327,17 @@ impl Catalogue {
 
     /// Every metric name with its unit and dimensions, `Up` first, the
     /// metrics counted from the shipped log last.
+    /// The longest trailing window of its window metrics; without any, the
+    /// built-in one's 10 minutes.
+    pub fn longest_window(&self) -> Duration {
+        self.queries
+            .iter()
+            .flat_map(|q| &q.values)
+            .filter_map(|v| v.window)
+            .max()
+            .unwrap_or(Duration::from_secs(600))
+    }
+
     pub fn metrics(&self) -> Vec<MetricInfo> {
         let mut out = vec![
             MetricInfo {

@@ -106,6 +106,8 @@ pub struct Config {
     /// How long a request to AWS may take before it is retried (longer
     /// after a timeout, see `retry::AttemptDeadline`).
     pub aws_attempt_timeout: Duration,
+    /// Where the counters and windows (and the log shipping checkpoint) are kept.
+    pub state_dir: PathBuf,
     /// Log shipping, when a log directory is given.
     pub logs: Option<crate::logs::LogOptions>,
     /// Print what would be sent instead of sending it.
@@ -197,6 +199,9 @@ impl Config {
             ));
         }
         let catalogue = Catalogue::with_user_file(o.metrics.as_deref())?;
+        let state_dir = o
+            .state_dir
+            .unwrap_or_else(|| PathBuf::from("/var/lib/pglog"));
         let logs = match o.log_dir {
             None => None,
             Some(dir) => {
@@ -236,9 +241,7 @@ impl Config {
                     dir,
                     group,
                     retention_days: o.log_retention_days,
-                    state_dir: o
-                        .state_dir
-                        .unwrap_or_else(|| PathBuf::from("/var/lib/pglog")),
+                    state_dir: state_dir.clone(),
                     format,
                     prefix,
                     poll: Duration::from_secs(1),
@@ -274,6 +277,7 @@ impl Config {
             connect_timeout,
             password_env: o.password_env,
             aws_attempt_timeout,
+            state_dir,
             logs,
             dry_run,
             once,
@@ -326,6 +330,7 @@ impl Config {
             xray: false,
             xray_daemon: false,
             aws_attempt_timeout: false,
+            state_dir: false,
         );
         // The log settings as one: any change needs a restart of the shipper.
         if format!("{:?}", self.logs) != format!("{:?}", new.logs) {

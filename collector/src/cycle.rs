@@ -10,6 +10,7 @@ use serde_json::{json, Value as Json};
 use crate::catalogue::{Catalogue, Role, UP};
 use crate::pg::{QueryError, ServerInfo, Source};
 use crate::series::{Datum, OwnTransactions, Series};
+use crate::state::{ServerIdentity, StateFile};
 use crate::text::clip_bytes;
 
 pub const SEGMENT_NAME: &str = "pglog-collector";
@@ -35,6 +36,8 @@ pub struct Collector {
     series: Series,
     last_run: HashMap<String, Instant>,
     server: Option<ServerInfo>,
+    /// Where counters and windows are saved after each cycle, if anywhere.
+    state: Option<StateFile>,
 }
 
 impl Collector {
@@ -52,7 +55,14 @@ impl Collector {
             series: Series::default(),
             last_run: HashMap::new(),
             server: None,
+            state: None,
         }
+    }
+
+    /// Saves counters and windows in `state` after each cycle, and goes on
+    /// from what it holds once the server is known to be the same.
+    pub fn keep_state(&mut self, state: StateFile) {
+        self.state = Some(state);
     }
 
     /// A reloaded catalogue; counters and windows of the queries kept go on.
@@ -111,6 +121,8 @@ impl Collector {
             );
             self.series.clear();
         }
+        let identity = ServerIdentity::of(&info);
+        self.continue_from_saved(&identity);
         let role = if info.in_recovery {
             Role::Standby
         } else {
@@ -209,6 +221,7 @@ impl Collector {
         }
         segment.version = Some(info.version.clone());
         self.server = Some(info);
+        self.save_state();
         let doc = segment.finish(&self.instance, Some(role), subsegments);
         CycleOutput {
             datums,
@@ -218,6 +231,40 @@ impl Collector {
             failed_queries: failed,
             not_due,
         }
+    }
+}
+
+impl Collector {
+    /// Saves the counters and windows of the last whole cycle with the own
+    /// transactions counted so far: a cycle cut short by a stop has run
+    /// some, which the server counts and the next run must leave out.
+    pub fn save_state(&mut self) {
+        let (Some(state), Some(info)) = (&mut self.state, &self.server) else {
+            return;
+        };
+        self.series.align_to_wall_clock();
+        state.save(
+            &ServerIdentity::of(info),
+            self.source.own_transactions,
+            &self.series,
+        );
+    }
+
+    /// Takes over the saved counters and windows when they are from this
+    /// server and recent enough, and counts the collector's own
+    /// transactions on from the saved run's.
+    fn continue_from_saved(&mut self, server: &ServerIdentity) {
+        let max_age = self.catalogue.longest_window();
+        let Some(saved) = self
+            .state
+            .as_mut()
+            .and_then(|s| s.take_for(server, max_age))
+        else {
+            return;
+        };
+        self.series.continue_from(saved.series);
+        self.source.own_transactions += saved.own_transactions;
+        self.source.own_at_connect += saved.own_transactions;
     }
 }
 

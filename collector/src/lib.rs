@@ -3,6 +3,7 @@
 //! Prometheus endpoint. [`run`] is the whole daemon; the binary only parses
 //! flags and hands over a shutdown future.
 
+mod atomic_file;
 pub mod catalogue;
 pub mod config;
 pub mod cycle;
@@ -14,6 +15,7 @@ pub mod prometheus;
 pub mod retry;
 pub mod series;
 pub mod sink;
+pub mod state;
 mod text;
 
 use std::future::Future;
@@ -80,6 +82,7 @@ pub async fn run(
         config.instance.clone(),
         config.interval,
     );
+    collector.keep_state(state::StateFile::open(&config.state_dir, &config.instance));
     let mut metric_infos = config.catalogue.metrics();
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -203,6 +206,7 @@ pub async fn run(
     }
 
     let _ = stop_tx.send(true);
+    collector.save_state();
     let deadline = Instant::now() + SHUTDOWN_BUDGET;
     let mut left = Undelivered::default();
     // The log shipper first, so the counts of its last records still go out

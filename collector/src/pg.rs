@@ -469,6 +469,9 @@ pub struct ServerInfo {
     pub version: String,
     pub started: String,
     pub address: String,
+    /// `pg_control_system()`'s: the same for a cluster and the standbys
+    /// made from it, different for any other.
+    pub system_identifier: String,
 }
 
 /// A connection that comes back after the server goes away.
@@ -623,7 +626,7 @@ impl Source {
     pub async fn server_info(&mut self) -> Result<ServerInfo, QueryError> {
         let rows = self
             .query(
-                "/* pglog */ SELECT pg_is_in_recovery(), current_setting('server_version_num'), current_setting('server_version'), pg_postmaster_start_time()::text, coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port')",
+                "/* pglog */ SELECT pg_is_in_recovery(), current_setting('server_version_num'), current_setting('server_version'), pg_postmaster_start_time()::text, coalesce(host(inet_server_addr()), 'local') || ':' || current_setting('port'), (SELECT system_identifier::text FROM pg_control_system())",
                 Duration::from_secs(5),
             )
             .await?;
@@ -638,6 +641,7 @@ impl Source {
             version: get(2),
             started: get(3),
             address: get(4),
+            system_identifier: get(5),
         })
     }
 }

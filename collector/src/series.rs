@@ -1,11 +1,15 @@
 //! Turns query rows into datums: gauges as read, counters as increases
 //! since the last cycle (right across `stats_reset` and server restarts),
 //! rates per second, ratios of increases, and sums over a trailing window.
+//!
+//! The state kept between cycles serializes, so it can be saved and a later
+//! process can go on from it (see `state.rs`). Its times are seconds since
+//! the Unix epoch on the [`Clock`]'s scale.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{Kind, Query};
 use crate::pg::Rows;
@@ -30,20 +34,57 @@ mod epoch_ms {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Last {
     value: f64,
     reset: Option<String>,
-    at: Instant,
+    at: f64,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Slice {
-    start: Instant,
-    end: Instant,
+    start: f64,
+    end: f64,
     amount: f64,
 }
 
+/// Monotonic time on the wall clock's scale: the wall clock at an anchor
+/// plus the monotonic time since. Intervals within one process are never
+/// bent by a clock step; realigning at the wall clock before the state is
+/// saved makes its times comparable with the next process's.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    instant: Instant,
+    unix: f64,
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock {
+            instant: Instant::now(),
+            unix: unix_seconds(SystemTime::now()),
+        }
+    }
+}
+
+impl Clock {
+    fn unix(&self, t: Instant) -> f64 {
+        match t.checked_duration_since(self.instant) {
+            Some(after) => self.unix + after.as_secs_f64(),
+            None => self.unix - self.instant.duration_since(t).as_secs_f64(),
+        }
+    }
+}
+
+pub fn unix_seconds(t: SystemTime) -> f64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_secs_f64(),
+        Err(e) => -e.duration().as_secs_f64(),
+    }
+}
+
 /// Counter and window state, kept across cycles.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct Series {
     last: HashMap<String, Last>,
     windows: HashMap<String, VecDeque<Slice>>,
@@ -53,7 +94,10 @@ pub struct Series {
     owed: HashMap<String, f64>,
     own_at_last_run: HashMap<String, u64>,
     /// Metrics already warned about for a value that is not a number.
+    #[serde(skip)]
     warned_not_numeric: std::collections::HashSet<String>,
+    #[serde(skip)]
+    clock: Clock,
 }
 
 /// The collector's own transactions: all it ran, and how many it had run
@@ -79,7 +123,7 @@ struct Group {
     sum: f64,
     total: f64,
     seconds: f64,
-    start: Option<Instant>,
+    start: Option<f64>,
     have: bool,
     /// A counter of the group was reset since it was last read.
     reset: bool,
@@ -94,6 +138,35 @@ impl Series {
         self.owed.clear();
     }
 
+    /// Moves the clock's anchor to the wall clock now, shifting every time
+    /// kept by the same amount, so the times mean wall-clock times again
+    /// after the wall clock was stepped.
+    pub fn align_to_wall_clock(&mut self) {
+        let now = Clock::default();
+        let shift = now.unix - self.clock.unix(now.instant);
+        self.clock = now;
+        if shift.abs() < 1e-3 {
+            return;
+        }
+        for last in self.last.values_mut() {
+            last.at += shift;
+        }
+        for slice in self.windows.values_mut().flatten() {
+            slice.start += shift;
+            slice.end += shift;
+        }
+    }
+
+    /// Goes on from `saved` (read back from a saved state, times on the
+    /// wall clock) in place of what this one holds.
+    pub fn continue_from(&mut self, saved: Series) {
+        self.align_to_wall_clock();
+        self.last = saved.last;
+        self.windows = saved.windows;
+        self.owed = saved.owed;
+        self.own_at_last_run = saved.own_at_last_run;
+    }
+
     /// Increase of one counter since it was last read, or None the first
     /// time. A counter that went down, or whose reset marker changed, was
     /// reset: what it holds now is its increase since.
@@ -102,8 +175,8 @@ impl Series {
         key: String,
         value: f64,
         reset: Option<&str>,
-        now: Instant,
-    ) -> Option<(f64, Instant, bool)> {
+        now: f64,
+    ) -> Option<(f64, f64, bool)> {
         let prev = self.last.insert(
             key,
             Last {
@@ -130,6 +203,7 @@ impl Series {
         now: Instant,
         wall: SystemTime,
     ) -> QueryData {
+        let now = self.clock.unix(now);
         let own_before = self.own_at_last_run.insert(query.id.clone(), own.total);
         let own_since = own_before.map(|b| own.total.saturating_sub(b)).unwrap_or(0) as f64;
         // After a reset the server counts only what came after it: at most
@@ -210,7 +284,7 @@ impl Series {
                         {
                             g.sum += d;
                             g.reset |= was_reset;
-                            g.seconds = g.seconds.max(now.duration_since(since).as_secs_f64());
+                            g.seconds = g.seconds.max(now - since);
                             g.start = Some(g.start.map_or(since, |s| s.min(since)));
                             g.have = true;
                         }
@@ -293,26 +367,19 @@ impl Series {
         let now = slice.end;
         let slices = self.windows.entry(key).or_default();
         slices.push_back(slice);
-        let from = now.checked_sub(window);
-        while let (Some(first), Some(from)) = (slices.front(), from) {
-            if first.end <= from {
-                slices.pop_front();
-            } else {
-                break;
-            }
+        let from = now - window.as_secs_f64();
+        while slices.front().is_some_and(|first| first.end <= from) {
+            slices.pop_front();
         }
         slices
             .iter()
-            .map(|s| match from {
-                Some(from) if s.start < from => {
-                    let len = s.end.duration_since(s.start).as_secs_f64();
-                    if len <= 0.0 {
-                        s.amount
-                    } else {
-                        s.amount * s.end.duration_since(from).as_secs_f64() / len
-                    }
+            .map(|s| {
+                let len = s.end - s.start;
+                if s.start < from && len > 0.0 {
+                    s.amount * (s.end - from) / len
+                } else {
+                    s.amount
                 }
-                _ => s.amount,
             })
             .sum::<f64>()
             .max(0.0)

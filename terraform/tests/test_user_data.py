@@ -151,6 +151,20 @@ class UserData(unittest.TestCase):
         repo_unit = (REPO / "collector" / "deploy" / "pglog-collector.service").read_text()
         self.assertEqual(unit, repo_unit.rstrip("\n"))
 
+    def test_the_collector_can_write_its_state_dir(self):
+        # ProtectSystem=strict leaves /var read-only but for the unit's
+        # StateDirectory, which systemd makes for the pglog user: the
+        # counters and windows and the log checkpoint are kept there.
+        unit = heredoc(self.scripts["collector_s3"], "UNIT").splitlines()
+        self.assertIn("ProtectSystem=strict", unit)
+        self.assertIn("User=pglog", unit)
+        self.assertIn("StateDirectory=pglog", unit)
+        for name in ("collector_s3", "collector_url"):
+            config = heredoc(self.scripts[name], "CONFIG")
+            given = re.search(r'^state_dir\s*=\s*"([^"]*)"', config, re.M)
+            with self.subTest(script=name):
+                self.assertEqual(given.group(1) if given else "/var/lib/pglog", "/var/lib/pglog")
+
     def test_binary_is_checked_before_install(self):
         s = self.scripts["collector_s3"]
         self.assertLess(s.index("sha256sum --check"), s.index("install -m 0755"))

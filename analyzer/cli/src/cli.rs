@@ -162,7 +162,8 @@ pub struct CollectArgs {
     /// [default: 1000].
     #[arg(long, env = "PGLOG_SLOW_QUERY_MS")]
     pub slow_query_ms: Option<f64>,
-    /// Where the log-shipping checkpoint is kept [default: /var/lib/pglog].
+    /// Where the counters and windows (metrics-INSTANCE.json) and the
+    /// log-shipping checkpoint are kept [default: /var/lib/pglog].
     #[arg(long, env = "PGLOG_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
     /// How long a request to AWS may take before it is retried; a retry

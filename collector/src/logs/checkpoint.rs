@@ -1,11 +1,10 @@
 //! Where log shipping has got to, per file: the file's identity (device,
 //! inode and a checksum of its first bytes) and the offset up to which
-//! CloudWatch Logs has accepted its records. Written atomically (temp file,
-//! fsync, rename, fsync of the directory) and only after a batch was
+//! CloudWatch Logs has accepted its records. Written atomically
+//! ([`crate::atomic_file`]) and only after a batch was
 //! accepted, so a crash can repeat a batch but never skip one.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -69,15 +68,7 @@ impl Checkpoint {
     }
 
     pub fn save(&self, state_dir: &Path) -> std::io::Result<()> {
-        std::fs::create_dir_all(state_dir)?;
-        let path = Checkpoint::path(state_dir);
-        let tmp = path.with_extension("json.tmp");
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&serde_json::to_vec_pretty(self).expect("serializable"))?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &path)?;
-        std::fs::File::open(state_dir)?.sync_all()
+        let bytes = serde_json::to_vec_pretty(self).expect("serializable");
+        crate::atomic_file::write(&Checkpoint::path(state_dir), &bytes)
     }
 }

@@ -42,9 +42,17 @@ pub struct Daemon {
     child: Child,
     lines: Receiver<String>,
     stderr: Arc<Mutex<String>>,
+    /// The daemon's own state_dir, unless the test gave one: the default
+    /// (/var/lib/pglog) would be shared by every test and by the host.
+    _state_dir: Option<tempfile::TempDir>,
 }
 
 impl Daemon {
+    /// Starts `pglog collect ARGS` with `env`. Without `--state-dir` in
+    /// `args` or `PGLOG_STATE_DIR` in `env`, the daemon keeps its state in
+    /// a temp dir of its own, removed when it is dropped (given as
+    /// `PGLOG_STATE_DIR`, which wins over a config file's `state_dir`: a
+    /// test that sets it in the file passes `--state-dir` too).
     pub fn start(args: &[&str], env: &[(String, String)]) -> Daemon {
         let mut cmd = Command::new(pglog_bin());
         cmd.arg("collect")
@@ -54,6 +62,12 @@ impl Daemon {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        let state_given = args.iter().any(|a| a.starts_with("--state-dir"))
+            || env.iter().any(|(k, _)| k == "PGLOG_STATE_DIR");
+        let state_dir = (!state_given).then(|| tempfile::tempdir().expect("temp dir"));
+        if let Some(dir) = &state_dir {
+            cmd.env("PGLOG_STATE_DIR", dir.path());
+        }
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -81,6 +95,7 @@ impl Daemon {
             child,
             lines,
             stderr,
+            _state_dir: state_dir,
         }
     }
 
