@@ -61,7 +61,7 @@ tf_status=${PIPESTATUS[0]}
 # fuzz/: every fuzz target for a bounded time (see fuzz/README.md); a crash,
 # hang or memory blow-up fails the run. Its closing line counts one test
 # per target.
-bash fuzz/run.sh "${PGLOG_FUZZ_SECONDS:-20}" 2>&1 | tee -a "$log"
+bash fuzz/run.sh -j "$(nproc)" "${PGLOG_FUZZ_SECONDS:-20}" 2>&1 | tee -a "$log"
 fuzz_status=${PIPESTATUS[0]}
 set -e
 # One closing line for everything (cargo prints one per test binary,
