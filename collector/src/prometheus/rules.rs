@@ -499,3 +499,91 @@ impl RuleFile {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pgbouncer pool metrics as the pgbouncer source declares them.
+    const POOLS: &str = r#"
+[[query]]
+id = "pools"
+sql = "SELECT 1"
+roles = ["primary"]
+labels = ["Database", "User"]
+[[query.value]]
+column = "cl_waiting"
+metric = "PgbouncerClientsWaiting"
+kind = "gauge"
+unit = "Count"
+[[query.value]]
+column = "maxwait"
+metric = "PgbouncerMaxWaitSeconds"
+kind = "gauge"
+unit = "Seconds"
+"#;
+
+    fn promtool_check(yaml: &str) -> (bool, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pglog.rules.yml");
+        std::fs::write(&path, yaml).unwrap();
+        let out = std::process::Command::new("promtool")
+            .args(["check", "rules"])
+            .arg(&path)
+            .output()
+            .expect("promtool (apt-get install prometheus)");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    #[test]
+    fn promtool_accepts_the_rules_and_pool_rules_follow_the_catalogue() {
+        let built_in = rules(&Catalogue::built_in(), &RuleOptions::default()).unwrap();
+        assert_eq!(built_in.groups.len(), 2);
+        assert_eq!(built_in.left_out.len(), 1, "{:?}", built_in.left_out);
+        let (ok, text) = promtool_check(&built_in.to_yaml("test"));
+        assert!(ok, "{text}");
+
+        let mut cat = Catalogue::built_in();
+        cat.queries
+            .extend(Catalogue::parse(POOLS, "pools.toml").unwrap().queries);
+        let with_pools = rules(&cat, &RuleOptions::default()).unwrap();
+        assert!(with_pools.left_out.is_empty());
+        let yaml = with_pools.to_yaml("test");
+        assert!(
+            yaml.contains(
+                "max by (db_instance, database, user) (pglog_pgbouncer_max_wait_seconds) > 10"
+            ),
+            "{yaml}"
+        );
+        let (ok, text) = promtool_check(&yaml);
+        assert!(ok, "{text}");
+        assert!(text.contains("SUCCESS"), "{text}");
+
+        // Half a pgbouncer source is a mistake, not a source to leave out.
+        cat.queries.last_mut().unwrap().values.pop();
+        assert_eq!(
+            rules(&cat, &RuleOptions::default()),
+            Err(RulesError::UnknownMetric("PgbouncerMaxWaitSeconds".into()))
+        );
+    }
+
+    #[test]
+    fn thresholds_are_checked_like_the_terraform_variables() {
+        let opts = RuleOptions {
+            wraparound_age: 3e9,
+            ..RuleOptions::default()
+        };
+        let e = rules(&Catalogue::built_in(), &opts)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("wraparound_age") && e.contains("2000000000"),
+            "{e}"
+        );
+    }
+}
