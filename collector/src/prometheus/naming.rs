@@ -399,3 +399,42 @@ mod tests {
         assert_eq!(label_name("SqlStateClass"), "sql_state_class");
     }
 }
+
+#[cfg(test)]
+mod readme {
+    use super::*;
+    use crate::catalogue::Catalogue;
+
+    /// The README's mapping table row of a catalogue metric.
+    fn row(m: &MetricInfo) -> String {
+        let e = exposed_info(m);
+        let scale = if e.scale == 1.0 {
+            String::new()
+        } else {
+            format!(" × {}", e.scale)
+        };
+        format!(
+            "| `{}` | {} | `{}` | {}{} |",
+            m.name,
+            m.unit,
+            e.name,
+            e.prom_type.as_str(),
+            scale
+        )
+    }
+
+    #[test]
+    fn the_readme_maps_every_catalogue_metric() {
+        let readme = include_str!("../../README.md");
+        let rows: Vec<String> = Catalogue::built_in().metrics().iter().map(row).collect();
+        let missing: Vec<&String> = rows
+            .iter()
+            .filter(|r| !readme.contains(r.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "collector/README.md lacks these rows of the Prometheus table (the whole table):\n{}",
+            rows.join("\n")
+        );
+    }
+}
