@@ -9,6 +9,7 @@ pub mod config;
 pub mod cycle;
 pub mod dashboard;
 pub mod error;
+pub mod grafana;
 pub mod logs;
 pub mod pg;
 pub mod prometheus;

@@ -1,12 +1,16 @@
-//! `/metrics` in the Prometheus text format (the last values CloudWatch
-//! got, each with the time it was read), `/healthz` (the process answers)
-//! and `/readyz` (the last cycle reached the database). A query that runs
-//! less often than every cycle keeps its last values, with their time,
-//! until it runs again, so Prometheus does not mark its series stale.
+//! `/metrics` in the Prometheus text format (gauges as CloudWatch got them,
+//! each with the time it was read; counters as running totals), `/healthz`
+//! (the process answers) and `/readyz` (the last cycle reached the
+//! database). A query that runs less often than every cycle keeps its last
+//! values, with their time, until it runs again, so Prometheus does not
+//! mark its series stale. [`naming`] names every series; [`rules`] writes
+//! the recording and alerting rules over those names.
 
-use std::collections::BTreeMap;
+pub mod exposition;
+pub mod naming;
+pub mod rules;
+
 use std::convert::Infallible;
-use std::fmt::Write;
 use std::sync::{Arc, RwLock};
 
 use http_body_util::Full;
@@ -17,14 +21,7 @@ use tokio::net::TcpListener;
 
 use crate::catalogue::MetricInfo;
 use crate::series::Datum;
-
-#[derive(Default)]
-pub struct Exposition {
-    text: String,
-    ready: bool,
-    /// The datums served, by metric.
-    last: BTreeMap<String, Vec<Datum>>,
-}
+use exposition::Exposition;
 
 #[derive(Clone, Default)]
 pub struct Shared(Arc<RwLock<Exposition>>);
@@ -40,106 +37,11 @@ impl Shared {
         up: bool,
         extra: &[(&str, &str, &str, f64)],
     ) {
-        let fresh: std::collections::BTreeSet<&str> =
-            datums.iter().map(|d| d.metric.as_str()).collect();
-        let mut e = self.0.write().unwrap();
-        let mut by_metric: BTreeMap<String, Vec<Datum>> = std::mem::take(&mut e.last)
-            .into_iter()
-            .filter(|(m, _)| not_due.contains(m) && !fresh.contains(m.as_str()))
-            .collect();
-        for d in datums {
-            by_metric
-                .entry(d.metric.clone())
-                .or_default()
-                .push(d.clone());
-        }
-        let mut text = String::new();
-        for (metric, ds) in &by_metric {
-            let name = prom_name(metric);
-            let help = catalogue
-                .iter()
-                .find(|m| &m.name == metric)
-                .map(|m| m.help.as_str())
-                .unwrap_or("");
-            let _ = writeln!(
-                text,
-                "# HELP {name} {}",
-                help.replace('\\', "\\\\").replace('\n', " ")
-            );
-            let _ = writeln!(text, "# TYPE {name} gauge");
-            for d in ds {
-                let labels: Vec<String> = d
-                    .dimensions
-                    .iter()
-                    .map(|(k, v)| format!("{}=\"{}\"", label_name(k), escape(v)))
-                    .collect();
-                let ms = d
-                    .timestamp
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default()
-                    .as_millis();
-                let _ = writeln!(text, "{name}{{{}}} {} {ms}", labels.join(","), d.value);
-            }
-        }
-        for (name, kind, help, value) in extra {
-            let _ = writeln!(
-                text,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
-        }
-        e.text = text;
-        e.ready = up;
-        e.last = by_metric;
+        self.0
+            .write()
+            .unwrap()
+            .update(datums, not_due, catalogue, up, extra);
     }
-}
-
-/// `TransactionsLast10Minutes` becomes `pglog_transactions_last10_minutes`.
-pub fn prom_name(metric: &str) -> String {
-    let mut out = String::from("pglog_");
-    let mut prev_lower = false;
-    for c in metric.chars() {
-        if c.is_ascii_uppercase() {
-            if prev_lower {
-                out.push('_');
-            }
-            out.push(c.to_ascii_lowercase());
-            prev_lower = false;
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-            prev_lower = true;
-        } else {
-            out.push('_');
-            prev_lower = false;
-        }
-    }
-    out
-}
-
-fn label_name(dim: &str) -> String {
-    let c: Vec<char> = dim.chars().collect();
-    let mut out = String::new();
-    for i in 0..c.len() {
-        let boundary = i > 0
-            && c[i].is_ascii_uppercase()
-            && (c[i - 1].is_ascii_lowercase()
-                || c.get(i + 1).is_some_and(|n| n.is_ascii_lowercase())
-                    && c[i - 1].is_ascii_uppercase());
-        if boundary {
-            out.push('_');
-        }
-        out.push(if c[i].is_ascii_alphanumeric() {
-            c[i].to_ascii_lowercase()
-        } else {
-            '_'
-        });
-    }
-    out
-}
-
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 pub async fn serve(
@@ -234,16 +136,5 @@ mod tests {
         // It ran and gave nothing: gone.
         shared.update(&[datum("Up", 1.0, 220)], &[], &[], true, &[]);
         assert!(!text().contains("database_size"), "{}", text());
-    }
-
-    #[test]
-    fn names() {
-        assert_eq!(
-            prom_name("TransactionsLast10Minutes"),
-            "pglog_transactions_last10_minutes"
-        );
-        assert_eq!(prom_name("Up"), "pglog_up");
-        assert_eq!(label_name("DBInstance"), "db_instance");
-        assert_eq!(label_name("State"), "state");
     }
 }

@@ -41,6 +41,10 @@ pub enum Command {
     /// Print the CloudWatch dashboard JSON for the metrics `pglog collect`
     /// ships: one row of panels per instance, its role in the row header.
     Dashboard(DashboardArgs),
+    /// Write Prometheus recording and alerting rules (YAML) for the metrics
+    /// `pglog collect` serves on /metrics; the alerts mean what the
+    /// CloudWatch alarms of Terraform's pglog-definitions module mean.
+    PrometheusRules(PrometheusRulesArgs),
     /// The metric catalogue `pglog collect` runs.
     Metrics {
         #[command(subcommand)]
@@ -77,6 +81,60 @@ pub struct DashboardArgs {
     /// module builds the same dashboard from).
     #[arg(long, conflicts_with_all = ["instances", "region"])]
     pub layout: bool,
+    /// Print a Grafana dashboard over the Prometheus endpoint instead (a
+    /// Prometheus data source variable, one row per instance).
+    #[arg(long, conflicts_with_all = ["instances", "region", "layout", "namespace"])]
+    pub grafana: bool,
+}
+
+/// Thresholds with the defaults of the Terraform variables of the same
+/// names.
+#[derive(clap::Args, Debug)]
+pub struct PrometheusRulesArgs {
+    /// Write the rules here instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// A metric file that extends or overrides the built-in catalogue.
+    #[arg(long, env = "PGLOG_METRICS")]
+    pub metrics: Option<PathBuf>,
+    /// The Prometheus scrape job of the collectors.
+    #[arg(long, default_value = "pglog")]
+    pub job: String,
+    /// The collectors' cycle (pglog collect --interval), in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub interval_seconds: u64,
+    #[arg(long, default_value_t = 300.0)]
+    pub replication_lag_seconds: f64,
+    #[arg(long, default_value_t = 20.0)]
+    pub error_rate_per_minute: f64,
+    #[arg(long, default_value_t = 0.0)]
+    pub deadlocks_per_minute: f64,
+    #[arg(long, default_value_t = 1e9)]
+    pub wraparound_age: f64,
+    #[arg(long, default_value_t = 7.0)]
+    pub password_expiry_days: f64,
+    /// Alert when more clients than this wait in a pgbouncer pool.
+    #[arg(long, default_value_t = 0.0)]
+    pub pool_clients_waiting: f64,
+    /// Alert when a pgbouncer client has waited longer than this.
+    #[arg(long, default_value_t = 10.0)]
+    pub pool_max_wait_seconds: f64,
+}
+
+impl PrometheusRulesArgs {
+    pub fn to_options(&self) -> pglog_collector::prometheus::rules::RuleOptions {
+        pglog_collector::prometheus::rules::RuleOptions {
+            job: self.job.clone(),
+            interval: std::time::Duration::from_secs(self.interval_seconds),
+            replication_lag_seconds: self.replication_lag_seconds,
+            error_rate_per_minute: self.error_rate_per_minute,
+            deadlocks_per_minute: self.deadlocks_per_minute,
+            wraparound_age: self.wraparound_age,
+            password_expiry_days: self.password_expiry_days,
+            pool_clients_waiting: self.pool_clients_waiting,
+            pool_max_wait_seconds: self.pool_max_wait_seconds,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::cli::{CollectArgs, DashboardArgs, ListFormat, MetricsCommand};
+use crate::cli::{CollectArgs, DashboardArgs, ListFormat, MetricsCommand, PrometheusRulesArgs};
 
 /// `--once` ran but something did not work (exit status 1).
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +110,9 @@ pub fn metrics(command: &MetricsCommand) -> anyhow::Result<()> {
 pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
     use pglog_collector::dashboard;
     let layout = dashboard::layout(&pglog_collector::catalogue::Catalogue::built_in())?;
-    let value = if args.layout {
+    let value = if args.grafana {
+        pglog_collector::grafana::dashboard(&pglog_collector::catalogue::Catalogue::built_in())?
+    } else if args.layout {
         serde_json::to_value(&layout)?
     } else {
         let region = match args.region.clone() {
@@ -130,6 +132,25 @@ pub fn dashboard(args: &DashboardArgs) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, &value)?;
     writeln!(out)?;
+    Ok(())
+}
+
+pub fn prometheus_rules(args: &PrometheusRulesArgs) -> anyhow::Result<()> {
+    use pglog_collector::prometheus::rules;
+    let catalogue = pglog_collector::catalogue::Catalogue::with_user_file(args.metrics.as_deref())?;
+    let file = rules::rules(&catalogue, &args.to_options())?;
+    for why in &file.left_out {
+        eprintln!("pglog: left out: {why}");
+    }
+    let yaml = file.to_yaml(&format!(
+        "Written by pglog prometheus-rules {} from the metric catalogue.",
+        env!("CARGO_PKG_VERSION")
+    ));
+    match &args.output {
+        Some(path) => std::fs::write(path, yaml)
+            .map_err(|e| anyhow::anyhow!("--output {}: {e}", path.display()))?,
+        None => std::io::stdout().lock().write_all(yaml.as_bytes())?,
+    }
     Ok(())
 }
 

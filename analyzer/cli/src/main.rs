@@ -54,6 +54,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Collect(args) => collect::run(&args),
         Command::Metrics { command } => collect::metrics(&command),
         Command::Dashboard(args) => collect::dashboard(&args),
+        Command::PrometheusRules(args) => collect::prometheus_rules(&args),
         Command::Analyze(args) => {
             let (mut opts, output) = args.to_options()?;
             // A bad baseline fails before the logs are read, naming the file.

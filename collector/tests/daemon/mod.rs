@@ -21,7 +21,25 @@ pub fn pglog_bin() -> PathBuf {
     BIN.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let status = Command::new(cargo)
+        // ring's build script watches CARGO_PKG_NAME, CARGO_MANIFEST_DIR
+        // and others `cargo test` sets for this test's package: passed on,
+        // they would rebuild ring and everything above it on every run.
+        let mut build = Command::new(cargo);
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if key.starts_with("CARGO_PKG_")
+                || key.starts_with("CARGO_MANIFEST_")
+                || [
+                    "CARGO_CRATE_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                ]
+                .contains(&key.as_ref())
+            {
+                build.env_remove(key.as_ref());
+            }
+        }
+        let status = build
             .args(["build", "--quiet", "-p", "pglog", "--bin", "pglog"])
             .current_dir(manifest.parent().unwrap())
             .status()

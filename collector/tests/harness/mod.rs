@@ -874,7 +874,8 @@ async fn proxy_connection(
 
 /// A Prometheus server (`prometheus` from the Debian package, or
 /// `PGLOG_PROMETHEUS`) on a free loopback port, scraping `target` (host:port)
-/// every second, with its data in a temp dir. Dropping it kills the process.
+/// as job `pglog` every second (rules evaluated every second too), with its
+/// data in a temp dir. Dropping it kills the process.
 pub struct Prometheus {
     dir: TempDir,
     port: u16,
@@ -883,6 +884,11 @@ pub struct Prometheus {
 
 impl Prometheus {
     pub fn start(target: &str) -> Prometheus {
+        Prometheus::start_with_rules(target, None)
+    }
+
+    /// [`Prometheus::start`], loading the rules file `rules`.
+    pub fn start_with_rules(target: &str, rules: Option<&Path>) -> Prometheus {
         let bin = std::env::var("PGLOG_PROMETHEUS").unwrap_or_else(|_| "prometheus".into());
         let dir = tempfile::Builder::new()
             .prefix("pglog-prometheus-")
@@ -891,7 +897,10 @@ impl Prometheus {
         let config = dir.path().join("prometheus.yml");
         fs::write(
             &config,
-            format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: pglog\n    static_configs:\n      - targets: ['{target}']\n"),
+            format!(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n{}scrape_configs:\n  - job_name: pglog\n    static_configs:\n      - targets: ['{target}']\n",
+                rules.map_or(String::new(), |r| format!("rule_files: ['{}']\n", r.display()))
+            ),
         )
         .unwrap();
         for attempt in 1..=PORT_ATTEMPTS {
@@ -930,18 +939,31 @@ impl Prometheus {
 
     /// The result of an instant query (`data.result`).
     pub fn query(&self, expr: &str) -> Vec<serde_json::Value> {
-        let answer = http_get(
-            &format!("127.0.0.1:{}", self.port),
-            &format!("/api/v1/query?query={expr}"),
-        );
-        let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        let doc: serde_json::Value = serde_json::from_str(body)
-            .unwrap_or_else(|e| panic!("Prometheus answer is not JSON ({e}): {answer}"));
+        let doc = self.api(&format!("/api/v1/query?query={}", encode(expr)));
+        assert_eq!(doc["status"], "success", "query {expr}: {doc}");
         doc["data"]["result"]
             .as_array()
             .cloned()
             .unwrap_or_default()
     }
+
+    /// The JSON answer of an HTTP API path (with its query string, already
+    /// encoded), whatever its status. HTTP/1.0, so the body is never chunked.
+    pub fn api(&self, path: &str) -> serde_json::Value {
+        use std::io::Read;
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        serde_json::from_str(body)
+            .unwrap_or_else(|e| panic!("Prometheus answer is not JSON ({e}): {answer}"))
+    }
+}
+
+/// A query-string value, percent-encoded.
+pub fn encode(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 impl Drop for Prometheus {
