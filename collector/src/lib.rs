@@ -10,11 +10,13 @@ pub mod dashboard;
 pub mod error;
 pub mod logs;
 pub mod pg;
+pub mod pgbouncer;
 pub mod prometheus;
 pub mod retry;
 pub mod series;
 pub mod sink;
 mod text;
+mod trace;
 
 use std::future::Future;
 use std::io::Write;
@@ -28,6 +30,7 @@ pub use config::{Config, ConfigError, Overrides};
 
 use crate::cycle::Collector;
 use crate::pg::{ConnectSpec, Source};
+use crate::pgbouncer::Pgbouncer;
 use crate::series::Datum;
 use crate::sink::cloudwatch::CloudWatch;
 use crate::sink::xray::{XRayApi, XRayDaemon};
@@ -79,6 +82,13 @@ pub async fn run(
         config.catalogue.clone(),
         config.instance.clone(),
         config.interval,
+    );
+    collector.set_pgbouncer(
+        config
+            .pgbouncer
+            .as_ref()
+            .map(|p| Pgbouncer::new(p, config.connect_timeout))
+            .transpose()?,
     );
     let mut metric_infos = config.catalogue.metrics();
 
@@ -397,6 +407,22 @@ fn reload(old: &Config, reloads: &Reloads, collector: &mut Collector) -> Option<
             }
         }
     }
+    if old.pgbouncer != new.pgbouncer || old.connect_timeout != new.connect_timeout {
+        match new
+            .pgbouncer
+            .as_ref()
+            .map(|p| Pgbouncer::new(p, new.connect_timeout))
+            .transpose()
+        {
+            Ok(b) => collector.set_pgbouncer(b),
+            Err(e) => {
+                tracing::error!(
+                    "SIGHUP: the new settings are rejected, the running ones stay: {e}"
+                );
+                return None;
+            }
+        }
+    }
     let changes = old.changes(&new);
     if changes.is_empty() {
         tracing::info!("SIGHUP: settings read again; nothing changed");
@@ -419,6 +445,7 @@ fn reload(old: &Config, reloads: &Reloads, collector: &mut Collector) -> Option<
     applied.dsn = new.dsn;
     applied.password_env = new.password_env;
     applied.connect_timeout = new.connect_timeout;
+    applied.pgbouncer = new.pgbouncer;
     applied.interval = new.interval;
     applied.catalogue = new.catalogue;
     Some(applied)
