@@ -12,8 +12,8 @@
 //!
 //! A console that is down gives `PgbouncerUp = 0` and a new connection
 //! attempt the next cycle; it never fails the PostgreSQL part of a cycle.
-//! A restarted pgbouncer counts from zero again: its totals go down, which
-//! the series logic takes as a reset.
+//! A restarted pgbouncer counts from zero again: each new connection starts
+//! the counters over, so the first cycle after it has no rates.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -147,6 +147,10 @@ impl Pgbouncer {
                 tracing::info!(url = %self.spec.url, "pgbouncer: connected to the admin console");
                 self.client = Some(client);
                 self.last_error = None;
+                // It may be a new pgbouncer, counting from zero again: its
+                // counters start over rather than being subtracted from the
+                // old process's (a reset only shows when they went down).
+                self.series = Series::default();
                 Ok(())
             }
             Err(ConnectError::Tls(why) | ConnectError::Down(why)) => {
