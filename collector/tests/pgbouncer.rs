@@ -210,12 +210,14 @@ fn pgbouncer_metrics_follow_pgbench_and_a_restart() {
     );
 
     // Back: it counts from zero again; the rates resume without a negative
-    // value or a spike from the counters before the restart.
+    // value or a spike from the counters of the process before.
     bouncer.restart();
     let started = Instant::now();
-    collector.cycle_where("PgbouncerUp 1 again", Duration::from_secs(30), |c| {
+    let back = collector.cycle_where("PgbouncerUp 1 again", Duration::from_secs(30), |c| {
         value(c, "PgbouncerUp") == Some(1.0)
     });
+    // A new connection: the first reading is where the rates start from.
+    assert!(datums(&back, "PgbouncerQueriesPerSecond").is_empty());
     assert!(started.elapsed() < Duration::from_secs(10));
     let (out, cycles) = cycles_during_pgbench(
         &collector,
@@ -235,4 +237,50 @@ fn pgbouncer_metrics_follow_pgbench_and_a_restart() {
         );
     }
     assert!(collector.terminate().0.success());
+}
+
+/// A `[pgbouncer]` that cannot work stops the start with the key and the
+/// fix (exit 2), before any connection.
+#[test]
+fn pgbouncer_config_errors_name_the_key() {
+    let start = |args: &[&str], env: &[(String, String)]| {
+        let mut a = vec![
+            "--dsn",
+            "host=127.0.0.1 port=1 user=x",
+            "--once",
+            "--dry-run",
+        ];
+        a.extend_from_slice(args);
+        let (status, _, stderr) = Daemon::start(&a, env).wait(Duration::from_secs(20));
+        (status.code(), stderr)
+    };
+    let (code, stderr) = start(
+        &[
+            "--pgbouncer-dsn",
+            "host=127.0.0.1 port=6432 dbname=app user=m",
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("pgbouncer.dsn") && stderr.contains("dbname=pgbouncer"),
+        "{stderr}"
+    );
+    let (code, stderr) = start(&["--pgbouncer-password-env", "NO_SUCH_PGLOG_VARIABLE"], &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("pgbouncer.dsn"), "{stderr}");
+    let (code, stderr) = start(
+        &[
+            "--pgbouncer-dsn",
+            "host=127.0.0.1 port=6432 dbname=pgbouncer user=m",
+            "--pgbouncer-password-env",
+            "NO_SUCH_PGLOG_VARIABLE",
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("pgbouncer.password_env") && stderr.contains("NO_SUCH_PGLOG_VARIABLE"),
+        "{stderr}"
+    );
 }
