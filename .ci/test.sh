@@ -19,7 +19,8 @@ command -v prometheus >/dev/null || need_apt+=(prometheus)
 command -v shellcheck >/dev/null || need_apt+=(shellcheck)
 # The SQLSTATE table's test reads the server's message catalogs with msgunfmt.
 command -v msgunfmt >/dev/null || need_apt+=(gettext)
-# A real pgbouncer writes the pgbouncer logs the analyzer tests read.
+# A real pgbouncer writes the pgbouncer logs the analyzer tests read, and the
+# collector tests read its admin console (collector/tests/pgbouncer.rs).
 command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || need_apt+=(pgbouncer)
 # A real browser opens the HTML report in the tests.
 command -v chromium >/dev/null || need_apt+=(chromium)

@@ -21,6 +21,8 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Metrics the collector emits without SQL.
 pub const UP: &str = "Up";
 pub const COLLECTOR_STARTS: &str = "CollectorStarts";
+/// 1 when pgbouncer's admin console answered this cycle (with `[pgbouncer]`).
+pub const PGBOUNCER_UP: &str = "PgbouncerUp";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -46,6 +48,30 @@ pub enum Kind {
     Rate,
     Window,
     Ratio,
+    /// Increase of `column` / increase of `total`: a mean per event, such
+    /// as the time per query from a time total and a query count.
+    Mean,
+}
+
+/// Where a query runs: the PostgreSQL server, or pgbouncer's admin console
+/// (the `[pgbouncer]` section; see `pgbouncer.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricSource {
+    #[default]
+    Postgres,
+    Pgbouncer,
+}
+
+impl MetricSource {
+    /// Dimensions every datum of this source carries besides its labels:
+    /// pgbouncer has no role, and its metrics go out when PostgreSQL is down.
+    pub fn base_dimensions(self) -> &'static [&'static str] {
+        match self {
+            MetricSource::Postgres => &BASE_DIMENSIONS,
+            MetricSource::Pgbouncer => &BASE_DIMENSIONS[..1],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -60,6 +86,9 @@ struct RawCatalogue {
 struct RawQuery {
     id: String,
     sql: String,
+    #[serde(default)]
+    source: MetricSource,
+    #[serde(default)]
     roles: Vec<Role>,
     #[serde(default)]
     min_version: u32,
@@ -84,6 +113,7 @@ struct RawValue {
     unit: String,
     total: Option<String>,
     window: Option<String>,
+    scale: Option<f64>,
     #[serde(default)]
     minus_own_transactions: bool,
     #[serde(default)]
@@ -94,6 +124,7 @@ struct RawValue {
 pub struct Query {
     pub id: String,
     pub sql: String,
+    pub source: MetricSource,
     pub roles: Vec<Role>,
     pub min_version: u32,
     pub max_version: Option<u32>,
@@ -113,6 +144,8 @@ pub struct Value {
     pub unit: String,
     pub total: Option<String>,
     pub window: Option<Duration>,
+    /// The value shipped is multiplied by it (0.000001: microseconds to seconds).
+    pub scale: f64,
     /// Leave out the transactions the collector itself ran.
     pub minus_own_transactions: bool,
     pub help: String,
@@ -193,11 +226,23 @@ impl Catalogue {
             if q.sql.trim().is_empty() {
                 return Err(invalid(&at("sql"), "", "a SQL query"));
             }
-            if q.roles.is_empty() {
+            let roles = match (q.source, q.roles.is_empty()) {
+                (MetricSource::Postgres, true) => {
+                    return Err(invalid(
+                        &at("roles"),
+                        "[]",
+                        "[\"primary\"], [\"standby\"] or both",
+                    ))
+                }
+                // pgbouncer is in front of either role.
+                (MetricSource::Pgbouncer, true) => vec![Role::Primary, Role::Standby],
+                (_, false) => q.roles,
+            };
+            if q.source == MetricSource::Pgbouncer && q.interval.is_some() {
                 return Err(invalid(
-                    &at("roles"),
-                    "[]",
-                    "[\"primary\"], [\"standby\"] or both",
+                    &at("interval"),
+                    q.interval.as_deref().unwrap_or_default(),
+                    "no interval: pgbouncer queries run every cycle (remove the key)",
                 ));
             }
             if q.labels.len() + BASE_DIMENSIONS.len() > MAX_DIMENSIONS {
@@ -253,11 +298,19 @@ impl Catalogue {
                         "a name of 1 to 255 characters",
                     ));
                 }
-                if v.kind == Kind::Ratio && v.total.is_none() {
+                if matches!(v.kind, Kind::Ratio | Kind::Mean) && v.total.is_none() {
                     return Err(invalid(
                         &vat("total"),
                         "missing",
-                        "the column with the ratio's denominator",
+                        "the column with the ratio's or mean's denominator",
+                    ));
+                }
+                let scale = v.scale.unwrap_or(1.0);
+                if !scale.is_finite() || scale == 0.0 {
+                    return Err(invalid(
+                        &vat("scale"),
+                        &scale.to_string(),
+                        "a finite number other than 0, such as 0.000001",
                     ));
                 }
                 let window = match (v.kind, v.window.as_deref()) {
@@ -278,6 +331,7 @@ impl Catalogue {
                     unit: v.unit,
                     total: v.total,
                     window,
+                    scale,
                     minus_own_transactions: v.minus_own_transactions,
                     help: v.help,
                 });
@@ -285,7 +339,8 @@ impl Catalogue {
             queries.push(Query {
                 id: q.id,
                 sql: q.sql,
-                roles: q.roles,
+                source: q.source,
+                roles,
                 min_version: q.min_version,
                 max_version: q.max_version,
                 interval,
@@ -361,9 +416,30 @@ impl Catalogue {
                 help: "1 each time the collector starts (its CloudWatch health check)".into(),
             },
         ];
+        if self
+            .queries
+            .iter()
+            .any(|q| q.source == MetricSource::Pgbouncer)
+        {
+            out.push(MetricInfo {
+                name: PGBOUNCER_UP.into(),
+                unit: "None".into(),
+                kind: Kind::Gauge,
+                dimensions: vec!["DBInstance".into()],
+                dimension_sets: vec![vec!["DBInstance".into()]],
+                roles: vec![Role::Primary, Role::Standby],
+                queries: vec![],
+                help: "1 when pgbouncer's admin console answered this cycle, 0 when it did not (with [pgbouncer] only)".into(),
+            });
+        }
         for q in &self.queries {
             for v in &q.values {
-                let mut dims: Vec<String> = BASE_DIMENSIONS.iter().map(|d| d.to_string()).collect();
+                let mut dims: Vec<String> = q
+                    .source
+                    .base_dimensions()
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect();
                 dims.extend(q.labels.iter().cloned());
                 match out.iter_mut().find(|m| m.name == v.metric) {
                     Some(m) => {

@@ -39,6 +39,27 @@ pub struct Overrides {
     pub state_dir: Option<PathBuf>,
     pub slow_query_ms: Option<f64>,
     pub aws_attempt_timeout: Option<String>,
+    /// The `[pgbouncer]` section (flags `--pgbouncer-*`, `PGLOG_PGBOUNCER_*`).
+    pub pgbouncer: Option<PgbouncerOverrides>,
+}
+
+/// Keys of the `[pgbouncer]` section: pgbouncer's admin console as a
+/// metric source.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PgbouncerOverrides {
+    pub dsn: Option<String>,
+    pub password_env: Option<String>,
+}
+
+impl PgbouncerOverrides {
+    /// `self` where set, otherwise `lower`.
+    pub fn or(self, lower: PgbouncerOverrides) -> PgbouncerOverrides {
+        PgbouncerOverrides {
+            dsn: self.dsn.or(lower.dsn),
+            password_env: self.password_env.or(lower.password_env),
+        }
+    }
 }
 
 impl Overrides {
@@ -67,6 +88,10 @@ impl Overrides {
             state_dir: self.state_dir.or(lower.state_dir),
             slow_query_ms: self.slow_query_ms.or(lower.slow_query_ms),
             aws_attempt_timeout: self.aws_attempt_timeout.or(lower.aws_attempt_timeout),
+            pgbouncer: match (self.pgbouncer, lower.pgbouncer) {
+                (Some(a), Some(b)) => Some(a.or(b)),
+                (a, b) => a.or(b),
+            },
         }
     }
 
@@ -108,6 +133,8 @@ pub struct Config {
     pub aws_attempt_timeout: Duration,
     /// Where the counters and windows (and the log shipping checkpoint) are kept.
     pub state_dir: PathBuf,
+    /// pgbouncer's admin console, when `[pgbouncer]` is given.
+    pub pgbouncer: Option<PgbouncerConfig>,
     /// Log shipping, when a log directory is given.
     pub logs: Option<crate::logs::LogOptions>,
     /// Print what would be sent instead of sending it.
@@ -123,14 +150,10 @@ impl Config {
             fix: "give --dsn, PGLOG_DSN or `dsn = \"host=... user=... dbname=...\"` in the config file".into(),
         })?;
         if let Some(var) = &o.password_env {
-            if std::env::var_os(var).is_none() {
-                return Err(ConfigError::Missing {
-                    key: "password_env".into(),
-                    fix: format!("it names the environment variable `{var}`, which is not set; set it to the password or remove password_env"),
-                });
-            }
+            check_password_env("password_env", var)?;
         }
         crate::pg::ConnectSpec::parse(&dsn, None)?;
+        let pgbouncer = o.pgbouncer.map(PgbouncerConfig::resolve).transpose()?;
         let instance = match o.instance {
             Some(i) if i.trim().is_empty() => {
                 return Err(invalid(
@@ -278,11 +301,65 @@ impl Config {
             password_env: o.password_env,
             aws_attempt_timeout,
             state_dir,
+            pgbouncer,
             logs,
             dry_run,
             once,
         })
     }
+}
+
+/// pgbouncer's admin console: where it is and where its password is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgbouncerConfig {
+    pub dsn: String,
+    pub password_env: Option<String>,
+}
+
+impl PgbouncerConfig {
+    fn resolve(o: PgbouncerOverrides) -> Result<PgbouncerConfig, ConfigError> {
+        let dsn = o.dsn.filter(|d| !d.trim().is_empty()).ok_or_else(|| ConfigError::Missing {
+            key: "pgbouncer.dsn".into(),
+            fix: "give `dsn = \"host=127.0.0.1 port=6432 dbname=pgbouncer user=...\"` under [pgbouncer], --pgbouncer-dsn or PGLOG_PGBOUNCER_DSN, or remove the [pgbouncer] section".into(),
+        })?;
+        if let Some(var) = &o.password_env {
+            check_password_env("pgbouncer.password_env", var)?;
+        }
+        let spec = crate::pg::ConnectSpec::parse(&dsn, None).map_err(|e| match e {
+            ConfigError::Invalid {
+                key,
+                value,
+                expected,
+            } => ConfigError::Invalid {
+                key: format!("pgbouncer.{key}"),
+                value,
+                expected,
+            },
+            other => other,
+        })?;
+        if spec.dbname() != "pgbouncer" {
+            return Err(invalid(
+                "pgbouncer.dsn",
+                &format!("dbname={}", spec.dbname()),
+                "dbname=pgbouncer: SHOW POOLS, STATS and LISTS are answered by the admin console's database only",
+            ));
+        }
+        Ok(PgbouncerConfig {
+            dsn,
+            password_env: o.password_env,
+        })
+    }
+}
+
+/// The variable a `password_env` key names must be set.
+fn check_password_env(key: &str, var: &str) -> Result<(), ConfigError> {
+    if std::env::var_os(var).is_some() {
+        return Ok(());
+    }
+    Err(ConfigError::Missing {
+        key: key.into(),
+        fix: format!("it names the environment variable `{var}`, which is not set; set it to the password or remove {key}"),
+    })
 }
 
 /// One difference between the running settings and reloaded ones.
@@ -302,6 +379,13 @@ impl Config {
         if self.dsn != new.dsn {
             out.push(Change {
                 what: "`dsn` changed".into(),
+                live: true,
+            });
+        }
+        // Not shown either: the DSN in it may hold a password.
+        if self.pgbouncer != new.pgbouncer {
+            out.push(Change {
+                what: "the [pgbouncer] settings changed".into(),
                 live: true,
             });
         }

@@ -7,11 +7,13 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value as Json};
 
-use crate::catalogue::{Catalogue, Role, UP};
+use crate::catalogue::{Catalogue, MetricSource, Role, UP};
 use crate::pg::{QueryError, ServerInfo, Source};
+use crate::pgbouncer::Pgbouncer;
 use crate::series::{Datum, OwnTransactions, Series};
 use crate::state::{ServerIdentity, StateFile};
 use crate::text::clip_bytes;
+use crate::trace::{cause, epoch, hex_id};
 
 pub const SEGMENT_NAME: &str = "pglog-collector";
 
@@ -38,6 +40,7 @@ pub struct Collector {
     server: Option<ServerInfo>,
     /// Where counters and windows are saved after each cycle, if anywhere.
     state: Option<StateFile>,
+    pgbouncer: Option<Pgbouncer>,
 }
 
 impl Collector {
@@ -56,6 +59,7 @@ impl Collector {
             last_run: HashMap::new(),
             server: None,
             state: None,
+            pgbouncer: None,
         }
     }
 
@@ -63,6 +67,11 @@ impl Collector {
     /// from what it holds once the server is known to be the same.
     pub fn keep_state(&mut self, state: StateFile) {
         self.state = Some(state);
+    }
+
+    /// The pgbouncer source, or none; a new one starts its counters over.
+    pub fn set_pgbouncer(&mut self, pgbouncer: Option<Pgbouncer>) {
+        self.pgbouncer = pgbouncer;
     }
 
     /// A reloaded catalogue; counters and windows of the queries kept go on.
@@ -81,7 +90,23 @@ impl Collector {
         self.source = source;
     }
 
+    /// PostgreSQL's part, then pgbouncer's, whose subsegments join the
+    /// cycle's segment (whatever became of PostgreSQL's part).
     pub async fn cycle(&mut self) -> CycleOutput {
+        let mut out = self.postgres_cycle().await;
+        if let Some(b) = &mut self.pgbouncer {
+            let b = b.collect(&self.catalogue, &self.instance).await;
+            out.datums.extend(b.datums);
+            out.failed_queries += b.failed_queries;
+            if let Some(subs) = out.segment["subsegments"].as_array_mut() {
+                subs.extend(b.subsegments);
+            }
+            out.segment["end_time"] = json!(epoch(SystemTime::now()));
+        }
+        out
+    }
+
+    async fn postgres_cycle(&mut self) -> CycleOutput {
         let wall = SystemTime::now();
         let start = Instant::now();
         let mut segment = Segment::new(wall);
@@ -143,7 +168,7 @@ impl Collector {
         let mut up = true;
         let mut not_due = Vec::new();
         for q in &self.catalogue.queries {
-            if !q.runs_on(role, info.version_num) {
+            if q.source != MetricSource::Postgres || !q.runs_on(role, info.version_num) {
                 continue;
             }
             let every = q.interval.unwrap_or(self.interval);
@@ -316,20 +341,4 @@ impl Segment {
         }
         doc
     }
-}
-
-fn cause(message: &str) -> Json {
-    json!({ "exceptions": [{ "id": hex_id(16), "message": message }] })
-}
-
-fn epoch(t: SystemTime) -> f64 {
-    t.duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs_f64()
-}
-
-fn hex_id(len: usize) -> String {
-    (0..len)
-        .map(|_| char::from_digit(fastrand::u32(0..16), 16).unwrap())
-        .collect()
 }

@@ -12,12 +12,14 @@ pub mod error;
 pub mod grafana;
 pub mod logs;
 pub mod pg;
+pub mod pgbouncer;
 pub mod prometheus;
 pub mod retry;
 pub mod series;
 pub mod sink;
 pub mod state;
 mod text;
+mod trace;
 
 use std::future::Future;
 use std::io::Write;
@@ -31,6 +33,7 @@ pub use config::{Config, ConfigError, Overrides};
 
 use crate::cycle::Collector;
 use crate::pg::{ConnectSpec, Source};
+use crate::pgbouncer::Pgbouncer;
 use crate::series::Datum;
 use crate::sink::cloudwatch::CloudWatch;
 use crate::sink::xray::{XRayApi, XRayDaemon};
@@ -84,6 +87,13 @@ pub async fn run(
         config.interval,
     );
     collector.keep_state(state::StateFile::open(&config.state_dir, &config.instance));
+    collector.set_pgbouncer(
+        config
+            .pgbouncer
+            .as_ref()
+            .map(|p| Pgbouncer::new(p, config.connect_timeout))
+            .transpose()?,
+    );
     let mut metric_infos = config.catalogue.metrics();
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -402,6 +412,22 @@ fn reload(old: &Config, reloads: &Reloads, collector: &mut Collector) -> Option<
             }
         }
     }
+    if old.pgbouncer != new.pgbouncer || old.connect_timeout != new.connect_timeout {
+        match new
+            .pgbouncer
+            .as_ref()
+            .map(|p| Pgbouncer::new(p, new.connect_timeout))
+            .transpose()
+        {
+            Ok(b) => collector.set_pgbouncer(b),
+            Err(e) => {
+                tracing::error!(
+                    "SIGHUP: the new settings are rejected, the running ones stay: {e}"
+                );
+                return None;
+            }
+        }
+    }
     let changes = old.changes(&new);
     if changes.is_empty() {
         tracing::info!("SIGHUP: settings read again; nothing changed");
@@ -424,6 +450,7 @@ fn reload(old: &Config, reloads: &Reloads, collector: &mut Collector) -> Option<
     applied.dsn = new.dsn;
     applied.password_env = new.password_env;
     applied.connect_timeout = new.connect_timeout;
+    applied.pgbouncer = new.pgbouncer;
     applied.interval = new.interval;
     applied.catalogue = new.catalogue;
     Some(applied)

@@ -133,6 +133,32 @@ impl ConnectSpec {
         })
     }
 
+    /// The database name the DSN gives (the user's name when it gives none).
+    pub fn dbname(&self) -> &str {
+        self.config.get_dbname().unwrap_or(&self.user)
+    }
+
+    /// A new connection within `timeout`; its driver runs as a task.
+    pub(crate) async fn connect(&self, timeout: Duration) -> Result<Client, ConnectError> {
+        let tls = self.tls_connector().map_err(ConnectError::Tls)?;
+        let mut config = self.config.clone();
+        config.connect_timeout(timeout);
+        match tokio::time::timeout(timeout, config.connect(tls)).await {
+            Ok(Ok((client, connection))) => {
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!("database connection ended: {e}");
+                    }
+                });
+                Ok(client)
+            }
+            Ok(Err(e)) => Err(ConnectError::Down(describe(&e))),
+            Err(_) => Err(ConnectError::Down(format!(
+                "no connection within {timeout:?}"
+            ))),
+        }
+    }
+
     fn tls_connector(&self) -> Result<MakeRustlsConnect, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -437,6 +463,15 @@ pub fn pgpass_lookup(text: &str, host: &str, port: u16, db: &str, user: &str) ->
     None
 }
 
+/// Why [`ConnectSpec::connect`] gave no connection.
+#[derive(Debug)]
+pub(crate) enum ConnectError {
+    /// The TLS settings are wrong (sslrootcert): no attempt was made.
+    Tls(String),
+    /// The server did not accept or answer.
+    Down(String),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
     #[error("not connected: {0}")]
@@ -529,16 +564,8 @@ impl Source {
                     .unwrap_or_else(|| "waiting to reconnect".into()),
             ));
         }
-        let tls = self.spec.tls_connector().map_err(QueryError::Failed)?;
-        let mut config = self.spec.config.clone();
-        config.connect_timeout(self.connect_timeout);
-        match tokio::time::timeout(self.connect_timeout, config.connect(tls)).await {
-            Ok(Ok((client, connection))) => {
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::debug!("database connection ended: {e}");
-                    }
-                });
+        match self.spec.connect(self.connect_timeout).await {
+            Ok(client) => {
                 if std::mem::take(&mut self.replacing_stalled) {
                     tracing::info!(url = %self.spec.url, "connected: a new connection replaces the one that stalled");
                 } else {
@@ -551,8 +578,8 @@ impl Source {
                 self.last_error = None;
                 Ok(())
             }
-            Ok(Err(e)) => Err(self.down(describe(&e))),
-            Err(_) => Err(self.down(format!("no connection within {:?}", self.connect_timeout))),
+            Err(ConnectError::Tls(e)) => Err(QueryError::Failed(e)),
+            Err(ConnectError::Down(why)) => Err(self.down(why)),
         }
     }
 
@@ -646,7 +673,7 @@ impl Source {
     }
 }
 
-fn rows(messages: Vec<SimpleQueryMessage>) -> Rows {
+pub(crate) fn rows(messages: Vec<SimpleQueryMessage>) -> Rows {
     let mut out = Rows::default();
     for m in messages {
         match m {
@@ -671,7 +698,7 @@ fn rows(messages: Vec<SimpleQueryMessage>) -> Rows {
 }
 
 /// The server's message with its SQLSTATE, or the I/O cause.
-fn describe(e: &tokio_postgres::Error) -> String {
+pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
         None => {

@@ -289,7 +289,7 @@ impl Series {
                             g.have = true;
                         }
                     }
-                    Kind::Ratio => {
+                    Kind::Ratio | Kind::Mean => {
                         let total =
                             total_col.and_then(|i| number(row.get(i).and_then(|c| c.as_deref())));
                         let Some(total) = total else { continue };
@@ -313,6 +313,7 @@ impl Series {
                     Kind::Gauge | Kind::Counter => Some(g.sum),
                     Kind::Rate => (g.seconds > 0.0).then(|| g.sum / g.seconds),
                     Kind::Ratio => (g.total > 0.0).then(|| 100.0 * g.sum / g.total),
+                    Kind::Mean => (g.total > 0.0).then(|| g.sum / g.total),
                     Kind::Window => {
                         let own = if g.reset { own_since_reset } else { own_since };
                         let amount = if v.minus_own_transactions {
@@ -334,7 +335,7 @@ impl Series {
                         ))
                     }
                 };
-                if let Some(value) = value.filter(|v| v.is_finite()) {
+                if let Some(value) = value.map(|x| x * v.scale).filter(|x| x.is_finite()) {
                     out.push(Datum {
                         metric: v.metric.clone(),
                         unit: v.unit.clone(),

@@ -228,6 +228,15 @@ pub struct CollectArgs {
     /// after a timeout gets longer [default: 10s].
     #[arg(long, env = "PGLOG_AWS_ATTEMPT_TIMEOUT")]
     pub aws_attempt_timeout: Option<String>,
+    /// pgbouncer's admin console, e.g. "host=127.0.0.1 port=6432
+    /// dbname=pgbouncer user=pglog_monitor": SHOW POOLS, STATS and LISTS
+    /// become Pgbouncer* metrics (the config file's [pgbouncer] dsn).
+    #[arg(long, env = "PGLOG_PGBOUNCER_DSN", hide_env_values = true)]
+    pub pgbouncer_dsn: Option<String>,
+    /// An environment variable holding the password of the pgbouncer user
+    /// (the config file's [pgbouncer] password_env).
+    #[arg(long, env = "PGLOG_PGBOUNCER_PASSWORD_ENV")]
+    pub pgbouncer_password_env: Option<String>,
     /// Run one cycle, ship it and exit: 0 when everything worked, 1 when not.
     #[arg(long)]
     pub once: bool,
@@ -261,6 +270,11 @@ impl CollectArgs {
             state_dir: self.state_dir.clone(),
             slow_query_ms: self.slow_query_ms,
             aws_attempt_timeout: self.aws_attempt_timeout.clone(),
+            pgbouncer: (self.pgbouncer_dsn.is_some() || self.pgbouncer_password_env.is_some())
+                .then(|| pglog_collector::config::PgbouncerOverrides {
+                    dsn: self.pgbouncer_dsn.clone(),
+                    password_env: self.pgbouncer_password_env.clone(),
+                }),
         };
         let file = match &self.config {
             Some(p) => pglog_collector::Overrides::from_file(p)?,

@@ -266,7 +266,7 @@ pub fn exposed(metric: &str, unit: &str, kind: Kind) -> Exposed {
     words.extend(suffix.iter().map(|s| s.to_string()));
     let prom_type = match kind {
         Kind::Counter => PromType::Counter,
-        Kind::Gauge | Kind::Rate | Kind::Window | Kind::Ratio => PromType::Gauge,
+        Kind::Gauge | Kind::Rate | Kind::Window | Kind::Ratio | Kind::Mean => PromType::Gauge,
     };
     if prom_type == PromType::Counter {
         words.push("total".into());

@@ -503,25 +503,7 @@ impl RuleFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The pgbouncer pool metrics as the pgbouncer source declares them.
-    const POOLS: &str = r#"
-[[query]]
-id = "pools"
-sql = "SELECT 1"
-roles = ["primary"]
-labels = ["Database", "User"]
-[[query.value]]
-column = "cl_waiting"
-metric = "PgbouncerClientsWaiting"
-kind = "gauge"
-unit = "Count"
-[[query.value]]
-column = "maxwait"
-metric = "PgbouncerMaxWaitSeconds"
-kind = "gauge"
-unit = "Seconds"
-"#;
+    use crate::catalogue::MetricSource;
 
     fn promtool_check(yaml: &str) -> (bool, String) {
         let dir = tempfile::tempdir().unwrap();
@@ -543,17 +525,9 @@ unit = "Seconds"
     #[test]
     fn promtool_accepts_the_rules_and_pool_rules_follow_the_catalogue() {
         let built_in = rules(&Catalogue::built_in(), &RuleOptions::default()).unwrap();
-        assert_eq!(built_in.groups.len(), 2);
-        assert_eq!(built_in.left_out.len(), 1, "{:?}", built_in.left_out);
-        let (ok, text) = promtool_check(&built_in.to_yaml("test"));
-        assert!(ok, "{text}");
-
-        let mut cat = Catalogue::built_in();
-        cat.queries
-            .extend(Catalogue::parse(POOLS, "pools.toml").unwrap().queries);
-        let with_pools = rules(&cat, &RuleOptions::default()).unwrap();
-        assert!(with_pools.left_out.is_empty());
-        let yaml = with_pools.to_yaml("test");
+        assert_eq!(built_in.groups.len(), 3);
+        assert!(built_in.left_out.is_empty(), "{:?}", built_in.left_out);
+        let yaml = built_in.to_yaml("test");
         assert!(
             yaml.contains(
                 "max by (db_instance, database, user) (pglog_pgbouncer_max_wait_seconds) > 10"
@@ -564,8 +538,20 @@ unit = "Seconds"
         assert!(ok, "{text}");
         assert!(text.contains("SUCCESS"), "{text}");
 
+        // A catalogue without the pgbouncer source has no pool rules.
+        let mut cat = Catalogue::built_in();
+        cat.queries.retain(|q| q.source != MetricSource::Pgbouncer);
+        let without = rules(&cat, &RuleOptions::default()).unwrap();
+        assert_eq!(without.groups.len(), 2);
+        assert_eq!(without.left_out.len(), 1, "{:?}", without.left_out);
+        let (ok, text) = promtool_check(&without.to_yaml("test"));
+        assert!(ok, "{text}");
+
         // Half a pgbouncer source is a mistake, not a source to leave out.
-        cat.queries.last_mut().unwrap().values.pop();
+        let mut cat = Catalogue::built_in();
+        for q in &mut cat.queries {
+            q.values.retain(|v| v.metric != "PgbouncerMaxWaitSeconds");
+        }
         assert_eq!(
             rules(&cat, &RuleOptions::default()),
             Err(RulesError::UnknownMetric("PgbouncerMaxWaitSeconds".into()))

@@ -43,6 +43,11 @@ pub use pglog_testkit::{
     free_port, http_get_ok, read_lossy, run, run_ok, PORT_ATTEMPTS, START_TIMEOUT,
 };
 
+mod pgbouncer;
+// Used by the pgbouncer tests only; every test binary compiles the harness.
+#[allow(unused_imports)]
+pub use pgbouncer::Pgbouncer;
+
 /// OS user that owns and runs test clusters when the tests run as root.
 pub const PG_OS_USER: &str = "pgtest";
 
@@ -430,18 +435,35 @@ impl Pg {
     /// "number of transactions actually processed", or 0 when the output has
     /// none (as with `-i`). Panics if pgbench fails.
     pub fn pgbench(&self, args: &[&str]) -> u64 {
-        let out = run_ok(
-            Command::new(pg_bin("pgbench"))
-                .args(self.client_args())
-                .args(args)
-                .arg("postgres"),
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stdout = pgbench_output(&self.client_args(), &[], args);
         parse_pgbench_transactions(&stdout).unwrap_or(0)
     }
 }
 
-fn parse_pgbench_transactions(output: &str) -> Option<u64> {
+/// Runs pgbench with the connection arguments `client`, extra environment
+/// `env` and `args` against database `postgres`; returns its stdout.
+/// Panics if pgbench fails.
+fn pgbench_output(client: &[String], env: &[(&str, &str)], args: &[&str]) -> String {
+    let mut cmd = Command::new(pg_bin("pgbench"));
+    cmd.args(client).args(args).arg("postgres");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    String::from_utf8_lossy(&run_ok(&mut cmd).stdout).into_owned()
+}
+
+/// pgbench's "tps = 1234.5 (without initial connection time)".
+pub fn parse_pgbench_tps(output: &str) -> Option<f64> {
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix("tps = "))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+pub fn parse_pgbench_transactions(output: &str) -> Option<u64> {
     // "number of transactions actually processed: 100/100" (-t) or ": 2345" (-T)
     let line = output
         .lines()
