@@ -531,8 +531,8 @@ fn read_fixed<'a>(esc: Escape, s: &'a [u8], cx: &mut Matching<'a, '_>) -> Option
             n
         }
         Escape::Pid => {
-            let n = digits(body);
-            f.pid = Some(parse_num(&body[..n])? as u32);
+            let (v, n) = leading_number(body)?;
+            f.pid = Some(v as u32);
             n
         }
         Escape::LeaderPid => {
@@ -545,8 +545,8 @@ fn read_fixed<'a>(esc: Escape, s: &'a [u8], cx: &mut Matching<'a, '_>) -> Option
             n
         }
         Escape::LineNumber => {
-            let n = digits(body);
-            f.session_line = Some(parse_num(&body[..n])?);
+            let (v, n) = leading_number(body)?;
+            f.session_line = Some(v);
             n
         }
         Escape::Txid => {
@@ -628,6 +628,21 @@ fn digits(s: &[u8]) -> usize {
 
 fn hex_digits(s: &[u8]) -> usize {
     s.iter().take_while(|c| c.is_ascii_hexdigit()).count()
+}
+
+/// The value of the ASCII digits `s` starts with, and how many there are,
+/// in one pass (every line has a pid); `None` when none or too large.
+fn leading_number(s: &[u8]) -> Option<(u64, usize)> {
+    let mut v = 0u64;
+    let mut n = 0;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            break;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+        n += 1;
+    }
+    (n > 0).then_some((v, n))
 }
 
 /// The value of a run of ASCII digits; `None` when empty or too large.

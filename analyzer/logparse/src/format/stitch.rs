@@ -595,7 +595,7 @@ fn strip_cursor_position(message: &mut String) {
 
 /// Valid UTF-8 without control characters other than tabs.
 fn is_text(b: &[u8]) -> bool {
-    std::str::from_utf8(b).is_ok() && !b.iter().copied().any(is_binary)
+    simdutf8::basic::from_utf8(b).is_ok() && !b.iter().copied().any(is_binary)
 }
 
 fn is_binary(c: u8) -> bool {
@@ -603,8 +603,10 @@ fn is_binary(c: u8) -> bool {
 }
 
 /// The line's text, borrowed unless it had to be repaired, and whether it was valid UTF-8.
+/// simdutf8 checks a line of a hundred-odd bytes in fewer instructions
+/// than `std::str::from_utf8`; both accept exactly the same bytes.
 fn to_text(b: &[u8]) -> (Cow<'_, str>, bool) {
-    match std::str::from_utf8(b) {
+    match simdutf8::basic::from_utf8(b) {
         Ok(s) => (Cow::Borrowed(s), true),
         Err(_) => (String::from_utf8_lossy(b), false),
     }
