@@ -186,6 +186,21 @@ pub struct MetricInfo {
     pub help: String,
 }
 
+/// A metric the collector itself sends, one series per instance, whatever
+/// the role.
+fn instance_gauge(name: &str, unit: &str, help: &str) -> MetricInfo {
+    MetricInfo {
+        name: name.into(),
+        unit: unit.into(),
+        kind: Kind::Gauge,
+        dimensions: vec!["DBInstance".into()],
+        dimension_sets: vec![vec!["DBInstance".into()]],
+        roles: vec![Role::Primary, Role::Standby],
+        queries: vec![],
+        help: help.into(),
+    }
+}
+
 impl Catalogue {
     pub fn built_in() -> Catalogue {
         Catalogue::parse(BUILT_IN, "built-in catalogue").expect("the built-in catalogue is valid")
@@ -395,42 +410,27 @@ impl Catalogue {
 
     pub fn metrics(&self) -> Vec<MetricInfo> {
         let mut out = vec![
-            MetricInfo {
-                name: UP.into(),
-                unit: "None".into(),
-                kind: Kind::Gauge,
-                dimensions: vec!["DBInstance".into()],
-                dimension_sets: vec![vec!["DBInstance".into()]],
-                roles: vec![Role::Primary, Role::Standby],
-                queries: vec![],
-                help: "1 when the database answered this cycle, 0 when it did not".into(),
-            },
-            MetricInfo {
-                name: COLLECTOR_STARTS.into(),
-                unit: "Count".into(),
-                kind: Kind::Gauge,
-                dimensions: vec!["DBInstance".into()],
-                dimension_sets: vec![vec!["DBInstance".into()]],
-                roles: vec![Role::Primary, Role::Standby],
-                queries: vec![],
-                help: "1 each time the collector starts (its CloudWatch health check)".into(),
-            },
+            instance_gauge(
+                UP,
+                "None",
+                "1 when the database answered this cycle, 0 when it did not",
+            ),
+            instance_gauge(
+                COLLECTOR_STARTS,
+                "Count",
+                "1 each time the collector starts (its CloudWatch health check)",
+            ),
         ];
         if self
             .queries
             .iter()
             .any(|q| q.source == MetricSource::Pgbouncer)
         {
-            out.push(MetricInfo {
-                name: PGBOUNCER_UP.into(),
-                unit: "None".into(),
-                kind: Kind::Gauge,
-                dimensions: vec!["DBInstance".into()],
-                dimension_sets: vec![vec!["DBInstance".into()]],
-                roles: vec![Role::Primary, Role::Standby],
-                queries: vec![],
-                help: "1 when pgbouncer's admin console answered this cycle, 0 when it did not (with [pgbouncer] only)".into(),
-            });
+            out.push(instance_gauge(
+                PGBOUNCER_UP,
+                "None",
+                "1 when pgbouncer's admin console answered this cycle, 0 when it did not (with [pgbouncer] only)",
+            ));
         }
         for q in &self.queries {
             for v in &q.values {

@@ -403,15 +403,7 @@ impl Pg {
     /// Host, port and user for the client programs (psql, pgbench,
     /// pg_basebackup).
     fn client_args(&self) -> [String; 6] {
-        [
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &self.port.to_string(),
-            "-U",
-            "postgres",
-        ]
-        .map(String::from)
+        loopback_client_args(self.port)
     }
 
     /// Like [`Pg::psql`], but returns psql's stderr as the error.
@@ -993,4 +985,9 @@ impl Drop for Prometheus {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Host, port and user `postgres` for a client program on loopback.
+fn loopback_client_args(port: u16) -> [String; 6] {
+    ["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"].map(String::from)
 }

@@ -188,15 +188,7 @@ impl Pgbouncer {
     /// pgbench through pgbouncer on database `postgres` as `postgres`;
     /// returns its output. Panics if pgbench fails.
     pub fn pgbench(&self, args: &[&str]) -> String {
-        let client = [
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &self.port.to_string(),
-            "-U",
-            "postgres",
-        ]
-        .map(String::from);
+        let client = super::loopback_client_args(self.port);
         pgbench_output(&client, &[("PGPASSWORD", Self::CLIENT_PASSWORD)], args)
     }
 }
