@@ -53,6 +53,20 @@ pub enum Kind {
     Mean,
 }
 
+/// Where a PostgreSQL query runs: once on the collector's own connection,
+/// or in each database the `databases` settings select (`databases.rs`),
+/// its datums then carrying a `Database` dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    #[default]
+    Instance,
+    Database,
+}
+
+/// The dimension a database-scope query's datums carry.
+pub const DATABASE_DIMENSION: &str = "Database";
+
 /// Where a query runs: the PostgreSQL server, or pgbouncer's admin console
 /// (the `[pgbouncer]` section; see `pgbouncer.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
@@ -88,6 +102,10 @@ struct RawQuery {
     sql: String,
     #[serde(default)]
     source: MetricSource,
+    #[serde(default)]
+    scope: Scope,
+    /// Database-scope only: patterns narrowing the collector's `databases`.
+    databases: Option<Vec<String>>,
     #[serde(default)]
     roles: Vec<Role>,
     #[serde(default)]
@@ -125,6 +143,10 @@ pub struct Query {
     pub id: String,
     pub sql: String,
     pub source: MetricSource,
+    pub scope: Scope,
+    /// Database-scope only: the databases it runs in, within those the
+    /// collector's `databases` settings select (none: all of them).
+    pub databases: Option<crate::database_patterns::Patterns>,
     pub roles: Vec<Role>,
     pub min_version: u32,
     pub max_version: Option<u32>,
@@ -260,12 +282,41 @@ impl Catalogue {
                     "no interval: pgbouncer queries run every cycle (remove the key)",
                 ));
             }
-            if q.labels.len() + BASE_DIMENSIONS.len() > MAX_DIMENSIONS {
+            if q.scope == Scope::Database && q.source == MetricSource::Pgbouncer {
+                return Err(invalid(
+                    &at("scope"),
+                    "database",
+                    "\"instance\": pgbouncer queries run on its admin console (remove the key)",
+                ));
+            }
+            if q.databases.is_some() && q.scope != Scope::Database {
+                return Err(invalid(
+                    &at("databases"),
+                    &format!("{:?}", q.databases.as_deref().unwrap_or_default()),
+                    "no databases key, or scope = \"database\" with it (an instance query runs on the collector's own connection)",
+                ));
+            }
+            let databases = q
+                .databases
+                .as_deref()
+                .map(|p| crate::database_patterns::Patterns::parse(&at("databases"), p))
+                .transpose()?;
+            let fixed = BASE_DIMENSIONS.len() + usize::from(q.scope == Scope::Database);
+            if q.labels.len() + fixed > MAX_DIMENSIONS {
                 return Err(invalid(
                     &at("labels"),
                     &q.labels.len().to_string(),
-                    &format!("at most {} labels (CloudWatch allows 30 dimensions, 2 are DBInstance and Role)", MAX_DIMENSIONS - BASE_DIMENSIONS.len()),
+                    &format!("at most {} labels (CloudWatch allows 30 dimensions, {fixed} are DBInstance, Role{})", MAX_DIMENSIONS - fixed, if fixed > 2 { " and Database" } else { "" }),
                 ));
+            }
+            if q.scope == Scope::Database {
+                if let Some(l) = q.labels.iter().find(|l| *l == DATABASE_DIMENSION) {
+                    return Err(invalid(
+                        &at("labels"),
+                        l,
+                        "a name other than Database: a database-scope query's datums carry the Database dimension already",
+                    ));
+                }
             }
             if let Some(l) = q
                 .labels
@@ -320,6 +371,13 @@ impl Catalogue {
                         "the column with the ratio's or mean's denominator",
                     ));
                 }
+                if v.minus_own_transactions && q.scope == Scope::Database {
+                    return Err(invalid(
+                        &vat("minus_own_transactions"),
+                        "true",
+                        "false: the collector's own transactions are left out of instance-scope queries only (the built-in TransactionsLast10Minutes counts every database's)",
+                    ));
+                }
                 let scale = v.scale.unwrap_or(1.0);
                 if !scale.is_finite() || scale == 0.0 {
                     return Err(invalid(
@@ -355,6 +413,8 @@ impl Catalogue {
                 id: q.id,
                 sql: q.sql,
                 source: q.source,
+                scope: q.scope,
+                databases,
                 roles,
                 min_version: q.min_version,
                 max_version: q.max_version,
@@ -440,6 +500,9 @@ impl Catalogue {
                     .iter()
                     .map(|d| d.to_string())
                     .collect();
+                if q.scope == Scope::Database {
+                    dims.push(DATABASE_DIMENSION.into());
+                }
                 dims.extend(q.labels.iter().cloned());
                 match out.iter_mut().find(|m| m.name == v.metric) {
                     Some(m) => {
@@ -616,6 +679,51 @@ mod tests {
             "PasswordExpiresInDays",
         ] {
             assert!(names.iter().any(|m| m == n), "{n} missing from {names:?}");
+        }
+    }
+
+    #[test]
+    fn database_scope_is_checked() {
+        let q = |extra: &str, label: &str, value_extra: &str| {
+            Catalogue::parse(
+                &format!("[[query]]\nid = \"x\"\nsql = \"SELECT 1 AS v\"\nroles = [\"primary\"]\n{extra}\nlabels = [{label}]\n[[query.value]]\ncolumn = \"v\"\nmetric = \"X\"\nkind = \"gauge\"\nunit = \"Count\"\n{value_extra}\n"),
+                "f.toml",
+            )
+        };
+        let ok = q("scope = \"database\"\ndatabases = [\"shop\"]", "", "").unwrap();
+        assert_eq!(ok.queries[0].scope, Scope::Database);
+        assert!(ok.queries[0].databases.as_ref().unwrap().matches("shop"));
+        assert_eq!(
+            ok.metrics()
+                .iter()
+                .find(|m| m.name == "X")
+                .unwrap()
+                .dimensions,
+            ["DBInstance", "Role", "Database"]
+        );
+        for (extra, label, value_extra, key) in [
+            (
+                "scope = \"database\"",
+                "\"Database\"",
+                "",
+                "query `x` labels",
+            ),
+            ("databases = [\"shop\"]", "", "", "query `x` databases"),
+            (
+                "scope = \"database\"\ndatabases = []",
+                "",
+                "",
+                "query `x` databases",
+            ),
+            (
+                "scope = \"database\"",
+                "",
+                "minus_own_transactions = true",
+                "minus_own_transactions",
+            ),
+        ] {
+            let e = q(extra, label, value_extra).unwrap_err().to_string();
+            assert!(e.contains(key), "{extra}: {e}");
         }
     }
 

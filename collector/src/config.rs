@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::catalogue::{self, Catalogue};
+use crate::database_patterns::{Patterns, Selection, DEFAULT_MAX_CONNECTIONS};
 
 pub use crate::error::ConfigError;
 
@@ -39,6 +40,11 @@ pub struct Overrides {
     pub state_dir: Option<PathBuf>,
     pub slow_query_ms: Option<f64>,
     pub aws_attempt_timeout: Option<String>,
+    /// Database-scope queries run in the databases matching these...
+    pub databases: Option<Vec<String>>,
+    /// ...except these.
+    pub exclude_databases: Option<Vec<String>>,
+    pub max_database_connections: Option<usize>,
     /// The `[pgbouncer]` section (flags `--pgbouncer-*`, `PGLOG_PGBOUNCER_*`).
     pub pgbouncer: Option<PgbouncerOverrides>,
 }
@@ -88,6 +94,11 @@ impl Overrides {
             state_dir: self.state_dir.or(lower.state_dir),
             slow_query_ms: self.slow_query_ms.or(lower.slow_query_ms),
             aws_attempt_timeout: self.aws_attempt_timeout.or(lower.aws_attempt_timeout),
+            databases: self.databases.or(lower.databases),
+            exclude_databases: self.exclude_databases.or(lower.exclude_databases),
+            max_database_connections: self
+                .max_database_connections
+                .or(lower.max_database_connections),
             pgbouncer: match (self.pgbouncer, lower.pgbouncer) {
                 (Some(a), Some(b)) => Some(a.or(b)),
                 (a, b) => a.or(b),
@@ -135,6 +146,8 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// pgbouncer's admin console, when `[pgbouncer]` is given.
     pub pgbouncer: Option<PgbouncerConfig>,
+    /// Where database-scope queries run.
+    pub databases: Selection,
     /// Log shipping, when a log directory is given.
     pub logs: Option<crate::logs::LogOptions>,
     /// Print what would be sent instead of sending it.
@@ -222,6 +235,8 @@ impl Config {
             ));
         }
         let catalogue = Catalogue::with_user_file(o.metrics.as_deref())?;
+        let databases =
+            resolve_databases(o.databases, o.exclude_databases, o.max_database_connections)?;
         let state_dir = o
             .state_dir
             .unwrap_or_else(|| PathBuf::from("/var/lib/pglog"));
@@ -302,6 +317,7 @@ impl Config {
             aws_attempt_timeout,
             state_dir,
             pgbouncer,
+            databases,
             logs,
             dry_run,
             once,
@@ -349,6 +365,34 @@ impl PgbouncerConfig {
             password_env: o.password_env,
         })
     }
+}
+
+fn resolve_databases(
+    include: Option<Vec<String>>,
+    exclude: Option<Vec<String>>,
+    max_connections: Option<usize>,
+) -> Result<Selection, ConfigError> {
+    let max_connections = max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
+    if max_connections == 0 {
+        return Err(invalid(
+            "max_database_connections",
+            "0",
+            "at least 1: connections to the databases other than the DSN's, open at once",
+        ));
+    }
+    Ok(Selection {
+        include: include
+            .map(|p| Patterns::parse("databases", &p))
+            .transpose()?
+            .unwrap_or_else(Patterns::all),
+        exclude: match exclude {
+            // An empty exclusion list is a fine way to say "none".
+            Some(p) if p.is_empty() => Patterns::none(),
+            Some(p) => Patterns::parse("exclude_databases", &p)?,
+            None => Patterns::none(),
+        },
+        max_connections,
+    })
 }
 
 /// The variable a `password_env` key names must be set.
@@ -415,6 +459,7 @@ impl Config {
             xray_daemon: false,
             aws_attempt_timeout: false,
             state_dir: false,
+            databases: true,
         );
         // The log settings as one: any change needs a restart of the shipper.
         if format!("{:?}", self.logs) != format!("{:?}", new.logs) {

@@ -7,10 +7,12 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value as Json};
 
-use crate::catalogue::{Catalogue, MetricSource, Role, UP};
-use crate::pg::{QueryError, ServerInfo, Source};
+use crate::catalogue::{Catalogue, MetricSource, Query, Role, Scope, DATABASE_DIMENSION, UP};
+use crate::database_patterns::Selection;
+use crate::databases::{query_runs_in, DatabasePool};
+use crate::pg::{ConnectSpec, QueryError, Rows, ServerInfo, Source};
 use crate::pgbouncer::Pgbouncer;
-use crate::series::{Datum, OwnTransactions, Series};
+use crate::series::{Datum, OwnTransactions, QueryData, Series};
 use crate::state::{ServerIdentity, StateFile};
 use crate::text::clip_bytes;
 use crate::trace::{cause, epoch, hex_id};
@@ -41,6 +43,8 @@ pub struct Collector {
     /// Where counters and windows are saved after each cycle, if anywhere.
     state: Option<StateFile>,
     pgbouncer: Option<Pgbouncer>,
+    /// Connections for the database-scope queries.
+    databases: DatabasePool,
 }
 
 impl Collector {
@@ -60,6 +64,7 @@ impl Collector {
             server: None,
             state: None,
             pgbouncer: None,
+            databases: DatabasePool::new(Selection::default(), std::time::Duration::from_secs(5)),
         }
     }
 
@@ -72,6 +77,12 @@ impl Collector {
     /// The pgbouncer source, or none; a new one starts its counters over.
     pub fn set_pgbouncer(&mut self, pgbouncer: Option<Pgbouncer>) {
         self.pgbouncer = pgbouncer;
+    }
+
+    /// Where the database-scope queries run; `connect_timeout` bounds
+    /// each new connection.
+    pub fn set_databases(&mut self, selection: Selection, connect_timeout: std::time::Duration) {
+        self.databases.set_selection(selection, connect_timeout);
     }
 
     /// A reloaded catalogue; counters and windows of the queries kept go on.
@@ -88,6 +99,7 @@ impl Collector {
     pub fn set_source(&mut self, mut source: Source) {
         source.own_transactions = self.source.own_transactions;
         self.source = source;
+        self.databases.close_all();
     }
 
     /// PostgreSQL's part, then pgbouncer's, whose subsegments join the
@@ -145,6 +157,7 @@ impl Collector {
                 self.server.as_ref().unwrap().address
             );
             self.series.clear();
+            self.databases.close_all();
         }
         let identity = ServerIdentity::of(&info);
         self.continue_from_saved(&identity);
@@ -162,84 +175,27 @@ impl Collector {
             ("DBInstance".to_string(), self.instance.clone()),
             ("Role".to_string(), role.as_str().to_string()),
         ];
-        let mut datums = Vec::new();
-        let mut subsegments = Vec::new();
-        let mut failed = 0;
-        let mut up = true;
-        let mut not_due = Vec::new();
-        for q in &self.catalogue.queries {
-            if q.source != MetricSource::Postgres || !q.runs_on(role, info.version_num) {
-                continue;
+        let mut run = Run::new(wall);
+        let due = self.due_queries(role, info.version_num, start, &mut run.not_due);
+        for q in due.iter().filter(|q| q.scope == Scope::Instance) {
+            self.instance_query(q, &info, &base, &mut run).await;
+            if !run.up {
+                break;
             }
-            let every = q.interval.unwrap_or(self.interval);
-            // A tenth of slack so a query due "now" is not put off a whole cycle by timer jitter.
-            if self
-                .last_run
-                .get(&q.id)
-                .is_some_and(|t| start.duration_since(*t) + every / 10 < every)
-            {
-                not_due.extend(q.values.iter().map(|v| v.metric.clone()));
-                continue;
-            }
-            let sql = q.marked_sql();
-            let q_wall = SystemTime::now();
-            let result = self.source.query(&sql, q.timeout).await;
-            let q_end = SystemTime::now();
-            let mut sub = json!({
-                "name": q.id,
-                "id": hex_id(16),
-                "start_time": epoch(q_wall),
-                "end_time": epoch(q_end),
-                "namespace": "remote",
-                "sql": {
-                    // X-Ray takes segment documents up to 64 kB; a long user
-                    // query must not push the cycle's segment over it.
-                    "sanitized_query": clip_bytes(&sql, 4096),
-                    "database_type": "PostgreSQL",
-                    "database_version": info.version,
-                    "user": self.source.spec().user,
-                    "url": self.source.spec().url,
-                    "driver_version": "tokio-postgres",
-                },
-            });
-            match result {
-                Ok(rows) => {
-                    self.last_run.insert(q.id.clone(), Instant::now());
-                    let own = OwnTransactions {
-                        total: self.source.own_transactions,
-                        at_connect: self.source.own_at_connect,
-                    };
-                    let data = self
-                        .series
-                        .datums(q, &rows, &base, own, Instant::now(), wall);
-                    datums.extend(data.datums);
-                    if data.not_numeric > 0 {
-                        failed += 1;
-                        sub["fault"] = json!(true);
-                        sub["cause"] =
-                            cause(&format!("{} values are not numbers", data.not_numeric));
-                    }
-                }
-                Err(e) => {
-                    failed += 1;
-                    tracing::warn!(query = %q.id, "{e}");
-                    let timeout = matches!(e, QueryError::Timeout(_));
-                    sub["fault"] = json!(true);
-                    if timeout {
-                        sub["throttle"] = json!(false);
-                        sub["annotations"] = json!({ "timeout": true });
-                    }
-                    sub["cause"] = cause(&e.to_string());
-                    subsegments.push(sub);
-                    if matches!(e, QueryError::Down(_)) {
-                        up = false;
-                        break;
-                    }
-                    continue;
-                }
-            }
-            subsegments.push(sub);
         }
+        let per_database: Vec<&Query> = due.iter().filter(|q| q.scope == Scope::Database).collect();
+        if run.up && !per_database.is_empty() {
+            self.database_queries(&per_database, &info, &base, &mut run)
+                .await;
+        }
+        let Run {
+            mut datums,
+            subsegments,
+            failed,
+            up,
+            not_due,
+            ..
+        } = run;
         datums.push(up_datum(if up { 1.0 } else { 0.0 }));
         if failed > 0 {
             segment.fault(&format!("{failed} of the cycle's queries failed"));
@@ -257,6 +213,253 @@ impl Collector {
             not_due,
         }
     }
+}
+
+impl Collector {
+    /// The queries due this cycle for `role` and `version`; the metrics of
+    /// those not due go to `not_due`.
+    fn due_queries(
+        &self,
+        role: Role,
+        version: u32,
+        start: Instant,
+        not_due: &mut Vec<String>,
+    ) -> Vec<Query> {
+        let mut due = Vec::new();
+        for q in &self.catalogue.queries {
+            if q.source != MetricSource::Postgres || !q.runs_on(role, version) {
+                continue;
+            }
+            let every = q.interval.unwrap_or(self.interval);
+            // A tenth of slack so a query due "now" is not put off a whole cycle by timer jitter.
+            if self
+                .last_run
+                .get(&q.id)
+                .is_some_and(|t| start.duration_since(*t) + every / 10 < every)
+            {
+                not_due.extend(q.values.iter().map(|v| v.metric.clone()));
+                continue;
+            }
+            due.push(q.clone());
+        }
+        due
+    }
+
+    /// One query on the collector's own connection.
+    async fn instance_query(
+        &mut self,
+        q: &Query,
+        info: &ServerInfo,
+        base: &[(String, String)],
+        run: &mut Run,
+    ) {
+        let sql = q.marked_sql();
+        let q_wall = SystemTime::now();
+        let result = self.source.query(&sql, q.timeout).await;
+        let mut sub = query_subsegment(q, &sql, info, self.source.spec(), q_wall);
+        match result {
+            Ok(rows) => {
+                self.last_run.insert(q.id.clone(), Instant::now());
+                let own = OwnTransactions {
+                    total: self.source.own_transactions,
+                    at_connect: self.source.own_at_connect,
+                };
+                let data = self
+                    .series
+                    .datums(q, &rows, base, own, Instant::now(), run.wall);
+                run.took(data, &mut sub);
+            }
+            Err(e) => {
+                tracing::warn!(query = %q.id, "{e}");
+                run.failed(&e, &mut sub);
+                if matches!(e, QueryError::Down(_)) {
+                    run.up = false;
+                }
+            }
+        }
+        run.subsegments.push(sub);
+    }
+
+    /// The database-scope queries, each in every selected database: one
+    /// subsegment per query, with one below it per database.
+    async fn database_queries(
+        &mut self,
+        queries: &[&Query],
+        info: &ServerInfo,
+        base: &[(String, String)],
+        run: &mut Run,
+    ) {
+        let d_wall = SystemTime::now();
+        let names = match self.databases.discover(&mut self.source).await {
+            Ok(names) => names,
+            Err(e) => {
+                tracing::warn!("listing the databases for the database-scope queries: {e}");
+                let mut sub = json!({
+                    "name": "databases",
+                    "id": hex_id(16),
+                    "start_time": epoch(d_wall),
+                    "end_time": epoch(SystemTime::now()),
+                });
+                run.failed(&e, &mut sub);
+                run.subsegments.push(sub);
+                if matches!(e, QueryError::Down(_)) {
+                    run.up = false;
+                }
+                return;
+            }
+        };
+        let own_db = self.source.spec().dbname().to_string();
+        for q in queries {
+            let sql = q.marked_sql();
+            let q_wall = SystemTime::now();
+            let mut children = Vec::new();
+            let (mut ran, mut failures) = (0usize, 0usize);
+            for db in names
+                .iter()
+                .filter(|d| query_runs_in(q.databases.as_ref(), d))
+            {
+                ran += 1;
+                let mut dims = base.to_vec();
+                dims.push((DATABASE_DIMENSION.to_string(), db.clone()));
+                let c_wall = SystemTime::now();
+                let result = if *db == own_db {
+                    self.source.query(&sql, q.timeout).await
+                } else {
+                    self.query_in(db, &sql, q.timeout).await
+                };
+                let mut child = json!({
+                    "name": db,
+                    "id": hex_id(16),
+                    "start_time": epoch(c_wall),
+                    "end_time": epoch(SystemTime::now()),
+                });
+                match result {
+                    Ok(rows) => {
+                        let data = self.series.datums(
+                            q,
+                            &rows,
+                            &dims,
+                            OwnTransactions::default(),
+                            Instant::now(),
+                            run.wall,
+                        );
+                        run.took(data, &mut child);
+                    }
+                    Err(e) => {
+                        failures += 1;
+                        // A database that does not answer is said by its
+                        // connection, once per cause.
+                        if !matches!(e, QueryError::Down(_)) {
+                            tracing::warn!(query = %q.id, database = %db, "{e}");
+                        }
+                        run.failed(&e, &mut child);
+                    }
+                }
+                if children.len() < MAX_DATABASE_SUBSEGMENTS {
+                    children.push(child);
+                }
+            }
+            self.last_run.insert(q.id.clone(), Instant::now());
+            let mut sub = query_subsegment(q, &sql, info, self.source.spec(), q_wall);
+            sub["annotations"] = json!({ "databases": ran });
+            sub["subsegments"] = json!(children);
+            if failures > 0 {
+                sub["fault"] = json!(true);
+                sub["cause"] = cause(&format!("failed in {failures} of {ran} databases"));
+            }
+            run.subsegments.push(sub);
+        }
+    }
+
+    /// `sql` in `database`, on a connection of the pool; the transactions
+    /// it runs count as the collector's own (the server's transaction
+    /// counts add up every database).
+    async fn query_in(
+        &mut self,
+        database: &str,
+        sql: &str,
+        timeout: std::time::Duration,
+    ) -> Result<Rows, QueryError> {
+        let source = self.databases.source(self.source.spec(), database)?;
+        let before = source.own_transactions;
+        let result = source.query(sql, timeout).await;
+        let ran = source.own_transactions - before;
+        self.source.own_transactions += ran;
+        result
+    }
+}
+
+/// X-Ray takes segment documents up to 64 kB: past this many databases, a
+/// query's subsegment lists no more of them (its annotation counts them all).
+const MAX_DATABASE_SUBSEGMENTS: usize = 40;
+
+/// What the cycle's queries have given so far.
+struct Run {
+    wall: SystemTime,
+    datums: Vec<Datum>,
+    subsegments: Vec<Json>,
+    failed: usize,
+    up: bool,
+    not_due: Vec<String>,
+}
+
+impl Run {
+    fn new(wall: SystemTime) -> Run {
+        Run {
+            wall,
+            datums: Vec::new(),
+            subsegments: Vec::new(),
+            failed: 0,
+            up: true,
+            not_due: Vec::new(),
+        }
+    }
+
+    fn took(&mut self, data: QueryData, sub: &mut Json) {
+        self.datums.extend(data.datums);
+        if data.not_numeric > 0 {
+            self.failed += 1;
+            sub["fault"] = json!(true);
+            sub["cause"] = cause(&format!("{} values are not numbers", data.not_numeric));
+        }
+    }
+
+    fn failed(&mut self, e: &QueryError, sub: &mut Json) {
+        self.failed += 1;
+        sub["fault"] = json!(true);
+        if let QueryError::Timeout(_) = e {
+            sub["throttle"] = json!(false);
+            sub["annotations"] = json!({ "timeout": true });
+        }
+        sub["cause"] = cause(&e.to_string());
+    }
+}
+
+/// A query's subsegment, with its SQL as X-Ray's `sql` block.
+fn query_subsegment(
+    q: &Query,
+    sql: &str,
+    info: &ServerInfo,
+    spec: &ConnectSpec,
+    start: SystemTime,
+) -> Json {
+    json!({
+        "name": q.id,
+        "id": hex_id(16),
+        "start_time": epoch(start),
+        "end_time": epoch(SystemTime::now()),
+        "namespace": "remote",
+        "sql": {
+            // X-Ray takes segment documents up to 64 kB; a long user
+            // query must not push the cycle's segment over it.
+            "sanitized_query": clip_bytes(sql, 4096),
+            "database_type": "PostgreSQL",
+            "database_version": info.version,
+            "user": spec.user,
+            "url": spec.url,
+            "driver_version": "tokio-postgres",
+        },
+    })
 }
 
 impl Collector {

@@ -8,6 +8,8 @@ pub mod catalogue;
 pub mod config;
 pub mod cycle;
 pub mod dashboard;
+pub mod database_patterns;
+pub mod databases;
 pub mod error;
 pub mod grafana;
 pub mod logs;
@@ -87,6 +89,7 @@ pub async fn run(
         config.interval,
     );
     collector.keep_state(state::StateFile::open(&config.state_dir, &config.instance));
+    collector.set_databases(config.databases.clone(), config.connect_timeout);
     collector.set_pgbouncer(
         config
             .pgbouncer
@@ -445,6 +448,7 @@ fn reload(old: &Config, reloads: &Reloads, collector: &mut Collector) -> Option<
     }
     collector.set_catalogue(new.catalogue.clone());
     collector.set_interval(new.interval);
+    collector.set_databases(new.databases.clone(), new.connect_timeout);
     // Keys that need a restart keep their running values.
     let mut applied = old.clone();
     applied.dsn = new.dsn;
@@ -452,6 +456,7 @@ fn reload(old: &Config, reloads: &Reloads, collector: &mut Collector) -> Option<
     applied.connect_timeout = new.connect_timeout;
     applied.pgbouncer = new.pgbouncer;
     applied.interval = new.interval;
+    applied.databases = new.databases;
     applied.catalogue = new.catalogue;
     Some(applied)
 }

@@ -33,6 +33,9 @@ pub struct ConnectSpec {
     /// `postgresql://user@host:port/db`, never with the password.
     pub url: String,
     pub user: String,
+    /// As given, for [`ConnectSpec::for_database`].
+    dsn: String,
+    password_env: Option<String>,
 }
 
 impl std::fmt::Debug for ConnectSpec {
@@ -49,6 +52,20 @@ impl ConnectSpec {
     /// holding the password; PGPASSWORD and PGPASSFILE (or ~/.pgpass) are
     /// read as libpq reads them when the DSN has no password.
     pub fn parse(dsn: &str, password_env: Option<&str>) -> Result<ConnectSpec, ConfigError> {
+        ConnectSpec::parse_for(dsn, password_env, None)
+    }
+
+    /// The same server, user and settings, connecting to `database`; the
+    /// password is looked up again as libpq would for that database.
+    pub fn for_database(&self, database: &str) -> Result<ConnectSpec, ConfigError> {
+        ConnectSpec::parse_for(&self.dsn, self.password_env.as_deref(), Some(database))
+    }
+
+    fn parse_for(
+        dsn: &str,
+        password_env: Option<&str>,
+        database: Option<&str>,
+    ) -> Result<ConnectSpec, ConfigError> {
         let (rest, extracted) = extract_keys(dsn, &["sslmode", "sslrootcert", "passfile"]);
         let bad = |expected: &str| ConfigError::Invalid {
             key: "dsn".into(),
@@ -60,6 +77,9 @@ impl ConnectSpec {
                 "a libpq connection string or postgresql:// URL ({e})"
             ))
         })?;
+        if let Some(db) = database {
+            config.dbname(db);
+        }
         let tls = match extracted.get("sslmode").map(String::as_str) {
             None | Some("prefer") | Some("allow") => TlsMode::Prefer,
             Some("disable") => TlsMode::Disable,
@@ -130,6 +150,8 @@ impl ConnectSpec {
             config,
             tls,
             root_cert: extracted.get("sslrootcert").cloned(),
+            dsn: dsn.to_string(),
+            password_env: password_env.map(str::to_string),
         })
     }
 
@@ -572,6 +594,9 @@ impl Source {
                     tracing::info!(url = %self.spec.url, "connected");
                 }
                 self.own_at_connect = self.own_transactions;
+                // The server counts the transaction that started the
+                // session (InitPostgres reads the catalogue in one).
+                self.own_transactions += 1;
                 self.client = Some(client);
                 self.session_timeout = None;
                 self.backoff.reset();

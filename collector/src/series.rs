@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalogue::{Kind, Query};
+use crate::catalogue::{Kind, Query, BASE_DIMENSIONS};
 use crate::pg::Rows;
 
 /// One CloudWatch data point.
@@ -251,7 +251,12 @@ impl Series {
                 };
                 let series = || {
                     let mut k = format!("{}\u{1}{}", query.id, v.column);
-                    for (_, d) in &dims[base.len()..] {
+                    // Every dimension but the two the whole cycle shares:
+                    // a database-scope query's Database tells its rows apart.
+                    for (_, d) in dims
+                        .iter()
+                        .filter(|(n, _)| !BASE_DIMENSIONS.contains(&n.as_str()))
+                    {
                         k.push('\u{1}');
                         k.push_str(d);
                     }

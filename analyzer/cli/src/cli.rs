@@ -228,6 +228,18 @@ pub struct CollectArgs {
     /// after a timeout gets longer [default: 10s].
     #[arg(long, env = "PGLOG_AWS_ATTEMPT_TIMEOUT")]
     pub aws_attempt_timeout: Option<String>,
+    /// Database-scope queries run in the databases matching these
+    /// comma-separated patterns (`*`, `?`) [default: every database that
+    /// takes connections and is not a template].
+    #[arg(long, env = "PGLOG_DATABASES", value_delimiter = ',')]
+    pub databases: Option<Vec<String>>,
+    /// ...except those matching these comma-separated patterns.
+    #[arg(long, env = "PGLOG_EXCLUDE_DATABASES", value_delimiter = ',')]
+    pub exclude_databases: Option<Vec<String>>,
+    /// Connections to databases other than the DSN's open at once; more
+    /// databases take turns [default: 5].
+    #[arg(long, env = "PGLOG_MAX_DATABASE_CONNECTIONS")]
+    pub max_database_connections: Option<usize>,
     /// pgbouncer's admin console, e.g. "host=127.0.0.1 port=6432
     /// dbname=pgbouncer user=pglog_monitor": SHOW POOLS, STATS and LISTS
     /// become Pgbouncer* metrics (the config file's [pgbouncer] dsn).
@@ -270,6 +282,9 @@ impl CollectArgs {
             state_dir: self.state_dir.clone(),
             slow_query_ms: self.slow_query_ms,
             aws_attempt_timeout: self.aws_attempt_timeout.clone(),
+            databases: self.databases.clone(),
+            exclude_databases: self.exclude_databases.clone(),
+            max_database_connections: self.max_database_connections,
             pgbouncer: (self.pgbouncer_dsn.is_some() || self.pgbouncer_password_env.is_some())
                 .then(|| pglog_collector::config::PgbouncerOverrides {
                     dsn: self.pgbouncer_dsn.clone(),

@@ -408,10 +408,21 @@ impl Pg {
 
     /// Like [`Pg::psql`], but returns psql's stderr as the error.
     pub fn try_psql(&self, sql: &str) -> Result<String, String> {
+        self.try_psql_in("postgres", sql)
+    }
+
+    /// Like [`Pg::psql`] on database `db`.
+    pub fn psql_in(&self, db: &str, sql: &str) -> String {
+        self.try_psql_in(db, sql)
+            .unwrap_or_else(|e| panic!("psql on port {} database {db}: {e}\nSQL: {sql}", self.port))
+    }
+
+    /// Like [`Pg::try_psql`] on database `db`.
+    pub fn try_psql_in(&self, db: &str, sql: &str) -> Result<String, String> {
         let out = run(Command::new(pg_bin("psql"))
             .args(["-XAtq", "-v", "ON_ERROR_STOP=1"])
             .args(self.client_args())
-            .args(["-d", "postgres"])
+            .args(["-d", db])
             .args(["-c", sql])
             .env("PGCONNECT_TIMEOUT", "10"));
         if out.status.success() {
