@@ -170,6 +170,11 @@ const PANELS: &[PanelSpec] = &[
         &[
             ("XidWraparoundAge", "Maximum", "XID age"),
             ("MultiXactWraparoundAge", "Maximum", "MultiXact age"),
+            (
+                "OldestTableXidAge",
+                "Maximum",
+                "oldest table in ${PROP('Dim.Database')}",
+            ),
         ],
         &[("autovacuum_freeze_max_age default", 200_000_000)],
     ),
@@ -183,6 +188,38 @@ const PANELS: &[PanelSpec] = &[
         "WAL rate",
         false,
         &[("WalBytesPerSecond", "Average", "WAL bytes/s")],
+        &[],
+    ),
+    (
+        "Dead rows by database",
+        false,
+        &[("DeadTuples", "Maximum", "${PROP('Dim.Database')}")],
+        &[],
+    ),
+    (
+        "Tables needing vacuum",
+        false,
+        &[("TablesNeedingVacuum", "Maximum", "${PROP('Dim.Database')}")],
+        &[],
+    ),
+    (
+        "pgbouncer clients waiting",
+        true,
+        &[(
+            "PgbouncerClientsWaiting",
+            "Maximum",
+            "${PROP('Dim.Database')} ${PROP('Dim.User')}",
+        )],
+        &[],
+    ),
+    (
+        "pgbouncer longest wait",
+        false,
+        &[(
+            "PgbouncerMaxWaitSeconds",
+            "Maximum",
+            "${PROP('Dim.Database')} ${PROP('Dim.User')}",
+        )],
         &[],
     ),
 ];
@@ -371,7 +408,7 @@ mod tests {
     #[test]
     fn every_panel_metric_is_in_the_catalogue_and_panels_tile_the_row() {
         let l = layout(&Catalogue::built_in()).unwrap();
-        assert_eq!(l.panels.len(), 12);
+        assert_eq!(l.panels.len(), 16);
         for p in &l.panels {
             assert!(
                 p.x + p.width <= 24 && p.y + p.height <= l.row_height,
@@ -386,11 +423,13 @@ mod tests {
         )
         .unwrap();
         let widgets = b["widgets"].as_array().unwrap();
-        assert_eq!(widgets.len(), 2 * 13);
-        assert_eq!(widgets[13]["properties"]["markdown"], "## db2 · standby");
-        assert_eq!(widgets[13]["y"], l.row_height);
+        // A header and the panels per instance.
+        let row = 1 + l.panels.len();
+        assert_eq!(widgets.len(), 2 * row);
+        assert_eq!(widgets[row]["properties"]["markdown"], "## db2 · standby");
+        assert_eq!(widgets[row]["y"], l.row_height);
         // A primary sends lag per standby, a standby its own: two schemas.
-        let lag = &widgets[13 + 5]["properties"]["metrics"];
+        let lag = &widgets[row + 5]["properties"]["metrics"];
         assert_eq!(
             lag[0][0]["expression"],
             "SEARCH('{\"PgLog\",DBInstance,Role,Standby} MetricName=\"ReplicationLagSeconds\" DBInstance=\"db2\"', 'Maximum', 60)"

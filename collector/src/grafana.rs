@@ -284,6 +284,6 @@ mod tests {
             "60 * sum by (db_instance, severity, sql_state_class) (rate(pglog_log_errors_total{db_instance=~\"$instance\"}[$__rate_interval]))"
         );
         assert_eq!(errors["legendFormat"], "{{severity}} {{sql_state_class}}");
-        assert_eq!(expressions(&d).len(), 21);
+        assert_eq!(expressions(&d).len(), 26);
     }
 }
