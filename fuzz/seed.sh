@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cuts the seed corpus of every fuzz target from the repository's own files
-# (sample-logs/, a state written by `pglog analyze --save-state`, the
-# collector's catalogue and example configs) into fuzz/seeds/TARGET/.
+# (sample-logs/, a state written by `pglog analyze --save-state`) into
+# fuzz/seeds/TARGET/.
 # Nothing it writes is committed; run it again after the samples change.
 #
 #   fuzz/seed.sh [PGLOG_BINARY]   (default: the debug build's, built if missing)
@@ -125,20 +125,6 @@ if command -v zstd >/dev/null; then
 else
     echo "seed.sh: no zstd tool, so no payload seeds for the state target" >&2
 fi
-
-mkdir -p "$out/collector_catalogue" "$out/collector_config"
-cp collector/metrics.toml "$out/collector_catalogue/metrics.toml"
-# Each [[query]] of the catalogue alone, so mutations start from small files.
-awk -v dir="$out/collector_catalogue" '/^\[\[query\]\]/ { n++ } n { print > (dir "/query-" n ".toml") }' collector/metrics.toml
-cp collector/deploy/collector.toml.example "$out/collector_config/example.toml"
-# The example with every commented-out key set.
-sed -E 's/^# ([a-z_]+ = )/\1/' collector/deploy/collector.toml.example > "$out/collector_config/example-all.toml"
-# The config the terraform module's boot script writes, with example values
-# for its template variables.
-# shellcheck disable=SC2016
-sed -n "/^cat > \/etc\/pglog\/collector.toml <<'CONFIG'/,/^CONFIG/p" terraform/modules/pglog-collector/collector.sh.tftpl \
-    | sed -e '1d;$d' -e '/^%{/d' -e 's/\${db_port}/5432/; s/\${interval}/60s/; s/\${log_retention_days}/30/; s/\${slow_query_ms}/1000/' \
-        -e 's/\${[a-z_]*}/example/g' > "$out/collector_config/terraform.toml"
 
 for d in "$out"/*/; do
     printf '%-20s %4d seeds\n' "$(basename "$d")" "$(find "$d" -type f | wc -l)"
