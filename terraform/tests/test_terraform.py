@@ -21,6 +21,7 @@ import offline_root
 TERRAFORM = Path(__file__).resolve().parent.parent
 DEFINITIONS = TERRAFORM / "modules" / "pglog-definitions"
 KMS_KEY = TERRAFORM / "modules" / "pglog-kms-key"
+COLLECTOR = TERRAFORM / "modules" / "pglog-collector"
 PGLOG = os.environ.get("PGLOG_BIN", str(TERRAFORM.parent / "target" / "debug" / "pglog"))
 
 # Actions AWS only grants on Resource "*" (no resource-level permissions).
@@ -273,6 +274,83 @@ class Dashboard(unittest.TestCase):
         for i in instances:
             args += ["--instance", f'{i["name"]}={i["role"]}']
         self.assertEqual(json.loads(out["body"]), json.loads(pglog(*args)))
+
+
+def variable_blocks(path, names):
+    """The text of these variable blocks of a .tf file, as written."""
+    text = path.read_text()
+    blocks = []
+    for name in names:
+        m = re.search(rf'(?ms)^variable "{name}" \{{\n.*?^\}}\n', text)
+        assert m, f"no variable {name} in {path}"
+        blocks.append(m.group(0))
+    return "\n".join(blocks)
+
+
+class CollectorInputs(unittest.TestCase):
+    """The validations of pglog-collector's database scope and pgbouncer
+    inputs, run offline: the module needs the AWS provider, so its variable
+    blocks are copied as they are into a provider-free module."""
+
+    NAMES = ("databases", "exclude_databases", "max_database_connections", "pgbouncer")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.module = tempfile.TemporaryDirectory(prefix="pglog-collector-inputs-")
+        (Path(cls.module.name) / "variables.tf").write_text(
+            variable_blocks(COLLECTOR / "variables.tf", cls.NAMES)
+            + "".join(f'output "{n}" {{\n  value = var.{n}\n}}\n' for n in cls.NAMES))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.module.cleanup()
+
+    def apply(self, cases):
+        """cases: module name -> HCL arguments; the outputs, or AssertionError with terraform's errors."""
+        root = "".join(f'module "{k}" {{\n  source = "{self.module.name}"\n{v}\n}}\n' for k, v in cases.items())
+        root += "".join(f'output "{k}" {{\n  value = module.{k}\n}}\n' for k in cases)
+        return offline_root.apply(root)
+
+    def test_unset_inputs_change_nothing(self):
+        out = self.apply({"unset": ""})["unset"]
+        self.assertEqual(out, {"databases": [], "exclude_databases": [], "max_database_connections": None,
+                               "pgbouncer": None})
+
+    def test_valid_values(self):
+        out = self.apply({
+            "patterns": 'databases = ["app_*", "shop", "db?.v$2-x"]\n  exclude_databases = ["scratch_*"]\n'
+                        '  max_database_connections = 1',
+            "pgbouncer_defaults": "pgbouncer = {}",
+            "pgbouncer_own": 'pgbouncer = { port = 6543, user = "pglog_stats", password_parameter = '
+                             '"/pgbouncer/stats-password", password_kms_key_arn = '
+                             '"arn:aws:kms:eu-west-1:123456789012:key/abcd" }',
+        })
+        self.assertEqual(out["patterns"]["databases"], ["app_*", "shop", "db?.v$2-x"])
+        self.assertEqual(out["patterns"]["max_database_connections"], 1)
+        self.assertEqual(out["pgbouncer_defaults"]["pgbouncer"], {
+            "port": 6432, "user": None, "password_parameter": None, "password_kms_key_arn": None})
+        self.assertEqual(out["pgbouncer_own"]["pgbouncer"]["password_parameter"], "/pgbouncer/stats-password")
+
+    def test_invalid_values_are_refused_with_their_input_named(self):
+        cases = {
+            "quote": ('databases = ["app\\"x"]', "databases: each entry"),
+            "space": ('databases = ["my db"]', "databases: each entry"),
+            "empty": ('exclude_databases = [""]', "exclude_databases: each entry"),
+            "zero": ("max_database_connections = 0", "max_database_connections: a whole number"),
+            "fraction": ("max_database_connections = 1.5", "max_database_connections: a whole number"),
+            "port": ("pgbouncer = { port = 70000 }", "pgbouncer.port: a TCP port"),
+            "user": ('pgbouncer = { user = "Stats-User" }', "pgbouncer.user: a plain lowercase role name"),
+            "parameter_arn": ('pgbouncer = { password_parameter = "arn:aws:ssm:eu-west-1:1:parameter/x" }',
+                              "pgbouncer.password_parameter: the name (not the ARN)"),
+            "key": ('pgbouncer = { password_parameter = "/x", password_kms_key_arn = "alias/aws/ssm" }',
+                    "pgbouncer.password_kms_key_arn: a KMS key ARN"),
+        }
+        for name, (args, message) in cases.items():
+            with self.subTest(case=name):
+                with self.assertRaises(AssertionError) as e:
+                    self.apply({name: args})
+                errors = " ".join(str(e.exception).replace("│", " ").split())
+                self.assertIn(message, errors)
 
 
 class Docs(unittest.TestCase):

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import tomllib
 import unittest
 import urllib.request
 from pathlib import Path
@@ -42,10 +43,50 @@ def collector_vars(instance, **over):
         "password_parameter": "/pglog/demo/monitor-password",
         "artifact_s3_uri": "s3://demo-artifacts/pglog/pglog-aarch64", "artifact_url": "",
         "artifact_sha256": "0" * 64,
+        # The module's defaults for the database scope and pgbouncer: unset.
+        "databases": [], "exclude_databases": [], "max_database_connections": "",
+        "pgbouncer": False, "pgbouncer_port": "", "pgbouncer_user": "", "pgbouncer_password_parameter": "",
         "service_unit": "${file(\"%s\")}" % (REPO / "collector" / "deploy" / "pglog-collector.service"),
     }
     v.update(over)
     return v
+
+
+# collector_vars with the database scope and pgbouncer set, as main.tf passes
+# them: pgbouncer's user is its own, its password the monitoring role's
+# parameter unless pgbouncer_password_parameter names another.
+SCOPED = {
+    "databases": ["app_*", "shop", "db?.v$2-x"], "exclude_databases": ["scratch_*"], "max_database_connections": 3,
+    "pgbouncer": True, "pgbouncer_port": 6432, "pgbouncer_user": "pglog_stats",
+}
+
+# What the config held before the database scope and pgbouncer variables, for
+# the s3 rendering: unset, they must leave it as it was, byte for byte.
+DEFAULT_CONFIG = """\
+# Written by terraform/modules/pglog-collector. The password comes from SSM
+# (/pglog/demo/monitor-password) into /run/pglog/pgpass at each start.
+# Loopback only, so no TLS: the traffic never leaves the host.
+dsn = "host=127.0.0.1 port=5432 user=pglog_monitor dbname=postgres sslmode=disable application_name=pglog"
+instance = "demo-primary"
+namespace = "PgLog"
+region = "eu-west-1"
+interval = "60s"
+log_dir = "/var/lib/pgsql/data/log"
+log_group = "/pglog/demo/postgresql"
+log_retention_days = 30
+slow_query_ms = 1000"""
+
+
+def dry_run(config):
+    """pglog collect --once --dry-run on a config text: (exit code, stdout, stderr)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".toml") as f:
+        f.write(config)
+        f.flush()
+        # Nothing listens on 127.0.0.1:5432 here, so the one cycle fails
+        # (exit 1); a config error would be exit 2.
+        r = subprocess.run([PGLOG, "collect", "--config", f.name, "--once", "--dry-run",
+                            "--connect-timeout", "1s"], capture_output=True, text=True, timeout=60)
+        return r.returncode, r.stdout, r.stderr
 
 
 def postgresql_vars(role, name, slot):
@@ -99,6 +140,10 @@ class UserData(unittest.TestCase):
             "collector_s3": tpl(COLLECTOR_TPL, collector_vars("demo-primary")),
             "collector_url": tpl(COLLECTOR_TPL, collector_vars(
                 "demo-standby-1", artifact_s3_uri="", artifact_url="https://example.com/pglog", log_dir="")),
+            "collector_scoped": tpl(COLLECTOR_TPL, collector_vars("demo-primary", **SCOPED)),
+            "collector_scoped_own_parameter": tpl(COLLECTOR_TPL, collector_vars(
+                "demo-standby-1", log_dir="", pgbouncer_password_parameter="/pglog/demo/pgbouncer-password",
+                **SCOPED)),
             "report": tpl(REPORT_TPL, {"q": {k: shell_quote(v) for k, v in report_values.items()},
                                        "schedule": report_values["schedule"]}),
             "pg_primary": tpl(EXAMPLE / "postgresql-setup.sh.tftpl", postgresql_vars("primary", "demo-primary", "")),
@@ -131,20 +176,47 @@ class UserData(unittest.TestCase):
                 self.assertEqual(r.returncode, 0, r.stdout)
 
     def test_collector_config_is_accepted_by_pglog(self):
-        for name in ("collector_s3", "collector_url"):
-            config = heredoc(self.scripts[name], "CONFIG")
-            with self.subTest(script=name), tempfile.NamedTemporaryFile("w", suffix=".toml") as f:
-                f.write(config)
-                f.flush()
-                # Nothing listens on 127.0.0.1:5432 here, so the one cycle
-                # fails (exit 1); a config error would be exit 2.
-                r = subprocess.run([PGLOG, "collect", "--config", f.name, "--once", "--dry-run",
-                                    "--connect-timeout", "1s"], capture_output=True, text=True, timeout=60)
-                self.assertIn(r.returncode, (0, 1), r.stderr)
-                line = json.loads(r.stdout.splitlines()[0])
+        for name in ("collector_s3", "collector_url", "collector_scoped", "collector_scoped_own_parameter"):
+            with self.subTest(script=name):
+                code, out, err = dry_run(heredoc(self.scripts[name], "CONFIG"))
+                self.assertIn(code, (0, 1), err)
+                line = json.loads(out.splitlines()[0])
                 up = [m for m in line["metrics"] if m["metric"] == "Up"][0]
-                expected = "demo-primary" if name == "collector_s3" else "demo-standby-1"
+                expected = "demo-standby-1" if name in ("collector_url", "collector_scoped_own_parameter") \
+                    else "demo-primary"
                 self.assertIn(["DBInstance", expected], up["dimensions"])
+
+    def test_scope_and_pgbouncer_are_written_when_set(self):
+        config = tomllib.loads(heredoc(self.scripts["collector_scoped"], "CONFIG"))
+        self.assertEqual(config["databases"], ["app_*", "shop", "db?.v$2-x"])
+        self.assertEqual(config["exclude_databases"], ["scratch_*"])
+        self.assertEqual(config["max_database_connections"], 3)
+        self.assertEqual(config["pgbouncer"], {
+            "dsn": "host=127.0.0.1 port=6432 dbname=pgbouncer user=pglog_stats sslmode=disable application_name=pglog",
+        })
+        # The rest is as without them.
+        default = tomllib.loads(heredoc(self.scripts["collector_s3"], "CONFIG"))
+        self.assertEqual({k: v for k, v in config.items() if k in default}, default)
+
+    def test_pglog_reads_the_pgbouncer_console(self):
+        # Nothing listens on 6432 either: the console is down, said as
+        # PgbouncerUp 0 for this instance, and the cycle is not a config error.
+        code, out, err = dry_run(heredoc(self.scripts["collector_scoped"], "CONFIG"))
+        self.assertIn(code, (0, 1), err)
+        metrics = [m for line in out.splitlines() for m in json.loads(line).get("metrics", [])]
+        up = [m for m in metrics if m["metric"] == "PgbouncerUp"]
+        self.assertTrue(up, "no PgbouncerUp datum in the dry run")
+        self.assertEqual(up[0]["value"], 0)
+        self.assertIn(["DBInstance", "demo-primary"], up[0]["dimensions"])
+
+    def test_unset_scope_and_pgbouncer_leave_the_config_as_it_was(self):
+        self.assertEqual(heredoc(self.scripts["collector_s3"], "CONFIG"), DEFAULT_CONFIG)
+        for name in ("collector_s3", "collector_url"):
+            with self.subTest(script=name):
+                config = heredoc(self.scripts[name], "CONFIG")
+                for key in ("databases", "exclude_databases", "max_database_connections", "pgbouncer"):
+                    self.assertNotRegex(config, rf"(?m)^\[?{key}\b")
+                self.assertNotIn("pgbouncer", heredoc(self.scripts[name], "FETCH"))
 
     def test_installed_unit_is_the_repository_unit(self):
         unit = heredoc(self.scripts["collector_s3"], "UNIT")
@@ -250,6 +322,57 @@ class PasswordFetch(unittest.TestCase):
             self.assertEqual(pgpass.stat().st_mode & 0o777, 0o600)
             self.assertEqual(pgpass.stat().st_uid, Path(run).stat().st_uid)
             self.assertNotIn("w0rd", r.stdout + r.stderr)
+
+    def fetch(self, **over):
+        """fetch-password rendered with these collector_vars; the pgpass it writes."""
+        script = heredoc(render({"c": tpl(COLLECTOR_TPL, collector_vars("demo-primary", **over))})["c"], "FETCH")
+        with tempfile.TemporaryDirectory() as run:
+            r = subprocess.run(["bash", "-c", script], env={**MOTO["env"], "RUNTIME_DIRECTORY": run},
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertNotIn("w0rd", r.stdout + r.stderr)
+            pgpass = Path(run) / "pgpass"
+            self.assertEqual(pgpass.stat().st_mode & 0o777, 0o600)
+            self.assertEqual(list(Path(run).iterdir()), [pgpass])
+            return pgpass.read_text()
+
+    def test_pgbouncer_gets_the_monitoring_password_by_default(self):
+        key = json.loads(aws("kms", "create-key"))["KeyMetadata"]["Arn"]
+        aws("ssm", "put-parameter", "--name", "/pglog/shared/monitor-password", "--type", "SecureString",
+            "--key-id", key, "--value", "sh:a\\red w0rd")
+        got = self.fetch(password_parameter="/pglog/shared/monitor-password", **SCOPED)
+        # libpq takes the first line that matches: PostgreSQL's port first,
+        # then the console's database on pgbouncer's.
+        self.assertEqual(got, "127.0.0.1:5432:*:pglog_monitor:sh\\:a\\\\red w0rd\n"
+                              "127.0.0.1:6432:pgbouncer:pglog_stats:sh\\:a\\\\red w0rd\n")
+
+    def test_pgbouncer_password_from_a_parameter_of_its_own(self):
+        key = json.loads(aws("kms", "create-key"))["KeyMetadata"]["Arn"]
+        aws("ssm", "put-parameter", "--name", "/pglog/own/monitor-password", "--type", "SecureString",
+            "--key-id", key, "--value", "monitor-w0rd")
+        aws("ssm", "put-parameter", "--name", "/pglog/own/pgbouncer-password", "--type", "SecureString",
+            "--key-id", key, "--value", "bo:un\\cer-w0rd")
+        got = self.fetch(password_parameter="/pglog/own/monitor-password",
+                         **{**SCOPED, "pgbouncer_port": 6543,
+                            "pgbouncer_password_parameter": "/pglog/own/pgbouncer-password"})
+        self.assertEqual(got, "127.0.0.1:5432:*:pglog_monitor:monitor-w0rd\n"
+                              "127.0.0.1:6543:pgbouncer:pglog_stats:bo\\:un\\\\cer-w0rd\n")
+
+    def test_a_missing_pgbouncer_parameter_fails_the_start(self):
+        # No pgpass at all rather than one without the console's line: the
+        # unit fails (ExecStartPre) and says why.
+        key = json.loads(aws("kms", "create-key"))["KeyMetadata"]["Arn"]
+        aws("ssm", "put-parameter", "--name", "/pglog/missing/monitor-password", "--type", "SecureString",
+            "--key-id", key, "--value", "monitor-w0rd")
+        script = heredoc(render({"c": tpl(COLLECTOR_TPL, collector_vars(
+            "demo-primary", password_parameter="/pglog/missing/monitor-password",
+            **{**SCOPED, "pgbouncer_password_parameter": "/pglog/missing/pgbouncer-password"}))})["c"], "FETCH")
+        with tempfile.TemporaryDirectory() as run:
+            r = subprocess.run(["bash", "-c", script], env={**MOTO["env"], "RUNTIME_DIRECTORY": run},
+                               capture_output=True, text=True)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("ParameterNotFound", r.stderr)
+            self.assertFalse((Path(run) / "pgpass").exists())
 
 
 class NightlyReport(unittest.TestCase):

@@ -36,6 +36,11 @@ module "collector" {
   log_dir            = local.pg_log_dir
   log_retention_days = var.collector_log_retention_days
 
+  databases                = var.collector_databases
+  exclude_databases        = var.collector_exclude_databases
+  max_database_connections = var.collector_max_database_connections
+  pgbouncer                = var.collector_pgbouncer
+
   tags = var.tags
 }
 

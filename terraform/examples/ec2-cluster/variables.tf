@@ -226,6 +226,35 @@ variable "collector_log_retention_days" {
   }
 }
 
+variable "collector_databases" {
+  description = "Databases the collectors' database-scope queries run in, as names or patterns (* and ?), e.g. [\"app_*\"]. Empty: every database that takes connections and is not a template. Passed to the collector module's databases, which validates it."
+  type        = list(string)
+  default     = []
+}
+
+variable "collector_exclude_databases" {
+  description = "Databases left out of the database-scope queries, as names or patterns (* and ?), e.g. [\"scratch_*\"]. Empty: none. Passed to the collector module's exclude_databases."
+  type        = list(string)
+  default     = []
+}
+
+variable "collector_max_database_connections" {
+  description = "Connections to databases other than postgres each collector keeps open at once. null: the collector's default (5). Passed to the collector module's max_database_connections."
+  type        = number
+  default     = null
+}
+
+variable "collector_pgbouncer" {
+  description = "pgbouncer as a metric source, for hosts where you run it next to PostgreSQL (this stack does not install it): { port = 6432, user = null (pglog_monitor), password_parameter = null (the monitoring password's parameter), password_kms_key_arn = null }. null: no pgbouncer. Passed to the collector module's pgbouncer."
+  type = object({
+    port                 = optional(number, 6432)
+    user                 = optional(string)
+    password_parameter   = optional(string)
+    password_kms_key_arn = optional(string)
+  })
+  default = null
+}
+
 variable "report_bucket_force_destroy" {
   description = "Let `terraform destroy` delete the nightly report bucket with its reports. Keep false unless the reports are disposable."
   type        = bool

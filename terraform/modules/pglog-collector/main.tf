@@ -24,6 +24,20 @@ locals {
   log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.names.log_group}"
 
   artifact_object_arn = var.artifact_s3_uri == null ? null : "arn:${local.partition}:s3:::${trimprefix(var.artifact_s3_uri, "s3://")}"
+
+  # pgbouncer's console user and the parameter with its password: by default
+  # the monitoring role and its parameter.
+  pgbouncer = var.pgbouncer == null ? null : {
+    port = var.pgbouncer.port
+    user = coalesce(var.pgbouncer.user, var.db_user)
+    # null when it is the monitoring password's parameter
+    password_parameter = var.pgbouncer.password_parameter == null ? null : (
+      var.pgbouncer.password_parameter == local.names.password_parameter ? null : var.pgbouncer.password_parameter
+    )
+  }
+  pgbouncer_parameter = local.pgbouncer == null ? null : local.pgbouncer.password_parameter
+  # A parameter's ARN is parameter/NAME, without NAME's leading slash.
+  pgbouncer_parameter_arn = local.pgbouncer_parameter == null ? null : "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${trimprefix(local.pgbouncer_parameter, "/")}"
 }
 
 module "key" {
@@ -93,6 +107,10 @@ resource "aws_iam_role" "this" {
       condition     = (var.artifact_s3_uri == null) != (var.artifact_url == null)
       error_message = "Give exactly one of artifact_s3_uri (s3://BUCKET/KEY) or artifact_url (https://...) for the pglog binary."
     }
+    precondition {
+      condition     = var.pgbouncer == null ? true : var.pgbouncer.port != var.db_port
+      error_message = "pgbouncer.port: pgbouncer and PostgreSQL cannot listen on the same port of the host; pgbouncer's default is 6432."
+    }
   }
 }
 
@@ -149,6 +167,17 @@ data "aws_iam_policy_document" "collector" {
     resources = [aws_ssm_parameter.password.arn]
   }
 
+  # pgbouncer's password, when it is a parameter of its own.
+  dynamic "statement" {
+    for_each = local.pgbouncer_parameter_arn == null ? [] : [local.pgbouncer_parameter_arn]
+    content {
+      sid       = "ReadThePgbouncerPassword"
+      effect    = "Allow"
+      actions   = ["ssm:GetParameter"]
+      resources = [statement.value]
+    }
+  }
+
   statement {
     sid       = "DecryptThePasswordThroughSsm"
     effect    = "Allow"
@@ -163,6 +192,28 @@ data "aws_iam_policy_document" "collector" {
       test     = "StringEquals"
       variable = "kms:EncryptionContext:PARAMETER_ARN"
       values   = [aws_ssm_parameter.password.arn]
+    }
+  }
+
+  # Its key: the module's unless pgbouncer.password_kms_key_arn names
+  # another (a parameter under the AWS managed aws/ssm key needs no grant).
+  dynamic "statement" {
+    for_each = local.pgbouncer_parameter_arn == null ? [] : [local.pgbouncer_parameter_arn]
+    content {
+      sid       = "DecryptThePgbouncerPasswordThroughSsm"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = [coalesce(var.pgbouncer.password_kms_key_arn, local.kms_key)]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["ssm.${local.region}.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "kms:EncryptionContext:PARAMETER_ARN"
+        values   = [statement.value]
+      }
     }
   }
 
@@ -198,9 +249,18 @@ locals {
       log_retention_days = var.log_retention_days
       slow_query_ms      = var.slow_query_ms
       password_parameter = aws_ssm_parameter.password.name
-      artifact_s3_uri    = var.artifact_s3_uri == null ? "" : var.artifact_s3_uri
-      artifact_url       = var.artifact_url == null ? "" : var.artifact_url
-      artifact_sha256    = var.artifact_sha256
+      # Database scope and pgbouncer: written only when set, so the
+      # collector's defaults apply otherwise.
+      databases                    = var.databases
+      exclude_databases            = var.exclude_databases
+      max_database_connections     = var.max_database_connections == null ? "" : var.max_database_connections
+      pgbouncer                    = local.pgbouncer != null
+      pgbouncer_port               = local.pgbouncer == null ? "" : local.pgbouncer.port
+      pgbouncer_user               = local.pgbouncer == null ? "" : local.pgbouncer.user
+      pgbouncer_password_parameter = local.pgbouncer_parameter == null ? "" : local.pgbouncer_parameter
+      artifact_s3_uri              = var.artifact_s3_uri == null ? "" : var.artifact_s3_uri
+      artifact_url                 = var.artifact_url == null ? "" : var.artifact_url
+      artifact_sha256              = var.artifact_sha256
       # The unit the repository ships, unchanged; the host-specific part is
       # a drop-in next to it.
       service_unit = file("${path.module}/../../../collector/deploy/pglog-collector.service")

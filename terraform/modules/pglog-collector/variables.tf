@@ -132,6 +132,70 @@ variable "slow_query_ms" {
   default     = 1000
 }
 
+variable "databases" {
+  description = "Databases the database-scope queries run in, as names or patterns (* any run of characters, ? one character), e.g. [\"app_*\", \"shop\"]. Empty: every database that takes connections and is not a template."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.databases : can(regex("^[A-Za-z0-9_*?.$-]{1,63}$", p))])
+    error_message = "databases: each entry is a database name or pattern of 1 to 63 letters, digits and _ . $ - with * and ? as wildcards (no quotes, spaces or backslashes), e.g. \"app_*\"."
+  }
+}
+
+variable "exclude_databases" {
+  description = "Databases left out of the database-scope queries even when databases matches them, as names or patterns (* and ?), e.g. [\"scratch_*\"]. Empty: none."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.exclude_databases : can(regex("^[A-Za-z0-9_*?.$-]{1,63}$", p))])
+    error_message = "exclude_databases: each entry is a database name or pattern of 1 to 63 letters, digits and _ . $ - with * and ? as wildcards (no quotes, spaces or backslashes), e.g. \"scratch_*\"."
+  }
+}
+
+variable "max_database_connections" {
+  description = "Connections to databases other than db_name the collector keeps open at once; more databases take turns. null: the collector's default (5)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_database_connections == null ? true : var.max_database_connections >= 1 && floor(var.max_database_connections) == var.max_database_connections
+    error_message = "max_database_connections: a whole number, 1 or more, or null for the collector's default (5)."
+  }
+}
+
+variable "pgbouncer" {
+  description = "pgbouncer on the same host as a metric source (its admin console, SHOW POOLS, STATS and LISTS). port: where it listens (6432); user: the role it lets in as a stats_users member (null: db_user); password_parameter: name of an SSM SecureString with that user's password (null: the db_password parameter); password_kms_key_arn: the KMS key of that parameter when it is not the module's key (null: the module's key). null: no pgbouncer."
+  type = object({
+    port                 = optional(number, 6432)
+    user                 = optional(string)
+    password_parameter   = optional(string)
+    password_kms_key_arn = optional(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.pgbouncer == null ? true : var.pgbouncer.port >= 1 && var.pgbouncer.port <= 65535 && floor(var.pgbouncer.port) == var.pgbouncer.port
+    error_message = "pgbouncer.port: a TCP port, 1 to 65535 (pgbouncer's default is 6432)."
+  }
+
+  validation {
+    condition     = var.pgbouncer == null ? true : var.pgbouncer.user == null ? true : can(regex("^[a-z_][a-z0-9_]{0,62}$", var.pgbouncer.user))
+    error_message = "pgbouncer.user: a plain lowercase role name (letters, digits, underscore; at most 63), or null for db_user."
+  }
+
+  validation {
+    condition     = var.pgbouncer == null ? true : var.pgbouncer.password_parameter == null ? true : can(regex("^(/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$", var.pgbouncer.password_parameter)) && length(var.pgbouncer.password_parameter) <= 1011
+    error_message = "pgbouncer.password_parameter: the name (not the ARN) of an SSM parameter in this account and region, e.g. \"/pgbouncer/stats-password\" (letters, digits and _ . - between slashes), or null for the db_password parameter."
+  }
+
+  validation {
+    condition     = var.pgbouncer == null ? true : var.pgbouncer.password_kms_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:", var.pgbouncer.password_kms_key_arn))
+    error_message = "pgbouncer.password_kms_key_arn: a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID), or null when the parameter is encrypted with the module's key."
+  }
+}
+
 variable "kms_key_arn" {
   description = "KMS key for the log group and the password parameter; null creates one (rotation on)."
   type        = string
