@@ -19,6 +19,10 @@ use crate::trace::{cause, epoch, hex_id};
 
 pub const SEGMENT_NAME: &str = "pglog-collector";
 
+/// The share of the interval, from the cycle's start, after which no more
+/// databases are begun: the rest of it is for the last queries to finish.
+const DATABASE_PHASE_SHARE: f64 = 0.75;
+
 /// What one cycle produced.
 #[derive(Debug)]
 pub struct CycleOutput {
@@ -185,7 +189,7 @@ impl Collector {
         }
         let per_database: Vec<&Query> = due.iter().filter(|q| q.scope == Scope::Database).collect();
         if run.up && !per_database.is_empty() {
-            self.database_queries(&per_database, &info, &base, &mut run)
+            self.database_queries(&per_database, &info, &base, &mut run, start)
                 .await;
         }
         let Run {
@@ -280,15 +284,21 @@ impl Collector {
         run.subsegments.push(sub);
     }
 
-    /// The database-scope queries, each in every selected database: one
-    /// subsegment per query, with one below it per database.
+    /// The database-scope queries in every selected database, database by
+    /// database so each connection serves all of them in one turn: one
+    /// subsegment per query, with one below it per database. No database is
+    /// begun past a share of the interval from `cycle_start`; those left
+    /// go first next cycle.
     async fn database_queries(
         &mut self,
         queries: &[&Query],
         info: &ServerInfo,
         base: &[(String, String)],
         run: &mut Run,
+        cycle_start: Instant,
     ) {
+        // The next cycle is due an interval after this one began.
+        let deadline = cycle_start + self.interval.mul_f64(DATABASE_PHASE_SHARE);
         let d_wall = SystemTime::now();
         let names = match self.databases.discover(&mut self.source).await {
             Ok(names) => names,
@@ -309,23 +319,35 @@ impl Collector {
             }
         };
         let own_db = self.source.spec().dbname().to_string();
-        for q in queries {
-            let sql = q.marked_sql();
-            let q_wall = SystemTime::now();
-            let mut children = Vec::new();
-            let (mut ran, mut failures) = (0usize, 0usize);
-            for db in names
-                .iter()
-                .filter(|d| query_runs_in(q.databases.as_ref(), d))
-            {
-                ran += 1;
-                let mut dims = base.to_vec();
-                dims.push((DATABASE_DIMENSION.to_string(), db.clone()));
+        let mut tallies: Vec<Tally> = queries.iter().map(|_| Tally::new()).collect();
+        let mut children_left = MAX_DATABASE_SUBSEGMENTS;
+        let mut behind = Vec::new();
+        for db in &names {
+            let wanted: Vec<usize> = (0..queries.len())
+                .filter(|&i| query_runs_in(queries[i].databases.as_ref(), db))
+                .collect();
+            if wanted.is_empty() {
+                continue;
+            }
+            if !run.up || Instant::now() >= deadline {
+                for &i in &wanted {
+                    tallies[i].not_reached += 1;
+                }
+                behind.push(db.clone());
+                continue;
+            }
+            let mut dims = base.to_vec();
+            dims.push((DATABASE_DIMENSION.to_string(), db.clone()));
+            // Once the database does not answer, its other queries fail
+            // with the same cause rather than wait for the backoff again.
+            let mut down: Option<QueryError> = None;
+            for i in wanted {
+                let q = queries[i];
                 let c_wall = SystemTime::now();
-                let result = if *db == own_db {
-                    self.source.query(&sql, q.timeout).await
-                } else {
-                    self.query_in(db, &sql, q.timeout).await
+                let result = match &down {
+                    Some(e) => Err(e.clone()),
+                    None if *db == own_db => self.source.query(&q.marked_sql(), q.timeout).await,
+                    None => self.query_in(db, &q.marked_sql(), q.timeout).await,
                 };
                 let mut child = json!({
                     "name": db,
@@ -333,6 +355,9 @@ impl Collector {
                     "start_time": epoch(c_wall),
                     "end_time": epoch(SystemTime::now()),
                 });
+                let tally = &mut tallies[i];
+                tally.started.get_or_insert(c_wall);
+                tally.ran += 1;
                 match result {
                     Ok(rows) => {
                         let data = self.series.datums(
@@ -343,30 +368,46 @@ impl Collector {
                             Instant::now(),
                             run.wall,
                         );
-                        run.took(data, &mut child);
+                        tally.took(data, &mut run.datums, &mut child);
                     }
                     Err(e) => {
-                        failures += 1;
                         // A database that does not answer is said by its
                         // connection, once per cause.
-                        if !matches!(e, QueryError::Down(_)) {
+                        if matches!(e, QueryError::Down(_)) {
+                            if *db == own_db {
+                                run.up = false;
+                            }
+                            down.get_or_insert(e.clone());
+                        } else {
                             tracing::warn!(query = %q.id, database = %db, "{e}");
                         }
-                        run.failed(&e, &mut child);
+                        tally.failed(&e, &mut child);
                     }
                 }
-                if children.len() < MAX_DATABASE_SUBSEGMENTS {
-                    children.push(child);
+                if children_left > 0 {
+                    children_left -= 1;
+                    tally.children.push(child);
                 }
             }
-            self.last_run.insert(q.id.clone(), Instant::now());
-            let mut sub = query_subsegment(q, &sql, info, self.source.spec(), q_wall);
-            sub["annotations"] = json!({ "databases": ran });
-            sub["subsegments"] = json!(children);
-            if failures > 0 {
-                sub["fault"] = json!(true);
-                sub["cause"] = cause(&format!("failed in {failures} of {ran} databases"));
+        }
+        if !behind.is_empty() && run.up {
+            tracing::warn!(
+                "the database-scope queries ran out of time before reaching {} of {} databases ({}): those go first next cycle",
+                behind.len(),
+                names.len(),
+                clip_bytes(&behind.join(", "), 200)
+            );
+        }
+        self.databases.set_behind(behind);
+        for (q, tally) in queries.iter().zip(tallies) {
+            // A query that ran nowhere, each database failing, is tried
+            // again next cycle, as an instance query would be.
+            // From the cycle's start, not the query's end: a phase that
+            // takes most of the interval must not put the next run off.
+            if tally.succeeded > 0 || tally.ran == 0 && tally.not_reached == 0 {
+                self.last_run.insert(q.id.clone(), cycle_start);
             }
+            let sub = tally.finish(q, info, self.source.spec(), d_wall, run);
             run.subsegments.push(sub);
         }
     }
@@ -389,9 +430,88 @@ impl Collector {
     }
 }
 
-/// X-Ray takes segment documents up to 64 kB: past this many databases, a
-/// query's subsegment lists no more of them (its annotation counts them all).
-const MAX_DATABASE_SUBSEGMENTS: usize = 40;
+/// X-Ray takes segment documents up to 64 kB: past this many (query,
+/// database) pairs in a cycle, the queries' subsegments list no more
+/// databases (their annotations count them all).
+const MAX_DATABASE_SUBSEGMENTS: usize = 60;
+
+/// The longest failure text of a (query, database) subsegment.
+const MAX_DATABASE_CAUSE: usize = 256;
+
+/// One database-scope query's outcome over the cycle's databases.
+#[derive(Default)]
+struct Tally {
+    started: Option<SystemTime>,
+    ran: usize,
+    succeeded: usize,
+    failures: usize,
+    not_numeric: usize,
+    not_reached: usize,
+    first_failure: Option<String>,
+    children: Vec<Json>,
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally::default()
+    }
+
+    fn took(&mut self, data: QueryData, datums: &mut Vec<Datum>, child: &mut Json) {
+        self.succeeded += 1;
+        datums.extend(data.datums);
+        if data.not_numeric > 0 {
+            self.not_numeric += data.not_numeric;
+            child["fault"] = json!(true);
+            child["cause"] = cause(&format!("{} values are not numbers", data.not_numeric));
+        }
+    }
+
+    fn failed(&mut self, e: &QueryError, child: &mut Json) {
+        self.failures += 1;
+        let why = e.to_string();
+        mark_failed(e, clip_bytes(&why, MAX_DATABASE_CAUSE), child);
+        self.first_failure.get_or_insert(why);
+    }
+
+    /// The query's subsegment. However many databases it failed in, it
+    /// counts once among the cycle's failed queries.
+    fn finish(
+        self,
+        q: &Query,
+        info: &ServerInfo,
+        spec: &ConnectSpec,
+        phase_start: SystemTime,
+        run: &mut Run,
+    ) -> Json {
+        let start = self.started.unwrap_or(phase_start);
+        let mut sub = query_subsegment(q, &q.marked_sql(), info, spec, start);
+        let mut annotations = json!({ "databases": self.ran });
+        if self.not_reached > 0 {
+            annotations["databases_not_reached"] = json!(self.not_reached);
+        }
+        sub["annotations"] = annotations;
+        sub["subsegments"] = json!(self.children);
+        let mut why = Vec::new();
+        if self.failures > 0 {
+            let first = self.first_failure.as_deref().unwrap_or_default();
+            why.push(format!(
+                "failed in {} of {} databases (first: {})",
+                self.failures,
+                self.ran,
+                clip_bytes(first, MAX_DATABASE_CAUSE)
+            ));
+        }
+        if self.not_numeric > 0 {
+            why.push(format!("{} values are not numbers", self.not_numeric));
+        }
+        if !why.is_empty() {
+            run.failed += 1;
+            sub["fault"] = json!(true);
+            sub["cause"] = cause(&why.join("; "));
+        }
+        sub
+    }
+}
 
 /// What the cycle's queries have given so far.
 struct Run {
@@ -426,13 +546,18 @@ impl Run {
 
     fn failed(&mut self, e: &QueryError, sub: &mut Json) {
         self.failed += 1;
-        sub["fault"] = json!(true);
-        if let QueryError::Timeout(_) = e {
-            sub["throttle"] = json!(false);
-            sub["annotations"] = json!({ "timeout": true });
-        }
-        sub["cause"] = cause(&e.to_string());
+        mark_failed(e, &e.to_string(), sub);
     }
+}
+
+/// Marks `sub` as failed with `e`, whose text is `why`.
+fn mark_failed(e: &QueryError, why: &str, sub: &mut Json) {
+    sub["fault"] = json!(true);
+    if let QueryError::Timeout(_) = e {
+        sub["throttle"] = json!(false);
+        sub["annotations"] = json!({ "timeout": true });
+    }
+    sub["cause"] = cause(why);
 }
 
 /// A query's subsegment, with its SQL as X-Ray's `sql` block.

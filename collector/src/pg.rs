@@ -494,7 +494,7 @@ pub(crate) enum ConnectError {
     Down(String),
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum QueryError {
     #[error("not connected: {0}")]
     Down(String),
@@ -571,6 +571,13 @@ impl Source {
 
     pub fn is_connected(&self) -> bool {
         self.client.as_ref().is_some_and(|c| !c.is_closed())
+    }
+
+    /// Closes the connection, keeping the backoff and the last error: the
+    /// next query connects again (when the backoff allows).
+    pub fn disconnect(&mut self) {
+        self.client = None;
+        self.session_timeout = None;
     }
 
     /// Connects if not connected and the backoff allows it.

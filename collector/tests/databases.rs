@@ -37,7 +37,7 @@ max_database_connections = 1
 "#;
 
 fn once(
-    pg: &Pg,
+    dsn: &str,
     dir: &Path,
     extra: &[&str],
     env: &[(String, String)],
@@ -46,14 +46,13 @@ fn once(
     let metrics = dir.join("metrics.toml");
     std::fs::write(&config, CONFIG).unwrap();
     std::fs::write(&metrics, ORDERS_QUERY).unwrap();
-    let dsn = pg.dsn();
     let mut args = vec![
         "--config",
         config.to_str().unwrap(),
         "--metrics",
         metrics.to_str().unwrap(),
         "--dsn",
-        &dsn,
+        dsn,
         "--instance",
         "db-scope",
         "--once",
@@ -116,7 +115,7 @@ async fn every_selected_database_gets_its_own_series() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let (code, lines, stderr) = once(&pg, dir.path(), &["--dry-run"], &[]);
+    let (code, lines, stderr) = once(&pg.dsn(), dir.path(), &["--dry-run"], &[]);
     assert_eq!(code, 0, "{stderr}");
     let first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
 
@@ -205,8 +204,19 @@ async fn every_selected_database_gets_its_own_series() {
         pg.psql_in("app_a", "SELECT count(*) FROM big");
     }
     let moto = Moto::start_new();
-    let (code, _, stderr) = once(&pg, dir.path(), &[], &moto.env());
+    let (code, _, stderr) = once(&pg.dsn(), dir.path(), &[], &moto.env());
     assert_eq!(code, 0, "{stderr}");
+    // One connection serves every query due in its database: with one
+    // allowed besides the collector's own, each app database is connected
+    // to once per cycle, not once per query.
+    for db in APP_DATABASES {
+        let url = format!("postgresql://postgres@127.0.0.1:{}/{db}", pg.port());
+        let connects = stderr
+            .lines()
+            .filter(|l| l.contains("connected") && l.contains(&url))
+            .count();
+        assert_eq!(connects, 1, "connections to {db}:\n{stderr}");
+    }
     let cw = moto.cloudwatch().await;
     let listed = list_metrics(&cw, "PgLog").await;
     let dbs_of = |metric: &str| -> Vec<String> {
@@ -259,4 +269,110 @@ async fn every_selected_database_gets_its_own_series() {
         (14.0..=16.0).contains(&tx),
         "TransactionsLast10Minutes {tx}"
     );
+
+    // A monitoring role as the README makes it: a database closed to it
+    // (CONNECT revoked from PUBLIC) is not visited, so nothing fails.
+    pg.psql("CREATE DATABASE app_locked");
+    pg.psql("REVOKE CONNECT ON DATABASE app_locked FROM PUBLIC");
+    pg.psql("CREATE ROLE pglog_monitor LOGIN; GRANT pg_monitor TO pglog_monitor");
+    // The user's own query reads an application table: the role needs that grant.
+    pg.psql_in("app_c", "GRANT SELECT ON orders TO pglog_monitor");
+    let monitor = pg.dsn().replace("user=postgres", "user=pglog_monitor");
+    let (code, lines, stderr) = once(&monitor, dir.path(), &["--dry-run"], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let cycle: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(
+        by_database(&cycle, "DeadTuples")
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>(),
+        expected,
+        "{stderr}"
+    );
+    let faults: Vec<&serde_json::Value> = cycle["segments"][0]["subsegments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s.get("fault").is_some())
+        .collect();
+    assert!(faults.is_empty(), "{faults:?}");
+}
+
+/// A query slow enough that a cycle cannot visit every database: no
+/// database is begun after three quarters of the interval, the ones not
+/// reached are said, and the next cycle visits them first.
+#[test]
+fn databases_not_reached_in_time_go_first_next_cycle() {
+    let pg = Pg::primary();
+    let names = ["slow_a", "slow_b", "slow_c", "slow_d"];
+    for db in names {
+        pg.psql(&format!("CREATE DATABASE {db}"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("collector.toml");
+    let metrics = dir.path().join("metrics.toml");
+    std::fs::write(&config, "interval = \"2s\"\ndatabases = [\"slow_*\"]\n").unwrap();
+    std::fs::write(
+        &metrics,
+        r#"
+[[query]]
+id = "slow"
+scope = "database"
+sql = "SELECT 1 AS one FROM pg_sleep(0.6)"
+roles = ["primary"]
+[[query.value]]
+column = "one"
+metric = "SlowOne"
+kind = "gauge"
+unit = "Count"
+help = "One, slowly"
+"#,
+    )
+    .unwrap();
+    let dsn = pg.dsn();
+    let d = Daemon::start(
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--metrics",
+            metrics.to_str().unwrap(),
+            "--dsn",
+            &dsn,
+            "--instance",
+            "slow",
+            "--dry-run",
+        ],
+        &[],
+    );
+    let visited = |cycle: &serde_json::Value| -> (Vec<String>, serde_json::Value) {
+        let sub = cycle["segments"][0]["subsegments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "slow")
+            .unwrap_or_else(|| panic!("no slow subsegment: {cycle}\n{}", d.stderr()))
+            .clone();
+        let names = sub["subsegments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect();
+        (names, sub["annotations"].clone())
+    };
+    // 0.6 s a database: the fourth would begin past 1.5 s.
+    let (first, annotations) = visited(&d.next_cycle(Duration::from_secs(30)));
+    assert_eq!(first, ["slow_a", "slow_b", "slow_c"], "{}", d.stderr());
+    assert_eq!(annotations["databases_not_reached"], 1, "{annotations}");
+    assert!(
+        d.stderr()
+            .contains("ran out of time before reaching 1 of 4 databases (slow_d)"),
+        "{}",
+        d.stderr()
+    );
+    let (second, _) = visited(&d.next_cycle(Duration::from_secs(30)));
+    assert_eq!(second[0], "slow_d", "{second:?}");
+    assert_eq!(second.len(), 3, "{second:?}");
+    let (code, _) = d.terminate();
+    assert!(code.success());
 }
