@@ -311,14 +311,14 @@ fn databases_not_reached_in_time_go_first_next_cycle() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("collector.toml");
     let metrics = dir.path().join("metrics.toml");
-    std::fs::write(&config, "interval = \"2s\"\ndatabases = [\"slow_*\"]\n").unwrap();
+    std::fs::write(&config, "interval = \"4s\"\ndatabases = [\"slow_*\"]\n").unwrap();
     std::fs::write(
         &metrics,
         r#"
 [[query]]
 id = "slow"
 scope = "database"
-sql = "SELECT 1 AS one FROM pg_sleep(0.6)"
+sql = "SELECT 1 AS one FROM pg_sleep(1.2)"
 roles = ["primary"]
 [[query.value]]
 column = "one"
@@ -360,7 +360,7 @@ help = "One, slowly"
             .collect();
         (names, sub["annotations"].clone())
     };
-    // 0.6 s a database: the fourth would begin past 1.5 s.
+    // 1.2 s a database: the third begins at 2.4 s, the fourth would past 3 s.
     let (first, annotations) = visited(&d.next_cycle(Duration::from_secs(30)));
     assert_eq!(first, ["slow_a", "slow_b", "slow_c"], "{}", d.stderr());
     assert_eq!(annotations["databases_not_reached"], 1, "{annotations}");
