@@ -45,21 +45,21 @@ fn classify(message: &str) -> Event {
 
 fn vacuum(message: &str) -> MaintenanceStats {
     match classify(message).kind {
-        EventKind::Autovacuum(m) => m,
+        EventKind::Autovacuum(m) => *m,
         other => panic!("not an autovacuum: {other:?}\n{message}"),
     }
 }
 
 fn analyze(message: &str) -> MaintenanceStats {
     match classify(message).kind {
-        EventKind::Autoanalyze(m) => m,
+        EventKind::Autoanalyze(m) => *m,
         other => panic!("not an autoanalyze: {other:?}\n{message}"),
     }
 }
 
 fn checkpoint(message: &str) -> CheckpointStats {
     match classify(message).kind {
-        EventKind::CheckpointComplete(c) | EventKind::RestartpointComplete(c) => c,
+        EventKind::CheckpointComplete(c) | EventKind::RestartpointComplete(c) => *c,
         other => panic!("not a checkpoint: {other:?}\n{message}"),
     }
 }
@@ -492,7 +492,7 @@ fn checkpoint_complete_of_12_to_18() {
     // The standby's restartpoint has the same figures (same function).
     let r18 = classify(&fill(&v18.replace("checkpoint", "restartpoint"), &a18));
     assert!(
-        matches!(&r18.kind, EventKind::RestartpointComplete(r) if *r == c18),
+        matches!(&r18.kind, EventKind::RestartpointComplete(r) if **r == c18),
         "{:?}",
         r18.kind
     );

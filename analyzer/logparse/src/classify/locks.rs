@@ -50,14 +50,14 @@ pub struct LockTag {
 /// `process N ...` lock messages of `log_lock_waits`.
 pub fn process_message(msg: &str, detail: Option<&str>) -> Option<EventKind> {
     if let Some(w) = lock_wait(msg, "still waiting for ", detail) {
-        Some(EventKind::LockWait(w))
+        Some(EventKind::LockWait(Box::new(w)))
     } else if let Some(w) = lock_wait(msg, "acquired ", detail) {
-        Some(EventKind::LockAcquired(w))
+        Some(EventKind::LockAcquired(Box::new(w)))
     } else if let Some(w) = lock_wait(msg, "avoided deadlock for ", detail) {
-        Some(EventKind::DeadlockAvoided(w))
+        Some(EventKind::DeadlockAvoided(Box::new(w)))
     } else {
         lock_wait(msg, "detected deadlock while waiting for ", detail)
-            .map(EventKind::DeadlockWhileWaiting)
+            .map(|w| EventKind::DeadlockWhileWaiting(Box::new(w)))
     }
 }
 

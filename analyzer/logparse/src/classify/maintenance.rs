@@ -91,7 +91,7 @@ fn skip(a: &Args, analyze: bool, reason: &'static str) -> EventKind {
 fn vacuum_finish(a: &Args) -> EventKind {
     let mut stats: MaintenanceStats = maintenance_stats(a.get(2).copied().flatten().unwrap_or(""));
     stats.table = text(a, 0);
-    EventKind::VacuumFinish(stats)
+    EventKind::VacuumFinish(Box::new(stats))
 }
 
 const FORMATS: &[(&str, Build)] = &[

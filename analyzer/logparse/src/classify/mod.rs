@@ -79,8 +79,8 @@ pub enum EventKind {
     Deadlock {
         sides: Vec<DeadlockSide>,
     },
-    LockWait(LockWait),
-    LockAcquired(LockWait),
+    LockWait(Box<LockWait>),
+    LockAcquired(Box<LockWait>),
     TempFile {
         path: String,
         size: u64,
@@ -88,17 +88,17 @@ pub enum EventKind {
     Checkpoint {
         flags: String,
     },
-    CheckpointComplete(CheckpointStats),
+    CheckpointComplete(Box<CheckpointStats>),
     Restartpoint {
         flags: String,
     },
-    RestartpointComplete(CheckpointStats),
+    RestartpointComplete(Box<CheckpointStats>),
     /// `checkpoints are occurring too frequently (N seconds apart)`.
     CheckpointWarning {
         seconds_apart: Option<u64>,
     },
-    Autovacuum(MaintenanceStats),
-    Autoanalyze(MaintenanceStats),
+    Autovacuum(Box<MaintenanceStats>),
+    Autoanalyze(Box<MaintenanceStats>),
     ConnectionReceived {
         host: Option<String>,
     },
@@ -126,7 +126,7 @@ pub enum EventKind {
     Shutdown,
     /// Other start, stop and recovery progress messages.
     Lifecycle,
-    Audit(AuditEntry),
+    Audit(Box<AuditEntry>),
     // --- Vacuum and wraparound (maintenance.rs), locks (locks.rs),
     // transaction state and statement use (statements.rs).
     /// `database "X" must be vacuumed within N transactions`.
@@ -166,16 +166,16 @@ pub enum EventKind {
         aggressive: bool,
     },
     /// VACUUM VERBOSE: `finished vacuuming "db.public.t": index scans: ...`.
-    VacuumFinish(MaintenanceStats),
+    VacuumFinish(Box<MaintenanceStats>),
     /// ANALYZE VERBOSE: `analyzing "public.t"`.
     AnalyzeStart {
         table: String,
     },
     AnalyzeScan(maintenance::AnalyzeScan),
     /// `process N avoided deadlock for ... by rearranging queue order`.
-    DeadlockAvoided(LockWait),
+    DeadlockAvoided(Box<LockWait>),
     /// `process N detected deadlock while waiting for ...` (then `deadlock detected`).
-    DeadlockWhileWaiting(LockWait),
+    DeadlockWhileWaiting(Box<LockWait>),
     /// `could not obtain lock on row in relation "t"` / `on relation "t"` (55P03).
     LockNotAvailable {
         relation: String,
@@ -585,13 +585,13 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
             flags: flags.to_string(),
         }
     } else if msg.starts_with("checkpoint complete: ") {
-        EventKind::CheckpointComplete(activity::checkpoint_stats(msg))
+        EventKind::CheckpointComplete(Box::new(activity::checkpoint_stats(msg)))
     } else if let Some(flags) = msg.strip_prefix("restartpoint starting: ") {
         EventKind::Restartpoint {
             flags: flags.to_string(),
         }
     } else if msg.starts_with("restartpoint complete: ") {
-        EventKind::RestartpointComplete(activity::checkpoint_stats(msg))
+        EventKind::RestartpointComplete(Box::new(activity::checkpoint_stats(msg)))
     } else if let Some(rest) = msg.strip_prefix("checkpoints are occurring too frequently (") {
         EventKind::CheckpointWarning {
             seconds_apart: rest.split(' ').next().and_then(|n| n.parse().ok()),
@@ -599,9 +599,9 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
     } else if msg.starts_with("automatic vacuum of table")
         || msg.starts_with("automatic aggressive vacuum")
     {
-        EventKind::Autovacuum(activity::maintenance_stats(msg))
+        EventKind::Autovacuum(Box::new(activity::maintenance_stats(msg)))
     } else if msg.starts_with("automatic analyze of table") {
-        EventKind::Autoanalyze(activity::maintenance_stats(msg))
+        EventKind::Autoanalyze(Box::new(activity::maintenance_stats(msg)))
     } else if msg.starts_with("temporary file: ") {
         let (path, size) = activity::temp_file(msg)?;
         EventKind::TempFile { path, size }
@@ -666,7 +666,7 @@ fn activity_kind(r: &LogRecord) -> Option<EventKind> {
             value,
         }
     } else if msg.starts_with("AUDIT: ") {
-        EventKind::Audit(activity::audit_entry(msg)?)
+        EventKind::Audit(Box::new(activity::audit_entry(msg)?))
     } else {
         return None;
     };
