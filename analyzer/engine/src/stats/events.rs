@@ -608,7 +608,7 @@ mod tests {
 
     fn other(msg: &str, time: i64) -> (Event, Option<i64>) {
         let e = Event {
-            record: LogRecord::new(1, Severity::Log, msg.to_string()),
+            record: Box::new(LogRecord::new(1, Severity::Log, msg.to_string())),
             kind: EventKind::Other,
             sqlstate: None,
             sqlstate_inferred: false,
@@ -658,7 +658,7 @@ mod tests {
     fn relations_beyond_the_cap_are_folded_with_their_records() {
         let l = Limits::default();
         let skip = |i: usize| Event {
-            record: LogRecord::new(1, Severity::Warning, String::new()),
+            record: Box::new(LogRecord::new(1, Severity::Warning, String::new())),
             kind: EventKind::VacuumSkipped(pglog_logparse::classify::maintenance::VacuumSkip {
                 relation: format!("t{i}"),
                 analyze: false,

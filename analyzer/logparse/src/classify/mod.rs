@@ -318,7 +318,7 @@ impl EventKind {
 /// A classified record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
-    pub record: LogRecord,
+    pub record: Box<LogRecord>,
     pub kind: EventKind,
     /// The record's SQLSTATE, or for ERROR/FATAL/PANIC without one, the code
     /// inferred from the message.
@@ -331,7 +331,7 @@ impl Event {
     /// [`Classifier::classify_in_place`] to fill record after record.
     pub fn slot() -> Event {
         Event {
-            record: LogRecord::new(0, Severity::Log, String::new()),
+            record: Box::new(LogRecord::new(0, Severity::Log, String::new())),
             kind: EventKind::Other,
             sqlstate: None,
             sqlstate_inferred: false,
@@ -398,7 +398,7 @@ impl Classifier {
 
     pub fn classify(&mut self, record: LogRecord) -> Event {
         let mut event = Event {
-            record,
+            record: Box::new(record),
             kind: EventKind::Other,
             sqlstate: None,
             sqlstate_inferred: false,

@@ -428,16 +428,16 @@ impl LogReader {
     /// [`LogReader::next_item`] into a record the caller keeps: the next
     /// record is written into `slot` (what it held is dropped or reused),
     /// so a caller reading many records moves none of them (a record is
-    /// about 500 bytes). Stderr and syslog records are swapped in, and
-    /// the slot's old record is refilled by the reader later.
-    pub fn next_into(&mut self, slot: &mut LogRecord) -> io::Result<Option<Next>> {
+    /// about 500 bytes). Stderr and syslog records are swapped in by
+    /// their box, and the slot's old box is refilled by the reader later.
+    pub fn next_into(&mut self, slot: &mut Box<LogRecord>) -> io::Result<Option<Next>> {
         if let Inner::Stderr(src, st) | Inner::Syslog(src, st) = &mut self.inner {
             let text = TextInput::new(self.max, self.syslog_year, &mut self.done);
             return text.next(src, st, |st| st.pop_into(slot));
         }
         Ok(self.next_item()?.map(|item| match item {
             Item::Record(r) => {
-                *slot = r;
+                **slot = r;
                 Next::Record
             }
             Item::Malformed(m) => Next::Malformed(m),

@@ -145,12 +145,13 @@ impl Stitcher {
         })
     }
 
-    /// [`Stitcher::pop`] into `slot`: a record is swapped in (no record is
-    /// copied), and what `slot` held goes back to the pool to be refilled.
-    pub fn pop_into(&mut self, slot: &mut LogRecord) -> Option<Next> {
+    /// [`Stitcher::pop`] into `slot`: the record's box is swapped in (no
+    /// record is copied), and the box `slot` held goes back to the pool to
+    /// be refilled.
+    pub fn pop_into(&mut self, slot: &mut Box<LogRecord>) -> Option<Next> {
         Some(match self.pop_finished()? {
             Ok(mut boxed) => {
-                std::mem::swap(&mut *boxed, slot);
+                std::mem::swap(&mut boxed, slot);
                 self.pool.give(boxed);
                 Next::Record
             }
