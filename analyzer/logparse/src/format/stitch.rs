@@ -558,25 +558,34 @@ fn append_field(r: &mut LogRecord, field: Field, text: &str, newline: bool) {
 }
 
 /// The values the prefix carried, but the time and the pid (which the
-/// transport may give instead).
+/// transport may give instead), into a new record (all its fields `None`):
+/// only those the line has are written, so the common prefixes that carry
+/// a time and a pid alone cost a test per field.
 fn set_prefix_fields(r: &mut LogRecord, f: &PrefixFields<'_>) {
+    fn fill(slot: &mut Option<crate::record::Short>, value: Option<&[u8]>) {
+        if let Some(v) = value {
+            *slot = Some(short(v));
+        }
+    }
     r.leader_pid = f.leader_pid;
-    r.session_id = f.session_id.map(short);
     r.session_line = f.session_line;
-    r.user = f.user.map(short);
-    r.database = f.database.map(short);
-    r.application = f.application.map(short);
+    r.txid = f.txid;
+    r.query_id = f.query_id;
+    fill(&mut r.session_id, f.session_id);
+    fill(&mut r.user, f.user);
+    fill(&mut r.database, f.database);
+    fill(&mut r.application, f.application);
     if let Some(h) = f.remote_host {
         let (host, port) = crate::record::split_host_port(&lossy(h));
         r.remote_host = Some(host);
         r.remote_port = port;
     }
-    r.command_tag = f.command_tag.map(short);
-    r.backend_type = f.backend_type.map(short);
-    r.vxid = f.vxid.map(short);
-    r.txid = f.txid;
-    r.query_id = f.query_id;
-    r.sqlstate = f.sqlstate.and_then(crate::record::SqlState::parse_reported);
+    fill(&mut r.command_tag, f.command_tag);
+    fill(&mut r.backend_type, f.backend_type);
+    fill(&mut r.vxid, f.vxid);
+    if let Some(code) = f.sqlstate {
+        r.sqlstate = crate::record::SqlState::parse_reported(code);
+    }
     r.language.words = f.label_words;
 }
 
