@@ -117,9 +117,8 @@ impl TimeCache {
 /// line of a log.
 #[inline]
 fn same_19(a: &[u8; 19], b: &[u8; 19]) -> bool {
-    let word = |s: &[u8; 19], at: usize| {
-        u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"))
-    };
+    let word =
+        |s: &[u8; 19], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"));
     word(a, 0) == word(b, 0) && word(a, 8) == word(b, 8) && word(a, 11) == word(b, 11)
 }
 
