@@ -319,7 +319,9 @@ impl Collector {
             }
         };
         let own_db = self.source.spec().dbname().to_string();
-        let mut tallies: Vec<Tally> = queries.iter().map(|_| Tally::new()).collect();
+        // Each query's text, marked once for all the databases it runs in.
+        let sqls: Vec<String> = queries.iter().map(|q| q.marked_sql()).collect();
+        let mut tallies: Vec<Tally> = queries.iter().map(|_| Tally::default()).collect();
         let mut children_left = MAX_DATABASE_SUBSEGMENTS;
         let mut behind = Vec::new();
         for db in &names {
@@ -346,8 +348,8 @@ impl Collector {
                 let c_wall = SystemTime::now();
                 let result = match &down {
                     Some(e) => Err(e.clone()),
-                    None if *db == own_db => self.source.query(&q.marked_sql(), q.timeout).await,
-                    None => self.query_in(db, &q.marked_sql(), q.timeout).await,
+                    None if *db == own_db => self.source.query(&sqls[i], q.timeout).await,
+                    None => self.query_in(db, &sqls[i], q.timeout).await,
                 };
                 let mut child = json!({
                     "name": db,
@@ -399,7 +401,7 @@ impl Collector {
             );
         }
         self.databases.set_behind(behind);
-        for (q, tally) in queries.iter().zip(tallies) {
+        for ((q, sql), tally) in queries.iter().zip(&sqls).zip(tallies) {
             // A query that ran nowhere, each database failing, is tried
             // again next cycle, as an instance query would be.
             // From the cycle's start, not the query's end: a phase that
@@ -407,7 +409,7 @@ impl Collector {
             if tally.succeeded > 0 || tally.ran == 0 && tally.not_reached == 0 {
                 self.last_run.insert(q.id.clone(), cycle_start);
             }
-            let sub = tally.finish(q, info, self.source.spec(), d_wall, run);
+            let sub = tally.finish(q, sql, info, self.source.spec(), d_wall, run);
             run.subsegments.push(sub);
         }
     }
@@ -452,10 +454,6 @@ struct Tally {
 }
 
 impl Tally {
-    fn new() -> Tally {
-        Tally::default()
-    }
-
     fn took(&mut self, data: QueryData, datums: &mut Vec<Datum>, child: &mut Json) {
         self.succeeded += 1;
         datums.extend(data.datums);
@@ -478,13 +476,14 @@ impl Tally {
     fn finish(
         self,
         q: &Query,
+        sql: &str,
         info: &ServerInfo,
         spec: &ConnectSpec,
         phase_start: SystemTime,
         run: &mut Run,
     ) -> Json {
         let start = self.started.unwrap_or(phase_start);
-        let mut sub = query_subsegment(q, &q.marked_sql(), info, spec, start);
+        let mut sub = query_subsegment(q, sql, info, spec, start);
         let mut annotations = json!({ "databases": self.ran });
         if self.not_reached > 0 {
             annotations["databases_not_reached"] = json!(self.not_reached);

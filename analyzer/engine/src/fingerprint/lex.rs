@@ -177,7 +177,11 @@ fn lex_tokens<const LISTS: bool, const SPILLS: bool>(
         }
     }
     run.flush(o, b);
-    // Trailing semicolons do not change the statement.
+    trim_end(o);
+}
+
+/// Trailing semicolons (and the spaces between them) do not change the statement.
+fn trim_end(o: &mut Vec<u8>) {
     while o.last().is_some_and(|&c| c == b';' || c == b' ') {
         o.pop();
     }
@@ -229,9 +233,7 @@ fn lex_simple(sql: &str, o: &mut Vec<u8>) -> bool {
         }
     }
     o.extend_from_slice(&b[from..]);
-    while o.last().is_some_and(|&c| c == b';' || c == b' ') {
-        o.pop();
-    }
+    trim_end(o);
     true
 }
 
