@@ -182,7 +182,7 @@ impl Collector {
         let mut run = Run::new(wall);
         let due = self.due_queries(role, info.version_num, start, &mut run.not_due);
         for q in due.iter().filter(|q| q.scope == Scope::Instance) {
-            self.instance_query(q, &info, &base, &mut run).await;
+            self.instance_query(q, &info, &base, &mut run, start).await;
             if !run.up {
                 break;
             }
@@ -256,6 +256,7 @@ impl Collector {
         info: &ServerInfo,
         base: &[(String, String)],
         run: &mut Run,
+        cycle_start: Instant,
     ) {
         let sql = q.marked_sql();
         let q_wall = SystemTime::now();
@@ -263,7 +264,9 @@ impl Collector {
         let mut sub = query_subsegment(q, &sql, info, self.source.spec(), q_wall);
         match result {
             Ok(rows) => {
-                self.last_run.insert(q.id.clone(), Instant::now());
+                // From the cycle's start: the time earlier queries took
+                // must not put this one off a cycle.
+                self.last_run.insert(q.id.clone(), cycle_start);
                 let own = OwnTransactions {
                     total: self.source.own_transactions,
                     at_connect: self.source.own_at_connect,
