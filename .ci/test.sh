@@ -53,7 +53,8 @@ export PGLOG_MOTO_VENV
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e
-cargo test --workspace --locked 2>&1 | tee "$log"
+# --no-fail-fast: one failing test binary must not hide the others' results.
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 # terraform/: fmt, checkov, `terraform test` and the .tf parsing tests (all
 # offline); checkov and python-hcl2 go into target/tf-venv.

@@ -85,13 +85,27 @@ fn has_control(b: &[u8]) -> bool {
 /// where its value starts. Order makes a duplicate a deviation too.
 fn key(b: &[u8], at: usize, next_key: usize) -> Option<(usize, usize)> {
     let rest = b.get(at..)?.strip_prefix(b"\"")?;
-    KEYS.iter()
-        .enumerate()
-        .skip(next_key)
-        .find(|(_, k)| {
-            rest.starts_with(k) && rest.get(k.len()..k.len() + 2) == Some(b"\":".as_slice())
-        })
-        .map(|(i, k)| (i, at + 1 + k.len() + 2))
+    // A name is tried by the `":` after it before its bytes are compared.
+    let (i, k) = KEYS.iter().enumerate().skip(next_key).find(|(_, k)| {
+        rest.get(k.len()) == Some(&b'"')
+            && rest.get(k.len() + 1) == Some(&b':')
+            && same_name(k, &rest[..k.len()])
+    })?;
+    Some((i, at + 1 + k.len() + 2))
+}
+
+/// `a == b` for two names of the same length, in two (overlapping) word
+/// loads each instead of a call to `memcmp`.
+#[inline(always)]
+fn same_name(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    let u64_at = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap());
+    let u32_at = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap());
+    match n {
+        8..=16 => u64_at(a, 0) == u64_at(b, 0) && u64_at(a, n - 8) == u64_at(b, n - 8),
+        4..=7 => u32_at(a, 0) == u32_at(b, 0) && u32_at(a, n - 4) == u32_at(b, n - 4),
+        _ => a.iter().zip(b).all(|(x, y)| x == y),
+    }
 }
 
 /// Reads the value of `key` at `at` into `e`; where the value ends.
@@ -241,4 +255,36 @@ fn signed(b: &[u8], at: usize) -> Option<(i64, usize)> {
         return None;
     }
     Some(((n as i64).wrapping_neg(), end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{key, same_name, KEYS};
+
+    #[test]
+    fn same_name_is_byte_equality() {
+        for a in KEYS {
+            for b in KEYS.iter().filter(|b| b.len() == a.len()) {
+                assert_eq!(same_name(a, b), a == *b);
+            }
+            for at in 0..a.len() {
+                let mut changed = a.to_vec();
+                changed[at] ^= 0x20;
+                assert!(!same_name(a, &changed), "{changed:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_key_is_found_after_those_before_it_only() {
+        for (i, k) in KEYS.iter().enumerate() {
+            let line = [b"{\"".as_slice(), k, b"\":1}"].concat();
+            for next in 0..=KEYS.len() {
+                let want = (next <= i).then_some((i, 1 + 1 + k.len() + 2));
+                assert_eq!(key(&line, 1, next), want, "{}", String::from_utf8_lossy(k));
+            }
+            let unclosed = [b"{\"".as_slice(), k, b"\"x1}"].concat();
+            assert_eq!(key(&unclosed, 1, 0), None);
+        }
+    }
 }
