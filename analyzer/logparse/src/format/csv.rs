@@ -57,6 +57,17 @@ impl CsvReader {
     }
 
     pub fn next_item(&mut self) -> io::Result<Option<Item>> {
+        let mut r = LogRecord::new(0, Severity::Log, String::new());
+        Ok(self.next_into(&mut r)?.map(|row| match row {
+            Ok(()) => Item::Record(r),
+            Err(m) => Item::Malformed(m),
+        }))
+    }
+
+    /// The next row written into `slot` (`Ok`; its message buffer is
+    /// reused), or the malformed stretch read instead of a row (`Err`,
+    /// `slot` left in any state); `None` at the end of input.
+    pub fn next_into(&mut self, slot: &mut LogRecord) -> io::Result<Option<Result<(), Malformed>>> {
         if self.src.available().is_empty() && !self.src.fill_more()? {
             return Ok(None);
         }
@@ -65,17 +76,17 @@ impl CsvReader {
             let line = self.src.line_number();
             let offset = self.src.offset();
             self.src.consume(n);
-            return Ok(Some(Item::Malformed(Malformed {
+            return Ok(Some(Err(Malformed {
                 line,
                 offset,
                 kind: MalformedKind::Foreign,
                 reason: String::new(),
             })));
         }
-        self.read_row().map(Some)
+        self.read_row(slot).map(Some)
     }
 
-    fn read_row(&mut self) -> io::Result<Item> {
+    fn read_row(&mut self, slot: &mut LogRecord) -> io::Result<Result<(), Malformed>> {
         let line = self.src.line_number();
         let offset = self.src.offset();
         loop {
@@ -86,13 +97,13 @@ impl CsvReader {
                     let spans = self.fast_spans.as_slice();
                     let nf = fast_fields(&avail[..n], &self.fast_copy, spans, &mut fields);
                     let times = &mut self.times;
-                    return match nf.and_then(|nf| record_of(line, &fields[..nf], times)) {
-                        Ok(mut r) => {
-                            r.offset = offset;
+                    return match nf.and_then(|nf| fill(slot, line, &fields[..nf], times)) {
+                        Ok(()) => {
+                            slot.offset = offset;
                             self.src.consume(n);
-                            Ok(Item::Record(r))
+                            Ok(Ok(()))
                         }
-                        Err((kind, why)) => self.bad_row(line, offset, n, kind, why),
+                        Err((kind, why)) => self.bad_row(line, offset, n, kind, why).map(Err),
                     };
                 }
                 Fast::NeedMore if avail.len() <= self.max_record && !self.src.exhausted() => {
@@ -104,13 +115,15 @@ impl CsvReader {
         let (mut scanned, mut nout, mut nend) = (0usize, 0usize, 0usize);
         loop {
             if scanned > self.max_record {
-                return self.bad_row(
-                    line,
-                    offset,
-                    scanned,
-                    MalformedKind::TooLong,
-                    "row longer than the record size limit",
-                );
+                return self
+                    .bad_row(
+                        line,
+                        offset,
+                        scanned,
+                        MalformedKind::TooLong,
+                        "row longer than the record size limit",
+                    )
+                    .map(Err);
             }
             if scanned == self.src.available().len() && !self.src.exhausted() {
                 self.src.fill_more()?;
@@ -133,13 +146,15 @@ impl CsvReader {
                 }
                 R::OutputEndsFull => {
                     if nend > MAX_FIELDS {
-                        return self.bad_row(
-                            line,
-                            offset,
-                            scanned,
-                            MalformedKind::BadFields,
-                            "more fields than csvlog has",
-                        );
+                        return self
+                            .bad_row(
+                                line,
+                                offset,
+                                scanned,
+                                MalformedKind::BadFields,
+                                "more fields than csvlog has",
+                            )
+                            .map(Err);
                     }
                     let len = self.ends.len();
                     self.ends.resize(len * 2, 0);
@@ -148,33 +163,37 @@ impl CsvReader {
                 R::Record => {
                     let raw = &self.src.available()[..scanned];
                     if raw.last() != Some(&b'\n') {
-                        return self.bad_row(
+                        return self
+                            .bad_row(
+                                line,
+                                offset,
+                                scanned,
+                                MalformedKind::Truncated,
+                                "the input ends in the middle of this row",
+                            )
+                            .map(Err);
+                    }
+                    let fields = split_fields(&self.fields, &self.ends[..nend]);
+                    let times = &mut self.times;
+                    return match fields.and_then(|(f, nf)| fill(slot, line, &f[..nf], times)) {
+                        Ok(()) => {
+                            slot.offset = offset;
+                            self.src.consume(scanned);
+                            Ok(Ok(()))
+                        }
+                        Err((kind, why)) => self.bad_row(line, offset, scanned, kind, why).map(Err),
+                    };
+                }
+                R::End => {
+                    return self
+                        .bad_row(
                             line,
                             offset,
                             scanned,
                             MalformedKind::Truncated,
                             "the input ends in the middle of this row",
-                        );
-                    }
-                    let fields = split_fields(&self.fields, &self.ends[..nend]);
-                    let times = &mut self.times;
-                    return match fields.and_then(|(f, nf)| record_of(line, &f[..nf], times)) {
-                        Ok(mut r) => {
-                            r.offset = offset;
-                            self.src.consume(scanned);
-                            Ok(Item::Record(r))
-                        }
-                        Err((kind, why)) => self.bad_row(line, offset, scanned, kind, why),
-                    };
-                }
-                R::End => {
-                    return self.bad_row(
-                        line,
-                        offset,
-                        scanned,
-                        MalformedKind::Truncated,
-                        "the input ends in the middle of this row",
-                    );
+                        )
+                        .map(Err);
                 }
             }
         }
@@ -189,7 +208,7 @@ impl CsvReader {
         scanned: usize,
         kind: MalformedKind,
         why: &str,
-    ) -> io::Result<Item> {
+    ) -> io::Result<Malformed> {
         // The reader may be inside a quoted field; start clean.
         self.rdr.reset();
         let avail = self.src.available();
@@ -203,12 +222,12 @@ impl CsvReader {
             }
         }
         self.skip_to_row_start()?;
-        Ok(Item::Malformed(Malformed {
+        Ok(Malformed {
             line,
             offset,
             kind,
             reason: why.to_string(),
-        }))
+        })
     }
 
     fn skip_to_row_start(&mut self) -> io::Result<()> {
@@ -286,11 +305,19 @@ fn split_fields<'a>(buf: &'a [u8], ends: &[usize]) -> Result<Fields<'a>, RowErro
 
 /// A record from one row's fields.
 pub(crate) fn build_record(line: u64, fields: &[&str]) -> Result<LogRecord, RowError> {
-    record_of(line, fields, &mut TimeCache::new())
+    let mut r = LogRecord::new(line, Severity::Log, String::new());
+    fill(&mut r, line, fields, &mut TimeCache::new())?;
+    Ok(r)
 }
 
-/// A record from one row's fields, its log_time read through the reader's cache.
-fn record_of(line: u64, fields: &[&str], times: &mut TimeCache) -> Result<LogRecord, RowError> {
+/// `r` refilled from one row's fields (its message buffer kept), its
+/// log_time read through the reader's cache; `r` is untouched on `Err`.
+fn fill(
+    r: &mut LogRecord,
+    line: u64,
+    fields: &[&str],
+    times: &mut TimeCache,
+) -> Result<(), RowError> {
     let nfields = fields.len();
     let opt = |i: usize| (!fields[i].is_empty()).then(|| fields[i].to_string());
     let short = |i: usize| (!fields[i].is_empty()).then(|| Short::from(fields[i]));
@@ -303,7 +330,8 @@ fn record_of(line: u64, fields: &[&str], times: &mut TimeCache) -> Result<LogRec
     let (time, _) = times
         .parse_pg_timestamp(fields[0].as_bytes())
         .ok_or((MalformedKind::BadFields, "log_time is not a timestamp"))?;
-    let mut r = LogRecord::new(line, severity, fields[13].to_string());
+    r.reset(line, severity);
+    r.message.push_str(fields[13]);
     r.time = Some(time);
     r.language.words = words;
     r.user = short(1);
@@ -337,7 +365,7 @@ fn record_of(line: u64, fields: &[&str], times: &mut TimeCache) -> Result<LogRec
             .or_else(|| fields[25].parse::<i64>().ok())
             .filter(|&q| q != 0);
     }
-    Ok(r)
+    Ok(())
 }
 
 /// The value of `s` when it is 1 to `max_len` ASCII digits (too few to

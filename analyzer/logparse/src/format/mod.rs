@@ -429,11 +429,19 @@ impl LogReader {
     /// record is written into `slot` (what it held is dropped or reused),
     /// so a caller reading many records moves none of them (a record is
     /// about 500 bytes). Stderr and syslog records are swapped in by
-    /// their box, and the slot's old box is refilled by the reader later.
+    /// their box, and the slot's old box is refilled by the reader later;
+    /// csvlog rows are written into the slot's record, keeping its message
+    /// buffer.
     pub fn next_into(&mut self, slot: &mut Box<LogRecord>) -> io::Result<Option<Next>> {
         if let Inner::Stderr(src, st) | Inner::Syslog(src, st) = &mut self.inner {
             let text = TextInput::new(self.max, self.syslog_year, &mut self.done);
             return text.next(src, st, |st| st.pop_into(slot));
+        }
+        if let Inner::Csv(r) = &mut self.inner {
+            return Ok(r.next_into(slot)?.map(|row| match row {
+                Ok(()) => Next::Record,
+                Err(m) => Next::Malformed(m),
+            }));
         }
         Ok(self.next_item()?.map(|item| match item {
             Item::Record(r) => {
