@@ -430,26 +430,33 @@ impl LogReader {
     /// so a caller reading many records moves none of them (a record is
     /// about 500 bytes). Stderr and syslog records are swapped in by
     /// their box, and the slot's old box is refilled by the reader later;
-    /// csvlog rows are written into the slot's record, keeping its message
-    /// buffer.
+    /// csvlog rows and jsonlog lines are written into the slot's record,
+    /// keeping its message buffer.
     pub fn next_into(&mut self, slot: &mut Box<LogRecord>) -> io::Result<Option<Next>> {
         if let Inner::Stderr(src, st) | Inner::Syslog(src, st) = &mut self.inner {
             let text = TextInput::new(self.max, self.syslog_year, &mut self.done);
             return text.next(src, st, |st| st.pop_into(slot));
         }
-        if let Inner::Csv(r) = &mut self.inner {
-            return Ok(r.next_into(slot)?.map(|row| match row {
-                Ok(()) => Next::Record,
-                Err(m) => Next::Malformed(m),
-            }));
-        }
-        Ok(self.next_item()?.map(|item| match item {
-            Item::Record(r) => {
-                **slot = r;
-                Next::Record
-            }
-            Item::Malformed(m) => Next::Malformed(m),
+        let written = match &mut self.inner {
+            Inner::Csv(r) => r.next_into(slot)?,
+            Inner::Json(r) => r.next_into(slot)?,
+            _ => return Ok(self.next_item()?.map(|item| into_slot(item, slot))),
+        };
+        Ok(written.map(|row| match row {
+            Ok(()) => Next::Record,
+            Err(m) => Next::Malformed(m),
         }))
+    }
+}
+
+/// An item another reader made, moved into the caller's slot.
+fn into_slot(item: Item, slot: &mut LogRecord) -> Next {
+    match item {
+        Item::Record(r) => {
+            *slot = r;
+            Next::Record
+        }
+        Item::Malformed(m) => Next::Malformed(m),
     }
 }
 
