@@ -51,7 +51,13 @@ PGLOG_MOTO_VENV=$(bash .ci/moto-venv.sh)
 export PGLOG_MOTO_VENV
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+fuzz_build_log=$(mktemp)
+trap 'rm -f "$log" "$fuzz_build_log"' EXIT
+# The fuzz targets build at the lowest priority beside the tests: they take
+# only the CPU the tests leave idle (the collector tests mostly wait on
+# their daemons' intervals), and are ready when the fuzzing starts.
+nice -n 19 bash fuzz/run.sh --build-only >"$fuzz_build_log" 2>&1 &
+fuzz_build=$!
 set +e
 # --no-fail-fast: one failing test binary must not hide the others' results.
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log"
@@ -63,8 +69,16 @@ tf_status=${PIPESTATUS[0]}
 # fuzz/: every fuzz target for a bounded time (see fuzz/README.md); a crash,
 # hang or memory blow-up fails the run. Its closing line counts one test
 # per target.
-bash fuzz/run.sh -j "$(nproc)" "${PGLOG_FUZZ_SECONDS:-20}" 2>&1 | tee -a "$log"
-fuzz_status=${PIPESTATUS[0]}
+wait "$fuzz_build"
+fuzz_build_status=$?
+tail -n 40 "$fuzz_build_log"
+if [ "$fuzz_build_status" -eq 0 ]; then
+    bash fuzz/run.sh -j "$(nproc)" "${PGLOG_FUZZ_SECONDS:-20}" 2>&1 | tee -a "$log"
+    fuzz_status=${PIPESTATUS[0]}
+else
+    echo "fuzz: the targets did not build (exit $fuzz_build_status)" | tee -a "$log"
+    fuzz_status=$fuzz_build_status
+fi
 set -e
 # One closing line for everything (cargo prints one per test binary,
 # `terraform test` one per module, unittest one for terraform/tests,

@@ -5,6 +5,7 @@
 # fuzz/artifacts/TARGET/, the whole libFuzzer log in fuzz/logs/TARGET.log.
 #
 #   fuzz/run.sh [-j JOBS] SECONDS [TARGET...]
+#   fuzz/run.sh --build-only         # installs cargo-fuzz, builds the targets
 #
 # Builds once (sanitizer none, see README.md), cuts the seeds with seed.sh
 # when fuzz/seeds/ is missing, and keeps what each run adds to
@@ -12,6 +13,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+build_only=false
+if [ "${1-}" = --build-only ]; then
+    build_only=true
+    set -- 0
+fi
 jobs=1
 if [ "${1-}" = -j ]; then
     jobs=$2
@@ -39,6 +45,9 @@ fi
 # anyway; without ASan the build is faster and runs twice as many inputs.
 # Debug assertions (overflow checks) are on, as cargo-fuzz does by default.
 cargo fuzz build --sanitizer none
+if $build_only; then
+    exit 0
+fi
 [ -d fuzz/seeds ] || bash fuzz/seed.sh
 
 bin=fuzz/target/x86_64-unknown-linux-gnu/release
