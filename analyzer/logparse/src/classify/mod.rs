@@ -355,6 +355,8 @@ struct SessionInfo {
 pub struct Classifier {
     state: State,
     translator: crate::translate::Translator,
+    /// The last event's statement buffers, for the next statement.
+    spare: statement::Spare,
 }
 
 impl Classifier {
@@ -368,7 +370,7 @@ impl Classifier {
     pub fn mid_log() -> Classifier {
         Classifier {
             state: State::mid_log(),
-            translator: Default::default(),
+            ..Classifier::default()
         }
     }
 
@@ -376,7 +378,7 @@ impl Classifier {
     pub fn resume(carry: Carry) -> Classifier {
         Classifier {
             state: State::resume(carry),
-            translator: Default::default(),
+            ..Classifier::default()
         }
     }
 
@@ -411,6 +413,11 @@ impl Classifier {
     /// SQLSTATE it replaces: a caller that reads each record into the same
     /// event ([`crate::LogReader::next_into`]) moves no record.
     pub fn classify_in_place(&mut self, event: &mut Event) {
+        if let EventKind::Query(s) | EventKind::StatementStep(s) | EventKind::StatementLogged(s) =
+            std::mem::replace(&mut event.kind, EventKind::Other)
+        {
+            self.spare.keep(s);
+        }
         let record = &mut event.record;
         self.translator.apply(record);
         self.attribute(record);
@@ -461,7 +468,7 @@ impl Classifier {
 
     fn message_kind(&mut self, r: &LogRecord) -> EventKind {
         let msg = r.message.as_str();
-        if let Some(parsed) = statement::parse(msg) {
+        if let Some(parsed) = statement::parse_with(msg, &mut self.spare) {
             return self.statement_kind(r, parsed);
         }
         activity_kind(r)

@@ -67,8 +67,44 @@ pub enum Parsed {
     DurationOnly(f64),
 }
 
+/// The buffers of a statement no longer needed, refilled by the next one
+/// parsed: a reader that classifies into one event allocates no statement
+/// text or name for most records.
+#[derive(Default)]
+pub(crate) struct Spare {
+    text: String,
+    name: String,
+}
+
+impl Spare {
+    /// The largest buffer kept from one statement to the next.
+    const KEPT_BYTES: usize = 16 * 1024;
+
+    /// Keeps the text's and name's buffers of `s`, dropped otherwise.
+    pub(crate) fn keep(&mut self, s: Statement) {
+        if let Some(t) = s.text.filter(|t| t.capacity() <= Self::KEPT_BYTES) {
+            self.text = t;
+        }
+        if let Some(n) = s.name.filter(|n| n.capacity() <= Self::KEPT_BYTES) {
+            self.name = n;
+        }
+    }
+
+    fn refill(buffer: &mut String, s: &str) -> String {
+        let mut b = std::mem::take(buffer);
+        b.clear();
+        b.push_str(s);
+        b
+    }
+}
+
 /// Parses the statement-family messages; `None` for anything else.
 pub fn parse(message: &str) -> Option<Parsed> {
+    parse_with(message, &mut Spare::default())
+}
+
+/// [`parse`] into the buffers of `spare`.
+pub(crate) fn parse_with(message: &str, spare: &mut Spare) -> Option<Parsed> {
     if let Some(rest) = message.strip_prefix("duration: ") {
         let (ms, space) = match plain_decimal(rest.as_bytes()) {
             Some(read) => read,
@@ -89,9 +125,9 @@ pub fn parse(message: &str) -> Option<Parsed> {
                 plan.trim_start_matches(['\n', ' ']),
             )));
         }
-        return parse_statement(body, Some(ms)).map(Parsed::Statement);
+        return parse_statement(body, Some(ms), spare).map(Parsed::Statement);
     }
-    parse_statement(message, None).map(Parsed::Statement)
+    parse_statement(message, None, spare).map(Parsed::Statement)
 }
 
 /// Reads `123.456 ` as the server writes a duration (`%.3f`) and gives
@@ -136,13 +172,13 @@ fn digit_run(s: &[u8], from: usize, digits: &mut u64, room: usize) -> Option<usi
     Some(n)
 }
 
-fn parse_statement(body: &str, duration_ms: Option<f64>) -> Option<Statement> {
-    let stmt = |kind, name: Option<&str>, portal: Option<&str>, text: &str| Statement {
+fn parse_statement(body: &str, duration_ms: Option<f64>, spare: &mut Spare) -> Option<Statement> {
+    let mut stmt = |kind, name: Option<&str>, portal: Option<&str>, text: &str| Statement {
         kind,
         duration_ms,
-        name: name.map(str::to_string),
+        name: name.map(|n| Spare::refill(&mut spare.name, n)),
         portal: portal.map(str::to_string),
-        text: Some(text.to_string()),
+        text: Some(Spare::refill(&mut spare.text, text)),
         params: Vec::new(),
     };
     if let Some(text) = body.strip_prefix("statement: ") {
