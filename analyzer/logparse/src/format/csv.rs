@@ -103,7 +103,7 @@ impl CsvReader {
                             self.src.consume(n);
                             Ok(Ok(()))
                         }
-                        Err((kind, why)) => self.bad_row(line, offset, n, kind, why).map(Err),
+                        Err(e) => self.bad(line, offset, n, e),
                     };
                 }
                 Fast::NeedMore if avail.len() <= self.max_record && !self.src.exhausted() => {
@@ -115,15 +115,15 @@ impl CsvReader {
         let (mut scanned, mut nout, mut nend) = (0usize, 0usize, 0usize);
         loop {
             if scanned > self.max_record {
-                return self
-                    .bad_row(
-                        line,
-                        offset,
-                        scanned,
+                return self.bad(
+                    line,
+                    offset,
+                    scanned,
+                    (
                         MalformedKind::TooLong,
                         "row longer than the record size limit",
-                    )
-                    .map(Err);
+                    ),
+                );
             }
             if scanned == self.src.available().len() && !self.src.exhausted() {
                 self.src.fill_more()?;
@@ -146,15 +146,12 @@ impl CsvReader {
                 }
                 R::OutputEndsFull => {
                     if nend > MAX_FIELDS {
-                        return self
-                            .bad_row(
-                                line,
-                                offset,
-                                scanned,
-                                MalformedKind::BadFields,
-                                "more fields than csvlog has",
-                            )
-                            .map(Err);
+                        return self.bad(
+                            line,
+                            offset,
+                            scanned,
+                            (MalformedKind::BadFields, "more fields than csvlog has"),
+                        );
                     }
                     let len = self.ends.len();
                     self.ends.resize(len * 2, 0);
@@ -163,15 +160,7 @@ impl CsvReader {
                 R::Record => {
                     let raw = &self.src.available()[..scanned];
                     if raw.last() != Some(&b'\n') {
-                        return self
-                            .bad_row(
-                                line,
-                                offset,
-                                scanned,
-                                MalformedKind::Truncated,
-                                "the input ends in the middle of this row",
-                            )
-                            .map(Err);
+                        return self.bad(line, offset, scanned, CUT_SHORT);
                     }
                     let fields = split_fields(&self.fields, &self.ends[..nend]);
                     let times = &mut self.times;
@@ -181,19 +170,11 @@ impl CsvReader {
                             self.src.consume(scanned);
                             Ok(Ok(()))
                         }
-                        Err((kind, why)) => self.bad_row(line, offset, scanned, kind, why).map(Err),
+                        Err(e) => self.bad(line, offset, scanned, e),
                     };
                 }
                 R::End => {
-                    return self
-                        .bad_row(
-                            line,
-                            offset,
-                            scanned,
-                            MalformedKind::Truncated,
-                            "the input ends in the middle of this row",
-                        )
-                        .map(Err);
+                    return self.bad(line, offset, scanned, CUT_SHORT);
                 }
             }
         }
@@ -201,14 +182,13 @@ impl CsvReader {
 
     /// Skips the bad row's first line and any following lines that do not
     /// start a row, then reports them as one malformed stretch.
-    fn bad_row(
+    fn bad(
         &mut self,
         line: u64,
         offset: u64,
         scanned: usize,
-        kind: MalformedKind,
-        why: &str,
-    ) -> io::Result<Malformed> {
+        (kind, why): RowError,
+    ) -> io::Result<Result<(), Malformed>> {
         // The reader may be inside a quoted field; start clean.
         self.rdr.reset();
         let avail = self.src.available();
@@ -222,12 +202,12 @@ impl CsvReader {
             }
         }
         self.skip_to_row_start()?;
-        Ok(Malformed {
+        Ok(Err(Malformed {
             line,
             offset,
             kind,
             reason: why.to_string(),
-        })
+        }))
     }
 
     fn skip_to_row_start(&mut self) -> io::Result<()> {
@@ -256,6 +236,10 @@ impl CsvReader {
 type Fields<'a> = ([&'a str; MAX_FIELDS], usize);
 type RowError = (MalformedKind, &'static str);
 
+const CUT_SHORT: RowError = (
+    MalformedKind::Truncated,
+    "the input ends in the middle of this row",
+);
 const NOT_UTF8: RowError = (MalformedKind::InvalidUtf8, "bytes that are not UTF-8");
 const NOT_CSVLOG: RowError = (
     MalformedKind::BadFields,
