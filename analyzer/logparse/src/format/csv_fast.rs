@@ -2,6 +2,8 @@
 //! the server writes (fields bare, or quoted with `""` escapes, the row
 //! ending in `\n`), and gives up on any other shape.
 
+use super::word_bytes::{bits_of, first, word_at};
+
 /// What the fast path made of the bytes at a row start.
 pub(super) enum Fast {
     /// A row of `spans.len()` fields, `usize` bytes long with its newline.
@@ -160,28 +162,17 @@ pub(super) fn fast_row<const N: usize>(
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
 /// The first `"` in `s`. Most quoted fields are short (names, tags, an
 /// empty `""`), so the first eight bytes are tested as one word before
 /// paying memchr's setup.
 fn find_quote(s: &[u8]) -> Option<usize> {
-    let Some(head) = s.first_chunk::<8>() else {
+    let Some(head) = word_at(s, 0) else {
         return memchr::memchr(b'"', s);
     };
-    match quote_bits(u64::from_le_bytes(*head)) {
+    match bits_of(head, b'"') {
         0 => memchr::memchr(b'"', &s[8..]).map(|j| j + 8),
-        bits => Some((bits.trailing_zeros() / 8) as usize),
+        bits => Some(first(bits)),
     }
-}
-
-/// The high bit of each byte of `word` that is `"`: exact, no carries
-/// between bytes (a byte's low seven bits plus 0x7f stay in the byte).
-fn quote_bits(word: u64) -> u64 {
-    let t = word ^ (ONES * b'"' as u64);
-    !(((t & LOW7) + LOW7) | t) & HIGH
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! then reads the line, so every input gives the same entry either way.
 
 use super::json_entry::JsonEntry;
+use super::word_bytes::{bits_of, first, word_at};
 use std::borrow::Cow;
 
 /// The keys jsonlog writes, in the order it writes them.
@@ -178,12 +179,26 @@ fn string(line: &str, at: usize) -> Option<(Cow<'_, str>, usize)> {
         return None;
     }
     let start = at + 1;
-    let i = start + memchr::memchr2(b'"', b'\\', &b[start..])?;
+    let i = start + find_quote_or_escape(&b[start..])?;
     if b[i] == b'"' {
         return Some((Cow::Borrowed(&line[start..i]), i + 1));
     }
     let (s, end) = unescape(line, start, i)?;
     Some((Cow::Owned(s), end))
+}
+
+/// The first `"` or `\` in `s`. Most strings are short (names, times,
+/// tags), so up to four words are tested before paying memchr2's setup.
+fn find_quote_or_escape(s: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    while at < 32 {
+        let Some(w) = word_at(s, at) else { break };
+        match bits_of(w, b'"') | bits_of(w, b'\\') {
+            0 => at += 8,
+            bits => return Some(at + first(bits)),
+        }
+    }
+    memchr::memchr2(b'"', b'\\', &s[at..]).map(|j| at + j)
 }
 
 /// The string from `start`, whose first escape is at `first`, unescaped;
@@ -259,7 +274,7 @@ fn signed(b: &[u8], at: usize) -> Option<(i64, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::{key, same_name, KEYS};
+    use super::{find_quote_or_escape, key, same_name, KEYS};
 
     #[test]
     fn same_name_is_byte_equality() {
@@ -285,6 +300,19 @@ mod tests {
             }
             let unclosed = [b"{\"".as_slice(), k, b"\"x1}"].concat();
             assert_eq!(key(&unclosed, 1, 0), None);
+        }
+    }
+
+    #[test]
+    fn find_quote_or_escape_finds_what_memchr2_finds() {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../sample-logs/primary/postgresql.json");
+        let bytes = std::fs::read(path).unwrap();
+        for start in (0..bytes.len()).step_by(3) {
+            for len in [0, 5, 8, 9, 17, 31, 32, 33, 40, 200] {
+                let s = &bytes[start..(start + len).min(bytes.len())];
+                assert_eq!(find_quote_or_escape(s), memchr::memchr2(b'"', b'\\', s));
+            }
         }
     }
 }

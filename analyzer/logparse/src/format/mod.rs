@@ -18,6 +18,7 @@ pub mod pgbouncer;
 mod record_pool;
 pub mod stitch;
 pub mod syslog;
+mod word_bytes;
 
 use crate::buffer::ByteSource;
 use crate::held::HeldBytes;
