@@ -6,7 +6,8 @@ use crate::stats::activity::{
     AuthStats, CheckpointStats, DeadlockSample, SumMax, SESSION_BUCKETS_S,
 };
 use crate::stats::activity::{ErrorMessage, ErrorStats, TableMaintenance};
-use crate::stats::queries::{PlanSample, QueryStats, Sample, StepStats};
+use crate::stats::plans::PlanSample;
+use crate::stats::queries::{QueryStats, Sample, StepStats};
 use crate::stats::sketch::{Sketch, RELATIVE_ERROR};
 use crate::stats::Stats;
 use crate::time_text::rfc3339;

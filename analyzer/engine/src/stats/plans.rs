@@ -9,7 +9,6 @@
 //! one order (slowest first, then earliest, then fingerprint), and a plan
 //! within the byte budget of the merged set was within it in its own part.
 
-use super::queries::PlanSample;
 use super::Limits;
 use crate::text::head_chars;
 use serde::{Deserialize, Serialize};
@@ -24,6 +23,30 @@ pub enum PlanCut {
     Budget,
     /// Not among the slowest plans of the run: only the head its query shows is kept.
     Head,
+}
+
+/// An auto_explain plan of the query.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanSample {
+    pub time_ms: Option<i64>,
+    pub duration_ms: f64,
+    /// `text` or `json`.
+    pub format: String,
+    pub plan: String,
+    pub user: Option<String>,
+    pub database: Option<String>,
+    /// `Query Parameters:` (PostgreSQL 16+); `None` is SQL NULL.
+    #[serde(default)]
+    pub params: Vec<Option<String>>,
+    /// `Query Identifier:` (compute_query_id with auto_explain.log_verbose).
+    #[serde(default)]
+    pub query_id: Option<i64>,
+    /// Characters of the plan as the server logged it.
+    #[serde(default)]
+    pub logged_chars: usize,
+    /// Why `plan` holds less than was logged; `None` when it is whole.
+    #[serde(default)]
+    pub cut: Option<PlanCut>,
 }
 
 /// A plan among the slowest of the run.

@@ -1,6 +1,7 @@
 //! Per-query statistics, keyed by fingerprint, with a bounded number of
 //! distinct queries.
 
+use super::plans::PlanSample;
 use super::sketch::{Bucket, Sketch};
 use super::who::{WhoId, Whos};
 use super::{bump, Limits};
@@ -76,30 +77,6 @@ pub struct Sample {
     pub application: Option<String>,
     pub text: String,
     pub params: Vec<Option<String>>,
-}
-
-/// An auto_explain plan of the query.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanSample {
-    pub time_ms: Option<i64>,
-    pub duration_ms: f64,
-    /// `text` or `json`.
-    pub format: String,
-    pub plan: String,
-    pub user: Option<String>,
-    pub database: Option<String>,
-    /// `Query Parameters:` (PostgreSQL 16+); `None` is SQL NULL.
-    #[serde(default)]
-    pub params: Vec<Option<String>>,
-    /// `Query Identifier:` (compute_query_id with auto_explain.log_verbose).
-    #[serde(default)]
-    pub query_id: Option<i64>,
-    /// Characters of the plan as the server logged it.
-    #[serde(default)]
-    pub logged_chars: usize,
-    /// Why `plan` holds less than was logged; `None` when it is whole.
-    #[serde(default)]
-    pub cut: Option<super::plans::PlanCut>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -450,9 +427,24 @@ mod tests {
     #[test]
     fn round_to_u64_is_round_as_u64() {
         let mut values = vec![
-            0.0, -0.0, 0.5, 1.5, 2.5, -0.5, -0.6, -1e300, 0.49999999999999994, 4503599627370495.5,
-            9007199254740991.0, 9007199254740992.0, 1.8e19, 1e300, f64::NAN, f64::INFINITY,
-            f64::NEG_INFINITY, f64::MIN_POSITIVE,
+            0.0,
+            -0.0,
+            0.5,
+            1.5,
+            2.5,
+            -0.5,
+            -0.6,
+            -1e300,
+            0.49999999999999994,
+            4503599627370495.5,
+            9007199254740991.0,
+            9007199254740992.0,
+            1.8e19,
+            1e300,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
         ];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         for _ in 0..200_000 {

@@ -1,6 +1,7 @@
 //! Server activity messages: checkpoints, vacuum, locks, temp files,
 //! connections, replication, configuration and pgaudit.
 
+use super::numbers::{number_after, number_before};
 use serde::Serialize;
 
 pub use super::locks::{lock_wait, LockWait};
@@ -234,24 +235,4 @@ fn split_csv(line: &[u8]) -> Vec<String> {
         start = end;
     }
     fields
-}
-
-/// The first number after `key` in `s`.
-pub(crate) fn number_after(s: &str, key: &str) -> Option<f64> {
-    let i = s.find(key)? + key.len();
-    let num: String = s[i..]
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
-    num.parse().ok()
-}
-
-/// The integer just before `suffix`, e.g. `3` in `3 removed`.
-pub(crate) fn number_before(s: &str, suffix: &str) -> Option<u64> {
-    let i = s.find(suffix)?;
-    let head = &s[..i];
-    // The digits end `head`; whatever precedes them may be any character.
-    head[head.trim_end_matches(|c: char| c.is_ascii_digit()).len()..]
-        .parse()
-        .ok()
 }

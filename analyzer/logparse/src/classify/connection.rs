@@ -1,6 +1,6 @@
 //! Connection messages in the forms that differ between server versions.
 
-use super::activity::number_after;
+use super::numbers::number_after;
 use serde::Serialize;
 
 /// PostgreSQL 18's `connection ready: setup total=9.743 ms, fork=2.870 ms,

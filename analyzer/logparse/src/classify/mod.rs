@@ -9,6 +9,7 @@ pub mod connection_problems;
 pub mod error_class;
 pub mod locks;
 pub mod maintenance;
+mod numbers;
 pub mod server;
 pub mod sqlstate;
 pub mod statement;

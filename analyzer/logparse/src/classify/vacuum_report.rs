@@ -20,7 +20,7 @@
 //! Up to 13, an analyze report is one line: `automatic analyze of table
 //! "d.s.t" system usage: CPU: ...`.
 
-use super::activity::{number_after, number_before};
+use super::numbers::{number_after, number_before};
 use serde::Serialize;
 
 /// What a vacuum or analyze report says beyond its table and tuple counts.
