@@ -27,6 +27,7 @@ pub mod message_format;
 pub mod prefix;
 pub mod record;
 pub mod redact;
+pub mod same;
 pub mod source;
 mod tables;
 pub mod time;

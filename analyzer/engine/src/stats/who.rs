@@ -4,6 +4,7 @@
 //! calls by a small id instead of looking the names up in their
 //! breakdown maps on every call.
 
+use pglog_logparse::same::same_str;
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -40,7 +41,11 @@ impl Whos {
     pub(crate) fn id(&mut self, user: &str, database: &str, application: &str) -> WhoId {
         if let Some(last) = self.last {
             let n = &self.names[last as usize];
-            if n.user == user && n.database == database && n.application == application {
+            // Names are often empty (a stderr prefix without them): see `same`.
+            if same_str(&n.user, user)
+                && same_str(&n.database, database)
+                && same_str(&n.application, application)
+            {
                 return last;
             }
         }
