@@ -191,7 +191,7 @@ fn parse_statement(body: &str, duration_ms: Option<f64>, spare: &mut Spare) -> O
     ] {
         if let Some(rest) = body.strip_prefix(word) {
             let rest = rest.strip_prefix("fetch from ").unwrap_or(rest);
-            let (names, text) = rest.split_once(": ")?;
+            let (names, text) = split_at_colon_space(rest)?;
             if names.contains(' ') && !names.starts_with("<unnamed>") {
                 return None;
             }
@@ -203,6 +203,20 @@ fn parse_statement(body: &str, duration_ms: Option<f64>, spare: &mut Spare) -> O
         }
     }
     None
+}
+
+/// `s.split_once(": ")` without building a substring searcher per call:
+/// the names before it are a few bytes.
+fn split_at_colon_space(s: &str) -> Option<(&str, &str)> {
+    let b = s.as_bytes();
+    let mut at = 0;
+    loop {
+        let colon = at + memchr::memchr(b':', &b[at..])?;
+        if b.get(colon + 1) == Some(&b' ') {
+            return Some((&s[..colon], &s[colon + 2..]));
+        }
+        at = colon + 1;
+    }
 }
 
 fn parse_plan(duration_ms: f64, body: &str) -> Plan {
@@ -294,8 +308,13 @@ fn is_plan_node_line(line: &str) -> bool {
 /// Parses bind parameters: `$1 = '42', $2 = NULL, $3 = 'it''s'`.
 /// Accepts the DETAIL `parameters: ...` and the CONTEXT `... with parameters: ...` forms.
 pub fn parse_params(text: &str) -> Option<Vec<Option<String>>> {
-    let start = text.find("parameters: ")? + "parameters: ".len();
-    parse_param_list(&text[start..])
+    const KEY: &str = "parameters: ";
+    // A DETAIL starts with it: no substring search for the common case.
+    let list = match text.strip_prefix(KEY) {
+        Some(list) => list,
+        None => &text[text.find(KEY)? + KEY.len()..],
+    };
+    parse_param_list(list)
 }
 
 /// Parses a parameter list as the server writes it: `$1 = '42', $2 = NULL`.
@@ -321,30 +340,13 @@ pub fn parse_param_list(text: &str) -> Option<Vec<Option<String>>> {
             out.push(None);
             i += 4;
         } else if s.get(i) == Some(&b'\'') {
-            i += 1;
-            let mut val = Vec::new();
-            loop {
-                match s.get(i) {
-                    None => return None,
-                    Some(b'\'') if s.get(i + 1) == Some(&b'\'') => {
-                        val.push(b'\'');
-                        i += 2;
-                    }
-                    Some(b'\'') => {
-                        i += 1;
-                        break;
-                    }
-                    Some(&c) => {
-                        val.push(c);
-                        i += 1;
-                    }
-                }
-            }
+            let (val, end) = quoted_value(text, i + 1)?;
+            i = end;
             // Values cut by log_parameter_max_length end with "...".
             if s[i..].starts_with(b"...") {
                 i += 3;
             }
-            out.push(Some(String::from_utf8(val).ok()?));
+            out.push(Some(val));
         } else {
             return None;
         }
@@ -356,9 +358,54 @@ pub fn parse_param_list(text: &str) -> Option<Vec<Option<String>>> {
     }
 }
 
+/// The value of a quoted parameter whose text starts at `from` (after its
+/// opening quote), with `''` read as `'`, and the index past its closing
+/// quote. Slices of `text` between quotes (ASCII) are whole characters, so
+/// no byte is checked again.
+fn quoted_value(text: &str, from: usize) -> Option<(String, usize)> {
+    let s = text.as_bytes();
+    let mut val = String::new();
+    let mut at = from;
+    loop {
+        let quote = at + memchr::memchr(b'\'', &s[at..])?;
+        val.push_str(&text[at..quote]);
+        if s.get(quote + 1) != Some(&b'\'') {
+            return Some((val, quote + 1));
+        }
+        val.push('\'');
+        at = quote + 2;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::plain_decimal;
+
+    #[test]
+    fn the_quick_splits_and_values_read_as_the_general_ones() {
+        use super::{parse_param_list, split_at_colon_space};
+        for s in [
+            "P_1: SELECT 1",
+            "a:b: c",
+            "::: x",
+            "x",
+            "x:",
+            "x: ",
+            ": y",
+            "<unnamed>/C_1: END",
+        ] {
+            assert_eq!(split_at_colon_space(s), s.split_once(": "), "{s:?}");
+        }
+        let list = "$1 = 'it''s', $2 = NULL, $3 = '', $4 = '''', $5 = 'ü''ber'..., $6 = 'x'";
+        let mut want: Vec<Option<String>> = ["it's", "", "'", "ü'ber", "x"]
+            .iter()
+            .map(|v| Some(v.to_string()))
+            .collect();
+        want.insert(1, None);
+        assert_eq!(parse_param_list(list), Some(want));
+        assert_eq!(parse_param_list("$1 = 'open"), None);
+        assert_eq!(parse_param_list("$1 = 'a'' "), None);
+    }
 
     #[test]
     fn plain_decimals_read_as_str_parse_reads_them() {
