@@ -487,7 +487,7 @@ impl Classifier {
         match parsed {
             Parsed::Plan(p) => EventKind::Plan(p),
             Parsed::Statement(mut s) => {
-                if let Some(params) = r.detail.as_deref().and_then(statement::parse_params) {
+                if let Some(params) = r.detail.as_deref().and_then(|d| self.spare.params(d)) {
                     s.params = params;
                 }
                 match (s.kind, s.duration_ms) {

@@ -74,19 +74,51 @@ pub enum Parsed {
 pub(crate) struct Spare {
     text: String,
     name: String,
+    /// An emptied parameter list, and cleared buffers for its values.
+    params: Vec<Option<String>>,
+    values: Vec<String>,
 }
 
 impl Spare {
     /// The largest buffer kept from one statement to the next.
     const KEPT_BYTES: usize = 16 * 1024;
 
-    /// Keeps the text's and name's buffers of `s`, dropped otherwise.
+    /// Values kept for the next parameter list.
+    const KEPT_VALUES: usize = 64;
+
+    /// Keeps the buffers of `s` (text, name, parameters), dropped otherwise.
     pub(crate) fn keep(&mut self, s: Statement) {
         if let Some(t) = s.text.filter(|t| t.capacity() <= Self::KEPT_BYTES) {
             self.text = t;
         }
         if let Some(n) = s.name.filter(|n| n.capacity() <= Self::KEPT_BYTES) {
             self.name = n;
+        }
+        self.keep_params(s.params);
+    }
+
+    fn keep_params(&mut self, mut params: Vec<Option<String>>) {
+        for mut v in params.drain(..).flatten() {
+            if self.values.len() < Self::KEPT_VALUES && v.capacity() <= Self::KEPT_BYTES {
+                v.clear();
+                self.values.push(v);
+            }
+        }
+        if params.capacity() <= Self::KEPT_VALUES && params.capacity() > self.params.capacity() {
+            self.params = params;
+        }
+    }
+
+    /// The parameters listed in a DETAIL or CONTEXT text (see
+    /// [`parse_params`]), in the kept buffers.
+    pub(crate) fn params(&mut self, text: &str) -> Option<Vec<Option<String>>> {
+        let mut out = std::mem::take(&mut self.params);
+        match params_into(text, &mut out, &mut self.values) {
+            Some(()) => Some(out),
+            None => {
+                self.keep_params(out);
+                None
+            }
         }
     }
 
@@ -308,19 +340,34 @@ fn is_plan_node_line(line: &str) -> bool {
 /// Parses bind parameters: `$1 = '42', $2 = NULL, $3 = 'it''s'`.
 /// Accepts the DETAIL `parameters: ...` and the CONTEXT `... with parameters: ...` forms.
 pub fn parse_params(text: &str) -> Option<Vec<Option<String>>> {
+    Spare::default().params(text)
+}
+
+fn params_into(text: &str, out: &mut Vec<Option<String>>, values: &mut Vec<String>) -> Option<()> {
     const KEY: &str = "parameters: ";
     // A DETAIL starts with it: no substring search for the common case.
     let list = match text.strip_prefix(KEY) {
         Some(list) => list,
         None => &text[text.find(KEY)? + KEY.len()..],
     };
-    parse_param_list(list)
+    param_list_into(list, out, values)
 }
 
 /// Parses a parameter list as the server writes it: `$1 = '42', $2 = NULL`.
 pub fn parse_param_list(text: &str) -> Option<Vec<Option<String>>> {
-    let s = text.as_bytes();
     let mut out = Vec::new();
+    param_list_into(text, &mut out, &mut Vec::new())?;
+    Some(out)
+}
+
+/// [`parse_param_list`] into `out`, each value written into a buffer taken
+/// from `values` while any is left.
+fn param_list_into(
+    text: &str,
+    out: &mut Vec<Option<String>>,
+    values: &mut Vec<String>,
+) -> Option<()> {
+    let s = text.as_bytes();
     let mut i = 0;
     loop {
         if s.get(i) != Some(&b'$') {
@@ -340,7 +387,7 @@ pub fn parse_param_list(text: &str) -> Option<Vec<Option<String>>> {
             out.push(None);
             i += 4;
         } else if s.get(i) == Some(&b'\'') {
-            let (val, end) = quoted_value(text, i + 1)?;
+            let (val, end) = quoted_value(text, i + 1, values.pop().unwrap_or_default())?;
             i = end;
             // Values cut by log_parameter_max_length end with "...".
             if s[i..].starts_with(b"...") {
@@ -353,18 +400,17 @@ pub fn parse_param_list(text: &str) -> Option<Vec<Option<String>>> {
         if s[i..].starts_with(b", ") {
             i += 2;
         } else {
-            return Some(out);
+            return Some(());
         }
     }
 }
 
 /// The value of a quoted parameter whose text starts at `from` (after its
-/// opening quote), with `''` read as `'`, and the index past its closing
-/// quote. Slices of `text` between quotes (ASCII) are whole characters, so
+/// opening quote), with `''` read as `'`, written into the empty `val`, and
+/// the index past its closing quote. Slices of `text` between quotes (ASCII) are whole characters, so
 /// no byte is checked again.
-fn quoted_value(text: &str, from: usize) -> Option<(String, usize)> {
+fn quoted_value(text: &str, from: usize, mut val: String) -> Option<(String, usize)> {
     let s = text.as_bytes();
-    let mut val = String::new();
     let mut at = from;
     loop {
         let quote = at + memchr::memchr(b'\'', &s[at..])?;
@@ -405,6 +451,33 @@ mod tests {
         assert_eq!(parse_param_list(list), Some(want));
         assert_eq!(parse_param_list("$1 = 'open"), None);
         assert_eq!(parse_param_list("$1 = 'a'' "), None);
+    }
+
+    #[test]
+    fn kept_parameter_buffers_give_the_same_values() {
+        use super::{parse_params, Spare, Statement, StatementKind};
+        let mut spare = Spare::default();
+        let lists = [
+            "parameters: $1 = 'a long first value', $2 = NULL, $3 = 'x'",
+            "parameters: $1 = 'b'",
+            "parameters: $1 = 'broken",
+            "call with parameters: $1 = 'it''s', $2 = '', $3 = 'z', $4 = NULL",
+            "no list here",
+        ];
+        for _ in 0..3 {
+            for text in lists {
+                let got = spare.params(text);
+                assert_eq!(got, parse_params(text), "{text:?}");
+                spare.keep(Statement {
+                    kind: StatementKind::Simple,
+                    duration_ms: None,
+                    name: None,
+                    portal: None,
+                    text: None,
+                    params: got.unwrap_or_default(),
+                });
+            }
+        }
     }
 
     #[test]
