@@ -13,7 +13,14 @@ const KEPT: usize = 8;
 pub(super) struct RecordPool {
     /// Each holds the record [`LogRecord::reset`] leaves.
     free: Vec<Box<LogRecord>>,
+    /// Emptied buffers of the DETAIL, HINT, CONTEXT, STATEMENT and QUERY
+    /// texts of records given back: most statement records carry a DETAIL
+    /// (their parameters), which would be allocated and freed each time.
+    texts: Vec<String>,
 }
+
+/// The largest text buffer kept.
+const KEPT_TEXT_BYTES: usize = 16 * 1024;
 
 impl RecordPool {
     /// A record as `LogRecord::new(line, severity, String::new())` makes it.
@@ -33,9 +40,34 @@ impl RecordPool {
     /// [`LogRecord::reset`]), so kept boxes hold little memory.
     pub(super) fn give(&mut self, mut r: Box<LogRecord>) {
         if self.free.len() < KEPT {
+            for text in [
+                &mut r.detail,
+                &mut r.hint,
+                &mut r.context,
+                &mut r.statement,
+                &mut r.internal_query,
+            ] {
+                if let Some(t) = text.take() {
+                    self.keep_text(t);
+                }
+            }
             r.reset(0, Severity::Log);
             self.free.push(r);
         }
+    }
+
+    fn keep_text(&mut self, mut t: String) {
+        if self.texts.len() < KEPT && t.capacity() <= KEPT_TEXT_BYTES {
+            t.clear();
+            self.texts.push(t);
+        }
+    }
+
+    /// `text` as an owned string, in a kept buffer when there is one.
+    pub(super) fn text(&mut self, text: &str) -> String {
+        let mut t = self.texts.pop().unwrap_or_default();
+        t.push_str(text);
+        t
     }
 }
 
@@ -57,6 +89,23 @@ mod tests {
         let again = pool.take(7, Severity::Log);
         assert_eq!(*again, LogRecord::new(7, Severity::Log, String::new()));
         assert!(again.message.capacity() >= "duration: 1.000 ms".len());
+    }
+
+    #[test]
+    fn text_buffers_are_reused_empty() {
+        let mut pool = RecordPool::default();
+        let mut r = pool.take(1, Severity::Log);
+        r.detail = Some("parameters: $1 = '1'".repeat(10));
+        r.hint = Some("x".repeat(1 << 20));
+        pool.give(r);
+        let t = pool.text("parameters: $1 = '2'");
+        assert_eq!(t, "parameters: $1 = '2'");
+        assert!(
+            t.capacity() >= 200,
+            "the DETAIL's buffer, not the 1 MiB HINT's"
+        );
+        assert!(t.capacity() < 1 << 20);
+        assert_eq!(pool.text("y"), "y");
     }
 
     #[test]

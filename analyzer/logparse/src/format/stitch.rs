@@ -334,7 +334,7 @@ impl Stitcher {
                     let words = &mut p.record.language.words;
                     *words = (*words & !crate::language::ENGLISH_WORDS) | m.fields.label_words;
                 }
-                p.append(field, &text, true, max);
+                p.append(field, &text, true, max, &mut self.pool);
                 if !utf8_ok {
                     p.problem
                         .get_or_insert((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
@@ -378,7 +378,7 @@ impl Stitcher {
         };
         let max = self.max_record;
         let p = &mut self.pending[idx];
-        p.append(p.field, &text, !split_chunk, max);
+        p.append(p.field, &text, !split_chunk, max, &mut self.pool);
         if !utf8_ok {
             p.problem
                 .get_or_insert((MalformedKind::InvalidUtf8, "bytes that are not UTF-8"));
@@ -501,7 +501,14 @@ impl Stitcher {
 impl Pending {
     /// Adds a line's text, unless the record is over the size limit: then
     /// what it held is dropped and it is reported as too long.
-    fn append(&mut self, field: Field, text: &str, newline: bool, max: usize) {
+    fn append(
+        &mut self,
+        field: Field,
+        text: &str,
+        newline: bool,
+        max: usize,
+        pool: &mut RecordPool,
+    ) {
         self.lines += 1;
         if self.overflowed {
             return;
@@ -511,7 +518,7 @@ impl Pending {
             self.overflow();
             return;
         }
-        append_field(&mut self.record, field, text, newline);
+        append_field(&mut self.record, field, text, newline, pool);
     }
 
     /// Drops what the record held: it is reported as too long.
@@ -530,7 +537,7 @@ impl Pending {
     }
 }
 
-fn append_field(r: &mut LogRecord, field: Field, text: &str, newline: bool) {
+fn append_field(r: &mut LogRecord, field: Field, text: &str, newline: bool, pool: &mut RecordPool) {
     let slot = match field {
         Field::Message => {
             if newline {
@@ -553,7 +560,7 @@ fn append_field(r: &mut LogRecord, field: Field, text: &str, newline: bool) {
             }
             s.push_str(text);
         }
-        None => *slot = Some(text.to_owned()),
+        None => *slot = Some(pool.text(text)),
     }
 }
 
