@@ -9,6 +9,7 @@
 #   analyzer/bench/profile.sh                       # csv json log, 20 MB
 #   PROFILE_INPUTS="csv log.gz json.zst" ...        # formats, and compressed copies
 #   PROFILE_MB=50 PROFILE_JSON=profile.json ...     # more records; the figures as JSON
+#   PROFILE_FROM_MB=500 ...                         # the records after the first 500 MB
 #   PGLOG=/path/to/pglog ...                        # a given binary
 #
 # By default it profiles analyzer/bench/driver, which makes the same engine
@@ -25,8 +26,11 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 BENCH_DIR=${BENCH_DIR:-/var/tmp/pglog-bench}
 MB=${PROFILE_MB:-20}
+FROM_MB=${PROFILE_FROM_MB:-0}
 INPUTS=${PROFILE_INPUTS:-csv json log}
-WORK=${PROFILE_DIR:-$REPO/target/profile-data/${MB}mb}
+SLICE=${MB}mb
+[ "$FROM_MB" -eq 0 ] || SLICE=${MB}mb-from-$FROM_MB
+WORK=${PROFILE_DIR:-$REPO/target/profile-data/$SLICE}
 # shellcheck source=slices.sh
 . "$HERE/slices.sh"
 
@@ -47,8 +51,8 @@ else
 fi
 
 if stale "$WORK/day.log" "$BENCH_DIR/day.csv"; then
-    echo "cutting the records of the first $MB MB ..." >&2
-    cut_day "$BENCH_DIR" "$MB" "$WORK"
+    echo "cutting the records of $MB MB after the first $FROM_MB MB ..." >&2
+    cut_day "$BENCH_DIR" "$MB" "$WORK" "$FROM_MB"
 fi
 
 columns=()

@@ -20,11 +20,6 @@ head_lines() {
     awk -v n="$3" -v re="$(record_start "$1")" 'NR > n && $0 ~ re { exit } { print }' "$2"
 }
 
-# The first $3 records of file $2 in format $1.
-head_records() {
-    awk -v k="$3" -v re="$(record_start "$1")" '$0 ~ re && ++r > k { exit } { print }' "$2"
-}
-
 # The records that start in the first $2 MB of the csvlog $1 and are whole
 # there: the server wrote the records in the same order to each format's
 # file, so the same number of records from each file are the same records.
@@ -33,14 +28,24 @@ records_in_head() {
         | awk -v re="$(record_start csv)" '$0 ~ re { r++ } END { print (r > 0 ? r - 1 : 0) }'
 }
 
+# Records $3 + 1 to $3 + $4 of file $2 in format $1.
+middle_records() {
+    awk -v skip="$3" -v k="$4" -v re="$(record_start "$1")" \
+        '$0 ~ re { r++; if (r > skip + k) exit } r > skip { print }' "$2"
+}
+
 # Writes day.csv, day.json and day.log of directory $3 with the same records:
-# those in the first $2 MB of $1/day.csv.
+# those in the first $2 MB of $1/day.csv, or with $4 (MB), those in the $2
+# MB after the first $4 MB.
 cut_day() {
-    local records f
+    local records skip=0 f
     mkdir -p "$3"
-    records=$(records_in_head "$1/day.csv" "$2")
+    records=$(records_in_head "$1/day.csv" "$(( ${4:-0} + $2 ))")
+    if [ "${4:-0}" -gt 0 ]; then
+        skip=$(records_in_head "$1/day.csv" "$4")
+    fi
     for f in csv json log; do
-        head_records "$f" "$1/day.$f" "$records" > "$3/day.$f.tmp"
+        middle_records "$f" "$1/day.$f" "$skip" "$(( records - skip ))" > "$3/day.$f.tmp"
         mv "$3/day.$f.tmp" "$3/day.$f"
     done
 }

@@ -94,7 +94,11 @@ impl Spare {
         if let Some(n) = s.name.filter(|n| n.capacity() <= Self::KEPT_BYTES) {
             self.name = n;
         }
-        self.keep_params(s.params);
+        // Most statements have none: a drain costs about 100 instructions
+        // even of nothing.
+        if s.params.capacity() != 0 {
+            self.keep_params(s.params);
+        }
     }
 
     fn keep_params(&mut self, mut params: Vec<Option<String>>) {

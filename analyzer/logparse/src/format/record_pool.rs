@@ -43,26 +43,14 @@ impl RecordPool {
     /// [`LogRecord::reset`]), so kept boxes hold little memory.
     pub(super) fn give(&mut self, mut r: Box<LogRecord>) {
         if self.free.len() < KEPT {
-            for text in [
-                &mut r.detail,
-                &mut r.hint,
-                &mut r.context,
-                &mut r.statement,
-                &mut r.internal_query,
-            ] {
-                if let Some(t) = text.take() {
-                    self.keep_text(t);
-                }
-            }
+            // Field by field: an iterator over them cost 30 instructions more.
+            keep_text(&mut self.texts, &mut r.detail);
+            keep_text(&mut self.texts, &mut r.hint);
+            keep_text(&mut self.texts, &mut r.context);
+            keep_text(&mut self.texts, &mut r.statement);
+            keep_text(&mut self.texts, &mut r.internal_query);
             r.reset(0, Severity::Log);
             self.free.push(r);
-        }
-    }
-
-    fn keep_text(&mut self, mut t: String) {
-        if self.texts.len() < KEPT && t.capacity() <= KEPT_TEXT_BYTES {
-            t.clear();
-            self.texts.push(t);
         }
     }
 
@@ -71,6 +59,17 @@ impl RecordPool {
         let mut t = self.texts.pop().unwrap_or_default();
         t.push_str(text);
         t
+    }
+}
+
+/// Moves the text in `slot`, emptied, into `texts` (when there is room).
+#[inline]
+fn keep_text(texts: &mut Vec<String>, slot: &mut Option<String>) {
+    if let Some(mut t) = slot.take() {
+        if texts.len() < KEPT && t.capacity() <= KEPT_TEXT_BYTES {
+            t.clear();
+            texts.push(t);
+        }
     }
 }
 
