@@ -9,7 +9,7 @@ use crate::record::{LogRecord, Severity};
 /// room for the next one read, but the records open at once (one a
 /// session) swing by more than a few when many sessions log together:
 /// with 8 kept, 43% of the records of a busy mid-day stderr slice took a
-/// new box. A kept box holds at most 16 KiB of message and 16 KiB a text.
+/// new box. A kept box holds at most 16 KiB of message, a kept text as much.
 const KEPT: usize = 64;
 
 #[derive(Default)]
