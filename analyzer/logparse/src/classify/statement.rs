@@ -411,8 +411,8 @@ fn param_list_into(
 
 /// The value of a quoted parameter whose text starts at `from` (after its
 /// opening quote), with `''` read as `'`, written into the empty `val`, and
-/// the index past its closing quote. Slices of `text` between quotes (ASCII) are whole characters, so
-/// no byte is checked again.
+/// the index past its closing quote. Slices of `text` between quotes
+/// (ASCII) are whole characters, so no byte is checked again.
 fn quoted_value(text: &str, from: usize, mut val: String) -> Option<(String, usize)> {
     let s = text.as_bytes();
     let mut at = from;

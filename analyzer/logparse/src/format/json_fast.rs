@@ -100,10 +100,9 @@ fn key(b: &[u8], at: usize, next_key: usize) -> Option<(usize, usize)> {
 #[inline(always)]
 fn same_name(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
-    let u64_at = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap());
     let u32_at = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap());
     match n {
-        8..=16 => u64_at(a, 0) == u64_at(b, 0) && u64_at(a, n - 8) == u64_at(b, n - 8),
+        8..=16 => word_at(a, 0) == word_at(b, 0) && word_at(a, n - 8) == word_at(b, n - 8),
         4..=7 => u32_at(a, 0) == u32_at(b, 0) && u32_at(a, n - 4) == u32_at(b, n - 4),
         _ => a.iter().zip(b).all(|(x, y)| x == y),
     }
