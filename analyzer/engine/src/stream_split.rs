@@ -17,6 +17,8 @@ use std::sync::Arc;
 const READ_STEP: usize = 256 << 10;
 /// A line start is judged on at least this many bytes (as in `split.rs`).
 const JUDGED_BYTES: usize = 64;
+/// The first span looked back over for the warm-up's record starts.
+const FIRST_LOOK_BACK: u64 = 16 << 10;
 
 /// Decodes `decoded` into `segments`, calling `planned` with each range
 /// once the bytes it reads past its end are held too; the bytes left once
@@ -229,22 +231,34 @@ impl Planner<'_> {
     }
 
     /// The `n`th candidate record start before `before`, counting back, or
-    /// the stream's start when there are fewer.
+    /// the stream's start when there are fewer. It looks back over a span
+    /// that grows fourfold, as `split.rs` does in a file: judging every line
+    /// of a whole range costs the decoder thread more than decoding it.
     fn nth_candidate_before(&self, before: u64, n: usize) -> u64 {
+        let oldest = self.history.front().map_or(0, |s| s.start);
+        let mut span = FIRST_LOOK_BACK;
         let mut found: Vec<u64> = Vec::new();
-        let mut count = 0usize;
-        for s in self.history.iter().rev() {
+        loop {
+            let from = before.saturating_sub(span).max(oldest);
             found.clear();
-            scan(self.kind, s, s.start, before, |at| {
-                found.push(at);
-                true
-            });
-            if count + found.len() >= n {
-                return found[found.len() + count - n];
+            for s in self
+                .history
+                .iter()
+                .filter(|s| s.end() > from && s.start < before)
+            {
+                scan(self.kind, s, from.max(s.start), before, |at| {
+                    found.push(at);
+                    true
+                });
             }
-            count += found.len();
+            if found.len() >= n {
+                return found[found.len() - n];
+            }
+            if from == oldest {
+                return 0;
+            }
+            span = span.saturating_mul(4);
         }
-        0
     }
 
     /// Later warm-ups start at or after `offset`: drops what lies before.
@@ -362,5 +376,53 @@ mod tests {
         assert!(ranges > 50, "{ranges} ranges");
         let bound = 2 * (READ_STEP as u64 + chunk_bytes);
         assert!(furthest_ahead <= bound, "{furthest_ahead} bytes ahead");
+    }
+
+    /// The look-back over growing spans finds the record start a scan of
+    /// every held segment finds, near and far back.
+    #[test]
+    fn look_back_finds_what_a_full_scan_finds() {
+        let bytes = sample("postgresql.log");
+        let prefix = pglog_logparse::Prefix::parse("%m [%p] %u@%d/%a ").unwrap();
+        let kind = Kind {
+            format: InputFormat::Stderr,
+            prefix: Some(&prefix),
+        };
+        let mut planner = Planner {
+            kind,
+            history: VecDeque::new(),
+        };
+        let mut start = 0usize;
+        while start < bytes.len() {
+            let mut end = (start + 30_000).min(bytes.len());
+            end += memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len() - end, |j| j + 1);
+            planner.history.push_back(Segment {
+                start: start as u64,
+                bytes: Arc::new(bytes[start..end].to_vec()),
+            });
+            start = end;
+        }
+        let mut all = Vec::new();
+        for s in &planner.history {
+            scan(kind, s, s.start, s.end(), |at| {
+                all.push(at);
+                true
+            });
+        }
+        assert!(all.len() > 1000, "{} record starts", all.len());
+        for before in [all[700], all[all.len() / 2] + 1, bytes.len() as u64] {
+            for n in [1, 64, 500, all.len() + 1] {
+                let earlier: Vec<u64> = all.iter().copied().filter(|&a| a < before).collect();
+                let want = match earlier.len() >= n {
+                    true => earlier[earlier.len() - n],
+                    false => 0,
+                };
+                assert_eq!(
+                    planner.nth_candidate_before(before, n),
+                    want,
+                    "{before} {n}"
+                );
+            }
+        }
     }
 }
