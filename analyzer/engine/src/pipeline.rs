@@ -131,6 +131,11 @@ pub(crate) fn read_in_parallel<W: RangeWork>(
                 s.spawn_fifo(move |_| {
                     let _reading = Timed(&times.reading, Instant::now());
                     let again = carry.is_some();
+                    let count = match again {
+                        false => &times.ranges,
+                        true => &times.read_again,
+                    };
+                    count.fetch_add(1, Ordering::Relaxed);
                     let r = work.read(&held, chunk, carry);
                     let _ = sent.send(match again {
                         false => Message::Read(idx, r),
@@ -162,6 +167,9 @@ struct Times {
     reading: AtomicU64,
     /// The coordinating thread with nothing to put together or read.
     idle: AtomicU64,
+    /// Ranges read, and ranges read again from the exact state before them.
+    ranges: AtomicU64,
+    read_again: AtomicU64,
 }
 
 impl Times {
@@ -173,12 +181,14 @@ impl Times {
         format!(
             "pipeline: {wall:.3} s wall, {jobs} workers; decoder {:.3} s busy, {room:.3} s waiting for room; \
              workers {:.3} s reading, {bytes:.3} s waiting for bytes, {:.3} s of {:.3} s not reading; \
-             coordinator {:.3} s idle",
+             coordinator {:.3} s idle; {} ranges, {} read again",
             s(&self.decoding) - room,
             reading - bytes,
             wall * jobs as f64 - reading + bytes,
             wall * jobs as f64,
             s(&self.idle),
+            self.ranges.load(Ordering::Relaxed),
+            self.read_again.load(Ordering::Relaxed),
         )
     }
 }
