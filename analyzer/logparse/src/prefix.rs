@@ -182,6 +182,18 @@ pub struct PrefixMatch<'a> {
     pub session_part: bool,
 }
 
+impl PrefixMatch<'_> {
+    /// A match to be filled by [`Prefix::match_line_into`].
+    pub fn unmatched() -> Self {
+        PrefixMatch {
+            fields: PrefixFields::default(),
+            label: Label::Detail,
+            text_offset: 0,
+            session_part: false,
+        }
+    }
+}
+
 /// What matching one line writes to: its fields, and the times of the lines before.
 struct Matching<'a, 'c> {
     fields: &'c mut PrefixFields<'a>,
@@ -316,9 +328,23 @@ impl Prefix {
         line: &'a [u8],
         times: &mut TimeCache,
     ) -> Option<PrefixMatch<'a>> {
-        let mut fields = PrefixFields::default();
+        let mut m = PrefixMatch::unmatched();
+        self.match_line_into(line, times, &mut m).then_some(m)
+    }
+
+    /// [`Prefix::match_line_cached`] written into `m` (true when the line
+    /// matched; `m` is in any state otherwise). A match is a few hundred
+    /// bytes: built where the caller keeps it, it is not copied per line,
+    /// and a copy just after its fields were stored stalls on them.
+    pub fn match_line_into<'a>(
+        &self,
+        line: &'a [u8],
+        times: &mut TimeCache,
+        m: &mut PrefixMatch<'a>,
+    ) -> bool {
+        m.fields = PrefixFields::default();
         let mut cx = Matching {
-            fields: &mut fields,
+            fields: &mut m.fields,
             times,
             dead_ends: None,
         };
@@ -326,22 +352,22 @@ impl Prefix {
             Some(steps) => steps.run(line, &mut cx),
             None => flat::Outcome::Unsure,
         };
-        let (label, text_offset) = match flat {
-            flat::Outcome::Matched(label, offset) => (label, offset),
-            flat::Outcome::NoMatch => return None,
+        let matched = match flat {
+            flat::Outcome::Matched(label, offset) => Some((label, offset)),
+            flat::Outcome::NoMatch => None,
             flat::Outcome::Unsure => {
                 // From scratch, as if the flat steps had not run.
                 *cx.fields = PrefixFields::default();
-                self.match_from(0, line, 0, &mut cx)?
+                self.match_from(0, line, 0, &mut cx)
             }
         };
-        let session_part = !fields.ended_at_q;
-        Some(PrefixMatch {
-            fields,
-            label,
-            text_offset,
-            session_part,
-        })
+        let Some((label, text_offset)) = matched else {
+            return false;
+        };
+        m.label = label;
+        m.text_offset = text_offset;
+        m.session_part = !m.fields.ended_at_q;
+        true
     }
 
     fn match_from<'a>(

@@ -210,15 +210,15 @@ impl Stitcher {
             return;
         }
         let tabbed = line.bytes.starts_with(b"\t");
-        let matched = if tabbed {
-            None
-        } else {
-            self.prefix.match_line_cached(line.bytes, &mut self.times)
-        };
-        let split_chunk = line.later_chunk && !tabbed && matched.is_none();
+        let mut m = PrefixMatch::unmatched();
+        let matched = !tabbed
+            && self
+                .prefix
+                .match_line_into(line.bytes, &mut self.times, &mut m);
+        let split_chunk = line.later_chunk && !tabbed && !matched;
         // A cut last line that does not start like a message is a fragment
         // of its own; the record before it is complete.
-        if matched.is_none() && !line.terminated && !tabbed && !split_chunk {
+        if !matched && !line.terminated && !tabbed && !split_chunk {
             self.malformed(
                 &line,
                 MalformedKind::Truncated,
@@ -228,8 +228,8 @@ impl Stitcher {
             return;
         }
         let attached = match matched {
-            Some(m) => self.push_prefixed(&line, m),
-            None => self.push_continuation(&line, split_chunk),
+            true => self.push_prefixed(&line, &m),
+            false => self.push_continuation(&line, split_chunk),
         };
         if attached && !line.terminated {
             self.mark_last(
@@ -251,7 +251,7 @@ impl Stitcher {
         {
             // The head of a message or of its DETAIL/STATEMENT line: the
             // record is too long, and takes its other lines as any does.
-            if self.push_prefixed(line, m) {
+            if self.push_prefixed(line, &m) {
                 if let Some(idx) = self.last_touched.and_then(|s| self.index_of(s)) {
                     self.pending[idx].overflow();
                 }
@@ -276,7 +276,7 @@ impl Stitcher {
         );
     }
 
-    fn push_prefixed(&mut self, line: &LineIn<'_>, m: PrefixMatch<'_>) -> bool {
+    fn push_prefixed(&mut self, line: &LineIn<'_>, m: &PrefixMatch<'_>) -> bool {
         let pid = m.fields.pid.or(line.pid_hint);
         let (text, utf8_ok) = to_text(&line.bytes[m.text_offset..]);
         match m.label {
