@@ -333,7 +333,9 @@ fn plan_input(input: &InputSpec, opts: &AnalyzeOptions, jobs: usize) -> Result<P
     if opened.compression != source::Compression::None {
         return Ok(plan_decoded(opened, size, opts, jobs));
     }
-    if size < 2 * chunk_bytes.max(1) {
+    // One worker gains nothing from ranges and would pay for their warm-ups.
+    let one_worker = jobs <= 1 && opts.chunk_bytes.is_none();
+    if one_worker || size < 2 * chunk_bytes.max(1) {
         return Ok(Plan::Whole);
     }
     let reader = match opts.reader_builder().build(opened.reader) {
