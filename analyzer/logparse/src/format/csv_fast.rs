@@ -136,13 +136,7 @@ pub(super) fn fast_row<const N: usize>(
                 }
             }
             Some(_) => {
-                // Bare fields are short (numbers, times, ids): a plain loop
-                // beats a vectorised search's setup.
-                let Some(end) = input[i..]
-                    .iter()
-                    .position(|&c| matches!(c, b',' | b'\n' | b'"' | b'\r'))
-                    .map(|j| i + j)
-                else {
+                let Some(end) = bare_end(input, i) else {
                     return Fast::NeedMore;
                 };
                 let stop = input[end];
@@ -163,6 +157,23 @@ pub(super) fn fast_row<const N: usize>(
             }
         }
     }
+}
+
+/// The index of the first `,`, `\n`, `"` or `\r` at or after `at`: a bare
+/// field's end. Bare fields are short (numbers, times, ids), too short for
+/// a vectorised search's setup; eight bytes are tested at a time.
+fn bare_end(input: &[u8], mut at: usize) -> Option<usize> {
+    while let Some(w) = word_at(input, at) {
+        let bits = bits_of(w, b',') | bits_of(w, b'\n') | bits_of(w, b'"') | bits_of(w, b'\r');
+        if bits != 0 {
+            return Some(at + first(bits));
+        }
+        at += 8;
+    }
+    input[at..]
+        .iter()
+        .position(|&c| matches!(c, b',' | b'\n' | b'"' | b'\r'))
+        .map(|j| at + j)
 }
 
 /// The first `"` in `s`. Most quoted fields are short (names, tags, an
