@@ -109,11 +109,11 @@ fn fill_entry(
     times: &mut TimeCache,
 ) -> Result<(), (MalformedKind, &'static str)> {
     let text = as_text(bytes)?;
-    let entry = match super::json_fast::scan(text) {
-        Some(e) => e,
-        None => full_entry(bytes)?,
-    };
-    fill(r, line, entry, times)
+    let mut entry = JsonEntry::default();
+    if !super::json_fast::scan_into(text, &mut entry) {
+        entry = full_entry(bytes)?;
+    }
+    fill(r, line, &entry, times)
 }
 
 /// [`parse_entry`] with serde_json only: what the fast path must equal
@@ -135,7 +135,7 @@ fn to_record(
     times: &mut TimeCache,
 ) -> Result<LogRecord, (MalformedKind, &'static str)> {
     let mut r = LogRecord::new(line, Severity::Log, String::new());
-    fill(&mut r, line, e, times)?;
+    fill(&mut r, line, &e, times)?;
     Ok(r)
 }
 
@@ -169,7 +169,7 @@ fn full_entry(bytes: &[u8]) -> Result<JsonEntry<'_>, (MalformedKind, &'static st
 fn fill(
     r: &mut LogRecord,
     line: u64,
-    e: JsonEntry<'_>,
+    e: &JsonEntry<'_>,
     times: &mut TimeCache,
 ) -> Result<(), (MalformedKind, &'static str)> {
     // jsonlog writes the English severity whatever lc_messages says; a
@@ -179,11 +179,8 @@ fn fill(
         None => crate::record::Severity::translated(e.error_severity.as_bytes())
             .ok_or((MalformedKind::BadFields, super::csv::UNKNOWN_SEVERITY))?,
     };
-    let own = |v: Option<Cow<'_, str>>| v.filter(|s| !s.is_empty()).map(Cow::into_owned);
-    let short = |v: Option<Cow<'_, str>>| {
-        v.filter(|s| !s.is_empty())
-            .map(|s| crate::record::Short::from(&*s))
-    };
+    let own = |v: &Option<Cow<'_, str>>| present(v).map(str::to_owned);
+    let short = |v: &Option<Cow<'_, str>>| present(v).map(crate::record::Short::from);
     let time = match e.timestamp.as_deref() {
         Some(t) => Some(
             times
@@ -197,32 +194,41 @@ fn fill(
     r.message.push_str(&e.message);
     r.language.words = words;
     r.time = time;
-    r.user = short(e.user);
-    r.database = short(e.dbname);
+    r.user = short(&e.user);
+    r.database = short(&e.dbname);
     r.pid = e.pid;
-    r.remote_host = short(e.remote_host);
+    r.remote_host = short(&e.remote_host);
     r.remote_port = e.remote_port.and_then(|p| u16::try_from(p).ok());
-    r.session_id = short(e.session_id);
+    r.session_id = short(&e.session_id);
     r.session_line = e.line_num;
-    r.command_tag = short(e.ps);
-    r.vxid = short(e.vxid);
+    r.command_tag = short(&e.ps);
+    r.vxid = short(&e.vxid);
     r.txid = e.txid.filter(|&t| t != 0);
     r.sqlstate = e
         .state_code
         .as_deref()
         .and_then(|s| SqlState::parse_reported(s.as_bytes()));
-    r.detail = own(e.detail);
-    r.hint = own(e.hint);
-    r.internal_query = own(e.internal_query);
-    r.context = own(e.context);
-    r.statement = own(e.statement);
-    r.location = match (own(e.func_name), own(e.file_name), e.file_line_num) {
+    r.detail = own(&e.detail);
+    r.hint = own(&e.hint);
+    r.internal_query = own(&e.internal_query);
+    r.context = own(&e.context);
+    r.statement = own(&e.statement);
+    r.location = match (
+        present(&e.func_name),
+        present(&e.file_name),
+        e.file_line_num,
+    ) {
         (Some(f), Some(file), Some(n)) => Some(format!("{f}, {file}:{n}")),
         _ => None,
     };
-    r.application = short(e.application_name);
-    r.backend_type = short(e.backend_type);
+    r.application = short(&e.application_name);
+    r.backend_type = short(&e.backend_type);
     r.leader_pid = e.leader_pid;
     r.query_id = e.query_id.filter(|&q| q != 0);
     Ok(())
+}
+
+/// The text of a field that is there and not empty.
+fn present<'s>(v: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
+    v.as_deref().filter(|s| !s.is_empty())
 }

@@ -51,19 +51,30 @@ const MESSAGE: usize = 14;
 /// The entry of a line written the way the server writes it; `None` for
 /// any other line, valid JSON or not.
 pub(super) fn scan(line: &str) -> Option<JsonEntry<'_>> {
+    let mut e = JsonEntry::default();
+    scan_into(line, &mut e).then_some(e)
+}
+
+/// [`scan`] into `e`, an empty entry (`JsonEntry::default()`): true when
+/// the line has the server's shape, else `e` is in any state. An entry is
+/// about 800 bytes, which returning it would copy on every line.
+pub(super) fn scan_into<'a>(line: &'a str, e: &mut JsonEntry<'a>) -> bool {
+    scan_fields(line, e).is_some()
+}
+
+fn scan_fields<'a>(line: &'a str, e: &mut JsonEntry<'a>) -> Option<()> {
     let b = line.as_bytes();
     // serde_json refuses control characters in strings; outside them only
     // whitespace may appear, which the server does not write.
     if b.first() != Some(&b'{') || has_control(b) {
         return None;
     }
-    let mut e = JsonEntry::default();
     let mut at = 1;
     let mut next_key = 0;
     let mut required = 0;
     loop {
         let (key, value_at) = key(b, at, next_key)?;
-        at = value(line, value_at, key, &mut e)?;
+        at = value(line, value_at, key, e)?;
         if key == ERROR_SEVERITY || key == MESSAGE {
             required += 1;
         }
@@ -74,7 +85,7 @@ pub(super) fn scan(line: &str) -> Option<JsonEntry<'_>> {
             _ => return None,
         }
     }
-    (required == 2).then_some(e)
+    (required == 2).then_some(())
 }
 
 fn has_control(b: &[u8]) -> bool {
