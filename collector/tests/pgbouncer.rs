@@ -230,9 +230,13 @@ fn pgbouncer_metrics_follow_pgbench_and_a_restart() {
         .flat_map(|c| for_postgres(c, "PgbouncerQueriesPerSecond"))
         .collect();
     assert!(rates.iter().any(|&r| r > 0.5 * tps), "{rates:?}, tps {tps}");
+    // A rate counted from the counters of the process before would be
+    // negative, or hold its hundreds of thousands of queries (over 15 times
+    // pgbench's tps here). One second's rate follows pgbench's pace, which a
+    // busy machine makes uneven: 1.52 times the run's mean was seen.
     for r in &rates {
         assert!(
-            (0.0..=1.5 * tps).contains(r),
+            (0.0..=3.0 * tps).contains(r),
             "{r} after the restart: {rates:?}, tps {tps}"
         );
     }
