@@ -5,6 +5,8 @@ use std::hash::Hasher;
 
 use super::PARSE_MAX_BYTES;
 
+mod special;
+
 /// Writes the lexed form of `sql` into `out` (cleared first).
 pub fn lex_into(sql: &str, out: &mut String) {
     let mut o = std::mem::take(out).into_bytes();
@@ -188,49 +190,43 @@ fn trim_end(o: &mut Vec<u8>) {
 }
 
 /// [`lex_tokens`] without lists or spill for the texts most statements are:
-/// words, numbers, `$n`, punctuation and single spaces. It walks the same
-/// tokens, but copies what lies between numbers in one go instead of token
-/// by token; at anything else (a quote, a comment, a run of whitespace, a
-/// leading space) it gives up, and `false` says the text is for
-/// [`lex_tokens`].
+/// words, numbers, `$n`, punctuation and single spaces. It copies what lies
+/// between numbers in one go and looks only at the bytes
+/// [`special::next_special`] finds; at anything it does not handle (a quote,
+/// a comment, a run of whitespace, a leading space) it gives up, and
+/// `false` says the text is for [`lex_tokens`].
 fn lex_simple(sql: &str, o: &mut Vec<u8>) -> bool {
     o.clear();
     let b = sql.as_bytes();
+    if b.first() == Some(&b' ') {
+        return false;
+    }
     let lists = OrdinalLists::default();
-    let mut i = 0;
     // The verbatim stretch not yet copied starts here.
     let mut from = 0;
+    let mut i = special::next_special(b, 0);
     while i < b.len() {
-        match CLASS[b[i] as usize] & KIND {
-            WORD => i = word_end(b, i),
-            DIGIT | DOT if starts_number(b, i) => {
+        let c = b[i];
+        i = match c {
+            b'0'..=b'9' | b'.' if starts_number(b, i) => {
                 o.extend_from_slice(&b[from..i]);
-                i = number::<false>(b, i, o, &mut false, &lists);
-                from = i;
+                from = number::<false>(b, i, o, &mut false, &lists);
+                from
             }
-            DIGIT => i = word_end(b, i),
-            SPACE => {
-                // One space between tokens is kept as it is.
-                if b[i] != b' '
-                    || i == 0
-                    || b.get(i + 1)
-                        .is_some_and(|&c| CLASS[c as usize] & KIND == SPACE)
-                {
-                    return false;
-                }
-                i += 1;
+            // A digit in a word (`t1`): the rest of the word is copied.
+            b'0'..=b'9' => word_end(b, i),
+            b'$' if b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                let digits = b[i + 1..].iter().position(|c| !c.is_ascii_digit());
+                digits.map_or(b.len(), |k| i + 1 + k)
             }
-            DOLLAR if b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                i += 1;
-                while i < b.len() && b[i].is_ascii_digit() {
-                    i += 1;
-                }
-            }
-            DASH if b.get(i + 1) != Some(&b'-') => i += 1,
-            SLASH if b.get(i + 1) != Some(&b'*') => i += 1,
-            DOT | OTHER => i += 1,
+            b'-' if b.get(i + 1) != Some(&b'-') => i + 1,
+            b'/' if b.get(i + 1) != Some(&b'*') => i + 1,
+            b'.' => i + 1,
+            _ if CLASS[c as usize] & KIND == OTHER => i + 1,
+            // Quotes, `$` not of `$n`, comments, whitespace but a single space.
             _ => return false,
-        }
+        };
+        i = special::next_special(b, i);
     }
     o.extend_from_slice(&b[from..]);
     trim_end(o);
@@ -706,7 +702,7 @@ mod tests {
         const PIECES: &[&str] = &[
             "a", "x2", "_", "é", "1", "07", "0x1F", "1.5", ".5", "e", "1e5", "$", "$1", "$12", " ",
             "  ", "\t", "\n", ".", "-", "--", "/", "/*", "*/", "*", "(", ")", ",", ";", "=", "'",
-            "''", "\"", "in", "IN", "by", "]", "[", "+",
+            "''", "\"", "in", "IN", "by", "]", "[", "+", "#", "&", "\x0b", "\r",
         ];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
